@@ -1,0 +1,34 @@
+# ats-bridge: the two commands are `make dev` (run locally) and `make test` (every test).
+# Both install what is missing and skip what is already there (see scripts/setup.sh).
+
+SHELL := /bin/bash
+export WRANGLER_SEND_METRICS := false
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: setup build dev test unit integration lint bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@sh scripts/build.sh
+
+## Run the worker on http://127.0.0.1:8787 with local KV, Durable Objects and Queues
+## persisted under .wrangler/state; secrets come from .dev.vars (created from the example).
+dev: setup
+	@test -f .dev.vars || { cp .dev.vars.example .dev.vars; echo "created .dev.vars from .dev.vars.example"; }
+	npx wrangler dev --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state
+
+## Host unit tests, then the integration suite against the built worker under wrangler dev.
+test: setup
+	cargo test --lib --locked
+	@sh scripts/build.sh
+	node --test --test-concurrency=1 tests/*.test.mjs
+
+lint: setup
+	cargo fmt --check
+	cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --locked --lib --tests -- -D warnings
+
+clean:
+	rm -rf build target .wrangler node_modules

@@ -1,0 +1,5 @@
+//! `/v1` request parsing and response shaping. Pure functions over JSON values; the tenant
+//! Durable Object calls them and owns the storage side.
+
+pub mod query;
+pub mod tenants;

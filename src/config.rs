@@ -1,0 +1,57 @@
+//! Environment variables and secrets (SPEC §2) → one typed `Config`, read once per isolate.
+
+use worker::Env;
+
+use crate::delivery::schedule;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `ADMIN_TOKEN`; None (unset or empty) makes `/v1` fail closed with 503.
+    pub admin_token: Option<String>,
+    /// `PUBLIC_BASE_URL` without a trailing slash.
+    pub public_base_url: Option<String>,
+    /// `ALLOW_INSECURE_TARGETS == "true"`.
+    pub allow_insecure: bool,
+    /// `ASHBY_API_BASE` without a trailing slash.
+    pub ashby_api_base: String,
+    pub greenhouse_partner_username: Option<String>,
+    pub greenhouse_partner_password: Option<String>,
+    /// Seconds between delivery attempts (`RETRY_SCHEDULE`, default in SPEC §8).
+    pub retry_schedule: Vec<u32>,
+}
+
+fn read(env: &Env, name: &str) -> Option<String> {
+    // `wrangler dev --var` and `[vars]` arrive as vars; `wrangler secret put` as secrets.
+    // Both are plain strings in the environment, so either accessor finds them.
+    env.var(name)
+        .map(|v| v.to_string())
+        .or_else(|_| env.secret(name).map(|v| v.to_string()))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Config {
+        let retry_schedule = match schedule::parse_schedule(read(env, "RETRY_SCHEDULE").as_deref())
+        {
+            Ok(s) => s,
+            Err(e) => {
+                worker::console_error!("{e}; using the default schedule");
+                schedule::DEFAULT_SCHEDULE.to_vec()
+            }
+        };
+        Config {
+            admin_token: read(env, "ADMIN_TOKEN"),
+            public_base_url: read(env, "PUBLIC_BASE_URL").map(|s| s.trim_end_matches('/').into()),
+            allow_insecure: read(env, "ALLOW_INSECURE_TARGETS").as_deref() == Some("true"),
+            ashby_api_base: read(env, "ASHBY_API_BASE")
+                .unwrap_or_else(|| "https://api.ashbyhq.com".into())
+                .trim_end_matches('/')
+                .into(),
+            greenhouse_partner_username: read(env, "GREENHOUSE_PARTNER_USERNAME"),
+            greenhouse_partner_password: read(env, "GREENHOUSE_PARTNER_PASSWORD"),
+            retry_schedule,
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! ats-bridge: a Cloudflare Worker that lets an assessment vendor plug into Greenhouse and
+//! Ashby once. See README.md for the architecture; this file holds the entry points and the
+//! embedding API:
+//!
+//! - [`handle_fetch`]: the whole HTTP surface (`/healthz`, `/v1/*`, `/t/{tenant}/{provider}/*`).
+//! - [`Tenant`]: the `TENANTS` Durable Object class (must be exported by the embedding worker).
+//! - [`handle_queue`]: the `DELIVERIES` / `DELIVERIES_DLQ` consumer.
+//!
+//! With the default `entrypoints` feature the crate is a ready worker; without it, a vendor
+//! mounts these three in their own `#[event]` functions.
+
+pub mod admin;
+pub mod config;
+pub mod delivery;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod routes;
+pub mod secrets;
+pub mod targets;
+pub mod tenant;
+
+pub mod router;
+
+pub use delivery::consumer::handle_queue;
+pub use router::handle_fetch;
+pub use tenant::Tenant;
+
+/// Crate version, reported by `/healthz`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(feature = "entrypoints")]
+mod entrypoints {
+    use worker::{event, Context, Env, MessageBatch, Request, Response, Result};
+
+    #[event(start)]
+    fn start() {
+        console_error_panic_hook::set_once();
+    }
+
+    #[event(fetch)]
+    async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+        crate::handle_fetch(req, env, ctx).await
+    }
+
+    #[event(queue)]
+    async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, ctx: Context) -> Result<()> {
+        crate::handle_queue(batch, env, ctx).await
+    }
+}

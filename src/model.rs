@@ -1,0 +1,318 @@
+//! Domain types shared by the admin API, the providers and the delivery engine.
+//! Pure data + parsing: no `worker` runtime here, so everything is unit-testable on the host.
+
+use serde::{Deserialize, Serialize};
+
+/// An Applicant Tracking System the bridge speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Greenhouse,
+    Ashby,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 2] = [Provider::Greenhouse, Provider::Ashby];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Greenhouse => "greenhouse",
+            Provider::Ashby => "ashby",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Provider> {
+        match s {
+            "greenhouse" => Some(Provider::Greenhouse),
+            "ashby" => Some(Provider::Ashby),
+            _ => None,
+        }
+    }
+    /// Inbound keys carry their provider in a prefix (SPEC §4) so a key pasted into the
+    /// wrong ATS is refused before any lookup.
+    pub fn key_prefix(self) -> &'static str {
+        match self {
+            Provider::Greenhouse => "gh_",
+            Provider::Ashby => "ab_",
+        }
+    }
+}
+
+/// Assessment status (SPEC §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    NotSpecified,
+    Pending,
+    Started,
+    InProgress,
+    Completed,
+    Rejected,
+    Expired,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::NotSpecified,
+        Status::Pending,
+        Status::Started,
+        Status::InProgress,
+        Status::Completed,
+        Status::Rejected,
+        Status::Expired,
+        Status::Cancelled,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::NotSpecified => "NOT_SPECIFIED",
+            Status::Pending => "PENDING",
+            Status::Started => "STARTED",
+            Status::InProgress => "IN_PROGRESS",
+            Status::Completed => "COMPLETED",
+            Status::Rejected => "REJECTED",
+            Status::Expired => "EXPIRED",
+            Status::Cancelled => "CANCELLED",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+    /// Final statuses accept no further result (SPEC §9).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Status::Completed | Status::Rejected | Status::Expired | Status::Cancelled
+        )
+    }
+}
+
+/// One assessment package the vendor offers (SPEC §5 `PUT /packages`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// Parse and validate a package list (`[{"id","name","description"?,"type"?}]`). Used for the
+/// admin `PUT` and for the vendor's `packages_url` answer, so both get the same checks.
+pub fn parse_packages(v: &serde_json::Value) -> Result<Vec<Package>, String> {
+    let arr = v
+        .as_array()
+        .ok_or_else(|| "the body must be a JSON array of packages".to_string())?;
+    if arr.len() > 1000 {
+        return Err("at most 1000 packages are allowed".into());
+    }
+    let mut out = Vec::with_capacity(arr.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in arr.iter().enumerate() {
+        let obj = p
+            .as_object()
+            .ok_or_else(|| format!("`[{i}]` must be an object"))?;
+        let id = scalar_string(obj.get("id"))
+            .filter(|s| !s.is_empty() && s.len() <= 256)
+            .ok_or_else(|| format!("`[{i}].id` is required (a non-empty string)"))?;
+        let name = scalar_string(obj.get("name"))
+            .filter(|s| !s.is_empty() && s.len() <= 512)
+            .ok_or_else(|| format!("`[{i}].name` is required (a non-empty string)"))?;
+        let description = opt_string(obj.get("description"))
+            .map_err(|_| format!("`[{i}].description` must be a string"))?;
+        let kind =
+            opt_string(obj.get("type")).map_err(|_| format!("`[{i}].type` must be a string"))?;
+        if !seen.insert(id.clone()) {
+            return Err(format!("`[{i}].id` repeats the id `{id}`"));
+        }
+        out.push(Package {
+            id,
+            name,
+            description,
+            kind,
+        });
+    }
+    Ok(out)
+}
+
+/// A string, or a number rendered as a string (providers once sent numeric ids).
+pub fn scalar_string(v: Option<&serde_json::Value>) -> Option<String> {
+    match v? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Absent or null → None; string → Some; anything else is an error.
+pub fn opt_string(v: Option<&serde_json::Value>) -> Result<Option<String>, &'static str> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err("must be a string"),
+    }
+}
+
+/// Tenant slug rule: `[a-z0-9][a-z0-9-]{0,62}` (SPEC §3).
+pub fn is_valid_slug(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// Milliseconds since the epoch → RFC 3339 UTC (`2026-11-01T10:00:00.000Z`).
+pub fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60
+    )
+}
+
+/// Howard Hinnant's days→civil date algorithm (proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Parse an RFC 3339 timestamp (`YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`) into epoch ms.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut ms = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let frac = &s[start..i.min(start + 3)];
+        ms = frac.parse::<i64>().ok()? * 10i64.pow(3 - frac.len() as u32);
+    }
+    let offset_min = match s.get(i..)? {
+        "Z" | "z" => 0,
+        rest if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) => {
+            let oh = num(i + 1..i + 3)?;
+            let om = num(i + 4..i + 6)?;
+            if b[i + 3] != b':' {
+                return None;
+            }
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            sign * (oh * 60 + om)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo as u32, d as u32);
+    Some(((days * 86_400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + ms)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn slugs() {
+        assert!(is_valid_slug("acme"));
+        assert!(is_valid_slug("a"));
+        assert!(is_valid_slug("0-acme-9"));
+        assert!(is_valid_slug(&"a".repeat(63)));
+        assert!(!is_valid_slug(&"a".repeat(64)));
+        assert!(!is_valid_slug("-acme"));
+        assert!(!is_valid_slug("Acme"));
+        assert!(!is_valid_slug("ac_me"));
+        assert!(!is_valid_slug(""));
+        assert!(!is_valid_slug("acmé"));
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Status::parse("completed"), None);
+        assert!(Status::Cancelled.is_final());
+        assert!(!Status::InProgress.is_final());
+    }
+
+    #[test]
+    fn packages() {
+        let p = parse_packages(&json!([{"id":"p1","name":"One","type":"CODE"},{"id":2,"name":"Two","description":null}])).unwrap();
+        assert_eq!(p[0].kind.as_deref(), Some("CODE"));
+        assert_eq!(p[1].id, "2");
+        assert!(parse_packages(&json!({"id":"x"})).is_err());
+        assert!(parse_packages(&json!([{"id":"x"}]))
+            .unwrap_err()
+            .contains("[0].name"));
+        assert!(
+            parse_packages(&json!([{"id":"x","name":"a"},{"id":"x","name":"b"}]))
+                .unwrap_err()
+                .contains("repeats")
+        );
+        assert!(parse_packages(&json!([{"id":"x","name":"a","type":5}])).is_err());
+    }
+
+    #[test]
+    fn time_format_round_trip() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_793_527_200_123), "2026-11-01T10:00:00.123Z");
+        for ms in [0i64, 951_782_400_000, 1_793_527_200_123, 4_102_444_799_999] {
+            assert_eq!(parse_rfc3339(&rfc3339(ms)), Some(ms));
+        }
+        assert_eq!(
+            parse_rfc3339("2026-11-01T11:00:00+01:00"),
+            parse_rfc3339("2026-11-01T10:00:00Z")
+        );
+        assert_eq!(parse_rfc3339("2026-13-01T10:00:00Z"), None);
+        assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(parse_rfc3339("2026-11-01T10:00:00"), None);
+        assert_eq!(parse_rfc3339("2026-11-01T10:00:00.Z"), None);
+    }
+}

@@ -1,0 +1,203 @@
+//! The worker's front door. It answers `/healthz`, authenticates `/v1` (bearer) and edge calls
+//! (Basic key → hash), enforces the body limit, and hands everything tenant-scoped to that
+//! tenant's Durable Object, which is the authority for keys and state.
+
+use std::cell::OnceCell;
+
+use serde_json::json;
+use worker::{
+    js_sys, Context, Date, Env, Headers, Method as WMethod, Request, RequestInit, Response, Result,
+};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::http;
+use crate::model::Provider;
+use crate::routes::{self, Method};
+use crate::secrets;
+
+thread_local! {
+    // Vars and secrets are fixed for the life of an isolate; parse them once.
+    static CONFIG: OnceCell<Config> = const { OnceCell::new() };
+}
+
+pub fn config(env: &Env) -> Config {
+    CONFIG.with(|c| c.get_or_init(|| Config::from_env(env)).clone())
+}
+
+/// Headers the worker adds when forwarding to the tenant object.
+pub const H_ORIGIN: &str = "x-bridge-origin";
+pub const H_KEY_HASHES: &str = "x-bridge-key-hashes";
+
+/// Handle one HTTP request: the embedding API's fetch entry point.
+pub async fn handle_fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(match route(req, &env).await {
+        Ok(resp) => resp,
+        Err(e) => http::error(&e),
+    })
+}
+
+async fn route(mut req: Request, env: &Env) -> std::result::Result<Response, ApiError> {
+    let url = req.url().map_err(|_| ApiError::route_not_found())?;
+    let method = Method::parse(req.method().as_ref());
+    let segs = routes::segments(url.path());
+    match segs.as_slice() {
+        ["healthz"] => {
+            if method != Method::Get {
+                return Err(ApiError::method_not_allowed("GET"));
+            }
+            Ok(http::json(
+                200,
+                &json!({"status": "ok", "version": crate::VERSION}),
+            ))
+        }
+        ["v1", rest @ ..] => {
+            let cfg = config(env);
+            let Some(token) = cfg.admin_token.as_deref() else {
+                return Err(ApiError::admin_disabled());
+            };
+            let presented =
+                secrets::bearer(req.headers().get("authorization").ok().flatten().as_deref())
+                    .map(str::to_string);
+            match presented {
+                Some(p) if secrets::admin_token_matches(&p, token) => {}
+                _ => return Err(ApiError::unauthorized_admin()),
+            }
+            let r = routes::match_admin(method, rest)?;
+            let body = if r.takes_body() {
+                Some(read_body(&mut req).await?)
+            } else {
+                None
+            };
+            let tenant = match r.tenant() {
+                Some(t) => t.to_string(),
+                None => {
+                    // POST /v1/tenants: the new tenant's id is in the body.
+                    let v: serde_json::Value =
+                        serde_json::from_slice(body.as_deref().unwrap_or_default())
+                            .map_err(ApiError::bad_json)?;
+                    match v.get("id") {
+                        Some(serde_json::Value::String(s)) if crate::model::is_valid_slug(s) => {
+                            s.clone()
+                        }
+                        Some(serde_json::Value::String(_)) => {
+                            return Err(ApiError::invalid_field(
+                                "id",
+                                "must be a slug: lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters",
+                            ))
+                        }
+                        _ => return Err(ApiError::invalid_field("id", "is required (a string)")),
+                    }
+                }
+            };
+            let headers = Headers::new();
+            let _ = headers.set(H_ORIGIN, &origin(&cfg, &url));
+            forward(env, &tenant, &req, &url, headers, body).await
+        }
+        ["t", rest @ ..] => {
+            let edge = routes::match_edge(method, rest)?;
+            let provider = edge.call.provider();
+            let hashes = key_hashes(&req, provider);
+            if hashes.is_empty() {
+                return Err(ApiError::unauthorized_edge());
+            }
+            let body = if edge.call.takes_body() {
+                Some(read_body(&mut req).await?)
+            } else {
+                None
+            };
+            let cfg = config(env);
+            let headers = Headers::new();
+            let _ = headers.set(H_ORIGIN, &origin(&cfg, &url));
+            let _ = headers.set(H_KEY_HASHES, &hashes.join(","));
+            forward(env, &edge.tenant, &req, &url, headers, body).await
+        }
+        _ => Err(ApiError::route_not_found()),
+    }
+}
+
+/// Hashes of the keys presented in a Basic header that could belong to `provider`.
+fn key_hashes(req: &Request, provider: Provider) -> Vec<String> {
+    let header = req.headers().get("authorization").ok().flatten();
+    secrets::basic_candidates(header.as_deref())
+        .into_iter()
+        .filter(|k| k.starts_with(provider.key_prefix()) && k.len() < 171)
+        .map(|k| secrets::hash_key(&k))
+        .collect()
+}
+
+fn origin(cfg: &Config, url: &worker::Url) -> String {
+    cfg.public_base_url
+        .clone()
+        .unwrap_or_else(|| url.origin().ascii_serialization())
+}
+
+/// Read a body of at most 256 KB (SPEC §10: 413 beyond).
+async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> {
+    if let Ok(Some(len)) = req.headers().get("content-length") {
+        if len
+            .trim()
+            .parse::<usize>()
+            .map(|l| l > http::MAX_BODY)
+            .unwrap_or(false)
+        {
+            return Err(ApiError::too_large(http::MAX_BODY));
+        }
+    }
+    let bytes = req.bytes().await.map_err(|_| {
+        ApiError::new(
+            400,
+            "unreadable_body",
+            "The request body could not be read.",
+        )
+    })?;
+    if bytes.len() > http::MAX_BODY {
+        return Err(ApiError::too_large(http::MAX_BODY));
+    }
+    Ok(bytes)
+}
+
+/// Hand the request to the tenant's Durable Object (same method, path and query).
+async fn forward(
+    env: &Env,
+    tenant: &str,
+    req: &Request,
+    url: &worker::Url,
+    headers: Headers,
+    body: Option<Vec<u8>>,
+) -> std::result::Result<Response, ApiError> {
+    let started = Date::now().as_millis();
+    let stub = env
+        .durable_object("TENANTS")
+        .and_then(|ns| ns.get_by_name(tenant))
+        .map_err(|e| internal("binding", &e))?;
+    let mut target = format!("https://tenant{}", url.path());
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    if let Ok(Some(ct)) = req.headers().get("content-type") {
+        let _ = headers.set("content-type", &ct);
+    }
+    let mut init = RequestInit::new();
+    init.with_method(match req.method() {
+        WMethod::Head => WMethod::Get,
+        m => m,
+    })
+    .with_headers(headers);
+    if let Some(b) = body {
+        init.with_body(Some(js_sys::Uint8Array::from(b.as_slice()).into()));
+    }
+    let inner = Request::new_with_init(&target, &init).map_err(|e| internal("request", &e))?;
+    let resp = stub
+        .fetch_with_request(inner)
+        .await
+        .map_err(|e| internal("tenant object", &e))?;
+    let _ = started;
+    Ok(resp)
+}
+
+fn internal(what: &str, e: &worker::Error) -> ApiError {
+    worker::console_error!("{what} failed: {e}");
+    ApiError::internal()
+}

@@ -1,0 +1,474 @@
+//! The `TENANTS` Durable Object: one instance per tenant, the authority for its keys,
+//! configuration, assessments, events and delivery attempts (SQLite storage API).
+//!
+//! Atomicity: every write that belongs to one change (an assessment and its event, a key and
+//! its replacement) is issued synchronously with no `await` in between, which the runtime
+//! commits as one implicit transaction; the response waits for it (output gate).
+
+use std::cell::{Cell, OnceCell, RefCell};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{
+    durable_object, Date, DurableObject, Env, Request, Response, Result, SqlStorage,
+    SqlStorageValue, State,
+};
+
+use crate::admin::tenants::{self, KeyInfo, TenantConfig, TenantSecrets, ROTATION_WINDOW_MS};
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::http;
+use crate::model::{parse_packages, Provider};
+use crate::router::{H_KEY_HASHES, H_ORIGIN};
+use crate::routes::{self, Admin, Edge, Method};
+use crate::secrets;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tenant (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS keys (
+  provider TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+";
+
+#[durable_object]
+pub struct Tenant {
+    state: State,
+    env: Env,
+    cfg: OnceCell<Config>,
+    /// Whether this object's storage holds a tenant (checked once, then kept in memory).
+    exists: Cell<Option<bool>>,
+    /// KV-held secrets, cached: every write to them goes through this object.
+    secrets: RefCell<Option<TenantSecrets>>,
+}
+
+/// What a handler needs from the incoming request.
+struct Call {
+    method: Method,
+    path: String,
+    origin: String,
+    key_hashes: Vec<String>,
+    body: Vec<u8>,
+}
+
+impl Call {
+    fn json(&self) -> ApiResult<Value> {
+        if self.body.is_empty() {
+            return Err(ApiError::bad_json("the body is empty"));
+        }
+        serde_json::from_slice(&self.body).map_err(ApiError::bad_json)
+    }
+}
+
+fn now() -> i64 {
+    Date::now().as_millis() as i64
+}
+
+fn internal<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> ApiError + '_ {
+    move |e| {
+        worker::console_error!("tenant object: {what}: {e}");
+        ApiError::internal()
+    }
+}
+
+impl DurableObject for Tenant {
+    fn new(state: State, env: Env) -> Self {
+        Tenant {
+            state,
+            env,
+            cfg: OnceCell::new(),
+            exists: Cell::new(None),
+            secrets: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let url = req.url()?;
+        let header = |n: &str| req.headers().get(n).ok().flatten();
+        let call = Call {
+            method: Method::parse(req.method().as_ref()),
+            path: url.path().to_string(),
+            origin: header(H_ORIGIN).unwrap_or_default(),
+            key_hashes: header(H_KEY_HASHES)
+                .map(|h| h.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
+            body: req.bytes().await.unwrap_or_default(),
+        };
+        Ok(match self.dispatch(&call).await {
+            Ok(r) => r,
+            Err(e) => http::error(&e),
+        })
+    }
+}
+
+impl Tenant {
+    fn sql(&self) -> SqlStorage {
+        self.state.storage().sql()
+    }
+
+    fn config(&self) -> &Config {
+        self.cfg.get_or_init(|| Config::from_env(&self.env))
+    }
+
+    fn kv(&self) -> ApiResult<worker::KvStore> {
+        self.env.kv("SECRETS").map_err(internal("SECRETS binding"))
+    }
+
+    /// Does this object hold a tenant? Answered from memory after the first look.
+    fn exists(&self) -> bool {
+        if let Some(e) = self.exists.get() {
+            return e;
+        }
+        #[derive(Deserialize)]
+        struct N {
+            n: i64,
+        }
+        let has_table = self
+            .sql()
+            .exec(
+                "SELECT count(*) AS n FROM sqlite_master WHERE type='table' AND name='tenant'",
+                None,
+            )
+            .and_then(|c| c.one::<N>())
+            .map(|r| r.n > 0)
+            .unwrap_or(false);
+        let e = has_table
+            && self
+                .sql()
+                .exec("SELECT count(*) AS n FROM tenant", None)
+                .and_then(|c| c.one::<N>())
+                .map(|r| r.n > 0)
+                .unwrap_or(false);
+        if e {
+            self.migrate();
+        }
+        self.exists.set(Some(e));
+        e
+    }
+
+    fn migrate(&self) {
+        if let Err(e) = self.sql().exec(SCHEMA, None) {
+            worker::console_error!("tenant object: schema: {e}");
+        }
+    }
+
+    fn load_config(&self) -> ApiResult<TenantConfig> {
+        #[derive(Deserialize)]
+        struct Row {
+            config: String,
+        }
+        if !self.exists() {
+            return Err(ApiError::not_found("tenant"));
+        }
+        let row: Row = self
+            .sql()
+            .exec("SELECT config FROM tenant WHERE id = 1", None)
+            .and_then(|c| c.one())
+            .map_err(internal("load config"))?;
+        serde_json::from_str(&row.config).map_err(internal("parse config"))
+    }
+
+    fn save_config(&self, cfg: &TenantConfig) -> ApiResult<()> {
+        let text = serde_json::to_string(cfg).map_err(internal("encode config"))?;
+        self.sql()
+            .exec(
+                "INSERT INTO tenant (id, config) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET config = excluded.config",
+                vec![text.into()],
+            )
+            .map_err(internal("save config"))?;
+        Ok(())
+    }
+
+    async fn load_secrets(&self, tenant: &str) -> ApiResult<TenantSecrets> {
+        if let Some(s) = self.secrets.borrow().as_ref() {
+            return Ok(s.clone());
+        }
+        let s: TenantSecrets = self
+            .kv()?
+            .get(&format!("tenant:{tenant}"))
+            .json()
+            .await
+            .map_err(internal("read secrets"))?
+            .ok_or_else(|| {
+                worker::console_error!("tenant object: secrets missing from KV");
+                ApiError::internal()
+            })?;
+        *self.secrets.borrow_mut() = Some(s.clone());
+        Ok(s)
+    }
+
+    async fn save_secrets(&self, tenant: &str, s: &TenantSecrets) -> ApiResult<()> {
+        let text = serde_json::to_string(s).map_err(internal("encode secrets"))?;
+        self.kv()?
+            .put(&format!("tenant:{tenant}"), text)
+            .map_err(internal("kv put"))?
+            .execute()
+            .await
+            .map_err(internal("write secrets"))?;
+        *self.secrets.borrow_mut() = Some(s.clone());
+        Ok(())
+    }
+
+    fn keys(&self) -> ApiResult<Vec<KeyInfo>> {
+        self.sql()
+            .exec(
+                "SELECT provider, created_at FROM keys ORDER BY provider",
+                None,
+            )
+            .and_then(|c| c.to_array())
+            .map_err(internal("list keys"))
+    }
+
+    async fn dispatch(&self, call: &Call) -> ApiResult<Response> {
+        let segs = routes::segments(&call.path);
+        match segs.as_slice() {
+            ["v1", rest @ ..] => {
+                let route = routes::match_admin(call.method, rest)?;
+                self.admin(route, call).await
+            }
+            ["t", rest @ ..] => {
+                let edge = routes::match_edge(call.method, rest)?;
+                self.authenticate(&edge, call)?;
+                self.edge(edge, call).await
+            }
+            _ => Err(ApiError::route_not_found()),
+        }
+    }
+
+    /// Edge authentication against the authoritative key hashes (SPEC §4). Unknown tenant,
+    /// wrong provider, revoked or rotated key: the same 401.
+    fn authenticate(&self, edge: &Edge, call: &Call) -> ApiResult<()> {
+        if !self.exists() {
+            return Err(ApiError::unauthorized_edge());
+        }
+        #[derive(Deserialize)]
+        struct Row {
+            hash: String,
+        }
+        let rows: Vec<Row> = self
+            .sql()
+            .exec(
+                "SELECT hash FROM keys WHERE provider = ?",
+                vec![edge.call.provider().as_str().into()],
+            )
+            .and_then(|c| c.to_array())
+            .map_err(internal("read keys"))?;
+        let ok = rows.iter().any(|r| {
+            call.key_hashes
+                .iter()
+                .fold(false, |acc, h| acc | secrets::ct_eq(h, &r.hash))
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized_edge())
+        }
+    }
+
+    async fn edge(&self, edge: Edge, _call: &Call) -> ApiResult<Response> {
+        Err(ApiError::new(
+            404,
+            "not_implemented",
+            format!(
+                "`{}` for {} is not available yet.",
+                edge.call.name(),
+                edge.call.provider().as_str()
+            ),
+        ))
+    }
+
+    async fn admin(&self, route: Admin, call: &Call) -> ApiResult<Response> {
+        match route {
+            Admin::CreateTenant => self.create_tenant(call).await,
+            Admin::GetTenant(t) => {
+                let cfg = self.load_config()?;
+                let s = self.load_secrets(&t).await?;
+                Ok(http::json(
+                    200,
+                    &tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now()),
+                ))
+            }
+            Admin::PatchTenant(t) => self.patch_tenant(&t, call).await,
+            Admin::RotateWebhookSecret(t) => {
+                self.load_config()?;
+                let mut s = self.load_secrets(&t).await?;
+                let fresh = secrets::new_webhook_secret();
+                let n = now();
+                s.previous_webhook_secrets.retain(|(_, until)| *until > n);
+                s.previous_webhook_secrets.insert(
+                    0,
+                    (
+                        std::mem::replace(&mut s.webhook_secret, fresh.clone()),
+                        n + ROTATION_WINDOW_MS,
+                    ),
+                );
+                self.save_secrets(&t, &s).await?;
+                Ok(http::json(201, &json!({"secret": fresh})))
+            }
+            Admin::CreateKey(t) => self.create_key(&t, call).await,
+            Admin::DeleteKey(t, p) => {
+                self.load_config()?;
+                let old = self.key_hash(p)?;
+                self.sql()
+                    .exec(
+                        "DELETE FROM keys WHERE provider = ?",
+                        vec![p.as_str().into()],
+                    )
+                    .map_err(internal("delete key"))?;
+                if let Some(old) = old {
+                    // The index entry is only a cache; the row above is what edge auth reads.
+                    let _ = self.kv()?.delete(&format!("key:{old}")).await;
+                }
+                let _ = t;
+                Ok(http::empty(204))
+            }
+            Admin::PutPackages(_) => {
+                let mut cfg = self.load_config()?;
+                let v = call.json()?;
+                cfg.packages = parse_packages(&v).map_err(|m| {
+                    ApiError::new(422, "invalid_field", format!("Invalid packages: {m}."))
+                })?;
+                cfg.updated_at = now();
+                self.save_config(&cfg)?;
+                Ok(http::json(200, &json!({"data": cfg.packages})))
+            }
+            Admin::GetPackages(_) => {
+                let cfg = self.load_config()?;
+                Ok(http::json(200, &json!({"data": cfg.packages})))
+            }
+            _ => {
+                self.load_config()?;
+                Err(ApiError::new(
+                    404,
+                    "not_implemented",
+                    "This endpoint is not available yet.",
+                ))
+            }
+        }
+    }
+
+    async fn create_tenant(&self, call: &Call) -> ApiResult<Response> {
+        let new = tenants::parse_create(&call.json()?, self.config().allow_insecure)?;
+        if self.exists() {
+            return Err(ApiError::conflict(
+                "tenant_exists",
+                format!("A tenant with id `{}` already exists.", new.id),
+            ));
+        }
+        let n = now();
+        let cfg = TenantConfig {
+            id: new.id.clone(),
+            name: new.name,
+            webhook_url: new.webhook_url,
+            webhook_disabled: false,
+            packages_url: None,
+            static_package_id: None,
+            packages: vec![],
+            greenhouse_partner_username: None,
+            created_at: n,
+            updated_at: n,
+        };
+        // Claim the id before the first await so a concurrent create gets 409.
+        self.migrate();
+        self.save_config(&cfg)?;
+        self.exists.set(Some(true));
+        let secret = new
+            .webhook_secret
+            .unwrap_or_else(secrets::new_webhook_secret);
+        let s = TenantSecrets {
+            webhook_secret: secret.clone(),
+            ..Default::default()
+        };
+        if let Err(e) = self.save_secrets(&cfg.id, &s).await {
+            // Undo the claim: a tenant without its secret must not exist half-made.
+            let _ = self.sql().exec("DELETE FROM tenant", None);
+            self.exists.set(Some(false));
+            return Err(e);
+        }
+        let mut v = tenants::view(&cfg, Some(&s), &[], &call.origin, n);
+        v["webhook"]["secret"] = json!(secret);
+        Ok(http::json(201, &v))
+    }
+
+    async fn patch_tenant(&self, t: &str, call: &Call) -> ApiResult<Response> {
+        let mut cfg = self.load_config()?;
+        let patch = tenants::parse_patch(&call.json()?, self.config().allow_insecure)?;
+        let mut s = self.load_secrets(t).await?;
+        let touches_secrets = patch.touches_secrets();
+        let _reenabled = tenants::apply_patch(&mut cfg, &mut s, patch, now());
+        if touches_secrets {
+            self.save_secrets(t, &s).await?;
+        }
+        self.save_config(&cfg)?;
+        Ok(http::json(
+            200,
+            &tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now()),
+        ))
+    }
+
+    fn key_hash(&self, p: Provider) -> ApiResult<Option<String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            hash: String,
+        }
+        let rows: Vec<Row> = self
+            .sql()
+            .exec(
+                "SELECT hash FROM keys WHERE provider = ?",
+                vec![p.as_str().into()],
+            )
+            .and_then(|c| c.to_array())
+            .map_err(internal("read key"))?;
+        Ok(rows.into_iter().next().map(|r| r.hash))
+    }
+
+    async fn create_key(&self, t: &str, call: &Call) -> ApiResult<Response> {
+        self.load_config()?;
+        let v = call.json()?;
+        let provider = match v.get("provider") {
+            Some(Value::String(p)) => Provider::parse(p).ok_or_else(|| {
+                ApiError::invalid_field("provider", "must be \"greenhouse\" or \"ashby\"")
+            })?,
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "provider",
+                    "is required (\"greenhouse\" or \"ashby\")",
+                ))
+            }
+        };
+        let key = secrets::new_provider_key(provider);
+        let hash = secrets::hash_key(&key);
+        let n = now();
+        let old = self.key_hash(provider)?;
+        // Replacing the row is the rotation: the old key fails on the very next request.
+        self.sql()
+            .exec(
+                "INSERT INTO keys (provider, hash, created_at) VALUES (?, ?, ?) ON CONFLICT(provider) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at",
+                vec![provider.as_str().into(), hash.clone().into(), SqlStorageValue::Integer(n)],
+            )
+            .map_err(internal("store key"))?;
+        let kv = self.kv()?;
+        if let Some(old) = old {
+            let _ = kv.delete(&format!("key:{old}")).await;
+        }
+        if let Ok(put) = kv.put(
+            &format!("key:{hash}"),
+            json!({"tenant": t, "provider": provider.as_str()}).to_string(),
+        ) {
+            let _ = put.execute().await;
+        }
+        Ok(http::json(
+            201,
+            &json!({
+                "provider": provider.as_str(),
+                "secretKey": key,
+                "baseUrl": tenants::base_url(&call.origin, t, provider),
+                "createdAt": crate::model::rfc3339(n),
+            }),
+        ))
+    }
+}

@@ -1,0 +1,212 @@
+// Shared integration-test harness: runs the real built worker under `wrangler dev` (workerd)
+// on a free loopback port with its own state directory, plus scriptable loopback receivers
+// that play the partner's webhook, Greenhouse and Ashby. Everything stays on 127.0.0.1.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Webhook } from "standardwebhooks";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+export async function freePort() {
+  return new Promise((res, rej) => {
+    const s = createNetServer();
+    s.unref();
+    s.on("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** A wrangler config identical to wrangler.toml but without the [build] step: the harness
+ *  runs the already-built worker (`make test` builds it once). */
+function testConfig(dir) {
+  const src = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const noBuild = src.replace(/\[build\][^[]*/m, "");
+  const cfg = noBuild.replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`);
+  const path = join(dir, "wrangler.toml");
+  writeFileSync(path, cfg);
+  return path;
+}
+
+/**
+ * Start the worker. `vars` become `--var NAME:VALUE` (ADMIN_TOKEN and ALLOW_INSECURE_TARGETS
+ * default to test values; pass `null` to omit one). Returns { url, logs(), stop(), restart() }.
+ */
+export async function startWorker({ vars = {}, persistTo } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "ats-bridge-test-"));
+  const state = persistTo ?? join(dir, "state");
+  const config = testConfig(dir);
+  const allVars = { ADMIN_TOKEN, ALLOW_INSECURE_TARGETS: "true", ...vars };
+  let child = null;
+  let port = 0;
+  let output = "";
+
+  async function launch() {
+    port = await freePort();
+    const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port),
+      "--persist-to", state, "--inspector-port", String(await freePort()), "--log-level", "info"];
+    for (const [k, v] of Object.entries(allVars)) {
+      if (v !== null && v !== undefined) args.push("--var", `${k}:${v}`);
+    }
+    child = spawn(join(ROOT, "node_modules/.bin/wrangler"), args, {
+      cwd: dir,
+      detached: true, // own process group, so stop() can end workerd with it
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    });
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${output}`);
+      try {
+        const r = await fetch(`${url}/healthz`);
+        if (r.status === 200) return url;
+      } catch {}
+      await sleep(200);
+    }
+    await stopChild();
+    throw new Error(`worker did not become healthy:\n${output}`);
+  }
+
+  async function stopChild() {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    try { process.kill(-child.pid, "SIGTERM"); } catch {}
+    const t = setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch {} }, 5000);
+    await exited;
+    clearTimeout(t);
+    // workerd may outlive wrangler briefly; make sure the whole group is gone.
+    try { process.kill(-child.pid, "SIGKILL"); } catch {}
+  }
+
+  const w = { url: await launch(), state, logs: () => output };
+  w.stop = async () => { await stopChild(); if (!persistTo) rmSync(dir, { recursive: true, force: true }); };
+  w.restart = async () => { await stopChild(); w.url = await launch(); return w.url; };
+  return w;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Call the admin API. Returns { status, body (parsed JSON or text), headers }. */
+export async function admin(w, method, path, body, { token = ADMIN_TOKEN, raw } = {}) {
+  const headers = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const r = await fetch(`${w.url}${path}`, {
+    method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
+  return wrap(r);
+}
+
+export async function wrap(r) {
+  const text = await r.text();
+  let body = text;
+  try { body = JSON.parse(text); } catch {}
+  return { status: r.status, body, headers: r.headers, text };
+}
+
+export function basic(user, pass = "") {
+  return "Basic " + Buffer.from(`${user}:${pass}`).toString("base64");
+}
+
+/** Call an edge endpoint as an ATS would. */
+export async function edge(w, tenant, provider, method, { key, body, httpMethod, query = "", auth } = {}) {
+  const headers = {};
+  if (auth !== undefined) headers.authorization = auth;
+  else if (key) headers.authorization = basic(key);
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const m = httpMethod ?? (body === undefined ? "GET" : "POST");
+  const r = await fetch(`${w.url}/t/${tenant}/${provider}/${method}${query}`, {
+    method: m, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return wrap(r);
+}
+
+/** Assert the SPEC §5 error shape. */
+export function assertErrorShape(assert, res, status) {
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
+  assert.equal(typeof res.body, "object", `error body is JSON: ${res.text}`);
+  assert.match(res.body.error?.code ?? "", /^[a-z][a-z0-9_]*$/, `snake_case code in ${res.text}`);
+  assert.ok((res.body.error?.message ?? "").length > 5, `human message in ${res.text}`);
+}
+
+/**
+ * A loopback HTTP server that records every request and answers from a script:
+ * `respond(req, n)` returns { status, headers, body } (default 200 "ok"), or "drop" to
+ * destroy the connection. Used as the partner's webhook, fake Greenhouse and fake Ashby.
+ */
+export async function startReceiver(respond = () => ({ status: 200 })) {
+  const requests = [];
+  const waiters = [];
+  let script = respond;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const rec = { method: req.method, path: req.url, headers: req.headers, body, at: performance.now() };
+      requests.push(rec);
+      for (const w of [...waiters]) w();
+      let out;
+      try { out = await script(rec, requests.length); } catch (e) { out = { status: 500, body: String(e) }; }
+      if (out === "drop") { req.socket.destroy(); return; }
+      out = out ?? { status: 200 };
+      res.writeHead(out.status ?? 200, out.headers ?? { "content-type": "text/plain" });
+      res.end(out.body === undefined ? "ok" : typeof out.body === "string" ? out.body : JSON.stringify(out.body));
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const port = server.address().port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    setScript(fn) { script = fn; },
+    /** Wait until `pred(requests)` holds (default: at least n requests). */
+    async waitFor(n, timeoutMs = 15_000, pred) {
+      const ok = () => (pred ? pred(requests) : requests.length >= n);
+      const deadline = Date.now() + timeoutMs;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`receiver: waited ${timeoutMs} ms for ${n} requests, got ${requests.length}`);
+        await new Promise((r) => { waiters.push(r); setTimeout(r, 100); });
+        waiters.length = 0;
+      }
+      return requests;
+    },
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
+}
+
+/** Verify a received webhook with the independent `standardwebhooks` library. */
+export function verifyWebhook(secret, rec) {
+  return new Webhook(secret).verify(rec.body, {
+    "webhook-id": rec.headers["webhook-id"],
+    "webhook-timestamp": rec.headers["webhook-timestamp"],
+    "webhook-signature": rec.headers["webhook-signature"],
+  });
+}
+
+/** Create a tenant pointing at `webhookUrl`; returns the creation answer body. */
+export async function createTenant(w, id, webhookUrl, extra = {}) {
+  const r = await admin(w, "POST", "/v1/tenants", { id, name: `Tenant ${id}`, webhook: { url: webhookUrl }, ...extra });
+  if (r.status !== 201) throw new Error(`create tenant ${id}: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+export async function createKey(w, tenant, provider) {
+  const r = await admin(w, "POST", `/v1/tenants/${tenant}/secrets`, { provider });
+  if (r.status !== 201) throw new Error(`create key: ${r.status} ${r.text}`);
+  return r.body;
+}
