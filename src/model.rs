@@ -153,6 +153,51 @@ pub fn opt_string(v: Option<&serde_json::Value>) -> Result<Option<String>, &'sta
     }
 }
 
+/// Event types (SPEC §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    RecordNew,
+    RecordModified,
+    RecordDeleted,
+    ProviderError,
+    Ping,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::RecordNew => "record.new",
+            EventType::RecordModified => "record.modified",
+            EventType::RecordDeleted => "record.deleted",
+            EventType::ProviderError => "provider.error",
+            EventType::Ping => "ping",
+        }
+    }
+}
+
+/// The webhook body (SPEC §7): the Knit-style envelope vendors already parse.
+/// Rendered once at commit time; the stored text is exactly what every attempt sends.
+pub fn envelope(
+    event_type: EventType,
+    event_id: &str,
+    record_id: Option<&str>,
+    event_data: serde_json::Value,
+    now_ms: i64,
+) -> String {
+    serde_json::json!({
+        "eventType": event_type.as_str(),
+        "eventData": event_data,
+        "eventId": event_id,
+        "recordId": record_id,
+        "syncType": "real_time",
+        "syncDataType": "ats_assessments",
+        "syncJobId": "ats_assessments_real_time",
+        "syncRunId": format!("real_time_{now_ms}"),
+        "triggeredAt": now_ms,
+    })
+    .to_string()
+}
+
 /// Tenant slug rule: `[a-z0-9][a-z0-9-]{0,62}` (SPEC §3).
 pub fn is_valid_slug(s: &str) -> bool {
     let b = s.as_bytes();
@@ -257,6 +302,28 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn envelope_shape() {
+        let body = envelope(
+            EventType::RecordNew,
+            "evt_1",
+            Some("ats_ass_1"),
+            json!({"candidateAssessment": {"id": "ats_ass_1"}}),
+            1_700_000_000_000,
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["eventType"], "record.new");
+        assert_eq!(v["eventId"], "evt_1");
+        assert_eq!(v["recordId"], "ats_ass_1");
+        assert_eq!(v["syncType"], "real_time");
+        assert_eq!(v["syncDataType"], "ats_assessments");
+        assert_eq!(v["syncJobId"], "ats_assessments_real_time");
+        assert_eq!(v["syncRunId"], "real_time_1700000000000");
+        assert_eq!(v["triggeredAt"], 1_700_000_000_000i64);
+        let ping = envelope(EventType::Ping, "evt_2", None, json!({}), 1);
+        assert!(ping.contains(r#""recordId":null"#));
+    }
 
     #[test]
     fn slugs() {

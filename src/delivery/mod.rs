@@ -1,7 +1,76 @@
 //! The delivery engine: from "an event was committed" to "the partner's webhook got it".
-//! `sign` and `schedule` are pure; `attempt` performs one signed fetch; `consumer` is the
-//! queue handler. The outbox itself lives in the tenant Durable Object (`tenant.rs`).
+//! `sign`, `schedule` and the classification in `attempt` are pure; `attempt::send` performs
+//! one fetch; `consumer` is the queue handler. The outbox itself (rows, leases, alarm sweep)
+//! lives in the tenant Durable Object (`tenant/outbox.rs`).
 
+pub mod attempt;
 pub mod consumer;
 pub mod schedule;
 pub mod sign;
+
+use serde::{Deserialize, Serialize};
+
+/// The body of a `DELIVERIES` message. The attempt number travels in the body because the
+/// SDK's `Message` has no attempts counter; it also lets the tenant object drop stale copies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueMsg {
+    /// Tenant id.
+    pub t: String,
+    /// Event id (webhooks) or outbound call id (provider calls).
+    pub e: String,
+    /// The attempt number this message performs (1-based, counted over the event's life).
+    pub n: i64,
+    /// What to deliver.
+    #[serde(default)]
+    pub k: MsgKind,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MsgKind {
+    #[default]
+    Webhook,
+    Provider,
+}
+
+/// Cloudflare Queues delay messages by at most 12 hours.
+pub const MAX_QUEUE_DELAY_SECS: i64 = 43_200;
+
+/// Seconds to ask the queue to wait so that a message arrives at `at_ms` (never early by more
+/// than the rounding; longer waits are re-queued on arrival).
+pub fn queue_delay_secs(at_ms: i64, now_ms: i64) -> u32 {
+    let ms = (at_ms - now_ms).max(0);
+    ((ms + 999) / 1000).min(MAX_QUEUE_DELAY_SECS) as u32
+}
+
+/// How long past its due time a pending event may sit before the alarm sweep re-enqueues it.
+/// Short schedules (tests) get a short grace; production waits up to 30 s for the queue.
+pub fn sweep_grace_ms(schedule: &[u32]) -> i64 {
+    let first = schedule.first().copied().unwrap_or(5) as i64 * 1000;
+    first.clamp(2_000, 30_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_message_round_trip() {
+        let m: QueueMsg = serde_json::from_str(r#"{"t":"acme","e":"evt_1","n":2}"#).unwrap();
+        assert_eq!(m.k, MsgKind::Webhook);
+        let back = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<QueueMsg>(&back).unwrap(), m);
+        assert!(serde_json::from_str::<QueueMsg>(r#"{"t":"acme"}"#).is_err());
+    }
+
+    #[test]
+    fn delays() {
+        assert_eq!(queue_delay_secs(1_500, 0), 2);
+        assert_eq!(queue_delay_secs(0, 10), 0);
+        assert_eq!(queue_delay_secs(100 * 3600 * 1000, 0), 43_200);
+        assert_eq!(sweep_grace_ms(&[1, 1]), 2_000);
+        assert_eq!(sweep_grace_ms(&[5, 30]), 5_000);
+        assert_eq!(sweep_grace_ms(&[600]), 30_000);
+        assert_eq!(sweep_grace_ms(&[]), 5_000);
+    }
+}

@@ -5,6 +5,9 @@
 //! its replacement) is issued synchronously with no `await` in between, which the runtime
 //! commits as one implicit transaction; the response waits for it (output gate).
 
+mod outbox;
+mod store;
+
 use std::cell::{Cell, OnceCell, RefCell};
 
 use serde::Deserialize;
@@ -16,24 +19,15 @@ use worker::{
 
 use crate::admin::tenants::{self, KeyInfo, TenantConfig, TenantSecrets, ROTATION_WINDOW_MS};
 use crate::config::Config;
+use crate::delivery::QueueMsg;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
+use crate::model::EventType;
 use crate::model::{parse_packages, Provider};
 use crate::router::{H_KEY_HASHES, H_ORIGIN};
 use crate::routes::{self, Admin, Edge, Method};
 use crate::secrets;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS tenant (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  config TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS keys (
-  provider TEXT PRIMARY KEY,
-  hash TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-";
+use outbox::Outbox;
 
 #[durable_object]
 pub struct Tenant {
@@ -44,12 +38,15 @@ pub struct Tenant {
     exists: Cell<Option<bool>>,
     /// KV-held secrets, cached: every write to them goes through this object.
     secrets: RefCell<Option<TenantSecrets>>,
+    /// The alarm time last set by this instance (None: unknown, ask storage).
+    alarm_at: Cell<Option<i64>>,
 }
 
 /// What a handler needs from the incoming request.
 struct Call {
     method: Method,
     path: String,
+    query: Option<String>,
     origin: String,
     key_hashes: Vec<String>,
     body: Vec<u8>,
@@ -83,6 +80,7 @@ impl DurableObject for Tenant {
             cfg: OnceCell::new(),
             exists: Cell::new(None),
             secrets: RefCell::new(None),
+            alarm_at: Cell::new(None),
         }
     }
 
@@ -92,6 +90,7 @@ impl DurableObject for Tenant {
         let call = Call {
             method: Method::parse(req.method().as_ref()),
             path: url.path().to_string(),
+            query: url.query().map(str::to_string),
             origin: header(H_ORIGIN).unwrap_or_default(),
             key_hashes: header(H_KEY_HASHES)
                 .map(|h| h.split(',').map(str::to_string).collect())
@@ -102,6 +101,25 @@ impl DurableObject for Tenant {
             Ok(r) => r,
             Err(e) => http::error(&e),
         })
+    }
+
+    /// The periodic sweep: re-enqueue overdue pending events, then re-arm.
+    async fn alarm(&self) -> Result<Response> {
+        self.alarm_at.set(None);
+        if self.exists() {
+            match self.outbox().map(|o| async move { o.sweep().await }) {
+                Ok(f) => match f.await {
+                    Ok(Some(next)) => self.arm(next).await,
+                    Ok(None) => {}
+                    Err(e) => {
+                        worker::console_error!("sweep failed: {e}");
+                        self.arm(now() + 30_000).await;
+                    }
+                },
+                Err(e) => worker::console_error!("sweep: {e}"),
+            }
+        }
+        Response::ok("swept")
     }
 }
 
@@ -151,36 +169,79 @@ impl Tenant {
     }
 
     fn migrate(&self) {
-        if let Err(e) = self.sql().exec(SCHEMA, None) {
+        let schema = [store::SCHEMA, outbox::SCHEMA].concat();
+        if let Err(e) = self.sql().exec(&schema, None) {
             worker::console_error!("tenant object: schema: {e}");
         }
     }
 
     fn load_config(&self) -> ApiResult<TenantConfig> {
-        #[derive(Deserialize)]
-        struct Row {
-            config: String,
-        }
         if !self.exists() {
             return Err(ApiError::not_found("tenant"));
         }
-        let row: Row = self
-            .sql()
-            .exec("SELECT config FROM tenant WHERE id = 1", None)
-            .and_then(|c| c.one())
-            .map_err(internal("load config"))?;
-        serde_json::from_str(&row.config).map_err(internal("parse config"))
+        store::read_config(&self.sql())
     }
 
     fn save_config(&self, cfg: &TenantConfig) -> ApiResult<()> {
-        let text = serde_json::to_string(cfg).map_err(internal("encode config"))?;
-        self.sql()
-            .exec(
-                "INSERT INTO tenant (id, config) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET config = excluded.config",
-                vec![text.into()],
-            )
-            .map_err(internal("save config"))?;
-        Ok(())
+        store::write_config(&self.sql(), cfg)
+    }
+
+    /// The outbox for this tenant (owned handles, so deliveries can outlive the request).
+    fn outbox(&self) -> ApiResult<Outbox> {
+        let cfg = self.load_config()?;
+        Ok(Outbox {
+            sql: self.sql(),
+            env: self.env.clone(),
+            cfg: self.config().clone(),
+            tenant: cfg.id,
+        })
+    }
+
+    /// Make sure the sweep alarm fires no later than `at`.
+    async fn arm(&self, at: i64) {
+        let storage = self.state.storage();
+        let current = match self.alarm_at.get() {
+            Some(a) => Some(a),
+            None => storage.get_alarm().await.ok().flatten(),
+        };
+        if current.is_some_and(|c| c <= at && c > now() - 60_000) {
+            self.alarm_at.set(current);
+            return;
+        }
+        let date = worker::js_sys::Date::new(&(at as f64).into());
+        match storage.set_alarm(worker::ScheduledTime::new(date)).await {
+            Ok(()) => self.alarm_at.set(Some(at)),
+            Err(e) => worker::console_error!("set alarm: {e}"),
+        }
+    }
+
+    /// Commit an event, arm the sweep, and start the first attempt at once (after the
+    /// response, in `wait_until`; the output gate holds the fetch until the commit is durable).
+    async fn emit_and_send(
+        &self,
+        ty: EventType,
+        record_id: Option<&str>,
+        data: Value,
+    ) -> ApiResult<String> {
+        let ob = self.outbox()?;
+        let t = now();
+        let id = ob.emit(ty, record_id, data, t)?;
+        self.kick(ob, id.clone(), t).await;
+        Ok(id)
+    }
+
+    /// Arm the safety-net alarm and start an immediate attempt for a committed event.
+    async fn kick(&self, ob: Outbox, id: String, t: i64) {
+        let grace = crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule);
+        self.arm(t + grace).await;
+        match self.load_secrets(&ob.tenant).await {
+            Ok(secrets) => self.state.wait_until(async move {
+                ob.attempt(&id, None, &secrets).await;
+            }),
+            Err(e) => {
+                worker::console_error!("no secrets for immediate attempt (sweep will retry): {e}")
+            }
+        }
     }
 
     async fn load_secrets(&self, tenant: &str) -> ApiResult<TenantSecrets> {
@@ -230,6 +291,7 @@ impl Tenant {
                 let route = routes::match_admin(call.method, rest)?;
                 self.admin(route, call).await
             }
+            ["internal", op] => self.internal_call(op, call).await,
             ["t", rest @ ..] => {
                 let edge = routes::match_edge(call.method, rest)?;
                 self.authenticate(&edge, call)?;
@@ -340,6 +402,27 @@ impl Tenant {
                 let cfg = self.load_config()?;
                 Ok(http::json(200, &json!({"data": cfg.packages})))
             }
+            Admin::TestWebhook(t) => {
+                let id = self
+                    .emit_and_send(
+                        EventType::Ping,
+                        None,
+                        json!({"tenantId": t, "message": "ping from ats-bridge"}),
+                    )
+                    .await?;
+                Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
+            }
+            Admin::ListEvents(_) => Ok(http::json(
+                200,
+                &self.outbox()?.list(call.query.as_deref())?,
+            )),
+            Admin::GetEvent(_, id) => Ok(http::json(200, &self.outbox()?.get(&id)?)),
+            Admin::ReplayEvent(_, id) => {
+                let ob = self.outbox()?;
+                ob.replay(&id)?;
+                self.kick(ob, id.clone(), now()).await;
+                Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
+            }
             _ => {
                 self.load_config()?;
                 Err(ApiError::new(
@@ -349,6 +432,29 @@ impl Tenant {
                 ))
             }
         }
+    }
+
+    /// Calls from this worker's own queue consumer (never routed from the public internet:
+    /// the front door only forwards `/v1` and `/t` paths).
+    async fn internal_call(&self, op: &str, call: &Call) -> ApiResult<Response> {
+        let msg: QueueMsg = serde_json::from_slice(&call.body).map_err(ApiError::bad_json)?;
+        if !self.exists() {
+            return Err(ApiError::not_found("tenant"));
+        }
+        let ob = self.outbox()?;
+        match op {
+            "deliver" => {
+                let secrets = self.load_secrets(&ob.tenant).await?;
+                ob.on_message(&msg, &secrets).await?;
+                let grace = crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule);
+                if let Some(next) = ob.next_due(grace)? {
+                    self.arm(next).await;
+                }
+            }
+            "dead-letter" => ob.on_dead_letter(&msg)?,
+            _ => return Err(ApiError::route_not_found()),
+        }
+        Ok(http::json(200, &json!({"ok": true})))
     }
 
     async fn create_tenant(&self, call: &Call) -> ApiResult<Response> {
@@ -399,11 +505,19 @@ impl Tenant {
         let patch = tenants::parse_patch(&call.json()?, self.config().allow_insecure)?;
         let mut s = self.load_secrets(t).await?;
         let touches_secrets = patch.touches_secrets();
-        let _reenabled = tenants::apply_patch(&mut cfg, &mut s, patch, now());
+        let reenabled = tenants::apply_patch(&mut cfg, &mut s, patch, now());
         if touches_secrets {
             self.save_secrets(t, &s).await?;
         }
         self.save_config(&cfg)?;
+        if reenabled {
+            // Pending events (e.g. held back by a 410) go out now through the queue.
+            let ob = self.outbox()?;
+            if ob.flush().await? > 0 {
+                let grace = crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule);
+                self.arm(now() + grace).await;
+            }
+        }
         Ok(http::json(
             200,
             &tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now()),

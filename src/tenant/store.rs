@@ -1,0 +1,52 @@
+//! Tenant configuration rows in the object's SQLite storage.
+
+use serde::Deserialize;
+use worker::SqlStorage;
+
+use crate::admin::tenants::TenantConfig;
+use crate::error::{ApiError, ApiResult};
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tenant (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS keys (
+  provider TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+";
+
+fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError {
+    move |e| {
+        worker::console_error!("tenant store: {what}: {e}");
+        ApiError::internal()
+    }
+}
+
+pub fn read_config(sql: &SqlStorage) -> ApiResult<TenantConfig> {
+    #[derive(Deserialize)]
+    struct Row {
+        config: String,
+    }
+    let rows: Vec<Row> = sql
+        .exec("SELECT config FROM tenant WHERE id = 1", None)
+        .and_then(|c| c.to_array())
+        .map_err(internal("load config"))?;
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("tenant"))?;
+    serde_json::from_str(&row.config).map_err(internal("parse config"))
+}
+
+pub fn write_config(sql: &SqlStorage, cfg: &TenantConfig) -> ApiResult<()> {
+    let text = serde_json::to_string(cfg).map_err(internal("encode config"))?;
+    sql.exec(
+        "INSERT INTO tenant (id, config) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET config = excluded.config",
+        vec![text.into()],
+    )
+    .map_err(internal("save config"))?;
+    Ok(())
+}
