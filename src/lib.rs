@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod providers;
 pub mod routes;
 pub mod secrets;
 pub mod targets;

@@ -153,6 +153,231 @@ pub fn opt_string(v: Option<&serde_json::Value>) -> Result<Option<String>, &'sta
     }
 }
 
+/// The normalized assessment (SPEC §7), as carried in `eventData.candidateAssessment`.
+/// Every key is always present (null when unknown), like the seeds vendors already parse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CandidateAssessment {
+    pub id: String,
+    pub application_id: Option<String>,
+    pub assessment_package: AssessmentPackage,
+    pub callback_url: Option<String>,
+    pub candidate: Candidate,
+    pub job_id: Option<String>,
+    pub meta_data: Option<serde_json::Value>,
+    pub origin_data: serde_json::Value,
+    pub status: Status,
+    pub provider: Provider,
+    pub tenant_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssessmentPackage {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub meta_data: Option<serde_json::Value>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+impl AssessmentPackage {
+    /// The package `id` as ordered, named from the tenant's catalogue when it is known there.
+    pub fn from_catalogue(id: &str, catalogue: Option<&[Package]>) -> Self {
+        let p = catalogue.and_then(|c| c.iter().find(|p| p.id == id));
+        AssessmentPackage {
+            id: Some(id.to_string()),
+            name: p.map(|p| p.name.clone()),
+            description: p.and_then(|p| p.description.clone()),
+            meta_data: None,
+            kind: p.and_then(|p| p.kind.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Candidate {
+    pub emails: Option<Vec<Email>>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub id: Option<String>,
+    pub links: Option<Vec<String>>,
+    pub location: Option<String>,
+    pub phones: Option<Vec<Phone>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Email {
+    pub email: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Phone {
+    #[serde(rename = "phoneNumber")]
+    pub phone_number: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A vendor's result for an assessment (SPEC §9 body), validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultUpdate {
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Flat object of primitives (Greenhouse shows it as labels → values).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// Why it was cancelled/expired/rejected, when the vendor says (Ashby shows it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Validate a `POST …/result` body.
+pub fn parse_result(v: &serde_json::Value) -> Result<ResultUpdate, crate::error::ApiError> {
+    use crate::error::ApiError;
+    use serde_json::Value;
+    let m = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_field("body", "must be a JSON object"))?;
+    const KNOWN: [&str; 9] = [
+        "status",
+        "score",
+        "max_score",
+        "result_url",
+        "started_at",
+        "completed_at",
+        "summary",
+        "metadata",
+        "reason",
+    ];
+    if let Some(k) = m.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(ApiError::invalid_field(k, "is not a known field"));
+    }
+    let status = match m.get("status") {
+        Some(Value::String(s)) => Status::parse(s)
+            .filter(|s| *s != Status::NotSpecified)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "status",
+                    "must be one of PENDING, STARTED, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED, CANCELLED",
+                )
+            })?,
+        _ => return Err(ApiError::invalid_field("status", "is required")),
+    };
+    let number = |k: &str| -> Result<Option<f64>, ApiError> {
+        match m.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid_field(k, "must be a finite number")),
+            Some(_) => Err(ApiError::invalid_field(k, "must be a number")),
+        }
+    };
+    let text = |k: &str, max: usize| -> Result<Option<String>, ApiError> {
+        match m.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.len() <= max => Ok(Some(s.clone())),
+            Some(Value::String(_)) => Err(ApiError::invalid_field(
+                k,
+                &format!("must be at most {max} characters"),
+            )),
+            Some(_) => Err(ApiError::invalid_field(k, "must be a string")),
+        }
+    };
+    let time = |k: &str| -> Result<Option<String>, ApiError> {
+        match text(k, 64)? {
+            None => Ok(None),
+            Some(s) if parse_rfc3339(&s).is_some() => Ok(Some(s)),
+            Some(_) => Err(ApiError::invalid_field(
+                k,
+                "must be an RFC 3339 timestamp like 2026-11-01T10:00:00Z",
+            )),
+        }
+    };
+    let result_url = match text("result_url", 2048)? {
+        None => None,
+        Some(u) => match url::Url::parse(&u) {
+            Ok(parsed) if parsed.scheme() == "https" && parsed.host().is_some() => Some(u),
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "result_url",
+                    "must be an https URL (the ATS shows it to recruiters)",
+                ))
+            }
+        },
+    };
+    if status == Status::Completed && result_url.is_none() {
+        return Err(ApiError::invalid_field(
+            "result_url",
+            "is required when status is COMPLETED",
+        ));
+    }
+    let metadata = match m.get("metadata") {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(o)) => {
+            if o.len() > 50 {
+                return Err(ApiError::invalid_field(
+                    "metadata",
+                    "may hold at most 50 entries",
+                ));
+            }
+            for (k, v) in o {
+                if k.is_empty() || k.len() > 100 {
+                    return Err(ApiError::invalid_field(
+                        "metadata",
+                        "keys must be 1–100 characters",
+                    ));
+                }
+                match v {
+                    Value::String(s) if s.len() > 2000 => {
+                        return Err(ApiError::invalid_field(
+                            &format!("metadata.{k}"),
+                            "must be at most 2000 characters",
+                        ))
+                    }
+                    Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {}
+                    _ => {
+                        return Err(ApiError::invalid_field(
+                            &format!("metadata.{k}"),
+                            "must be a string, number, boolean or null (a flat object)",
+                        ))
+                    }
+                }
+            }
+            o.clone()
+        }
+        Some(_) => return Err(ApiError::invalid_field("metadata", "must be an object")),
+    };
+    Ok(ResultUpdate {
+        status,
+        score: number("score")?,
+        max_score: number("max_score")?,
+        result_url,
+        started_at: time("started_at")?,
+        completed_at: time("completed_at")?,
+        summary: text("summary", 10_000)?,
+        metadata,
+        reason: text("reason", 500)?,
+    })
+}
+
 /// Event types (SPEC §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
@@ -323,6 +548,40 @@ mod tests {
         assert_eq!(v["triggeredAt"], 1_700_000_000_000i64);
         let ping = envelope(EventType::Ping, "evt_2", None, json!({}), 1);
         assert!(ping.contains(r#""recordId":null"#));
+    }
+
+    #[test]
+    fn result_validation() {
+        let ok = parse_result(&json!({"status":"COMPLETED","score":87.5,"max_score":100,"result_url":"https://v.example/r/1","started_at":"2026-11-01T10:00:00Z","completed_at":"2026-11-01T11:00:00Z","summary":"Strong","metadata":{"Plagiarism":false}})).unwrap();
+        assert_eq!(ok.status, Status::Completed);
+        assert_eq!(ok.score, Some(87.5));
+        assert_eq!(ok.metadata["Plagiarism"], false);
+        for (bad, field) in [
+            (json!({}), "status"),
+            (json!({"status":"DONE"}), "status"),
+            (json!({"status":"NOT_SPECIFIED"}), "status"),
+            (json!({"status":"COMPLETED"}), "result_url"),
+            (
+                json!({"status":"COMPLETED","result_url":"http://v.example/r"}),
+                "result_url",
+            ),
+            (json!({"status":"IN_PROGRESS","score":"high"}), "score"),
+            (
+                json!({"status":"IN_PROGRESS","started_at":"yesterday"}),
+                "started_at",
+            ),
+            (
+                json!({"status":"IN_PROGRESS","metadata":{"a":{"b":1}}}),
+                "metadata.a",
+            ),
+            (json!({"status":"IN_PROGRESS","metadata":[1]}), "metadata"),
+            (json!({"status":"IN_PROGRESS","colour":"red"}), "colour"),
+        ] {
+            let e = parse_result(&bad).unwrap_err();
+            assert_eq!(e.status, 422, "{bad}");
+            assert!(e.message.contains(field), "{bad}: {}", e.message);
+        }
+        assert!(parse_result(&json!({"status":"STARTED"})).is_ok());
     }
 
     #[test]

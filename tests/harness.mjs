@@ -210,3 +210,28 @@ export async function createKey(w, tenant, provider) {
   if (r.status !== 201) throw new Error(`create key: ${r.status} ${r.text}`);
   return r.body;
 }
+
+/** Load a fixture from fixtures/, replacing "{{name}}" placeholders (whole-string values
+ *  take the substitution's own JSON type; inside longer strings they are spliced in). */
+export function fixture(name, subs = {}) {
+  const raw = JSON.parse(readFileSync(join(ROOT, "fixtures", name), "utf8"));
+  const walk = (v) => {
+    if (typeof v === "string") {
+      const whole = v.match(/^\{\{(\w+)\}\}$/);
+      if (whole && whole[1] in subs) return subs[whole[1]];
+      return v.replace(/\{\{(\w+)\}\}/g, (m, k) => (k in subs ? String(subs[k]) : m));
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(raw);
+}
+
+/** Webhook payloads received so far, parsed, optionally filtered by eventType. */
+export function events(rx, type) {
+  return rx.requests
+    .filter((r) => r.headers["webhook-id"])
+    .map((r) => JSON.parse(r.body))
+    .filter((e) => !type || e.eventType === type);
+}

@@ -67,6 +67,23 @@ pub fn classify(
     Next::RetryAt(now_ms + delay)
 }
 
+/// Outbound provider calls (Greenhouse PATCH, Ashby `assessment.update`): 2xx done;
+/// 429, 5xx and network errors retry on the schedule; any other answer is final (SPEC §9).
+pub fn classify_provider_call(
+    r: &AttemptResult,
+    schedule_secs: &[u32],
+    retries_done: usize,
+    now_ms: i64,
+    unit: f64,
+) -> Next {
+    match r.status {
+        Some(s) if (200..300).contains(&s) => Next::Delivered,
+        Some(s) if s == 429 || s >= 500 => classify(r, schedule_secs, retries_done, now_ms, unit),
+        Some(_) => Next::Failed,
+        None => classify(r, schedule_secs, retries_done, now_ms, unit),
+    }
+}
+
 /// Cut a response body to at most 2 KB on a character boundary.
 pub fn snippet(body: &str) -> String {
     if body.len() <= RESPONSE_SNIPPET {
@@ -85,6 +102,17 @@ pub async fn send(
     url: &str,
     headers: Headers,
     body: Option<String>,
+) -> AttemptResult {
+    send_with_timeout(method, url, headers, body, TIMEOUT_MS).await
+}
+
+/// `send` with another timeout (the vendor's `packages_url` gets 10 s).
+pub async fn send_with_timeout(
+    method: Method,
+    url: &str,
+    headers: Headers,
+    body: Option<String>,
+    timeout_ms: u64,
 ) -> AttemptResult {
     let started = worker::Date::now().as_millis() as i64;
     let elapsed = || worker::Date::now().as_millis() as i64 - started;
@@ -109,7 +137,7 @@ pub async fn send(
         let text = resp.text().await.unwrap_or_default();
         Ok::<_, worker::Error>((status, retry_after, text))
     });
-    let timeout = Box::pin(Delay::from(Duration::from_millis(TIMEOUT_MS)));
+    let timeout = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
     match select(call, timeout).await {
         Either::Left((Ok((status, retry_after, text)), _)) => AttemptResult {
             status: Some(status),
@@ -194,6 +222,24 @@ mod tests {
         assert_eq!(
             classify(&res(Some(500), Some("60")), &s, 0, 0, 0.5),
             Next::RetryAt(10_000)
+        );
+    }
+
+    #[test]
+    fn provider_call_classification() {
+        let s = [10u32];
+        let c = |st| classify_provider_call(&res(st, None), &s, 0, 0, 0.5);
+        assert_eq!(c(Some(204)), Next::Delivered);
+        assert_eq!(c(Some(500)), Next::RetryAt(10_000));
+        assert_eq!(c(Some(429)), Next::RetryAt(10_000));
+        assert_eq!(c(None), Next::RetryAt(10_000));
+        assert_eq!(c(Some(401)), Next::Failed);
+        assert_eq!(c(Some(403)), Next::Failed);
+        assert_eq!(c(Some(404)), Next::Failed);
+        assert_eq!(c(Some(410)), Next::Failed);
+        assert_eq!(
+            classify_provider_call(&res(Some(503), None), &s, 1, 0, 0.5),
+            Next::Failed
         );
     }
 

@@ -5,7 +5,11 @@
 //! its replacement) is issued synchronously with no `await` in between, which the runtime
 //! commits as one implicit transaction; the response waits for it (output gate).
 
+mod assessments;
+mod calls;
+mod edge;
 mod outbox;
+mod results;
 mod store;
 
 use std::cell::{Cell, OnceCell, RefCell};
@@ -19,7 +23,7 @@ use worker::{
 
 use crate::admin::tenants::{self, KeyInfo, TenantConfig, TenantSecrets, ROTATION_WINDOW_MS};
 use crate::config::Config;
-use crate::delivery::QueueMsg;
+use crate::delivery::{MsgKind, QueueMsg};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::model::EventType;
@@ -27,6 +31,7 @@ use crate::model::{parse_packages, Provider};
 use crate::router::{H_KEY_HASHES, H_ORIGIN};
 use crate::routes::{self, Admin, Edge, Method};
 use crate::secrets;
+use calls::Calls;
 use outbox::Outbox;
 
 #[durable_object]
@@ -40,10 +45,11 @@ pub struct Tenant {
     secrets: RefCell<Option<TenantSecrets>>,
     /// The alarm time last set by this instance (None: unknown, ask storage).
     alarm_at: Cell<Option<i64>>,
+    package_cache: RefCell<edge::PackageCache>,
 }
 
 /// What a handler needs from the incoming request.
-struct Call {
+pub(crate) struct Call {
     method: Method,
     path: String,
     query: Option<String>,
@@ -61,7 +67,7 @@ impl Call {
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     Date::now().as_millis() as i64
 }
 
@@ -81,6 +87,7 @@ impl DurableObject for Tenant {
             exists: Cell::new(None),
             secrets: RefCell::new(None),
             alarm_at: Cell::new(None),
+            package_cache: RefCell::new(Default::default()),
         }
     }
 
@@ -107,16 +114,23 @@ impl DurableObject for Tenant {
     async fn alarm(&self) -> Result<Response> {
         self.alarm_at.set(None);
         if self.exists() {
-            match self.outbox().map(|o| async move { o.sweep().await }) {
-                Ok(f) => match f.await {
-                    Ok(Some(next)) => self.arm(next).await,
-                    Ok(None) => {}
-                    Err(e) => {
-                        worker::console_error!("sweep failed: {e}");
-                        self.arm(now() + 30_000).await;
-                    }
-                },
-                Err(e) => worker::console_error!("sweep: {e}"),
+            let webhooks = match self.outbox() {
+                Ok(o) => o.sweep().await,
+                Err(e) => Err(e),
+            };
+            let calls = match self.calls() {
+                Ok(c) => c.sweep().await,
+                Err(e) => Err(e),
+            };
+            let next = match (webhooks, calls) {
+                (Ok(a), Ok(b)) => a.into_iter().chain(b).min(),
+                (a, b) => {
+                    worker::console_error!("sweep failed: {:?} {:?}", a.err(), b.err());
+                    Some(now() + 30_000)
+                }
+            };
+            if let Some(next) = next {
+                self.arm(next).await;
             }
         }
         Response::ok("swept")
@@ -169,7 +183,13 @@ impl Tenant {
     }
 
     fn migrate(&self) {
-        let schema = [store::SCHEMA, outbox::SCHEMA].concat();
+        let schema = [
+            store::SCHEMA,
+            outbox::SCHEMA,
+            assessments::SCHEMA,
+            calls::SCHEMA,
+        ]
+        .concat();
         if let Err(e) = self.sql().exec(&schema, None) {
             worker::console_error!("tenant object: schema: {e}");
         }
@@ -190,6 +210,16 @@ impl Tenant {
     fn outbox(&self) -> ApiResult<Outbox> {
         let cfg = self.load_config()?;
         Ok(Outbox {
+            sql: self.sql(),
+            env: self.env.clone(),
+            cfg: self.config().clone(),
+            tenant: cfg.id,
+        })
+    }
+
+    fn calls(&self) -> ApiResult<Calls> {
+        let cfg = self.load_config()?;
+        Ok(Calls {
             sql: self.sql(),
             env: self.env.clone(),
             cfg: self.config().clone(),
@@ -331,18 +361,6 @@ impl Tenant {
         }
     }
 
-    async fn edge(&self, edge: Edge, _call: &Call) -> ApiResult<Response> {
-        Err(ApiError::new(
-            404,
-            "not_implemented",
-            format!(
-                "`{}` for {} is not available yet.",
-                edge.call.name(),
-                edge.call.provider().as_str()
-            ),
-        ))
-    }
-
     async fn admin(&self, route: Admin, call: &Call) -> ApiResult<Response> {
         match route {
             Admin::CreateTenant => self.create_tenant(call).await,
@@ -412,6 +430,20 @@ impl Tenant {
                     .await?;
                 Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
             }
+            Admin::ListAssessments(_) => {
+                self.load_config()?;
+                Ok(http::json(
+                    200,
+                    &assessments::list(&self.sql(), call.query.as_deref())?,
+                ))
+            }
+            Admin::GetAssessment(_, id) => {
+                self.load_config()?;
+                let row = assessments::get(&self.sql(), &id)?
+                    .ok_or_else(|| ApiError::not_found("assessment"))?;
+                Ok(http::json(200, &row.view()))
+            }
+            Admin::PostResult(_, id) => self.post_result(&id, call).await,
             Admin::ListEvents(_) => Ok(http::json(
                 200,
                 &self.outbox()?.list(call.query.as_deref())?,
@@ -422,14 +454,6 @@ impl Tenant {
                 ob.replay(&id)?;
                 self.kick(ob, id.clone(), now()).await;
                 Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
-            }
-            _ => {
-                self.load_config()?;
-                Err(ApiError::new(
-                    404,
-                    "not_implemented",
-                    "This endpoint is not available yet.",
-                ))
             }
         }
     }
@@ -444,10 +468,21 @@ impl Tenant {
         let ob = self.outbox()?;
         match op {
             "deliver" => {
-                let secrets = self.load_secrets(&ob.tenant).await?;
-                ob.on_message(&msg, &secrets).await?;
                 let grace = crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule);
-                if let Some(next) = ob.next_due(grace)? {
+                let next = match msg.k {
+                    MsgKind::Webhook => {
+                        let secrets = self.load_secrets(&ob.tenant).await?;
+                        ob.on_message(&msg, &secrets).await?;
+                        ob.next_due(grace)?
+                    }
+                    MsgKind::Provider => {
+                        let calls = self.calls()?;
+                        let creds = self.credentials().await?;
+                        calls.on_message(&msg, &creds).await?;
+                        calls.next_due(grace)?
+                    }
+                };
+                if let Some(next) = next {
                     self.arm(next).await;
                 }
             }

@@ -81,7 +81,7 @@ fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError 
     }
 }
 
-fn unit_random() -> f64 {
+pub fn unit_random() -> f64 {
     let b = secrets::random_bytes::<4>();
     u32::from_le_bytes(b) as f64 / (u32::MAX as f64 + 1.0)
 }

@@ -1,0 +1,341 @@
+//! Greenhouse Assessment Partner API (SPEC §6.1, PROVIDERS.md): `list_tests`, `send_test`,
+//! `test_status`, `response_error`, and the completion `PATCH` back to Greenhouse.
+
+use serde_json::{json, Map, Value};
+
+use super::{compact, optional, required};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{
+    AssessmentPackage, Candidate, CandidateAssessment, Email, Package, Phone, Provider,
+    ResultUpdate, Status,
+};
+use crate::targets;
+
+/// A validated `send_test` order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub partner_test_id: String,
+    pub callback_url: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub preferred_name: Option<String>,
+    pub phone: Option<String>,
+    pub resume_url: Option<String>,
+    pub profile_url: Option<String>,
+    pub sent_by: Option<String>,
+}
+
+/// Parse `send_test`. `url` may sit at the top level or (pre-2019 form) inside `candidate`;
+/// ids may be numbers; unknown fields are ignored. The callback must be a Greenhouse URL so
+/// a forged order can never make the bridge call an arbitrary host.
+pub fn parse_send_test(v: &Value, allow_insecure: bool) -> ApiResult<Order> {
+    if !v.is_object() {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    }
+    let partner_test_id = required(v, &["partner_test_id"])?;
+    let email = required(v, &["candidate", "email"])?;
+    if !email.contains('@') || email.len() > 320 {
+        return Err(ApiError::invalid_field(
+            "candidate.email",
+            "must be an email address",
+        ));
+    }
+    let url = optional(v, &["url"])
+        .or_else(|| optional(v, &["candidate", "url"]))
+        .ok_or_else(|| ApiError::invalid_field("url", "is required"))?;
+    let callback_url = targets::check_greenhouse_callback(&url, allow_insecure)
+        .map_err(|why| ApiError::invalid_field("url", &why))?
+        .to_string();
+    Ok(Order {
+        partner_test_id,
+        callback_url,
+        email,
+        first_name: optional(v, &["candidate", "first_name"]),
+        last_name: optional(v, &["candidate", "last_name"]),
+        preferred_name: optional(v, &["candidate", "preferred_name"]),
+        phone: optional(v, &["candidate", "phone_number"]),
+        resume_url: optional(v, &["candidate", "resume_url"]),
+        profile_url: optional(v, &["candidate", "greenhouse_profile_url"]),
+        sent_by: optional(v, &["sent_by"]),
+    })
+}
+
+/// `https://app.greenhouse.io/people/{candidate}?application_id={application}` → both ids.
+pub fn profile_ids(profile_url: &str) -> (Option<String>, Option<String>) {
+    let Ok(u) = url::Url::parse(profile_url) else {
+        return (None, None);
+    };
+    let segs: Vec<&str> = u.path_segments().map(|s| s.collect()).unwrap_or_default();
+    let candidate = segs
+        .iter()
+        .position(|s| *s == "people")
+        .and_then(|i| segs.get(i + 1))
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_string());
+    let application = u
+        .query_pairs()
+        .find(|(k, _)| k == "application_id")
+        .map(|(_, v)| v.into_owned())
+        .filter(|s| !s.is_empty());
+    (candidate, application)
+}
+
+/// The normalized assessment for an order.
+pub fn normalize(
+    o: &Order,
+    id: &str,
+    tenant: &str,
+    catalogue: Option<&[Package]>,
+    origin: Value,
+) -> CandidateAssessment {
+    let (candidate_id, application_id) = o
+        .profile_url
+        .as_deref()
+        .map(profile_ids)
+        .unwrap_or((None, None));
+    let links: Vec<String> = [o.resume_url.clone(), o.profile_url.clone()]
+        .into_iter()
+        .flatten()
+        .collect();
+    CandidateAssessment {
+        id: id.to_string(),
+        application_id,
+        assessment_package: AssessmentPackage::from_catalogue(&o.partner_test_id, catalogue),
+        callback_url: Some(o.callback_url.clone()),
+        candidate: Candidate {
+            emails: Some(vec![Email {
+                email: o.email.clone(),
+                kind: "PERSONAL".into(),
+            }]),
+            first_name: o.first_name.clone(),
+            last_name: o.last_name.clone(),
+            id: candidate_id,
+            links: (!links.is_empty()).then_some(links),
+            location: None,
+            phones: o.phone.clone().map(|p| {
+                vec![Phone {
+                    phone_number: p,
+                    kind: "NOT_SPECIFIED".into(),
+                }]
+            }),
+        },
+        job_id: None,
+        meta_data: compact(json!({"preferredName": o.preferred_name, "sentBy": o.sent_by})),
+        origin_data: origin,
+        status: Status::NotSpecified,
+        provider: Provider::Greenhouse,
+        tenant_id: tenant.to_string(),
+    }
+}
+
+/// `list_tests` answer: a top-level array.
+pub fn list_tests(packages: &[Package]) -> Value {
+    Value::Array(
+        packages
+            .iter()
+            .map(|p| json!({"partner_test_id": p.id, "partner_test_name": p.name}))
+            .collect(),
+    )
+}
+
+/// `test_status` answer. Only the exact `"complete"` has meaning to Greenhouse, and only once
+/// a final COMPLETED result exists; otherwise the lowercase status.
+pub fn test_status(status: Status, result: Option<&ResultUpdate>) -> Value {
+    let complete = status == Status::Completed;
+    let mut meta = Map::new();
+    if let Some(r) = result {
+        let mut put = |k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                meta.insert(k.to_string(), v);
+            }
+        };
+        put("Started At", r.started_at.clone().map(Value::from));
+        put("Completed At", r.completed_at.clone().map(Value::from));
+        put("Notes", r.summary.clone().map(Value::from));
+        put("Max Score", r.max_score.map(Value::from));
+        for (k, v) in &r.metadata {
+            if !v.is_null() {
+                meta.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    json!({
+        "partner_status": if complete { "complete".to_string() } else { status.as_str().to_ascii_lowercase() },
+        "partner_profile_url": result.and_then(|r| r.result_url.clone()),
+        "partner_score": result.and_then(|r| r.score),
+        "metadata": meta,
+    })
+}
+
+/// A validated `response_error` body (Greenhouse telling us a call of ours failed).
+pub fn parse_response_error(v: &Value) -> ApiResult<Value> {
+    if !v.is_object() {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    }
+    let errors: Vec<Value> = match v.get("errors") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .take(100)
+            .map(|e| match e {
+                Value::String(_) => e.clone(),
+                other => Value::String(other.to_string()),
+            })
+            .collect(),
+        Some(Value::String(s)) => vec![Value::String(s.clone())],
+        _ => vec![],
+    };
+    Ok(json!({
+        "apiCall": optional(v, &["api_call"]),
+        "errors": errors,
+        "partnerTestId": optional(v, &["partner_test_id"]),
+        "partnerTestName": optional(v, &["partner_test_name"]),
+        "partnerInterviewId": optional(v, &["partner_interview_id"]),
+        "candidateEmail": optional(v, &["candidate_email"]),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order_json() -> Value {
+        json!({
+            "partner_test_id": "pkg_9f3aK21",
+            "candidate": {
+                "first_name": "John", "last_name": "Doe", "preferred_name": "John",
+                "email": "john@example.com", "phone_number": "+1-555-123-4567",
+                "resume_url": "https://johndoe.dev/resume",
+                "greenhouse_profile_url": "https://app.greenhouse.io/people/762198?application_id=87456321"
+            },
+            "sent_by": "recruiter@example.com",
+            "url": "https://app.greenhouse.io/integrations/testing_partners/take_home_tests/12345"
+        })
+    }
+
+    #[test]
+    fn parses_and_normalizes_the_seed_order() {
+        let v = order_json();
+        let o = parse_send_test(&v, false).unwrap();
+        let cat = vec![Package {
+            id: "pkg_9f3aK21".into(),
+            name: "Backend".into(),
+            description: Some("90 min".into()),
+            kind: Some("CODE".into()),
+        }];
+        let a = normalize(&o, "ats_ass_1", "acme", Some(&cat), v.clone());
+        assert_eq!(a.application_id.as_deref(), Some("87456321"));
+        assert_eq!(a.candidate.id.as_deref(), Some("762198"));
+        assert_eq!(a.candidate.emails.as_ref().unwrap()[0].kind, "PERSONAL");
+        assert_eq!(
+            a.candidate.phones.as_ref().unwrap()[0].kind,
+            "NOT_SPECIFIED"
+        );
+        assert_eq!(a.candidate.links.as_ref().unwrap().len(), 2);
+        assert_eq!(a.assessment_package.name.as_deref(), Some("Backend"));
+        assert_eq!(a.assessment_package.kind.as_deref(), Some("CODE"));
+        assert_eq!(a.status, Status::NotSpecified);
+        assert_eq!(a.origin_data, v);
+        let out = serde_json::to_value(&a).unwrap();
+        assert_eq!(out["callbackUrl"], v["url"]);
+        assert_eq!(out["provider"], "greenhouse");
+        assert_eq!(out["tenantId"], "acme");
+        assert!(out["jobId"].is_null());
+        assert_eq!(
+            out["candidate"]["phones"][0]["phoneNumber"],
+            "+1-555-123-4567"
+        );
+    }
+
+    #[test]
+    fn tolerates_old_and_odd_forms() {
+        let v = json!({"partner_test_id": 42, "candidate": {"email": "a@b.c", "url": "https://app2.greenhouse.io/x/1", "first_name": null}, "extra": {"x": 1}});
+        let o = parse_send_test(&v, false).unwrap();
+        assert_eq!(o.partner_test_id, "42");
+        assert_eq!(o.callback_url, "https://app2.greenhouse.io/x/1");
+        assert_eq!(o.first_name, None);
+    }
+
+    #[test]
+    fn refuses_missing_fields_and_foreign_callbacks() {
+        let mut v = order_json();
+        v["url"] = json!("https://evil.example/x");
+        assert!(parse_send_test(&v, false)
+            .unwrap_err()
+            .message
+            .contains("`url`"));
+        assert!(parse_send_test(&v, true).is_ok());
+        for (path, field) in [("partner_test_id", "partner_test_id"), ("url", "url")] {
+            let mut v = order_json();
+            v.as_object_mut().unwrap().remove(path);
+            let e = parse_send_test(&v, false).unwrap_err();
+            assert_eq!(e.status, 422);
+            assert!(e.message.contains(field));
+        }
+        let mut v = order_json();
+        v["candidate"].as_object_mut().unwrap().remove("email");
+        assert!(parse_send_test(&v, false)
+            .unwrap_err()
+            .message
+            .contains("candidate.email"));
+    }
+
+    #[test]
+    fn profile_url_ids() {
+        assert_eq!(
+            profile_ids("https://app4.greenhouse.io/people/1?application_id=2"),
+            (Some("1".into()), Some("2".into()))
+        );
+        assert_eq!(profile_ids("not a url"), (None, None));
+        assert_eq!(
+            profile_ids("https://app.greenhouse.io/people/"),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn status_answers() {
+        let r = ResultUpdate {
+            status: Status::Completed,
+            score: Some(87.5),
+            max_score: Some(100.0),
+            result_url: Some("https://v.example/r/1".into()),
+            started_at: Some("2026-11-01T10:00:00Z".into()),
+            completed_at: Some("2026-11-01T11:00:00Z".into()),
+            summary: Some("Strong".into()),
+            metadata: json!({"Plagiarism": false}).as_object().unwrap().clone(),
+            reason: None,
+        };
+        let done = test_status(Status::Completed, Some(&r));
+        assert_eq!(done["partner_status"], "complete");
+        assert_eq!(done["partner_profile_url"], "https://v.example/r/1");
+        assert_eq!(done["partner_score"], 87.5);
+        assert_eq!(done["metadata"]["Started At"], "2026-11-01T10:00:00Z");
+        assert_eq!(done["metadata"]["Notes"], "Strong");
+        assert_eq!(done["metadata"]["Max Score"], 100.0);
+        assert_eq!(done["metadata"]["Plagiarism"], false);
+        let waiting = test_status(Status::NotSpecified, None);
+        assert_eq!(waiting["partner_status"], "not_specified");
+        assert!(waiting["partner_profile_url"].is_null());
+        assert_eq!(
+            test_status(Status::InProgress, None)["partner_status"],
+            "in_progress"
+        );
+        assert_eq!(
+            test_status(Status::Expired, None)["partner_status"],
+            "expired"
+        );
+    }
+
+    #[test]
+    fn response_errors() {
+        let v = parse_response_error(
+            &json!({"api_call":"test_status","errors":["Boom", 3],"partner_interview_id": 7}),
+        )
+        .unwrap();
+        assert_eq!(v["apiCall"], "test_status");
+        assert_eq!(v["errors"], json!(["Boom", "3"]));
+        assert_eq!(v["partnerInterviewId"], "7");
+        assert!(parse_response_error(&json!([1])).is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! Assessment rows: the normalized record, its latest result, provider sync state and the
+//! errors an ATS reported about it.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{SqlStorage, SqlStorageValue as V};
+
+use crate::admin::query;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{rfc3339, CandidateAssessment, Provider, ResultUpdate, Status};
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS assessments (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  provider TEXT NOT NULL,
+  status TEXT NOT NULL,
+  dedupe_key TEXT,
+  active INTEGER NOT NULL DEFAULT 1,
+  record TEXT NOT NULL,
+  result TEXT,
+  sync TEXT,
+  errors TEXT,
+  last_update_ts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS assessments_dedupe ON assessments(provider, dedupe_key) WHERE active = 1;
+CREATE INDEX IF NOT EXISTS assessments_status ON assessments(status, seq);
+";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Row {
+    pub seq: i64,
+    pub id: String,
+    pub provider: String,
+    pub status: String,
+    pub record: String,
+    pub result: Option<String>,
+    pub sync: Option<String>,
+    pub errors: Option<String>,
+    pub last_update_ts: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLS: &str =
+    "seq, id, provider, status, record, result, sync, errors, last_update_ts, created_at, updated_at";
+
+fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError {
+    move |e| {
+        worker::console_error!("assessments: {what}: {e}");
+        ApiError::internal()
+    }
+}
+
+impl Row {
+    pub fn record(&self) -> ApiResult<CandidateAssessment> {
+        serde_json::from_str(&self.record).map_err(internal("parse record"))
+    }
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::NotSpecified)
+    }
+    pub fn provider(&self) -> Option<Provider> {
+        Provider::parse(&self.provider)
+    }
+    pub fn result(&self) -> Option<ResultUpdate> {
+        self.result
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+    }
+
+    /// The admin view: the candidateAssessment plus result, sync state and timestamps.
+    pub fn view(&self) -> Value {
+        let mut v: Value = serde_json::from_str(&self.record).unwrap_or_else(|_| json!({}));
+        let parse = |s: &Option<String>| {
+            s.as_deref()
+                .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                .unwrap_or(Value::Null)
+        };
+        v["provider"] = json!(self.provider);
+        v["status"] = json!(self.status);
+        v["result"] = parse(&self.result);
+        v["providerSync"] = parse(&self.sync);
+        v["providerErrors"] = match parse(&self.errors) {
+            Value::Null => json!([]),
+            e => e,
+        };
+        v["createdAt"] = json!(rfc3339(self.created_at));
+        v["updatedAt"] = json!(rfc3339(self.updated_at));
+        v
+    }
+}
+
+pub fn get(sql: &SqlStorage, id: &str) -> ApiResult<Option<Row>> {
+    let rows: Vec<Row> = sql
+        .exec(
+            &format!("SELECT {COLS} FROM assessments WHERE id = ?"),
+            vec![id.into()],
+        )
+        .and_then(|c| c.to_array())
+        .map_err(internal("get"))?;
+    Ok(rows.into_iter().next())
+}
+
+/// The active assessment for an idempotency key, if any.
+pub fn find_active(sql: &SqlStorage, provider: Provider, key: &str) -> ApiResult<Option<Row>> {
+    let rows: Vec<Row> = sql
+        .exec(
+            &format!("SELECT {COLS} FROM assessments WHERE provider = ? AND dedupe_key = ? AND active = 1"),
+            vec![provider.as_str().into(), key.into()],
+        )
+        .and_then(|c| c.to_array())
+        .map_err(internal("find"))?;
+    Ok(rows.into_iter().next())
+}
+
+pub fn insert(
+    sql: &SqlStorage,
+    a: &CandidateAssessment,
+    dedupe_key: &str,
+    now: i64,
+) -> ApiResult<()> {
+    let record = serde_json::to_string(a).map_err(internal("encode"))?;
+    sql.exec(
+        "INSERT INTO assessments (id, provider, status, dedupe_key, record, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            a.id.clone().into(),
+            a.provider.as_str().into(),
+            a.status.as_str().into(),
+            dedupe_key.into(),
+            record.into(),
+            V::Integer(now),
+            V::Integer(now),
+        ],
+    )
+    .map_err(internal("insert"))?;
+    Ok(())
+}
+
+/// Store a new status (and result), keeping the record's `status` in step.
+pub fn update(
+    sql: &SqlStorage,
+    row: &Row,
+    status: Status,
+    result: Option<&ResultUpdate>,
+    active: bool,
+    now: i64,
+) -> ApiResult<CandidateAssessment> {
+    let mut record = row.record()?;
+    record.status = status;
+    let text = serde_json::to_string(&record).map_err(internal("encode"))?;
+    let result = match result {
+        Some(r) => Some(serde_json::to_string(r).map_err(internal("encode result"))?),
+        None => row.result.clone(),
+    };
+    sql.exec(
+        "UPDATE assessments SET status = ?, record = ?, result = ?, active = ?, updated_at = ? WHERE id = ?",
+        vec![
+            status.as_str().into(),
+            text.into(),
+            result.into(),
+            V::Integer(active as i64),
+            V::Integer(now),
+            row.id.clone().into(),
+        ],
+    )
+    .map_err(internal("update"))?;
+    Ok(record)
+}
+
+/// Remember an error an ATS reported about this assessment (newest last, at most 50 kept).
+pub fn append_error(sql: &SqlStorage, row: &Row, error: Value) -> ApiResult<()> {
+    let mut list: Vec<Value> = row
+        .errors
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or_default();
+    list.push(error);
+    if list.len() > 50 {
+        list.drain(..list.len() - 50);
+    }
+    sql.exec(
+        "UPDATE assessments SET errors = ? WHERE id = ?",
+        vec![Value::Array(list).to_string().into(), row.id.clone().into()],
+    )
+    .map_err(internal("append error"))?;
+    Ok(())
+}
+
+pub fn set_sync(sql: &SqlStorage, id: &str, sync: &Value) -> ApiResult<()> {
+    sql.exec(
+        "UPDATE assessments SET sync = ? WHERE id = ?",
+        vec![sync.to_string().into(), id.into()],
+    )
+    .map_err(internal("set sync"))?;
+    Ok(())
+}
+
+/// A timestamp for the next outbound update, strictly greater than the last one sent.
+pub fn next_update_ts(sql: &SqlStorage, row: &Row, now: i64) -> ApiResult<i64> {
+    let ts = now.max(row.last_update_ts + 1);
+    sql.exec(
+        "UPDATE assessments SET last_update_ts = ? WHERE id = ?",
+        vec![V::Integer(ts), row.id.clone().into()],
+    )
+    .map_err(internal("update ts"))?;
+    Ok(ts)
+}
+
+/// `GET /assessments`: newest first; filters `status`, `provider`; cursor paging.
+pub fn list(sql: &SqlStorage, query_string: Option<&str>) -> ApiResult<Value> {
+    let q = query::pairs(query_string);
+    let limit = query::limit(&q)?;
+    let cursor = query::cursor(&q)?.unwrap_or(i64::MAX);
+    let status = match query::get(&q, "status") {
+        None | Some("") => None,
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "status",
+                        "must be an upper-case status such as COMPLETED",
+                    )
+                })?
+                .as_str(),
+        ),
+    };
+    let provider = match query::get(&q, "provider") {
+        None | Some("") => None,
+        Some(p) => Some(
+            Provider::parse(p)
+                .ok_or_else(|| ApiError::invalid_field("provider", "must be greenhouse or ashby"))?
+                .as_str(),
+        ),
+    };
+    let rows: Vec<Row> = sql
+        .exec(
+            &format!("SELECT {COLS} FROM assessments WHERE seq < ? AND (? IS NULL OR status = ?) AND (? IS NULL OR provider = ?) ORDER BY seq DESC LIMIT ?"),
+            vec![
+                V::Integer(cursor),
+                status.into(),
+                status.into(),
+                provider.into(),
+                provider.into(),
+                V::Integer(limit + 1),
+            ],
+        )
+        .and_then(|c| c.to_array())
+        .map_err(internal("list"))?;
+    let more = rows.len() as i64 > limit;
+    let page = &rows[..rows.len().min(limit as usize)];
+    Ok(json!({
+        "data": page.iter().map(Row::view).collect::<Vec<_>>(),
+        "next_cursor": if more { page.last().map(|r| query::render_cursor(r.seq)) } else { None },
+    }))
+}

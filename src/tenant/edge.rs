@@ -1,0 +1,215 @@
+//! Provider edge endpoints inside the tenant object: Greenhouse today, Ashby next to it.
+//! Each order is stored and its event committed in one transaction before the ATS gets
+//! its answer; the first webhook attempt starts right after.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+use worker::{Headers, Method, Response};
+
+use super::{assessments, now, Call, Tenant};
+use crate::admin::tenants::TenantConfig;
+use crate::delivery::{attempt, sign};
+use crate::error::{ApiError, ApiResult};
+use crate::http;
+use crate::model::{parse_packages, EventType, Package, Provider};
+use crate::providers::greenhouse;
+use crate::routes::{Edge, EdgeCall};
+use crate::{secrets, targets};
+
+/// The vendor's `packages_url` answer may be reused for this long (SPEC §5).
+const PACKAGES_TTL_MS: i64 = 5 * 60 * 1000;
+const PACKAGES_TIMEOUT_MS: u64 = 10_000;
+
+/// Cached `packages_url` answers: (url, provider) → (fetched at, packages).
+pub type PackageCache = HashMap<(String, Provider), (i64, Vec<Package>)>;
+
+impl Tenant {
+    pub(super) async fn edge(&self, edge: Edge, call: &Call) -> ApiResult<Response> {
+        match edge.call {
+            EdgeCall::GreenhouseListTests => {
+                let cfg = self.load_config()?;
+                let pkgs = self.packages(&cfg, Provider::Greenhouse).await?;
+                Ok(http::json(200, &greenhouse::list_tests(&pkgs)))
+            }
+            EdgeCall::GreenhouseSendTest => self.greenhouse_send_test(call).await,
+            EdgeCall::GreenhouseTestStatus => {
+                let q = crate::admin::query::pairs(call.query.as_deref());
+                let id = crate::admin::query::get(&q, "partner_interview_id")
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| {
+                        ApiError::invalid_field("partner_interview_id", "is required")
+                    })?;
+                let row = assessments::get(&self.sql(), id)?
+                    .filter(|r| r.provider() == Some(Provider::Greenhouse))
+                    .ok_or_else(|| ApiError::not_found("interview"))?;
+                Ok(http::json(
+                    200,
+                    &greenhouse::test_status(row.status(), row.result().as_ref()),
+                ))
+            }
+            EdgeCall::GreenhouseResponseError => self.greenhouse_response_error(call).await,
+            other => Err(ApiError::new(
+                404,
+                "not_implemented",
+                format!(
+                    "`{}` for {} is not available yet.",
+                    other.name(),
+                    other.provider().as_str()
+                ),
+            )),
+        }
+    }
+
+    async fn greenhouse_send_test(&self, call: &Call) -> ApiResult<Response> {
+        let v = call.json()?;
+        let order = greenhouse::parse_send_test(&v, self.config().allow_insecure)?;
+        let answer = |id: &str| http::json(200, &json!({ "partner_interview_id": id }));
+        // Idempotent on the callback url: a retried send_test gets the same id, no new event.
+        if let Some(row) =
+            assessments::find_active(&self.sql(), Provider::Greenhouse, &order.callback_url)?
+        {
+            return Ok(answer(&row.id));
+        }
+        let cfg = self.load_config()?;
+        // Name the package from the catalogue; if the vendor's endpoint fails the order is
+        // still accepted with the name and description null (SPEC §5).
+        let catalogue = self.packages(&cfg, Provider::Greenhouse).await.ok();
+        // Look again: another copy of this order may have committed while we awaited.
+        if let Some(row) =
+            assessments::find_active(&self.sql(), Provider::Greenhouse, &order.callback_url)?
+        {
+            return Ok(answer(&row.id));
+        }
+        let id = secrets::new_id("ats_ass_");
+        let a = greenhouse::normalize(&order, &id, &cfg.id, catalogue.as_deref(), v);
+        let t = now();
+        let ob = self.outbox()?;
+        assessments::insert(&self.sql(), &a, &order.callback_url, t)?;
+        let event = ob.emit(
+            EventType::RecordNew,
+            Some(&id),
+            json!({ "candidateAssessment": a }),
+            t,
+        )?;
+        self.kick(ob, event, t).await;
+        Ok(answer(&id))
+    }
+
+    async fn greenhouse_response_error(&self, call: &Call) -> ApiResult<Response> {
+        let v = call.json()?;
+        let pe = greenhouse::parse_response_error(&v)?;
+        let sql = self.sql();
+        let known = match pe["partnerInterviewId"].as_str() {
+            Some(id) => {
+                assessments::get(&sql, id)?.filter(|r| r.provider() == Some(Provider::Greenhouse))
+            }
+            None => None,
+        };
+        let t = now();
+        let mut data = json!({ "providerError": pe.clone() });
+        data["providerError"]["provider"] = json!("greenhouse");
+        data["providerError"]["receivedAt"] = json!(crate::model::rfc3339(t));
+        if let Some(row) = &known {
+            assessments::append_error(&sql, row, data["providerError"].clone())?;
+            data["candidateAssessment"] =
+                serde_json::to_value(row.record()?).unwrap_or(Value::Null);
+        }
+        let ob = self.outbox()?;
+        let event = ob.emit(
+            EventType::ProviderError,
+            known.as_ref().map(|r| r.id.as_str()),
+            data,
+            t,
+        )?;
+        self.kick(ob, event, t).await;
+        Ok(http::json(200, &json!({ "status": 200 })))
+    }
+
+    /// The tenant's packages, in SPEC §5 order: the vendor's `packages_url` (cached for 5
+    /// minutes; a failure is a 502, never silently replaced), else the stored list, else
+    /// `static_package_id`, else none.
+    pub(super) async fn packages(
+        &self,
+        cfg: &TenantConfig,
+        provider: Provider,
+    ) -> ApiResult<Vec<Package>> {
+        let Some(url) = cfg.packages_url.clone() else {
+            if !cfg.packages.is_empty() {
+                return Ok(cfg.packages.clone());
+            }
+            return Ok(cfg
+                .static_package_id
+                .iter()
+                .map(|id| Package {
+                    id: id.clone(),
+                    name: id.clone(),
+                    description: None,
+                    kind: None,
+                })
+                .collect());
+        };
+        let t = now();
+        let key = (url.clone(), provider);
+        if let Some((at, p)) = self.package_cache.borrow().get(&key) {
+            if t - at < PACKAGES_TTL_MS {
+                return Ok(p.clone());
+            }
+        }
+        let fetched = self.fetch_packages(cfg, &url, provider).await?;
+        self.package_cache
+            .borrow_mut()
+            .insert(key, (t, fetched.clone()));
+        Ok(fetched)
+    }
+
+    async fn fetch_packages(
+        &self,
+        cfg: &TenantConfig,
+        url: &str,
+        provider: Provider,
+    ) -> ApiResult<Vec<Package>> {
+        let upstream = |why: String| {
+            worker::console_warn!(
+                "{}",
+                json!({"msg": "packages_url failed", "tenant": cfg.id, "why": why})
+            );
+            ApiError::upstream(format!("The vendor's packages_url failed: {why}."))
+        };
+        targets::check_target(url, self.config().allow_insecure)
+            .map_err(|why| upstream(format!("the URL {why}")))?;
+        let secrets = self.load_secrets(&cfg.id).await?;
+        let body = json!({ "tenant_id": cfg.id, "provider": provider.as_str() }).to_string();
+        let msg_id = secrets::new_id("msg_");
+        let ts = now() / 1000;
+        let keys: Vec<Vec<u8>> = secrets
+            .signing_secrets(now())
+            .into_iter()
+            .filter_map(sign::secret_bytes)
+            .collect();
+        let headers = Headers::new();
+        let _ = headers.set("content-type", "application/json");
+        let _ = headers.set(
+            "user-agent",
+            concat!("ats-bridge/", env!("CARGO_PKG_VERSION")),
+        );
+        let _ = headers.set("webhook-id", &msg_id);
+        let _ = headers.set("webhook-timestamp", &ts.to_string());
+        let _ = headers.set(
+            "webhook-signature",
+            &sign::signature_header(&keys, &msg_id, ts, &body),
+        );
+        let r =
+            attempt::send_with_timeout(Method::Post, url, headers, Some(body), PACKAGES_TIMEOUT_MS)
+                .await;
+        match r.status {
+            Some(s) if (200..300).contains(&s) => {}
+            Some(s) => return Err(upstream(format!("HTTP {s}"))),
+            None => return Err(upstream(r.error.unwrap_or_else(|| "no answer".into()))),
+        }
+        let v: Value = serde_json::from_str(r.response.as_deref().unwrap_or("")).map_err(|_| {
+            upstream("the answer is not a JSON array of packages (or exceeds 2 KB)".into())
+        })?;
+        parse_packages(&v).map_err(upstream)
+    }
+}
