@@ -3,6 +3,7 @@
 //! is unit-tested on the host; the tenant object wires them to storage and delivery.
 //! Adding an ATS = adding a module here and its rows in `routes::EdgeCall`.
 
+pub mod ashby;
 pub mod greenhouse;
 
 use serde_json::Value;

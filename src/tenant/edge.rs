@@ -12,8 +12,8 @@ use crate::admin::tenants::TenantConfig;
 use crate::delivery::{attempt, sign};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
-use crate::model::{parse_packages, EventType, Package, Provider};
-use crate::providers::greenhouse;
+use crate::model::{parse_packages, EventType, Package, Provider, Status};
+use crate::providers::{ashby, greenhouse};
 use crate::routes::{Edge, EdgeCall};
 use crate::{secrets, targets};
 
@@ -49,16 +49,67 @@ impl Tenant {
                 ))
             }
             EdgeCall::GreenhouseResponseError => self.greenhouse_response_error(call).await,
-            other => Err(ApiError::new(
-                404,
-                "not_implemented",
-                format!(
-                    "`{}` for {} is not available yet.",
-                    other.name(),
-                    other.provider().as_str()
-                ),
-            )),
+            EdgeCall::AshbyList => {
+                let cfg = self.load_config()?;
+                let pkgs = self.packages(&cfg, Provider::Ashby).await?;
+                Ok(http::json(200, &ashby::list(&pkgs)))
+            }
+            EdgeCall::AshbyStart => self.ashby_start(call).await,
+            EdgeCall::AshbyCancel => self.ashby_cancel(call).await,
         }
+    }
+
+    async fn ashby_start(&self, call: &Call) -> ApiResult<Response> {
+        let v = call.json()?;
+        let start = ashby::parse_start(&v)?;
+        let key = start.dedupe_key();
+        // Idempotent while active: Ashby may retry a start; the same id comes back.
+        if let Some(row) = assessments::find_active(&self.sql(), Provider::Ashby, &key)? {
+            return Ok(http::json(200, &ashby::started(&row.id)));
+        }
+        let cfg = self.load_config()?;
+        let catalogue = self.packages(&cfg, Provider::Ashby).await.ok();
+        if let Some(row) = assessments::find_active(&self.sql(), Provider::Ashby, &key)? {
+            return Ok(http::json(200, &ashby::started(&row.id)));
+        }
+        let id = secrets::new_id("ats_ass_");
+        let a = ashby::normalize(&start, &id, &cfg.id, catalogue.as_deref(), v);
+        let t = now();
+        let ob = self.outbox()?;
+        assessments::insert(&self.sql(), &a, &key, t)?;
+        let event = ob.emit(
+            EventType::RecordNew,
+            Some(&id),
+            json!({ "candidateAssessment": a }),
+            t,
+        )?;
+        self.kick(ob, event, t).await;
+        Ok(http::json(200, &ashby::started(&id)))
+    }
+
+    /// Cancel: CANCELLED, `record.deleted` carrying the full stored assessment (its
+    /// `originData` stays the start request). Repeats succeed without a second event.
+    async fn ashby_cancel(&self, call: &Call) -> ApiResult<Response> {
+        let v = call.json()?;
+        let id = ashby::parse_cancel(&v)?;
+        let sql = self.sql();
+        let row = assessments::get(&sql, &id)?
+            .filter(|r| r.provider() == Some(Provider::Ashby))
+            .ok_or_else(|| ApiError::not_found("assessment"))?;
+        if row.status().is_final() {
+            return Ok(http::json(200, &ashby::started(&row.id)));
+        }
+        let t = now();
+        let record = assessments::update(&sql, &row, Status::Cancelled, None, false, t)?;
+        let ob = self.outbox()?;
+        let event = ob.emit(
+            EventType::RecordDeleted,
+            Some(&row.id),
+            json!({ "candidateAssessment": record }),
+            t,
+        )?;
+        self.kick(ob, event, t).await;
+        Ok(http::json(200, &ashby::started(&row.id)))
     }
 
     async fn greenhouse_send_test(&self, call: &Call) -> ApiResult<Response> {

@@ -9,6 +9,7 @@ use super::{assessments, now, Call, Tenant};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::model::{parse_result, EventType, Provider, Status};
+use crate::providers::ashby;
 use crate::targets;
 
 impl Tenant {
@@ -52,7 +53,37 @@ impl Tenant {
                 })
             }
             Provider::Greenhouse => None,
-            Provider::Ashby => None,
+            // Every accepted Ashby result is forwarded as an assessment.update.
+            Provider::Ashby => {
+                if creds(Provider::Ashby).is_none() {
+                    return Err(ApiError::new(
+                        422,
+                        "ashby_api_key_missing",
+                        "The tenant has no Ashby API key: set it with PATCH /v1/tenants/{id} {\"ashby\":{\"api_key\":\"…\"}} before sending results.",
+                    ));
+                }
+                let base = &self.config().ashby_api_base;
+                let url = targets::check_target(
+                    &format!("{base}/assessment.update"),
+                    self.config().allow_insecure,
+                )
+                .map_err(|why| {
+                    ApiError::new(
+                        422,
+                        "invalid_configuration",
+                        format!("ASHBY_API_BASE {why}."),
+                    )
+                })?;
+                Some(NewCall {
+                    assessment_id: row.id.clone(),
+                    provider,
+                    label: "Ashby assessment.update",
+                    method: Method::Post,
+                    url: url.to_string(),
+                    // The body needs the update timestamp, assigned when storing below.
+                    body: None,
+                })
+            }
         };
         let t = now();
         let sql = self.sql();
@@ -68,7 +99,13 @@ impl Tenant {
             t,
         )?;
         let call_id = match outbound {
-            Some(c) => Some(self.calls()?.insert(c, t)?),
+            Some(mut c) => {
+                if provider == Provider::Ashby {
+                    let ts = assessments::next_update_ts(&sql, &row, t)?;
+                    c.body = Some(ashby::update_body(&row.id, ts, &r).to_string());
+                }
+                Some(self.calls()?.insert(c, t)?)
+            }
             None => None,
         };
         self.kick(ob, event, t).await;

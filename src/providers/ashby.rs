@@ -1,0 +1,435 @@
+//! Ashby assessment partner API (SPEC §6.2, PROVIDERS.md): `assessment.list`,
+//! `assessment.start`, `assessment.cancel`, and `assessment.update` back to Ashby.
+//! Validation failures use Ashby's `{"message"}` shape, which Ashby shows to its user.
+
+use serde_json::{json, Map, Value};
+
+use super::{compact, optional};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{
+    parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment, Email,
+    Package, Provider, ResultUpdate, Status,
+};
+
+/// A validated `assessment.start`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Start {
+    pub assessment_type_id: String,
+    pub candidate_id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub profile_url: Option<String>,
+    pub application_id: String,
+    pub application_status: Option<String>,
+    pub job_id: Option<String>,
+    pub job_name: Option<String>,
+    pub req_id: Option<String>,
+    pub job_url: Option<String>,
+    pub hiring_team: Option<Value>,
+}
+
+impl Start {
+    /// Idempotency key: one active assessment per application and assessment type.
+    pub fn dedupe_key(&self) -> String {
+        format!("{}\u{1f}{}", self.application_id, self.assessment_type_id)
+    }
+}
+
+/// A 422 in Ashby's shape whose message names the field in words and in JSON terms.
+fn missing(what: &str, field: &str) -> ApiError {
+    let mut e = ApiError::new(
+        422,
+        "invalid_field",
+        format!("The assessment could not be started: {what} is missing (`{field}`)."),
+    );
+    e.ashby_shape = true;
+    e
+}
+
+fn need(v: &Value, path: &[&str], what: &str) -> ApiResult<String> {
+    optional(v, path).ok_or_else(|| missing(what, &path.join(".")))
+}
+
+pub fn parse_start(v: &Value) -> ApiResult<Start> {
+    if !v.is_object() {
+        return Err(ApiError::invalid_field("body", "must be a JSON object").for_ashby());
+    }
+    let email = need(v, &["candidate", "email"], "the candidate's email address")?;
+    if !email.contains('@') {
+        let mut e = ApiError::new(
+            422,
+            "invalid_field",
+            format!("The candidate's email address `{email}` is not valid (`candidate.email`)."),
+        );
+        e.ashby_shape = true;
+        return Err(e);
+    }
+    Ok(Start {
+        assessment_type_id: need(v, &["assessment_type_id"], "the assessment type")?,
+        candidate_id: need(v, &["candidate", "ashby_id"], "the candidate's Ashby id")?,
+        email,
+        first_name: optional(v, &["candidate", "first_name"]),
+        last_name: optional(v, &["candidate", "last_name"]),
+        profile_url: optional(v, &["candidate", "ashby_profile_url"]),
+        application_id: need(
+            v,
+            &["application", "ashby_id"],
+            "the application's Ashby id",
+        )?,
+        application_status: optional(v, &["application", "status"]),
+        job_id: optional(v, &["job", "ashby_id"]),
+        job_name: optional(v, &["job", "name"]),
+        req_id: optional(v, &["job", "req_id"]),
+        job_url: optional(v, &["job", "ashby_job_url"]),
+        hiring_team: v
+            .get("job")
+            .and_then(|j| j.get("hiringTeam"))
+            .filter(|h| h.is_array())
+            .cloned(),
+    })
+}
+
+/// `assessment.cancel` → the assessment id.
+pub fn parse_cancel(v: &Value) -> ApiResult<String> {
+    if !v.is_object() {
+        return Err(ApiError::invalid_field("body", "must be a JSON object").for_ashby());
+    }
+    scalar_string(v.get("assessment_id"))
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            let mut e = ApiError::new(
+                422,
+                "invalid_field",
+                "The assessment could not be cancelled: the assessment id is missing (`assessment_id`).",
+            );
+            e.ashby_shape = true;
+            e
+        })
+}
+
+pub fn normalize(
+    s: &Start,
+    id: &str,
+    tenant: &str,
+    catalogue: Option<&[Package]>,
+    origin: Value,
+) -> CandidateAssessment {
+    CandidateAssessment {
+        id: id.to_string(),
+        application_id: Some(s.application_id.clone()),
+        assessment_package: AssessmentPackage::from_catalogue(&s.assessment_type_id, catalogue),
+        callback_url: None,
+        candidate: Candidate {
+            emails: Some(vec![Email {
+                email: s.email.clone(),
+                kind: "PRIMARY".into(),
+            }]),
+            first_name: s.first_name.clone(),
+            last_name: s.last_name.clone(),
+            id: Some(s.candidate_id.clone()),
+            links: s.profile_url.clone().map(|u| vec![u]),
+            location: None,
+            phones: None,
+        },
+        job_id: s.job_id.clone(),
+        meta_data: compact(json!({
+            "jobName": s.job_name,
+            "jobReqId": s.req_id,
+            "jobUrl": s.job_url,
+            "applicationStatus": s.application_status,
+            "hiringTeam": s.hiring_team,
+        })),
+        origin_data: origin,
+        status: Status::NotSpecified,
+        provider: Provider::Ashby,
+        tenant_id: tenant.to_string(),
+    }
+}
+
+pub fn list(packages: &[Package]) -> Value {
+    json!({
+        "success": true,
+        "results": packages.iter().map(|p| json!({
+            "assessment_type_id": p.id,
+            "name": p.name,
+            "description": p.description.clone().unwrap_or_default(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn started(id: &str) -> Value {
+    json!({ "success": true, "results": { "assessment_id": id } })
+}
+
+fn data_value(identifier: &str, label: &str, kind: &str, value: Value) -> Value {
+    json!({ "identifier": identifier, "label": label, "type": kind, "value": value })
+}
+
+/// Ashby's display word for a status; `"Started"` makes Ashby record the start time.
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::NotSpecified | Status::Pending => "Pending",
+        Status::Started => "Started",
+        Status::InProgress => "In Progress",
+        Status::Completed => "Completed",
+        Status::Rejected => "Rejected",
+        Status::Expired => "Expired",
+        Status::Cancelled => "Cancelled",
+    }
+}
+
+/// A metadata identifier: lowercase letters, digits and `_`.
+fn ident(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    out.truncate(60);
+    out
+}
+
+/// The `assessment.update` body for a result (SPEC §9, PROVIDERS.md DataValue shapes).
+pub fn update_body(assessment_id: &str, timestamp_ms: i64, r: &ResultUpdate) -> Value {
+    let mut body = Map::new();
+    body.insert("assessment_id".into(), json!(assessment_id));
+    body.insert("timestamp".into(), json!(timestamp_ms));
+    body.insert(
+        "assessment_status".into(),
+        data_value("status", "Status", "string", json!(status_word(r.status))),
+    );
+    let mut meta: Vec<Value> = Vec::new();
+    match r.status {
+        Status::Completed => {
+            let result = match r.score {
+                Some(score) => data_value("score", "Score", "numeric_score", json!(score)),
+                None => data_value(
+                    "result",
+                    "Result",
+                    "string",
+                    json!(r.summary.clone().unwrap_or_else(|| "Completed".into())),
+                ),
+            };
+            body.insert("assessment_result".into(), result);
+            if let Some(url) = &r.result_url {
+                body.insert(
+                    "assessment_profile_url".into(),
+                    data_value("result_url", "Results", "url", json!(url)),
+                );
+            }
+        }
+        Status::Cancelled | Status::Expired => {
+            let reason = r.reason.clone().unwrap_or_else(|| {
+                if r.status == Status::Expired {
+                    "The assessment expired before the candidate completed it".into()
+                } else {
+                    "The assessment was cancelled".into()
+                }
+            });
+            body.insert(
+                "cancelled_reason".into(),
+                data_value("cancelled_reason", "Reason", "string", json!(reason)),
+            );
+        }
+        _ => {}
+    }
+    if let Some(max) = r.max_score {
+        meta.push(data_value(
+            "max_score",
+            "Max Score",
+            "numeric_score",
+            json!(max),
+        ));
+    }
+    if let (Some(a), Some(b)) = (
+        r.started_at.as_deref().and_then(parse_rfc3339),
+        r.completed_at.as_deref().and_then(parse_rfc3339),
+    ) {
+        if b >= a {
+            let minutes = ((b - a) as f64 / 60_000.0 * 10.0).round() / 10.0;
+            meta.push(data_value(
+                "duration",
+                "Duration",
+                "numeric_duration_minutes",
+                json!(minutes),
+            ));
+        }
+    }
+    if let Some(summary) = &r.summary {
+        if r.score.is_some() || r.status != Status::Completed {
+            meta.push(data_value("summary", "Summary", "string", json!(summary)));
+        }
+    }
+    let mut used: Vec<String> = meta
+        .iter()
+        .filter_map(|m| m["identifier"].as_str().map(String::from))
+        .collect();
+    for (k, v) in &r.metadata {
+        let (kind, value) = match v {
+            Value::Bool(b) => ("boolean_success", json!(b)),
+            Value::Number(n) => ("numeric_score", json!(n)),
+            Value::String(s) => ("string", json!(s)),
+            _ => continue,
+        };
+        let mut id = format!("meta_{}", ident(k));
+        while used.contains(&id) {
+            id.push('_');
+        }
+        used.push(id.clone());
+        meta.push(data_value(&id, k, kind, value));
+    }
+    if !meta.is_empty() {
+        body.insert("metadata".into(), Value::Array(meta));
+    }
+    Value::Object(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start_json() -> Value {
+        json!({
+            "assessment_type_id": "pkg_456",
+            "candidate": {"ashby_id": "cand_789xyz", "first_name": "Alex", "last_name": "Chen", "email": "alex@example.com", "ashby_profile_url": "https://app.ashbyhq.com/candidates/cand_789xyz"},
+            "application": {"ashby_id": "app_123abc", "status": "Active"},
+            "job": {"ashby_id": "job_456def", "name": "Senior Frontend Engineer", "req_id": "R-7", "ashby_job_url": "https://app.ashbyhq.com/jobs/job_456def", "hiringTeam": [{"userId": "u1", "firstName": "Sam", "lastName": "Lee", "email": "sam@example.com", "role": "Recruiter"}]}
+        })
+    }
+
+    #[test]
+    fn normalizes_start() {
+        let v = start_json();
+        let s = parse_start(&v).unwrap();
+        let cat = vec![Package {
+            id: "pkg_456".into(),
+            name: "Frontend".into(),
+            description: Some("Skills".into()),
+            kind: Some("SKILLS_TEST".into()),
+        }];
+        let a = normalize(&s, "ats_ass_1", "acme", Some(&cat), v.clone());
+        let out = serde_json::to_value(&a).unwrap();
+        assert_eq!(out["applicationId"], "app_123abc");
+        assert_eq!(out["jobId"], "job_456def");
+        assert_eq!(out["candidate"]["id"], "cand_789xyz");
+        assert_eq!(
+            out["candidate"]["emails"][0],
+            json!({"email": "alex@example.com", "type": "PRIMARY"})
+        );
+        assert_eq!(
+            out["candidate"]["links"][0],
+            "https://app.ashbyhq.com/candidates/cand_789xyz"
+        );
+        assert_eq!(out["assessmentPackage"]["name"], "Frontend");
+        assert_eq!(out["assessmentPackage"]["description"], "Skills");
+        assert_eq!(out["metaData"]["jobName"], "Senior Frontend Engineer");
+        assert!(out["callbackUrl"].is_null());
+        assert_eq!(out["originData"], v);
+        assert_eq!(out["provider"], "ashby");
+        assert_eq!(s.dedupe_key(), "app_123abc\u{1f}pkg_456");
+    }
+
+    #[test]
+    fn validation_messages_name_the_field_in_ashby_shape() {
+        for (path, field) in [
+            (vec!["candidate", "email"], "candidate.email"),
+            (vec!["candidate", "ashby_id"], "candidate.ashby_id"),
+            (vec!["application", "ashby_id"], "application.ashby_id"),
+            (vec!["assessment_type_id"], "assessment_type_id"),
+        ] {
+            let mut v = start_json();
+            let (last, parents) = path.split_last().unwrap();
+            let mut cur = &mut v;
+            for p in parents {
+                cur = cur.get_mut(*p).unwrap();
+            }
+            cur.as_object_mut().unwrap().remove(*last);
+            let e = parse_start(&v).unwrap_err();
+            assert_eq!(e.status, 422);
+            let body: Value = serde_json::from_str(&e.body()).unwrap();
+            assert!(
+                body["message"].as_str().unwrap().contains(field),
+                "{}",
+                e.body()
+            );
+        }
+        assert_eq!(parse_cancel(&json!({"assessment_id": "x"})).unwrap(), "x");
+        assert!(parse_cancel(&json!({}))
+            .unwrap_err()
+            .body()
+            .contains("assessment_id"));
+    }
+
+    #[test]
+    fn update_bodies() {
+        let done = ResultUpdate {
+            status: Status::Completed,
+            score: Some(87.5),
+            max_score: Some(100.0),
+            result_url: Some("https://v.example/r/1".into()),
+            started_at: Some("2026-11-01T10:00:00Z".into()),
+            completed_at: Some("2026-11-01T11:30:00Z".into()),
+            summary: Some("Strong".into()),
+            metadata: json!({"Plagiarism": false, "Language": "Rust"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            reason: None,
+        };
+        let b = update_body("ats_ass_1", 1000, &done);
+        assert_eq!(b["assessment_id"], "ats_ass_1");
+        assert_eq!(b["timestamp"], 1000);
+        assert_eq!(b["assessment_status"]["value"], "Completed");
+        assert_eq!(
+            b["assessment_result"],
+            json!({"identifier":"score","label":"Score","type":"numeric_score","value":87.5})
+        );
+        assert_eq!(b["assessment_profile_url"]["type"], "url");
+        let meta = b["metadata"].as_array().unwrap();
+        let find = |id: &str| {
+            meta.iter()
+                .find(|m| m["identifier"] == id)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(find("max_score")["value"], 100.0);
+        assert_eq!(find("duration")["type"], "numeric_duration_minutes");
+        assert_eq!(find("duration")["value"], 90.0);
+        assert_eq!(find("meta_plagiarism")["type"], "boolean_success");
+        assert_eq!(find("meta_language")["label"], "Language");
+        let ids: std::collections::HashSet<_> =
+            meta.iter().map(|m| m["identifier"].clone()).collect();
+        assert_eq!(ids.len(), meta.len(), "identifiers are unique");
+
+        let started = ResultUpdate {
+            status: Status::Started,
+            score: None,
+            max_score: None,
+            result_url: None,
+            started_at: None,
+            completed_at: None,
+            summary: None,
+            metadata: Map::new(),
+            reason: None,
+        };
+        let b = update_body("a", 1, &started);
+        assert_eq!(b["assessment_status"]["value"], "Started");
+        assert!(b.get("assessment_result").is_none());
+        assert!(b.get("metadata").is_none());
+
+        let expired = ResultUpdate {
+            status: Status::Expired,
+            reason: Some("No show".into()),
+            ..started.clone()
+        };
+        let b = update_body("a", 2, &expired);
+        assert_eq!(b["cancelled_reason"]["value"], "No show");
+        assert!(b.get("assessment_result").is_none());
+    }
+}
