@@ -21,6 +21,9 @@ pub mod secrets;
 pub mod targets;
 pub mod tenant;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub mod router;
 
 pub use delivery::consumer::handle_queue;
