@@ -25,12 +25,36 @@ pub fn empty(status: u16) -> Response {
     Response::builder().with_status(status).empty()
 }
 
+/// Carries the error code next to the body, so the front door can log it without parsing
+/// answers that come back from the tenant object.
+pub const H_ERROR_CODE: &str = "x-error-code";
+
 pub fn error(e: &ApiError) -> Response {
     let resp = raw_json(e.status, e.body());
+    let _ = resp.headers().set(H_ERROR_CODE, e.code);
     if e.basic_challenge {
         let _ = resp
             .headers()
             .set("www-authenticate", "Basic realm=\"ats-bridge\"");
     }
     resp
+}
+
+/// Add a header to a response whose headers may be immutable (answers from the tenant
+/// object are): copy the headers into a fresh set around the same body.
+pub fn with_header(resp: Response, name: &str, value: &str) -> Response {
+    if resp.headers().set(name, value).is_ok() {
+        return resp;
+    }
+    let status = resp.status_code();
+    let headers = Headers::new();
+    for (k, v) in resp.headers().entries() {
+        let _ = headers.append(&k, &v);
+    }
+    let _ = headers.set(name, value);
+    let (_, body) = resp.into_parts();
+    Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .body(body)
 }

@@ -31,18 +31,59 @@ pub const H_KEY_HASHES: &str = "x-bridge-key-hashes";
 
 /// Handle one HTTP request: the embedding API's fetch entry point.
 pub async fn handle_fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(match route(req, &env).await {
+    let started = Date::now().as_millis();
+    let request_id = req
+        .headers()
+        .get("cf-ray")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| secrets::new_id("req_"));
+    let method = req.method().to_string();
+    let mut log = RequestLog::default();
+    let resp = match route(req, &env, &mut log).await {
         Ok(resp) => resp,
         Err(e) => http::error(&e),
-    })
+    };
+    let error = resp.headers().get(http::H_ERROR_CODE).ok().flatten();
+    let resp = http::with_header(resp, "x-request-id", &request_id);
+    // One structured line per request, readable in `wrangler tail`. Route templates, never
+    // raw paths or bodies, so no key, secret or email can end up here.
+    worker::console_log!(
+        "{}",
+        json!({
+            "msg": "request",
+            "requestId": request_id,
+            "method": method,
+            "route": log.route,
+            "tenant": log.tenant,
+            "provider": log.provider,
+            "status": resp.status_code(),
+            "error": error,
+            "latencyMs": Date::now().as_millis().saturating_sub(started),
+        })
+    );
+    Ok(resp)
 }
 
-async fn route(mut req: Request, env: &Env) -> std::result::Result<Response, ApiError> {
+/// What the request log line says about a request (filled in as routing learns it).
+#[derive(Default)]
+struct RequestLog {
+    route: &'static str,
+    tenant: Option<String>,
+    provider: Option<&'static str>,
+}
+
+async fn route(
+    mut req: Request,
+    env: &Env,
+    log: &mut RequestLog,
+) -> std::result::Result<Response, ApiError> {
     let url = req.url().map_err(|_| ApiError::route_not_found())?;
     let method = Method::parse(req.method().as_ref());
     let segs = routes::segments(url.path());
     match segs.as_slice() {
         ["healthz"] => {
+            log.route = "/healthz";
             if method != Method::Get {
                 return Err(ApiError::method_not_allowed("GET"));
             }
@@ -52,6 +93,7 @@ async fn route(mut req: Request, env: &Env) -> std::result::Result<Response, Api
             ))
         }
         ["v1", rest @ ..] => {
+            log.route = "/v1";
             let cfg = config(env);
             let Some(token) = cfg.admin_token.as_deref() else {
                 return Err(ApiError::admin_disabled());
@@ -64,6 +106,8 @@ async fn route(mut req: Request, env: &Env) -> std::result::Result<Response, Api
                 _ => return Err(ApiError::unauthorized_admin()),
             }
             let r = routes::match_admin(method, rest)?;
+            log.route = r.template();
+            log.tenant = r.tenant().map(str::to_string);
             let body = if r.takes_body() {
                 Some(read_body(&mut req).await?)
             } else {
@@ -95,7 +139,11 @@ async fn route(mut req: Request, env: &Env) -> std::result::Result<Response, Api
             forward(env, &tenant, &req, &url, headers, body).await
         }
         ["t", rest @ ..] => {
+            log.route = "/t";
             let edge = routes::match_edge(method, rest)?;
+            log.route = edge.call.name();
+            log.tenant = Some(edge.tenant.clone());
+            log.provider = Some(edge.call.provider().as_str());
             let provider = edge.call.provider();
             let hashes = key_hashes(&req, provider);
             if hashes.is_empty() {
@@ -112,7 +160,10 @@ async fn route(mut req: Request, env: &Env) -> std::result::Result<Response, Api
             let _ = headers.set(H_KEY_HASHES, &hashes.join(","));
             forward(env, &edge.tenant, &req, &url, headers, body).await
         }
-        _ => Err(ApiError::route_not_found()),
+        _ => {
+            log.route = "unknown";
+            Err(ApiError::route_not_found())
+        }
     }
 }
 
@@ -166,7 +217,6 @@ async fn forward(
     headers: Headers,
     body: Option<Vec<u8>>,
 ) -> std::result::Result<Response, ApiError> {
-    let started = Date::now().as_millis();
     let stub = env
         .durable_object("TENANTS")
         .and_then(|ns| ns.get_by_name(tenant))
@@ -193,7 +243,6 @@ async fn forward(
         .fetch_with_request(inner)
         .await
         .map_err(|e| internal("tenant object", &e))?;
-    let _ = started;
     Ok(resp)
 }
 

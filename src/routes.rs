@@ -70,6 +70,28 @@ impl Admin {
             | ReplayEvent(t, _) => Some(t),
         }
     }
+    /// The route as a template, for logs and the OpenAPI check.
+    pub fn template(&self) -> &'static str {
+        use Admin::*;
+        match self {
+            CreateTenant => "POST /v1/tenants",
+            GetTenant(_) => "GET /v1/tenants/{tenant}",
+            PatchTenant(_) => "PATCH /v1/tenants/{tenant}",
+            RotateWebhookSecret(_) => "POST /v1/tenants/{tenant}/webhook/secret",
+            TestWebhook(_) => "POST /v1/tenants/{tenant}/webhook/test",
+            CreateKey(_) => "POST /v1/tenants/{tenant}/secrets",
+            DeleteKey(..) => "DELETE /v1/tenants/{tenant}/secrets/{provider}",
+            PutPackages(_) => "PUT /v1/tenants/{tenant}/packages",
+            GetPackages(_) => "GET /v1/tenants/{tenant}/packages",
+            ListAssessments(_) => "GET /v1/tenants/{tenant}/assessments",
+            GetAssessment(..) => "GET /v1/tenants/{tenant}/assessments/{id}",
+            PostResult(..) => "POST /v1/tenants/{tenant}/assessments/{id}/result",
+            ListEvents(_) => "GET /v1/tenants/{tenant}/events",
+            GetEvent(..) => "GET /v1/tenants/{tenant}/events/{eventId}",
+            ReplayEvent(..) => "POST /v1/tenants/{tenant}/events/{eventId}/replay",
+        }
+    }
+
     /// Whether the endpoint takes a JSON body.
     pub fn takes_body(&self) -> bool {
         matches!(

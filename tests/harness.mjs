@@ -53,7 +53,7 @@ export async function startWorker({ vars = {}, persistTo } = {}) {
   async function launch() {
     port = await freePort();
     const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port),
-      "--persist-to", state, "--inspector-port", String(await freePort()), "--log-level", "info"];
+      "--persist-to", state, "--inspector-port", String(await freePort())];
     for (const [k, v] of Object.entries(allVars)) {
       if (v !== null && v !== undefined) args.push("--var", `${k}:${v}`);
     }

@@ -212,6 +212,19 @@ impl Calls {
                 .filter(|s| !(200..300).contains(s))
                 .map(|s| format!("HTTP {s}: {}", result.response.as_deref().unwrap_or("")))
         });
+        worker::console_log!(
+            "{}",
+            json!({
+                "msg": "provider call attempt",
+                "tenant": self.tenant,
+                "callId": c.id,
+                "assessmentId": c.assessment_id,
+                "call": c.label,
+                "attempt": n,
+                "status": result.status,
+                "latencyMs": result.latency_ms,
+            })
+        );
         let (state, sync_state) = match next {
             Next::Delivered => ("done", "synced"),
             Next::Failed | Next::Disable => ("failed", "failed"),

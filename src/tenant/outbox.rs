@@ -233,6 +233,25 @@ impl Outbox {
             t1,
             unit_random(),
         );
+        // One structured line per attempt; no URL, body or error text (they can carry tokens).
+        worker::console_log!(
+            "{}",
+            json!({
+                "msg": "delivery attempt",
+                "tenant": self.tenant,
+                "eventId": ev.id,
+                "eventType": ev.kind,
+                "attempt": n,
+                "status": r.status,
+                "latencyMs": r.latency_ms,
+                "outcome": match next {
+                    Next::Delivered => "delivered",
+                    Next::Failed => "failed",
+                    Next::Disable => "disabled",
+                    Next::RetryAt(_) => "retry",
+                },
+            })
+        );
         match next {
             Next::Delivered => {
                 self.sql
