@@ -105,6 +105,13 @@ async fn route(
                 Some(p) if secrets::admin_token_matches(&p, token) => {}
                 _ => return Err(ApiError::unauthorized_admin()),
             }
+            if rest == ["openapi.json"] {
+                log.route = "GET /v1/openapi.json";
+                if method != Method::Get {
+                    return Err(ApiError::method_not_allowed("GET"));
+                }
+                return openapi(env).await;
+            }
             let r = routes::match_admin(method, rest)?;
             log.route = r.template();
             log.tenant = r.tenant().map(str::to_string);
@@ -165,6 +172,22 @@ async fn route(
             Err(ApiError::route_not_found())
         }
     }
+}
+
+/// The committed OpenAPI document, from the `ASSETS` binding (see wrangler.toml).
+async fn openapi(env: &Env) -> std::result::Result<Response, ApiError> {
+    let assets = env
+        .assets("ASSETS")
+        .map_err(|e| internal("assets binding", &e))?;
+    let mut resp = assets
+        .fetch("https://assets/openapi.json", None)
+        .await
+        .map_err(|e| internal("openapi asset", &e))?;
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| internal("openapi body", &e))?;
+    Ok(http::raw_json(200, text))
 }
 
 /// Hashes of the keys presented in a Basic header that could belong to `provider`.

@@ -229,6 +229,16 @@ impl EdgeCall {
             AshbyCancel => "assessment.cancel",
         }
     }
+    pub const ALL: [EdgeCall; 7] = [
+        EdgeCall::GreenhouseListTests,
+        EdgeCall::GreenhouseSendTest,
+        EdgeCall::GreenhouseTestStatus,
+        EdgeCall::GreenhouseResponseError,
+        EdgeCall::AshbyList,
+        EdgeCall::AshbyStart,
+        EdgeCall::AshbyCancel,
+    ];
+
     pub fn takes_body(self) -> bool {
         !matches!(
             self,
@@ -313,6 +323,103 @@ mod tests {
         let e = match_admin(Method::Put, &["tenants", "acme"]).unwrap_err();
         assert_eq!(e.status, 405);
         assert!(e.message.contains("GET, PATCH"));
+    }
+
+    /// Every admin route, one per variant; the match makes the compiler point here when a
+    /// variant is added.
+    fn every_admin_route() -> Vec<Admin> {
+        let all = vec![
+            Admin::CreateTenant,
+            Admin::GetTenant("t".into()),
+            Admin::PatchTenant("t".into()),
+            Admin::RotateWebhookSecret("t".into()),
+            Admin::TestWebhook("t".into()),
+            Admin::CreateKey("t".into()),
+            Admin::DeleteKey("t".into(), Provider::Ashby),
+            Admin::PutPackages("t".into()),
+            Admin::GetPackages("t".into()),
+            Admin::ListAssessments("t".into()),
+            Admin::GetAssessment("t".into(), "a".into()),
+            Admin::PostResult("t".into(), "a".into()),
+            Admin::ListEvents("t".into()),
+            Admin::GetEvent("t".into(), "e".into()),
+            Admin::ReplayEvent("t".into(), "e".into()),
+        ];
+        for a in &all {
+            use Admin::*;
+            match a {
+                CreateTenant
+                | GetTenant(_)
+                | PatchTenant(_)
+                | RotateWebhookSecret(_)
+                | TestWebhook(_)
+                | CreateKey(_)
+                | DeleteKey(..)
+                | PutPackages(_)
+                | GetPackages(_)
+                | ListAssessments(_)
+                | GetAssessment(..)
+                | PostResult(..)
+                | ListEvents(_)
+                | GetEvent(..)
+                | ReplayEvent(..) => {}
+            }
+        }
+        all
+    }
+
+    fn edge_template(c: EdgeCall) -> String {
+        let m = if c.takes_body() || c.provider() == Provider::Ashby {
+            "POST"
+        } else {
+            "GET"
+        };
+        format!("{m} /t/{{tenant}}/{}/{}", c.provider().as_str(), c.name())
+    }
+
+    /// The committed OpenAPI document lists exactly the routes the router serves.
+    #[test]
+    fn openapi_matches_router() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../openapi/openapi.json")).unwrap();
+        let mut documented = std::collections::BTreeSet::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for m in ops.as_object().unwrap().keys() {
+                if ["get", "post", "put", "patch", "delete"].contains(&m.as_str()) {
+                    documented.insert(format!("{} {path}", m.to_uppercase()));
+                }
+            }
+        }
+        let mut served: std::collections::BTreeSet<String> = [
+            "GET /healthz".to_string(),
+            "GET /v1/openapi.json".to_string(),
+        ]
+        .into();
+        served.extend(every_admin_route().iter().map(|a| a.template().to_string()));
+        served.extend(EdgeCall::ALL.iter().map(|c| edge_template(*c)));
+        assert_eq!(documented, served);
+
+        // And every documented template really routes to itself.
+        for op in &documented {
+            let (m, path) = op.split_once(' ').unwrap();
+            let concrete = path
+                .replace("{tenant}", "acme")
+                .replace("{provider}", "ashby")
+                .replace("{id}", "ats_ass_1")
+                .replace("{eventId}", "evt_1");
+            let segs = segments(&concrete);
+            let method = Method::parse(m);
+            match segs.as_slice() {
+                ["v1", "openapi.json"] | ["healthz"] => {}
+                ["v1", rest @ ..] => {
+                    assert_eq!(match_admin(method, rest).unwrap().template(), op.as_str())
+                }
+                ["t", rest @ ..] => {
+                    assert_eq!(&edge_template(match_edge(method, rest).unwrap().call), op)
+                }
+                _ => panic!("unexpected documented path {op}"),
+            }
+        }
     }
 
     #[test]

@@ -31,7 +31,9 @@ export async function freePort() {
 function testConfig(dir) {
   const src = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   const noBuild = src.replace(/\[build\][^[]*/m, "");
-  const cfg = noBuild.replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`);
+  const cfg = noBuild
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`)
+    .replace(/^directory = "(.*)"$/m, (_, d) => `directory = ${JSON.stringify(join(ROOT, d))}`);
   const path = join(dir, "wrangler.toml");
   writeFileSync(path, cfg);
   return path;
