@@ -239,3 +239,26 @@ test("the worker logs no secrets", async () => {
   assert.ok(!logs.includes(ADMIN_TOKEN), "no admin token in logs");
   assert.ok(!logs.includes("ashby-secret-value"));
 });
+
+test("rotation with previous_key_ttl_seconds keeps the old key working for the grace period only", async () => {
+  await createTenant(w, "grace", "http://127.0.0.1:9/h");
+  const k1 = (await createKey(w, "grace", "ashby")).secretKey;
+  const r = await admin(w, "POST", "/v1/tenants/grace/secrets", { provider: "ashby", previous_key_ttl_seconds: 2 });
+  assert.equal(r.status, 201);
+  assert.ok(Date.parse(r.body.previousKeyValidUntil) > Date.now());
+  const k2 = r.body.secretKey;
+  const list = (key) => edge(w, "grace", "ashby", "assessment.list", { key, body: {} });
+  assert.equal((await list(k1)).status, 200, "old key still works inside the grace period");
+  assert.equal((await list(k2)).status, 200);
+  await new Promise((res) => setTimeout(res, 2300));
+  assert.equal((await list(k1)).status, 401, "old key dead after the grace period");
+  assert.equal((await list(k2)).status, 200);
+  // A plain rotation ends any grace at once; DELETE kills every key.
+  const k3 = (await admin(w, "POST", "/v1/tenants/grace/secrets", { provider: "ashby", previous_key_ttl_seconds: 60 })).body.secretKey;
+  assert.equal((await list(k2)).status, 200);
+  assert.equal((await admin(w, "DELETE", "/v1/tenants/grace/secrets/ashby")).status, 204);
+  assert.equal((await list(k2)).status, 401);
+  assert.equal((await list(k3)).status, 401);
+  assertErrorShape(assert, await admin(w, "POST", "/v1/tenants/grace/secrets", { provider: "ashby", previous_key_ttl_seconds: -1 }), 422);
+  assertErrorShape(assert, await admin(w, "POST", "/v1/tenants/grace/secrets", { provider: "ashby", previous_key_ttl_seconds: "1h" }), 422);
+});

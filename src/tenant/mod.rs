@@ -193,6 +193,10 @@ impl Tenant {
         if let Err(e) = self.sql().exec(&schema, None) {
             worker::console_error!("tenant object: schema: {e}");
         }
+        // Columns added after a table first shipped; "duplicate column" errors are expected.
+        for alter in store::ALTERS {
+            let _ = self.sql().exec(alter, None);
+        }
     }
 
     fn load_config(&self) -> ApiResult<TenantConfig> {
@@ -344,8 +348,9 @@ impl Tenant {
         let rows: Vec<Row> = self
             .sql()
             .exec(
-                "SELECT hash FROM keys WHERE provider = ?",
-                vec![edge.call.provider().as_str().into()],
+                // The previous key counts only inside its rotation grace period.
+                "SELECT hash FROM keys WHERE provider = ?1 UNION ALL SELECT previous_hash FROM keys WHERE provider = ?1 AND previous_hash IS NOT NULL AND previous_until > ?2",
+                vec![edge.call.provider().as_str().into(), SqlStorageValue::Integer(now())],
             )
             .and_then(|c| c.to_array())
             .map_err(internal("read keys"))?;
@@ -589,19 +594,47 @@ impl Tenant {
                 ))
             }
         };
+        // Optional overlap for rotations without downtime: the old key keeps working this long
+        // (default 0: dead on the very next request).
+        let grace_secs = match v.get("previous_key_ttl_seconds") {
+            None | Some(Value::Null) => 0,
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .filter(|s| (0..=7 * 86_400).contains(s))
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "previous_key_ttl_seconds",
+                        "must be a whole number of seconds from 0 to 604800 (7 days)",
+                    )
+                })?,
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "previous_key_ttl_seconds",
+                    "must be a number",
+                ))
+            }
+        };
         let key = secrets::new_provider_key(provider);
         let hash = secrets::hash_key(&key);
         let n = now();
         let old = self.key_hash(provider)?;
-        // Replacing the row is the rotation: the old key fails on the very next request.
+        let previous_until = (grace_secs > 0 && old.is_some()).then_some(n + grace_secs * 1000);
+        // Replacing the row is the rotation: without a grace period the old key fails on the
+        // very next request.
         self.sql()
             .exec(
-                "INSERT INTO keys (provider, hash, created_at) VALUES (?, ?, ?) ON CONFLICT(provider) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at",
-                vec![provider.as_str().into(), hash.clone().into(), SqlStorageValue::Integer(n)],
+                "INSERT INTO keys (provider, hash, created_at, previous_hash, previous_until) VALUES (?, ?, ?, ?, ?) ON CONFLICT(provider) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at, previous_hash = excluded.previous_hash, previous_until = excluded.previous_until",
+                vec![
+                    provider.as_str().into(),
+                    hash.clone().into(),
+                    SqlStorageValue::Integer(n),
+                    previous_until.and(old.clone()).into(),
+                    previous_until.map(SqlStorageValue::Integer).unwrap_or(SqlStorageValue::Null),
+                ],
             )
             .map_err(internal("store key"))?;
         let kv = self.kv()?;
-        if let Some(old) = old {
+        if let (Some(old), None) = (&old, previous_until) {
             let _ = kv.delete(&format!("key:{old}")).await;
         }
         if let Ok(put) = kv.put(
@@ -617,6 +650,7 @@ impl Tenant {
                 "secretKey": key,
                 "baseUrl": tenants::base_url(&call.origin, t, provider),
                 "createdAt": crate::model::rfc3339(n),
+                "previousKeyValidUntil": previous_until.map(crate::model::rfc3339),
             }),
         ))
     }

@@ -14,9 +14,17 @@ CREATE TABLE IF NOT EXISTS tenant (
 CREATE TABLE IF NOT EXISTS keys (
   provider TEXT PRIMARY KEY,
   hash TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  previous_hash TEXT,
+  previous_until INTEGER
 );
 ";
+
+/// Column additions for objects created by an earlier version (idempotent by failing).
+pub const ALTERS: [&str; 2] = [
+    "ALTER TABLE keys ADD COLUMN previous_hash TEXT",
+    "ALTER TABLE keys ADD COLUMN previous_until INTEGER",
+];
 
 fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError {
     move |e| {
