@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export WRANGLER_SEND_METRICS := false
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: setup build dev test unit integration lint bench clean
+.PHONY: setup build dev test lint bench demo clean
 
 setup:
 	@bash scripts/setup.sh
@@ -30,5 +30,17 @@ lint: setup
 	cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --locked --lib --tests -- -D warnings
 
+## Benchmark (not a test; SPEC §11): edge throughput and latency as a ratio to /healthz, webhook
+## delivery latency, gzipped wasm size and workerd peak memory, in one run of bench/run.mjs
+## (~1.5 min). Results go to bench/results/. Quicker: `node bench/run.mjs --seconds 2`.
+bench: setup
+	@sh scripts/build.sh
+	node bench/run.mjs
+
 clean:
 	rm -rf build target .wrangler node_modules
+
+## A five-minute tour: a local worker, a verifying receiver, fake Greenhouse and Ashby, and a
+## full order through each ATS. `node scripts/demo.mjs --help` for playing a deployed worker.
+demo: build
+	node scripts/demo.mjs

@@ -11,16 +11,13 @@
 //     webhook request arrive, for sequential pings and for a concurrent burst.
 // Prints a table and writes the figures to bench/results/latency-<ISO timestamp>.json.
 
-import { spawn, execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import os from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { createWorker, onSignals, printTable, runInfo, stats, writeResults } from "./lib.mjs";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const TOKEN = "bench";
 const WARMUP = 50;
 const BURST = 200;
@@ -31,111 +28,7 @@ const { values: opts } = parseArgs({ options: { n: { type: "string", default: "3
 const N = Number.parseInt(opts.n, 10);
 if (!(N > 0)) throw new Error(`--n must be a positive integer, got ${opts.n}`);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createNetServer();
-    s.on("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-// ---- 1. private copy of the build + wrangler config ----------------------------------------
-
-/** Fingerprint (names, sizes, mtimes) of a directory tree, to detect a rebuild during the copy. */
-function fingerprint(dir) {
-  return readdirSync(dir, { recursive: true }).sort()
-    .map((f) => { const s = statSync(join(dir, f)); return `${f}:${s.size}:${s.mtimeMs}`; }).join("|");
-}
-
-/** Copy build/ into `dest`, retrying if another process rewrote it while we were copying. */
-async function copyBuild(dest) {
-  const src = join(ROOT, "build");
-  for (let i = 0; i < 10; i++) {
-    const before = fingerprint(src);
-    rmSync(dest, { recursive: true, force: true });
-    cpSync(src, dest, { recursive: true });
-    if (fingerprint(src) === before) return;
-    await sleep(2000); // a rebuild is in progress; let it settle
-  }
-  throw new Error("build/ kept changing while being copied");
-}
-
-/** wrangler.toml without its [build] table (we run the copied build, never rebuild), with
- *  `main` pointing at the copy. */
-function writeConfig(dir, mainPath) {
-  const out = [];
-  let inBuild = false;
-  for (const line of readFileSync(join(ROOT, "wrangler.toml"), "utf8").split("\n")) {
-    if (/^\s*\[/.test(line)) inBuild = /^\s*\[build\]\s*$/.test(line); // a table header
-    if (!inBuild) out.push(line);
-  }
-  const cfg = out.join("\n").replace(/^main = .*$/m, `main = ${JSON.stringify(mainPath)}`);
-  const path = join(dir, "wrangler.toml");
-  writeFileSync(path, cfg);
-  return path;
-}
-
-// ---- wrangler dev lifecycle -----------------------------------------------------------------
-
-let child = null; // the wrangler process; leader of its own process group
-let logs = "";
-let stopping = null;
-let interrupted = false; // set by the signal handler: errors after that are expected
-
-async function startWorker(dir) {
-  await copyBuild(join(dir, "build"));
-  const config = writeConfig(dir, join(dir, "build", "index.js"));
-  const port = await freePort();
-  const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port),
-    "--persist-to", join(dir, "state"), "--inspector-port", String(await freePort()),
-    "--var", `ADMIN_TOKEN:${TOKEN}`, "--var", "ALLOW_INSECURE_TARGETS:true"];
-  child = spawn(join(ROOT, "node_modules/.bin/wrangler"), args, {
-    cwd: dir, // keeps wrangler's .wrangler/ scratch files out of the repo
-    detached: true, // own process group: stopWorker() kills workerd along with wrangler
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
-  });
-  const keep = (d) => { logs = (logs + d).slice(-4000); }; // tail, for error reports
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("wrangler exited before becoming healthy");
-    try {
-      const r = await fetch(`${url}/healthz`);
-      await r.arrayBuffer();
-      if (r.status === 200) return url;
-    } catch {}
-    await sleep(200);
-  }
-  throw new Error("worker did not answer GET /healthz 200 within 90 s");
-}
-
-/** SIGTERM the whole process group, SIGKILL after 5 s; idempotent. */
-function stopWorker() {
-  stopping ??= (async () => {
-    if (!child) return;
-    const kill = (sig) => { try { process.kill(-child.pid, sig); } catch {} };
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once("exit", r));
-      kill("SIGTERM");
-      const t = setTimeout(() => kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(t);
-    }
-    kill("SIGKILL"); // workerd can outlive wrangler briefly; make sure the group is gone
-  })();
-  return stopping;
-}
-
-// ---- 2. webhook receiver --------------------------------------------------------------------
+// ---- 2. webhook receiver (step 1, the worker, is in lib.mjs) ------------------------------
 
 const arrivals = new Map(); // webhook-id -> performance.now() of the first arrival
 const waiters = new Map(); // webhook-id -> resolve(arrivalTime)
@@ -188,35 +81,21 @@ async function ping(url) {
   return { eventId, t0, responseMs };
 }
 
-// ---- statistics -----------------------------------------------------------------------------
-
-/** Nearest-rank percentiles, in ms. */
-function stats(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const p = (q) => s[Math.max(0, Math.ceil((q / 100) * s.length) - 1)];
-  const r2 = (x) => Math.round(x * 100) / 100;
-  return { n: s.length, p50: r2(p(50)), p90: r2(p(90)), p99: r2(p(99)), max: r2(s[s.length - 1]) };
-}
-
-function printTable(rows) {
-  const cols = ["n", "p50", "p90", "p99", "max"];
-  const w = Math.max(...Object.keys(rows).map((k) => k.length));
-  console.log(`\n${"(ms)".padEnd(w)}  ${cols.map((c) => c.padStart(8)).join("")}`);
-  for (const [name, st] of Object.entries(rows)) {
-    const cells = cols.map((c) => (c === "n" ? String(st.n) : st[c].toFixed(2)).padStart(8));
-    console.log(`${name.padEnd(w)}  ${cells.join("")}`);
-  }
-}
-
 // ---- main -----------------------------------------------------------------------------------
 
 const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-")); // build copy, config, state
+const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" });
+// Ctrl-C / kill: still take wrangler and workerd down with us.
+const signals = onSignals(async () => {
+  await worker.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function main() {
   let receiver = null;
   try {
     receiver = await startReceiver();
-    const url = await startWorker(dir);
+    const url = await worker.start();
     console.log(`worker ${url}, receiver http://127.0.0.1:${receiver.address().port}/hook`);
 
     // 3. tenant whose webhook is the receiver
@@ -257,49 +136,27 @@ async function main() {
       "ping commit-to-receipt (sequential)": stats(sequential),
       "ping commit-to-receipt (burst)": stats(burst),
     };
-    printTable(results);
+    printTable("(ms)", ["n", "p50", "p90", "p99", "max"], results);
     if (duplicates) console.log(`note: ${duplicates} duplicate webhook deliveries were received`);
 
-    const date = new Date().toISOString();
-    let commit = null;
-    try { commit = execFileSync("git", ["-C", ROOT, "rev-parse", "HEAD"], { encoding: "utf8" }).trim(); } catch {}
-    const cpus = os.cpus();
-    const out = {
-      date,
-      commit,
-      machine: { cpuModel: cpus[0]?.model ?? null, cpuCount: cpus.length, platform: os.platform(),
-        release: os.release(), totalMemBytes: os.totalmem(), node: process.version },
+    const file = writeResults("latency", {
+      ...runInfo(),
       params: { n: N, warmup: WARMUP, burst: BURST, healthzCalls: HEALTHZ_CALLS },
       unit: "ms",
       results,
       duplicates,
-    };
-    const resultsDir = join(ROOT, "bench", "results");
-    mkdirSync(resultsDir, { recursive: true });
-    const file = join(resultsDir, `latency-${date.replace(/:/g, "-")}.json`); // no ':' in file names
-    writeFileSync(file, JSON.stringify(out, null, 2) + "\n");
+    });
     console.log(`\nwrote ${file}`);
   } catch (e) {
-    if (interrupted) return;
-    console.error(`benchmark failed: ${e.stack ?? e}\n--- wrangler output (tail) ---\n${logs}`);
+    if (signals.interrupted) return;
+    console.error(`benchmark failed: ${e.stack ?? e}\n--- wrangler output (tail) ---\n${worker.logs()}`);
     process.exitCode = 1;
   } finally {
-    await stopWorker();
+    await worker.stop();
     receiver?.closeAllConnections();
     receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-// Ctrl-C / kill: still take wrangler and workerd down with us.
-for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
-  process.once(sig, async () => {
-    interrupted = true;
-    console.error(`\n${sig}: stopping the worker`);
-    await stopWorker();
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(code);
-  });
 }
 
 await main();

@@ -1,0 +1,327 @@
+// The whole benchmark in one run (SPEC §11; `make bench`). Not a test: it measures and reports.
+//
+//   node bench/run.mjs [--seconds 5] [--orders 100] [--burst 200]
+//
+// Runs a private copy of the already-built worker (build/) under `wrangler dev` on loopback with
+// a loopback partner webhook receiver and a loopback fake Greenhouse, and reports:
+//   - req/s and p50/p99 latency of /healthz and the edge endpoints at 1 and 16 keep-alive
+//     connections, each for --seconds after a 1 s warm-up, and req/s as a ratio to /healthz at
+//     the same concurrency (so the figures mean something across machines);
+//   - send_test → record.new commit-to-receipt latency: from just before send_test is sent until
+//     the receiver sees the webhook arrive, for --orders sequential orders and a --burst at once;
+//   - raw and gzip -9 size of the wasm that was run;
+//   - peak memory (VmHWM) of the workerd processes.
+// Prints tables and writes everything to bench/results/bench-<ISO timestamp>.json.
+
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { ROOT, createWorker, onSignals, printTable, runInfo, stats, workerdProcesses, writeResults } from "./lib.mjs";
+
+const TOKEN = "bench-admin-token";
+const TENANT = "bench";
+const CONCURRENCY = [1, 16];
+const WARMUP_MS = 1000; // per cell: opens the keep-alive connections and warms the code paths
+const WARMUP_ORDERS = 20;
+const ARRIVAL_TIMEOUT_MS = 30_000;
+const GZIP_TARGET_BYTES = 350_000; // "≤ 350 KB gzipped", read strictly as decimal kB
+
+const { values: opts } = parseArgs({ options: {
+  seconds: { type: "string", default: "5" },
+  orders: { type: "string", default: "100" },
+  burst: { type: "string", default: "200" },
+} });
+const positive = (name) => {
+  const v = Number(opts[name]);
+  if (!(v > 0)) throw new Error(`--${name} must be a positive number, got ${opts[name]}`);
+  return v;
+};
+const SECONDS = positive("seconds");
+const ORDERS = Math.round(positive("orders"));
+const BURST = Math.round(positive("burst"));
+
+// ---- loopback servers -----------------------------------------------------------------------
+
+const listen = (server) => new Promise((r) => server.listen(0, "127.0.0.1", () => r(server.address().port)));
+
+const arrivals = new Map(); // recordId of a record.new -> performance.now() of its first arrival
+const waiters = new Map(); // recordId -> resolve(arrivalTime)
+const webhookIds = new Set();
+let duplicates = 0; // redeliveries of a webhook-id already seen (should stay 0)
+let ordersAcked = 0; // orders the worker answered 200 to; each owes one record.new
+
+/** The partner's webhook endpoint: notes when each order's record.new arrives. */
+const receiver = http.createServer((req, res) => {
+  const at = performance.now(); // on arrival, before the body is read
+  const id = req.headers["webhook-id"];
+  if (webhookIds.has(id)) duplicates++;
+  webhookIds.add(id);
+  let body = "";
+  req.setEncoding("utf8");
+  req.on("data", (c) => (body += c));
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+    let event;
+    try { event = JSON.parse(body); } catch { return; }
+    if (event.eventType !== "record.new" || !event.recordId || arrivals.has(event.recordId)) return;
+    arrivals.set(event.recordId, at);
+    waiters.get(event.recordId)?.(at);
+  });
+});
+
+/** Resolves with the arrival time of the record.new for `recordId` (which may already be here). */
+function arrival(recordId) {
+  if (arrivals.has(recordId)) return Promise.resolve(arrivals.get(recordId));
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`record.new for ${recordId} did not arrive within ${ARRIVAL_TIMEOUT_MS} ms`)), ARRIVAL_TIMEOUT_MS);
+    waiters.set(recordId, (at) => { clearTimeout(t); waiters.delete(recordId); res(at); });
+  });
+}
+
+/** Wait until every acknowledged order's record.new has arrived, so a cell's deliveries do not
+ *  run on into the next cell's measurement. */
+async function drained() {
+  const deadline = Date.now() + ARRIVAL_TIMEOUT_MS;
+  while (arrivals.size < ordersAcked) {
+    if (Date.now() > deadline) throw new Error(`only ${arrivals.size} of ${ordersAcked} record.new webhooks arrived`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Fake Greenhouse: order callback urls point here (nothing calls them unless a result is sent). */
+const greenhouse = http.createServer((req, res) => { req.resume(); req.on("end", () => res.end("ok")); });
+
+// ---- requests -------------------------------------------------------------------------------
+
+/** One HTTP request over `agent`; body is a JSON string or undefined. */
+function send(agent, base, { method, path, headers = {}, body }) {
+  if (body !== undefined) headers = { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+  return new Promise((resolve, reject) => {
+    const req = http.request(base + path, { method, agent, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode, text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function adminCall(base, method, path, body) {
+  const r = await send(undefined, base, { method, path, headers: { authorization: `Bearer ${TOKEN}` },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+  return JSON.parse(r.text || "null");
+}
+
+const fixture = (name) => JSON.parse(readFileSync(join(ROOT, "fixtures", name), "utf8"));
+const basic = (key) => ({ authorization: "Basic " + Buffer.from(`${key}:`).toString("base64") });
+
+let n = 0; // every order gets a fresh callback url / application id, so none is an idempotent replay
+
+/** The edge requests under test. `order: true` marks those that create an order (and a webhook).
+ *  `ctx.interviewId` (for test_status) is read per request: it is set after the first order. */
+function endpoints(ctx) {
+  const { ghKey, abKey, ghPort } = ctx;
+  const sendTest = fixture("greenhouse/send_test.json");
+  const start = fixture("ashby/assessment.start.json");
+  const gh = `/t/${TENANT}/greenhouse`;
+  return [
+    { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) },
+    { name: "GH GET list_tests", request: () => ({ method: "GET", path: `${gh}/list_tests`, headers: basic(ghKey) }) },
+    { name: "GH POST send_test", order: true, request: () => ({ method: "POST", path: `${gh}/send_test`, headers: basic(ghKey),
+      body: JSON.stringify({ ...sendTest, url: `http://127.0.0.1:${ghPort}/take_home_tests/${++n}` }) }) },
+    { name: "GH GET test_status", request: () => ({ method: "GET", headers: basic(ghKey),
+      path: `${gh}/test_status?partner_interview_id=${encodeURIComponent(ctx.interviewId)}` }) },
+    { name: "Ashby POST assessment.start", order: true, request: () => ({ method: "POST", path: `/t/${TENANT}/ashby/assessment.start`,
+      headers: basic(abKey), body: JSON.stringify({ ...start, application: { ...start.application, ashby_id: `app_bench_${++n}` } }) }) },
+  ];
+}
+
+/** `conc` connections each sending `ep` back to back: WARMUP_MS unmeasured, then `seconds`. */
+async function runCell(base, ep, conc, seconds) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
+  const latencies = [];
+  let errors = 0;
+  let errorSample = null;
+  const loop = async (until, measure) => {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      try {
+        const r = await send(agent, base, ep.request());
+        if (r.status !== 200) throw new Error(`${r.status} ${r.text.slice(0, 200)}`);
+        if (ep.order) ordersAcked++;
+        if (measure) latencies.push(performance.now() - t0);
+      } catch (e) {
+        if (measure) { errors++; errorSample ??= e.message; }
+      }
+    }
+  };
+  const run = (ms, measure) => {
+    const until = performance.now() + ms;
+    return Promise.all(Array.from({ length: conc }, () => loop(until, measure)));
+  };
+  await run(WARMUP_MS, false);
+  const t0 = performance.now();
+  await run(seconds * 1000, true);
+  const elapsed = (performance.now() - t0) / 1000; // includes the last in-flight requests
+  agent.destroy();
+  if (ep.order) await drained();
+  const { p50, p99 } = stats(latencies);
+  return { endpoint: ep.name, conc, rps: latencies.length / elapsed, p50, p99, errors, errorSample };
+}
+
+/** One send_test; returns { responseMs, receiptMs } both measured from just before sending. */
+async function timedOrder(agent, base, ep) {
+  const t0 = performance.now();
+  const r = await send(agent, base, ep.request());
+  const responseMs = performance.now() - t0;
+  if (r.status !== 200) throw new Error(`send_test answered ${r.status}: ${r.text}`);
+  ordersAcked++;
+  const at = await arrival(JSON.parse(r.text).partner_interview_id);
+  return { responseMs, receiptMs: at - t0 };
+}
+
+// ---- main -----------------------------------------------------------------------------------
+
+const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-")); // build copy, config, state
+const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" });
+const signals = onSignals(async () => { await worker.stop(); rmSync(dir, { recursive: true, force: true }); });
+
+// Peak memory: VmHWM is each process's own high-water mark, so sampling only has to catch the
+// processes while they are alive; the summed VmRSS is sampled and may miss short spikes.
+// Other workerd processes (e.g. a concurrent `make test`) are counted: they skew every figure.
+const memory = { peakHwmKB: {}, peakSumRssKB: 0, otherWorkerdMax: 0 };
+function sampleMemory() {
+  if (!worker.pgid) return;
+  const all = workerdProcesses();
+  const ours = all.filter((p) => p.pgid === worker.pgid);
+  for (const p of ours) memory.peakHwmKB[p.pid] = Math.max(memory.peakHwmKB[p.pid] ?? 0, p.hwmKB);
+  memory.peakSumRssKB = Math.max(memory.peakSumRssKB, ours.reduce((s, p) => s + p.rssKB, 0));
+  memory.otherWorkerdMax = Math.max(memory.otherWorkerdMax, all.length - ours.length);
+}
+
+async function main() {
+  const wall = performance.now();
+  const sampler = setInterval(sampleMemory, 250);
+  try {
+    const hookPort = await listen(receiver);
+    const ghPort = await listen(greenhouse);
+    const base = await worker.start();
+    console.log(`worker ${base}, webhook receiver :${hookPort}, fake Greenhouse :${ghPort}, ${SECONDS} s per cell`);
+    // Idle footprint, before any load: under wrangler dev both workerd processes keep growing
+    // with the number of requests served (even /healthz only), so the peak depends on run length.
+    const idleRssKB = workerdProcesses().filter((p) => p.pgid === worker.pgid).reduce((s, p) => s + p.rssKB, 0);
+
+    // Tenant, packages (Greenhouse fixture package + the Ashby fixture's type), keys.
+    await adminCall(base, "POST", "/v1/tenants", { id: TENANT, name: "Bench", webhook: { url: `http://127.0.0.1:${hookPort}/hook` } });
+    await adminCall(base, "PUT", `/v1/tenants/${TENANT}/packages`,
+      [...fixture("packages.json"), { id: "pkg_456", name: "Frontend Engineer Assessment", type: "SKILLS_TEST" }]);
+    const ghKey = (await adminCall(base, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "greenhouse" })).secretKey;
+    const abKey = (await adminCall(base, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "ashby" })).secretKey;
+
+    // One existing order for test_status to look up.
+    const ctx = { ghKey, abKey, ghPort, interviewId: null };
+    const eps = endpoints(ctx);
+    const order = eps.find((e) => e.name === "GH POST send_test");
+    const first = await send(undefined, base, order.request());
+    if (first.status !== 200) throw new Error(`send_test answered ${first.status}: ${first.text}`);
+    ordersAcked++;
+    ctx.interviewId = JSON.parse(first.text).partner_interview_id;
+
+    // 1. Throughput matrix. Concurrency is the outer loop so each ratio's /healthz baseline is
+    //    measured in the same stretch of the run as the endpoints it is compared with.
+    const cells = [];
+    for (const conc of CONCURRENCY) {
+      for (const ep of eps) {
+        const c = await runCell(base, ep, conc, SECONDS);
+        cells.push(c);
+        process.stdout.write(`  ${ep.name} c=${conc}: ${c.rps.toFixed(0)} req/s\n`);
+      }
+    }
+    for (const c of cells) {
+      const healthz = cells.find((h) => h.conc === c.conc && h.endpoint === "GET /healthz");
+      c.vsHealthz = c.rps / healthz.rps;
+    }
+
+    // 2. Webhook commit-to-receipt: warm-up, sequential orders, then a burst.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < WARMUP_ORDERS; i++) await timedOrder(agent, base, order);
+    const sequential = [];
+    for (let i = 0; i < ORDERS; i++) sequential.push(await timedOrder(agent, base, order));
+    const burstAgent = new http.Agent({ keepAlive: true }); // unlimited sockets: BURST at once
+    const burst = await Promise.all(Array.from({ length: BURST }, () => timedOrder(burstAgent, base, order)));
+    burstAgent.destroy();
+    agent.destroy();
+    const webhook = {
+      "send_test response (sequential)": stats(sequential.map((o) => o.responseMs)),
+      "send_test → record.new (sequential)": stats(sequential.map((o) => o.receiptMs)),
+      [`send_test response (burst ${BURST})`]: stats(burst.map((o) => o.responseMs)),
+      [`send_test → record.new (burst ${BURST})`]: stats(burst.map((o) => o.receiptMs)),
+    };
+
+    // 3. Size of the wasm that was actually run (the private copy, not a build/ rewritten since).
+    const wasmBytes = readFileSync(join(dir, "build", "index_bg.wasm"));
+    const wasm = { rawBytes: wasmBytes.length, gzipBytes: gzipSync(wasmBytes, { level: 9 }).length,
+      targetGzipBytes: GZIP_TARGET_BYTES, sha256: createHash("sha256").update(wasmBytes).digest("hex") };
+    wasm.withinTarget = wasm.gzipBytes <= GZIP_TARGET_BYTES;
+
+    // 4. Memory, read once more while workerd is still running.
+    sampleMemory();
+    const peaks = Object.values(memory.peakHwmKB);
+    const mem = { workerdProcesses: peaks.length, maxVmHWMKB: Math.max(0, ...peaks), peakSumVmRSSKB: memory.peakSumRssKB,
+      idleSumVmRSSKB: idleRssKB, vmHWMKBByPid: memory.peakHwmKB };
+
+    // Report.
+    printTable(`edge throughput (${SECONDS} s/cell, keep-alive)`, ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors"],
+      cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors }]));
+    for (const c of cells.filter((c) => c.errors)) console.log(`  ${c.endpoint} c=${c.conc} first error: ${c.errorSample}`);
+    printTable("webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
+    const kB = (b) => `${(b / 1000).toFixed(1)} kB`;
+    const MB = (k) => `${(k / 1024).toFixed(1)} MiB`;
+    console.log(`\nwasm index_bg.wasm: ${kB(wasm.rawBytes)} raw, ${kB(wasm.gzipBytes)} gzip -9 ` +
+      `(target ≤ ${kB(GZIP_TARGET_BYTES)}: ${wasm.withinTarget ? "met" : "NOT met"})`);
+    console.log(`workerd peak memory: ${MB(mem.maxVmHWMKB)} VmHWM (max of ${mem.workerdProcesses} processes), ` +
+      `${MB(mem.peakSumVmRSSKB)} peak summed VmRSS (${MB(mem.idleSumVmRSSKB)} idle after start)`);
+    if (memory.otherWorkerdMax) {
+      console.log(`WARNING: up to ${memory.otherWorkerdMax} other workerd processes ran during this benchmark; figures are contended`);
+    }
+    console.log(`orders: ${ordersAcked} acknowledged, ${arrivals.size} record.new received, ${duplicates} duplicate deliveries`);
+
+    const info = runInfo();
+    console.log(`machine: ${info.machine.cpuCount} × ${info.machine.cpuModel}, node ${info.machine.node}, ` +
+      `commit ${info.commit?.slice(0, 12)}${info.dirty ? " (dirty tree)" : ""}, ${((performance.now() - wall) / 1000).toFixed(0)} s`);
+    const file = writeResults("bench", {
+      ...info,
+      params: { seconds: SECONDS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, orders: ORDERS, warmupOrders: WARMUP_ORDERS, burst: BURST },
+      throughput: cells,
+      webhookMs: webhook,
+      wasm,
+      memory: mem,
+      otherWorkerdProcessesMax: memory.otherWorkerdMax,
+      orders: { acknowledged: ordersAcked, recordNewReceived: arrivals.size, duplicates },
+      wallSeconds: (performance.now() - wall) / 1000,
+    });
+    console.log(`wrote ${file}`);
+  } catch (e) {
+    if (signals.interrupted) return;
+    console.error(`benchmark failed: ${e.stack ?? e}\n--- wrangler output (tail) ---\n${worker.logs()}`);
+    process.exitCode = 1;
+  } finally {
+    clearInterval(sampler);
+    await worker.stop();
+    receiver.closeAllConnections();
+    receiver.close();
+    greenhouse.closeAllConnections();
+    greenhouse.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

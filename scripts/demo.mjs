@@ -1,0 +1,311 @@
+#!/usr/bin/env node
+// ats-bridge in five minutes. `node scripts/demo.mjs` (or `make demo`) runs the built worker
+// locally, plays Greenhouse, Ashby and your webhook receiver on 127.0.0.1, and walks one order
+// through each ATS. `node scripts/demo.mjs greenhouse|ashby --base … --tenant … --key …` plays
+// the ATS against a deployed worker, to check a tenant before the ATS switches the integration on.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Webhook } from "standardwebhooks";
+import { ROOT, startWorker, startReceiver, admin, edge, fixture, sleep } from "../tests/harness.mjs";
+
+const USAGE = `ats-bridge demo
+
+  node scripts/demo.mjs
+      Local tour: starts the built worker (build/) under wrangler dev, plus a fake Greenhouse,
+      a fake Ashby API and a webhook receiver that verifies every signature, all on 127.0.0.1.
+
+  node scripts/demo.mjs greenhouse --base URL --tenant ID --key gh_… [--callback URL] [--test ID]
+      Play Greenhouse against a deployed worker: list_tests → send_test → test_status.
+      --callback  the completion URL Greenhouse would send (default: a unique
+                  https://app.greenhouse.io/integrations/testing_partners/take_home_tests/… placeholder)
+
+  node scripts/demo.mjs ashby --base URL --tenant ID --key ab_… [--test ID]
+      Play Ashby against a deployed worker: assessment.list → assessment.start → assessment.cancel.
+
+  --test ID   the package to order (default: the first one the list call returns)
+  --help      this text
+
+Remote mode starts nothing: the events it causes go to the tenant's configured webhook.`;
+
+const TENANT = "demo";
+const TIMEOUT_MS = 60_000;
+class DemoError extends Error {}
+const fail = (msg) => { throw new DemoError(msg); };
+
+// ---------- output helpers ----------
+// Once the demo is ending, steps still in flight must not print over the closing message.
+let quiet = false;
+const out = (s = "") => quiet || console.log(s);
+const say = (s, indent = 3) => out(" ".repeat(indent) + s);
+const heading = (n, title) => out(`\n${n}. ${title}`);
+const compact = (v, max = 150) => {
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+};
+const indentJson = (v, indent) => JSON.stringify(v, null, 2).split("\n").map((l) => " ".repeat(indent) + l).join("\n");
+// Webhooks carry real candidate emails; a tour printed to a terminal (or pasted in a chat) should not.
+const maskEmail = (e) => (typeof e === "string" && e.includes("@") ? `${e[0]}***${e.slice(e.indexOf("@"))}` : "(none)");
+const showKey = (k) => `${k.slice(0, 7)}… (${k.length} chars, shown once)`;
+
+/** One HTTP exchange, printed as the caller sees it. Anything but 2xx ends the demo with the
+ *  server's own error message, which is what a newcomer needs to fix their setup. */
+async function call(label, request, { full = false, brief = false } = {}) {
+  say(`→ ${label}`);
+  const r = await request.catch((e) => fail(`${label}: cannot reach the worker (${e.cause?.code ?? e.cause?.message ?? e.message})`));
+  if (brief && r.status < 300) say(`← ${r.status}`);
+  else if (full && r.status < 300) out(`   ← ${r.status}\n${indentJson(r.body, 6)}`);
+  else say(`← ${r.status} ${compact(r.body)}`);
+  if (r.status >= 300) {
+    const why = r.body?.error?.message ?? r.body?.message ?? compact(r.text);
+    const hint = r.status === 401 ? " (check --tenant and --key: a key works only for its own tenant and ATS)" : "";
+    fail(`${label} answered ${r.status}: ${why}${hint}`);
+  }
+  return r.body;
+}
+
+// ---------- lifecycle: whatever happens, stop the worker's process group and the servers ----------
+let workerP = null; // the startWorker promise, so an interrupt during start-up still stops it
+const servers = [];
+let waitingFor = "";
+let finishing = false;
+const timer = setTimeout(() => finish(new DemoError(`timed out after ${TIMEOUT_MS / 1000} s${waitingFor ? ` waiting for ${waitingFor}` : ""}`)), TIMEOUT_MS);
+process.on("SIGINT", () => finish(Object.assign(new DemoError("interrupted"), { exitCode: 130 })));
+process.on("SIGTERM", () => finish(Object.assign(new DemoError("terminated"), { exitCode: 143 })));
+
+async function finish(err) {
+  if (finishing) return;
+  finishing = true;
+  clearTimeout(timer);
+  if (err) {
+    const msg = err instanceof DemoError ? err.message : `unexpected error: ${err.message}`;
+    out(`\n✗ ${msg}`);
+    if (!(err instanceof DemoError) && process.env.DEMO_DEBUG) out(err.stack);
+  }
+  if (workerP || servers.length) say("stopping the worker and the fake servers…", 0);
+  quiet = true;
+  await workerP?.then((w) => w.stop(), () => {});
+  await Promise.all(servers.map((s) => s.close().catch(() => {})));
+  process.exit(err ? err.exitCode ?? 1 : 0);
+}
+
+/** Wait for a condition; the global timer ends the demo (naming what it waited for) if it never holds. */
+async function until(what, pred) {
+  waitingFor = what;
+  for (;;) {
+    if (problems.length) fail(problems[0]);
+    const v = pred();
+    if (v) {
+      waitingFor = "";
+      return v;
+    }
+    await sleep(25);
+  }
+}
+
+// ---------- local mode: the partner's webhook receiver ----------
+let webhookSecret = null; // known once the tenant exists; no event can arrive before that
+const received = new Map(); // webhook-id → event; receivers dedupe on webhook-id (delivery is at-least-once)
+const problems = [];
+
+function receiveWebhook(req) {
+  try {
+    // Exactly what a vendor's backend does: the standardwebhooks library, not our own HMAC code.
+    const event = new Webhook(webhookSecret).verify(req.body, req.headers);
+    const id = req.headers["webhook-id"];
+    if (!received.has(id)) received.set(id, { id, event, shown: false });
+    return { status: 204 };
+  } catch (e) {
+    problems.push(`a webhook failed signature verification (${e.message})`);
+    return { status: 400, body: "invalid signature" };
+  }
+}
+
+async function expectWebhook(type, recordId) {
+  const hit = await until(`the ${type} webhook for ${recordId}`, () =>
+    [...received.values()].find((h) => !h.shown && h.event.eventType === type && h.event.recordId === recordId));
+  hit.shown = true;
+  const a = hit.event.eventData?.candidateAssessment ?? {};
+  const c = a.candidate ?? {};
+  const p = a.assessmentPackage ?? {};
+  say(`⇢ webhook ${type}   webhook-id ${hit.id}`, 5);
+  say(`recordId   ${hit.event.recordId}`, 7);
+  say(`candidate  ${c.firstName} ${c.lastName} <${maskEmail(c.emails?.[0]?.email)}>`, 7);
+  say(`package    ${p.id} · ${p.name ?? "(no name)"}`, 7);
+  say(`status     ${a.status}   (from ${a.provider})`, 7);
+  say("✓ signature verified", 7);
+}
+
+// ---------- local mode ----------
+async function local() {
+  if (!existsSync(join(ROOT, "build/index.js"))) fail("build/index.js is missing: run `make build` first (or `make demo`).");
+  out("ats-bridge demo: one Greenhouse order and two Ashby orders, end to end, all on 127.0.0.1");
+
+  heading(1, "Start the bridge and the fakes around it");
+  const hooks = await startReceiver(receiveWebhook);
+  servers.push(hooks);
+  // Fake Greenhouse: like the real one, it reads test_status the moment the completion PATCH lands,
+  // which is why the bridge stores the result before it PATCHes.
+  const gh = { key: null, interviewId: null, seen: [] };
+  const greenhouse = await startReceiver(async (req) => {
+    if (req.method !== "PATCH") return { status: 404 };
+    const user = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /i, ""), "base64").toString().split(":")[0];
+    try {
+      const st = await edge(w, TENANT, "greenhouse", "test_status", { key: gh.key, query: `?partner_interview_id=${gh.interviewId}` });
+      gh.seen.push({ path: req.path, user, answer: st });
+    } catch (e) { problems.push(`fake Greenhouse could not call test_status: ${e.message}`); }
+    return { status: 200 };
+  });
+  servers.push(greenhouse);
+  const ashby = await startReceiver(() => ({ status: 200, headers: { "content-type": "application/json" }, body: { success: true } }));
+  servers.push(ashby);
+  // RETRY_SCHEDULE short: if anything hiccups, a retry lands within the demo instead of minutes later.
+  workerP = startWorker({ vars: { ASHBY_API_BASE: `${ashby.url}/api/`, RETRY_SCHEDULE: "1,2,3" } });
+  const w = await workerP.catch((e) => {
+    const tail = e.message.trim().split("\n").slice(-12).map((l) => `     ${l}`).join("\n");
+    fail(`the worker did not start:\n${tail}`);
+  });
+  say(`worker            ${w.url}   (build/index.js under wrangler dev, fresh local state)`);
+  say(`webhook receiver  ${hooks.url}/webhooks/ats   (your backend; verifies every signature)`);
+  say(`fake Greenhouse   ${greenhouse.url}   (receives the completion PATCH)`);
+  say(`fake Ashby API    ${ashby.url}/api/   (ASHBY_API_BASE; receives assessment.update)`);
+
+  heading(2, `Onboard a customer: tenant "${TENANT}"`);
+  const t = await call(`POST /v1/tenants {"id":"${TENANT}","webhook":{"url":"…/webhooks/ats"}}`,
+    admin(w, "POST", "/v1/tenants", { id: TENANT, name: "Demo Co", webhook: { url: `${hooks.url}/webhooks/ats` } }), { brief: true });
+  webhookSecret = t.webhook.secret;
+  say(`webhook secret ${showKey(webhookSecret)}: your receiver verifies with it`, 5);
+  const packages = [...fixture("packages.json"),
+    { id: "pkg_456", name: "Frontend Engineer Assessment", description: "Technical Skills Assessment", type: "SKILLS_TEST" }];
+  await call(`PUT /v1/tenants/${TENANT}/packages   (${packages.map((p) => p.id).join(", ")})`,
+    admin(w, "PUT", `/v1/tenants/${TENANT}/packages`, packages), { brief: true });
+  // Outbound credentials: Greenhouse's partner login (for the PATCH) and the customer's Ashby API key.
+  await call(`PATCH /v1/tenants/${TENANT}   greenhouse partner credentials + ashby.api_key`,
+    admin(w, "PATCH", `/v1/tenants/${TENANT}`, {
+      greenhouse: { partner_username: "demo-partner", partner_password: "demo-partner-password" },
+      ashby: { api_key: "demo-customer-ashby-key" },
+    }), { brief: true });
+  const ghKey = await call(`POST /v1/tenants/${TENANT}/secrets {"provider":"greenhouse"}`, admin(w, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "greenhouse" }), { brief: true });
+  const abKey = await call(`POST /v1/tenants/${TENANT}/secrets {"provider":"ashby"}`, admin(w, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "ashby" }), { brief: true });
+  gh.key = ghKey.secretKey;
+  say("What you hand to each ATS:");
+  say(`Greenhouse  API key ${showKey(ghKey.secretKey)}`, 5);
+  for (const m of ["list_tests", "send_test", "test_status", "response_error"]) say(`${m.padEnd(15)}${ghKey.baseUrl}/${m}`, 9);
+  say(`Ashby       API key ${showKey(abKey.secretKey)}`, 5);
+  say(`base URL       ${abKey.baseUrl}   (Ashby appends assessment.list / .start / .cancel)`, 9);
+
+  heading(3, "A Greenhouse order, played as Greenhouse would");
+  const ghApi = `/t/${TENANT}/greenhouse`;
+  await call(`GET ${ghApi}/list_tests`, edge(w, TENANT, "greenhouse", "list_tests", { key: gh.key }));
+  const order = { ...fixture("greenhouse/send_test.json"), url: `${greenhouse.url}/integrations/testing_partners/take_home_tests/12345` };
+  const sent = await call(`POST ${ghApi}/send_test   (fixtures/greenhouse/send_test.json, url → fake Greenhouse)`,
+    edge(w, TENANT, "greenhouse", "send_test", { key: gh.key, body: order }));
+  gh.interviewId = sent.partner_interview_id;
+  await expectWebhook("record.new", gh.interviewId);
+  say("The candidate finishes; your backend posts the result:");
+  await call(`POST /v1/tenants/${TENANT}/assessments/${gh.interviewId}/result   (fixtures/result.completed.json)`,
+    admin(w, "POST", `/v1/tenants/${TENANT}/assessments/${gh.interviewId}/result`, fixture("result.completed.json")), { brief: true });
+  await expectWebhook("record.modified", gh.interviewId);
+  const seen = await until("the completion PATCH at the fake Greenhouse", () => gh.seen[0]);
+  say(`⇠ fake Greenhouse got PATCH ${seen.path}   (Basic auth user "${seen.user}")`, 5);
+  say(`and at once called test_status → ${seen.answer.status}`, 7);
+  out(indentJson(seen.answer.body, 9));
+  if (seen.answer.body?.partner_status !== "complete") fail(`test_status answered "${seen.answer.body?.partner_status}", expected "complete"`);
+  say('✓ Greenhouse sees "complete" the moment it is told', 7);
+
+  heading(4, "An Ashby order, played as Ashby would");
+  const abApi = `/t/${TENANT}/ashby`;
+  const ab = (m, body) => edge(w, TENANT, "ashby", m, { key: abKey.secretKey, body });
+  await call(`POST ${abApi}/assessment.list {}`, ab("assessment.list", {}));
+  const start = fixture("ashby/assessment.start.json");
+  const abId = (await call(`POST ${abApi}/assessment.start   (fixtures/ashby/assessment.start.json)`, ab("assessment.start", start))).results.assessment_id;
+  await expectWebhook("record.new", abId);
+  const updates = () => ashby.requests.filter((r) => r.path.endsWith("/assessment.update")).map((r) => JSON.parse(r.body)).filter((u) => u.assessment_id === abId);
+  for (const [n, result, file] of [[1, { status: "IN_PROGRESS", started_at: "2026-11-01T10:00:00Z" }, ""], [2, fixture("result.completed.json"), "   (fixtures/result.completed.json)"]]) {
+    say(`Your backend posts ${result.status}:`);
+    await call(`POST /v1/tenants/${TENANT}/assessments/${abId}/result${file}`, admin(w, "POST", `/v1/tenants/${TENANT}/assessments/${abId}/result`, result), { brief: true });
+    await expectWebhook("record.modified", abId);
+    const u = (await until(`assessment.update #${n} at the fake Ashby`, () => updates().length >= n && updates()))[n - 1];
+    say("⇠ fake Ashby got POST /api/assessment.update", 5);
+    for (const [k, v] of Object.entries(u)) {
+      const shown = k === "metadata" ? v.map((d) => `${d.label}=${d.value}`).join(", ")
+        : v && typeof v === "object" ? `${v.label}: ${v.value}` : v;
+      say(`${k.padEnd(23)}${shown}`, 7);
+    }
+  }
+
+  heading(5, "Another Ashby order, then Ashby cancels it");
+  const start2 = { ...start, application: { ...start.application, ashby_id: "app_456ghi" } };
+  const ab2 = (await call(`POST ${abApi}/assessment.start   (same candidate, another application)`, ab("assessment.start", start2))).results.assessment_id;
+  await expectWebhook("record.new", ab2);
+  await call(`POST ${abApi}/assessment.cancel {"assessment_id":"${ab2}"}`, ab("assessment.cancel", { assessment_id: ab2 }));
+  await expectWebhook("record.deleted", ab2);
+
+  heading(6, "Summary");
+  const want = { "record.new": 3, "record.modified": 3, "record.deleted": 1 };
+  const count = (type) => [...received.values()].filter((h) => h.event.eventType === type).length;
+  await until("every expected webhook", () => Object.entries(want).every(([type, n]) => count(type) >= n));
+  for (const [type, n] of Object.entries(want)) if (count(type) !== n) fail(`expected ${n} × ${type}, received ${count(type)}`);
+  const total = received.size;
+  say(`${total} events received, ${total} signatures verified (${Object.entries(want).map(([t, n]) => `${t} ×${n}`).join(", ")})`);
+  say("Next: `make dev` runs the worker on :8787 (README › Quick start); `node scripts/demo.mjs --help` for remote mode.");
+}
+
+// ---------- remote mode: play the ATS against a deployed worker ----------
+async function remote(provider, o) {
+  for (const f of ["base", "tenant", "key"]) if (!o[f]) fail(`${provider} mode needs --${f} (see --help)`);
+  if (!URL.canParse(o.base)) fail(`--base is not a URL: ${o.base}`);
+  const w = { url: o.base.replace(/\/+$/, "") };
+  const api = `/t/${o.tenant}/${provider}`;
+  const prefix = provider === "greenhouse" ? "gh_" : "ab_";
+  out(`ats-bridge demo: playing ${provider === "greenhouse" ? "Greenhouse" : "Ashby"} against ${w.url}${api}`);
+  out("(no worker or receiver is started here: the events go to the tenant's configured webhook)");
+  if (!o.key.startsWith(prefix)) out(`note: ${provider} keys start with "${prefix}"; this one does not`);
+  const req = (m, body, query) => edge(w, o.tenant, provider, m, { key: o.key, body, query });
+
+  if (provider === "greenhouse") {
+    heading(1, "list_tests: the packages a recruiter can pick");
+    const list = await call(`GET ${api}/list_tests`, req("list_tests"), { full: true });
+    const testId = o.test ?? list[0]?.partner_test_id ?? fixture("greenhouse/send_test.json").partner_test_id;
+    heading(2, `send_test: order "${testId}" for the fixture candidate`);
+    // A unique callback per run: send_test is idempotent on url, so a fixed one would replay the first order.
+    const url = o.callback ?? `https://app.greenhouse.io/integrations/testing_partners/take_home_tests/demo-${Date.now()}`;
+    say(`callback url ${url}`);
+    const sent = await call(`POST ${api}/send_test`, req("send_test", { ...fixture("greenhouse/send_test.json"), partner_test_id: testId, url }), { full: true });
+    heading(3, "test_status: what Greenhouse reads after your completion PATCH");
+    const st = await call(`GET ${api}/test_status?partner_interview_id=${sent.partner_interview_id}`,
+      req("test_status", undefined, `?partner_interview_id=${encodeURIComponent(sent.partner_interview_id)}`), { full: true });
+    say(`partner_status "${st.partner_status}": it becomes "complete" once you post a COMPLETED result to`);
+    say(`POST /v1/tenants/${o.tenant}/assessments/${sent.partner_interview_id}/result`, 5);
+  } else {
+    heading(1, "assessment.list: the assessments a recruiter can pick");
+    const list = await call(`POST ${api}/assessment.list {}`, req("assessment.list", {}), { full: true });
+    const typeId = o.test ?? list.results?.[0]?.assessment_type_id ?? fixture("ashby/assessment.start.json").assessment_type_id;
+    heading(2, `assessment.start: order "${typeId}" for the fixture candidate`);
+    // A unique application per run: start is idempotent per application and type while active.
+    const start = fixture("ashby/assessment.start.json");
+    const body = { ...start, assessment_type_id: typeId, application: { ...start.application, ashby_id: `app_demo_${Date.now()}` } };
+    const id = (await call(`POST ${api}/assessment.start`, req("assessment.start", body), { full: true })).results.assessment_id;
+    heading(3, "assessment.cancel: the recruiter withdraws it");
+    await call(`POST ${api}/assessment.cancel {"assessment_id":"${id}"}`, req("assessment.cancel", { assessment_id: id }), { full: true });
+  }
+  out("\n✓ every call answered as the ATS expects");
+}
+
+// ---------- entry ----------
+async function main() {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: Object.fromEntries(["base", "tenant", "key", "callback", "test"].map((k) => [k, { type: "string" }]).concat([["help", { type: "boolean", short: "h" }]])),
+    });
+  } catch (e) { fail(`${e.message.split(". ")[0]} (see --help)`); }
+  const { values: o, positionals: [mode, ...extra] } = parsed;
+  if (o.help) return out(USAGE);
+  if (extra.length || (mode && !["greenhouse", "ashby"].includes(mode))) fail(`unknown mode "${[mode, ...extra].join(" ")}": use greenhouse or ashby, or nothing for the local tour (see --help)`);
+  if (!mode && (o.base || o.tenant || o.key)) fail("--base/--tenant/--key need a mode: `greenhouse` or `ashby` (see --help)");
+  return mode ? remote(mode, o) : local();
+}
+
+main().then(() => finish(), finish);
