@@ -46,6 +46,7 @@ pub struct Tenant {
     /// The alarm time last set by this instance (None: unknown, ask storage).
     alarm_at: Cell<Option<i64>>,
     package_cache: RefCell<edge::PackageCache>,
+    config_cache: store::ConfigCache,
 }
 
 /// What a handler needs from the incoming request.
@@ -88,6 +89,7 @@ impl DurableObject for Tenant {
             secrets: RefCell::new(None),
             alarm_at: Cell::new(None),
             package_cache: RefCell::new(Default::default()),
+            config_cache: Default::default(),
         }
     }
 
@@ -203,11 +205,11 @@ impl Tenant {
         if !self.exists() {
             return Err(ApiError::not_found("tenant"));
         }
-        store::read_config(&self.sql())
+        store::read_config(&self.sql(), &self.config_cache)
     }
 
     fn save_config(&self, cfg: &TenantConfig) -> ApiResult<()> {
-        store::write_config(&self.sql(), cfg)
+        store::write_config(&self.sql(), &self.config_cache, cfg)
     }
 
     /// The outbox for this tenant (owned handles, so deliveries can outlive the request).
@@ -215,6 +217,7 @@ impl Tenant {
         let cfg = self.load_config()?;
         Ok(Outbox {
             sql: self.sql(),
+            config_cache: self.config_cache.clone(),
             env: self.env.clone(),
             cfg: self.config().clone(),
             tenant: cfg.id,
@@ -532,6 +535,7 @@ impl Tenant {
         if let Err(e) = self.save_secrets(&cfg.id, &s).await {
             // Undo the claim: a tenant without its secret must not exist half-made.
             let _ = self.sql().exec("DELETE FROM tenant", None);
+            *self.config_cache.borrow_mut() = None;
             self.exists.set(Some(false));
             return Err(e);
         }

@@ -89,6 +89,7 @@ pub fn unit_random() -> f64 {
 /// Everything one delivery needs, owned, so it can run after the response in `wait_until`.
 pub struct Outbox {
     pub sql: SqlStorage,
+    pub config_cache: store::ConfigCache,
     pub env: Env,
     pub cfg: Config,
     pub tenant: String,
@@ -169,7 +170,7 @@ impl Outbox {
         if expected_n.is_some_and(|n| n != ev.attempt_count + 1) {
             return Ok(());
         }
-        let cfg = store::read_config(&self.sql)?;
+        let cfg = store::read_config(&self.sql, &self.config_cache)?;
         if cfg.webhook_disabled {
             return Ok(()); // stays pending until PATCH webhook.url re-enables the endpoint
         }
@@ -270,10 +271,10 @@ impl Outbox {
                     .map_err(internal("mark failed"))?;
             }
             Next::Disable => {
-                let mut cfg = store::read_config(&self.sql)?;
+                let mut cfg = store::read_config(&self.sql, &self.config_cache)?;
                 cfg.webhook_disabled = true;
                 cfg.updated_at = t1;
-                store::write_config(&self.sql, &cfg)?;
+                store::write_config(&self.sql, &self.config_cache, &cfg)?;
                 self.sql
                     .exec(
                         "UPDATE events SET next_attempt_at = ?, lease_until = 0, last_error = ? WHERE id = ?",
@@ -365,7 +366,7 @@ impl Outbox {
     /// Returns when the alarm should fire next (None: nothing pending that can be sent).
     pub async fn sweep(&self) -> ApiResult<Option<i64>> {
         let t = now();
-        let cfg = store::read_config(&self.sql)?;
+        let cfg = store::read_config(&self.sql, &self.config_cache)?;
         if cfg.webhook_disabled {
             return Ok(None);
         }

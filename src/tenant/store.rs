@@ -1,5 +1,8 @@
 //! Tenant configuration rows in the object's SQLite storage.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde::Deserialize;
 use worker::SqlStorage;
 
@@ -33,7 +36,14 @@ fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError 
     }
 }
 
-pub fn read_config(sql: &SqlStorage) -> ApiResult<TenantConfig> {
+/// The tenant's configuration as last read or written by this object. Every write goes through
+/// `write_config`, so the copy never goes stale; it saves a query and a JSON parse per call.
+pub type ConfigCache = Rc<RefCell<Option<TenantConfig>>>;
+
+pub fn read_config(sql: &SqlStorage, cache: &ConfigCache) -> ApiResult<TenantConfig> {
+    if let Some(cfg) = cache.borrow().as_ref() {
+        return Ok(cfg.clone());
+    }
     #[derive(Deserialize)]
     struct Row {
         config: String,
@@ -46,15 +56,18 @@ pub fn read_config(sql: &SqlStorage) -> ApiResult<TenantConfig> {
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::not_found("tenant"))?;
-    serde_json::from_str(&row.config).map_err(internal("parse config"))
+    let cfg: TenantConfig = serde_json::from_str(&row.config).map_err(internal("parse config"))?;
+    *cache.borrow_mut() = Some(cfg.clone());
+    Ok(cfg)
 }
 
-pub fn write_config(sql: &SqlStorage, cfg: &TenantConfig) -> ApiResult<()> {
+pub fn write_config(sql: &SqlStorage, cache: &ConfigCache, cfg: &TenantConfig) -> ApiResult<()> {
     let text = serde_json::to_string(cfg).map_err(internal("encode config"))?;
     sql.exec(
         "INSERT INTO tenant (id, config) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET config = excluded.config",
         vec![text.into()],
     )
     .map_err(internal("save config"))?;
+    *cache.borrow_mut() = Some(cfg.clone());
     Ok(())
 }
