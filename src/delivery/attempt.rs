@@ -67,6 +67,35 @@ pub fn classify(
     Next::RetryAt(now_ms + delay)
 }
 
+/// `User-Agent` of every outbound request (Ashby's CDN refuses empty ones).
+pub const USER_AGENT: &str = concat!("ats-bridge/", env!("CARGO_PKG_VERSION"));
+
+/// Headers of a Standard Webhooks request: `webhook-id`, `webhook-timestamp` (seconds of this
+/// attempt) and one `v1,` signature per active secret (the current one first).
+pub fn signed_headers(
+    secrets: &crate::admin::tenants::TenantSecrets,
+    msg_id: &str,
+    body: &str,
+    now_ms: i64,
+) -> Headers {
+    let ts = now_ms / 1000;
+    let keys: Vec<Vec<u8>> = secrets
+        .signing_secrets(now_ms)
+        .into_iter()
+        .filter_map(super::sign::secret_bytes)
+        .collect();
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json");
+    let _ = headers.set("user-agent", USER_AGENT);
+    let _ = headers.set("webhook-id", msg_id);
+    let _ = headers.set("webhook-timestamp", &ts.to_string());
+    let _ = headers.set(
+        "webhook-signature",
+        &super::sign::signature_header(&keys, msg_id, ts, body),
+    );
+    headers
+}
+
 /// Outbound provider calls (Greenhouse PATCH, Ashby `assessment.update`): 2xx done;
 /// 429, 5xx and network errors retry on the schedule; any other answer is final (SPEC §9).
 pub fn classify_provider_call(

@@ -164,10 +164,7 @@ impl Calls {
             .map_err(internal("lease"))?;
         let provider = Provider::parse(&c.provider).unwrap_or(Provider::Greenhouse);
         let headers = Headers::new();
-        let _ = headers.set(
-            "user-agent",
-            concat!("ats-bridge/", env!("CARGO_PKG_VERSION")),
-        );
+        let _ = headers.set("user-agent", attempt::USER_AGENT);
         let _ = headers.set("accept", "application/json");
         if c.body.is_some() {
             let _ = headers.set("content-type", "application/json");

@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
-use worker::{Headers, Method, Response};
+use worker::{Method, Response};
 
 use super::{assessments, now, Call, Tenant};
 use crate::admin::tenants::TenantConfig;
-use crate::delivery::{attempt, sign};
+use crate::delivery::attempt;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
-use crate::model::{parse_packages, EventType, Package, Provider, Status};
+use crate::model::{parse_packages, CandidateAssessment, EventType, Package, Provider, Status};
 use crate::providers::{ashby, greenhouse};
 use crate::routes::{Edge, EdgeCall};
 use crate::{secrets, targets};
@@ -62,21 +62,41 @@ impl Tenant {
     async fn ashby_start(&self, call: &Call) -> ApiResult<Response> {
         let v = call.json()?;
         let start = ashby::parse_start(&v)?;
-        let key = start.dedupe_key();
         // Idempotent while active: Ashby may retry a start; the same id comes back.
-        if let Some(row) = assessments::find_active(&self.sql(), Provider::Ashby, &key)? {
-            return Ok(http::json(200, &ashby::started(&row.id)));
+        let id = self
+            .place_order(
+                Provider::Ashby,
+                &start.dedupe_key(),
+                |id, tenant, catalogue| ashby::normalize(&start, id, tenant, catalogue, v),
+            )
+            .await?;
+        Ok(http::json(200, &ashby::started(&id)))
+    }
+
+    /// Store a new order and commit its `record.new` (one transaction), unless an active
+    /// assessment already holds `dedupe_key`: then its id comes back and nothing is emitted.
+    async fn place_order(
+        &self,
+        provider: Provider,
+        dedupe_key: &str,
+        normalize: impl FnOnce(&str, &str, Option<&[Package]>) -> CandidateAssessment,
+    ) -> ApiResult<String> {
+        if let Some(row) = assessments::find_active(&self.sql(), provider, dedupe_key)? {
+            return Ok(row.id);
         }
         let cfg = self.load_config()?;
-        let catalogue = self.packages(&cfg, Provider::Ashby).await.ok();
-        if let Some(row) = assessments::find_active(&self.sql(), Provider::Ashby, &key)? {
-            return Ok(http::json(200, &ashby::started(&row.id)));
+        // Name the package from the catalogue; if the vendor's endpoint fails the order is
+        // still accepted with the name and description null (SPEC §5).
+        let catalogue = self.packages(&cfg, provider).await.ok();
+        // Look again: another copy of this order may have committed while we awaited.
+        if let Some(row) = assessments::find_active(&self.sql(), provider, dedupe_key)? {
+            return Ok(row.id);
         }
         let id = secrets::new_id("ats_ass_");
-        let a = ashby::normalize(&start, &id, &cfg.id, catalogue.as_deref(), v);
+        let a = normalize(&id, &cfg.id, catalogue.as_deref());
         let t = now();
         let ob = self.outbox()?;
-        assessments::insert(&self.sql(), &a, &key, t)?;
+        assessments::insert(&self.sql(), &a, dedupe_key, t)?;
         let event = ob.emit(
             EventType::RecordNew,
             Some(&id),
@@ -84,7 +104,7 @@ impl Tenant {
             t,
         )?;
         self.kick(ob, event, t).await;
-        Ok(http::json(200, &ashby::started(&id)))
+        Ok(id)
     }
 
     /// Cancel: CANCELLED, `record.deleted` carrying the full stored assessment (its
@@ -115,36 +135,14 @@ impl Tenant {
     async fn greenhouse_send_test(&self, call: &Call) -> ApiResult<Response> {
         let v = call.json()?;
         let order = greenhouse::parse_send_test(&v, self.config().allow_insecure)?;
-        let answer = |id: &str| http::json(200, &json!({ "partner_interview_id": id }));
         // Idempotent on the callback url: a retried send_test gets the same id, no new event.
-        if let Some(row) =
-            assessments::find_active(&self.sql(), Provider::Greenhouse, &order.callback_url)?
-        {
-            return Ok(answer(&row.id));
-        }
-        let cfg = self.load_config()?;
-        // Name the package from the catalogue; if the vendor's endpoint fails the order is
-        // still accepted with the name and description null (SPEC §5).
-        let catalogue = self.packages(&cfg, Provider::Greenhouse).await.ok();
-        // Look again: another copy of this order may have committed while we awaited.
-        if let Some(row) =
-            assessments::find_active(&self.sql(), Provider::Greenhouse, &order.callback_url)?
-        {
-            return Ok(answer(&row.id));
-        }
-        let id = secrets::new_id("ats_ass_");
-        let a = greenhouse::normalize(&order, &id, &cfg.id, catalogue.as_deref(), v);
-        let t = now();
-        let ob = self.outbox()?;
-        assessments::insert(&self.sql(), &a, &order.callback_url, t)?;
-        let event = ob.emit(
-            EventType::RecordNew,
-            Some(&id),
-            json!({ "candidateAssessment": a }),
-            t,
-        )?;
-        self.kick(ob, event, t).await;
-        Ok(answer(&id))
+        let key = order.callback_url.clone();
+        let id = self
+            .place_order(Provider::Greenhouse, &key, |id, tenant, catalogue| {
+                greenhouse::normalize(&order, id, tenant, catalogue, v)
+            })
+            .await?;
+        Ok(http::json(200, &json!({ "partner_interview_id": id })))
     }
 
     async fn greenhouse_response_error(&self, call: &Call) -> ApiResult<Response> {
@@ -231,25 +229,7 @@ impl Tenant {
             .map_err(|why| upstream(format!("the URL {why}")))?;
         let secrets = self.load_secrets(&cfg.id).await?;
         let body = json!({ "tenant_id": cfg.id, "provider": provider.as_str() }).to_string();
-        let msg_id = secrets::new_id("msg_");
-        let ts = now() / 1000;
-        let keys: Vec<Vec<u8>> = secrets
-            .signing_secrets(now())
-            .into_iter()
-            .filter_map(sign::secret_bytes)
-            .collect();
-        let headers = Headers::new();
-        let _ = headers.set("content-type", "application/json");
-        let _ = headers.set(
-            "user-agent",
-            concat!("ats-bridge/", env!("CARGO_PKG_VERSION")),
-        );
-        let _ = headers.set("webhook-id", &msg_id);
-        let _ = headers.set("webhook-timestamp", &ts.to_string());
-        let _ = headers.set(
-            "webhook-signature",
-            &sign::signature_header(&keys, &msg_id, ts, &body),
-        );
+        let headers = attempt::signed_headers(&secrets, &secrets::new_id("msg_"), &body, now());
         let r =
             attempt::send_with_timeout(Method::Post, url, headers, Some(body), PACKAGES_TIMEOUT_MS)
                 .await;

@@ -4,14 +4,14 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{Env, Headers, MessageBuilder, Method, SqlStorage, SqlStorageValue as V};
+use worker::{Env, MessageBuilder, Method, SqlStorage, SqlStorageValue as V};
 
 use super::store;
 use crate::admin::query;
 use crate::admin::tenants::TenantSecrets;
 use crate::config::Config;
 use crate::delivery::attempt::{self, AttemptResult, Next};
-use crate::delivery::{self, sign, MsgKind, QueueMsg};
+use crate::delivery::{self, MsgKind, QueueMsg};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{envelope, rfc3339, EventType};
 use crate::secrets;
@@ -183,24 +183,7 @@ impl Outbox {
             )
             .map_err(internal("lease"))?;
         let body = self.body(id)?;
-        let ts = t0 / 1000;
-        let keys: Vec<Vec<u8>> = secrets
-            .signing_secrets(t0)
-            .into_iter()
-            .filter_map(sign::secret_bytes)
-            .collect();
-        let headers = Headers::new();
-        let _ = headers.set("content-type", "application/json");
-        let _ = headers.set(
-            "user-agent",
-            concat!("ats-bridge/", env!("CARGO_PKG_VERSION")),
-        );
-        let _ = headers.set("webhook-id", id);
-        let _ = headers.set("webhook-timestamp", &ts.to_string());
-        let _ = headers.set(
-            "webhook-signature",
-            &sign::signature_header(&keys, id, ts, &body),
-        );
+        let headers = attempt::signed_headers(secrets, id, &body, t0);
         let result = attempt::send(Method::Post, &cfg.webhook_url, headers, Some(body)).await;
         self.record(&ev, n, t0, &result).await
     }
