@@ -1,12 +1,7 @@
 //! One delivery attempt: a signed POST with a 15 s timeout and no redirect following, and
 //! the pure classification of its outcome into "delivered / retry at / disable / failed".
 
-use std::time::Duration;
-
-use futures_util::future::{select, Either};
-use worker::{
-    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
-};
+use worker::{AbortSignal, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
 use super::schedule;
 
@@ -156,33 +151,30 @@ pub async fn send_with_timeout(
         Ok(r) => r,
         Err(e) => return failure(elapsed(), format!("invalid request: {e}")),
     };
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(req);
-    let call = Box::pin(async move {
-        let mut resp = fetch.send_with_signal(&signal).await?;
+    // The runtime's own timeout signal aborts the request and the body read alike; cheaper
+    // than racing a timer future against the fetch.
+    let signal = AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(timeout_ms as u32));
+    let outcome = async {
+        let mut resp = Fetch::Request(req).send_with_signal(&signal).await?;
         let status = resp.status_code();
         let retry_after = resp.headers().get("retry-after").ok().flatten();
         let text = resp.text().await.unwrap_or_default();
         Ok::<_, worker::Error>((status, retry_after, text))
-    });
-    let timeout = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
-    match select(call, timeout).await {
-        Either::Left((Ok((status, retry_after, text)), _)) => AttemptResult {
+    }
+    .await;
+    match outcome {
+        Ok((status, retry_after, text)) => AttemptResult {
             status: Some(status),
             latency_ms: elapsed(),
             error: None,
             response: Some(snippet(&text)),
             retry_after,
         },
-        Either::Left((Err(e), _)) => failure(elapsed(), format!("network error: {e}")),
-        Either::Right(_) => {
-            controller.abort();
-            failure(
-                elapsed(),
-                format!("timed out after {} s", TIMEOUT_MS / 1000),
-            )
-        }
+        Err(_) if signal.aborted() => failure(
+            elapsed(),
+            format!("timed out after {} s", timeout_ms / 1000),
+        ),
+        Err(e) => failure(elapsed(), format!("network error: {e}")),
     }
 }
 
