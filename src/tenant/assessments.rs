@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{SqlStorage, SqlStorageValue as V};
 
+use super::internal;
 use crate::admin::query;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{rfc3339, CandidateAssessment, Provider, ResultUpdate, Status};
@@ -46,13 +47,6 @@ pub struct Row {
 
 const COLS: &str =
     "seq, id, provider, status, record, result, sync, errors, last_update_ts, created_at, updated_at";
-
-fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError {
-    move |e| {
-        worker::console_error!("assessments: {what}: {e}");
-        ApiError::internal()
-    }
-}
 
 impl Row {
     pub fn record(&self) -> ApiResult<CandidateAssessment> {

@@ -6,13 +6,14 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{Env, Headers, MessageBuilder, Method, SqlStorage, SqlStorageValue as V};
+use worker::{Env, Headers, Method, SqlStorage, SqlStorageValue as V};
 
-use super::assessments;
+use super::schedule::{Route, Scheduled};
+use super::{assessments, internal, now};
 use crate::config::Config;
 use crate::delivery::attempt::{self, Next};
-use crate::delivery::{self, MsgKind, QueueMsg};
-use crate::error::{ApiError, ApiResult};
+use crate::delivery::{MsgKind, QueueMsg};
+use crate::error::ApiResult;
 use crate::model::{rfc3339, Provider};
 use crate::secrets;
 
@@ -37,8 +38,6 @@ CREATE TABLE IF NOT EXISTS calls (
 CREATE INDEX IF NOT EXISTS calls_due ON calls(state, next_attempt_at);
 ";
 
-const LEASE_MS: i64 = attempt::TIMEOUT_MS as i64 + 5_000;
-
 /// Basic credentials for a provider call (username, password).
 pub type Basic = (String, String);
 
@@ -56,17 +55,6 @@ struct CallRow {
     cycle_retries: i64,
     next_attempt_at: Option<i64>,
     lease_until: i64,
-}
-
-fn now() -> i64 {
-    worker::Date::now().as_millis() as i64
-}
-
-fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError {
-    move |e| {
-        worker::console_error!("calls: {what}: {e}");
-        ApiError::internal()
-    }
 }
 
 pub struct Calls {
@@ -88,6 +76,17 @@ pub struct NewCall {
 }
 
 impl Calls {
+    fn scheduled(&self) -> Scheduled<'_> {
+        Scheduled {
+            sql: &self.sql,
+            env: &self.env,
+            tenant: &self.tenant,
+            table: "calls",
+            kind: MsgKind::Provider,
+            schedule: &self.cfg.retry_schedule,
+        }
+    }
+
     /// Store a call (synchronously, in the caller's transaction). Returns its id.
     pub fn insert(&self, c: NewCall, at: i64) -> ApiResult<String> {
         let id = secrets::new_id("call_");
@@ -155,13 +154,7 @@ impl Calls {
         if expected_n.is_some_and(|n| n != c.attempt_count + 1) {
             return Ok(());
         }
-        let n = c.attempt_count + 1;
-        self.sql
-            .exec(
-                "UPDATE calls SET attempt_count = ?, lease_until = ? WHERE id = ?",
-                vec![V::Integer(n), V::Integer(t0 + LEASE_MS), id.into()],
-            )
-            .map_err(internal("lease"))?;
+        let n = self.scheduled().claim(id, c.attempt_count, t0)?;
         let provider = Provider::parse(&c.provider).unwrap_or(Provider::Greenhouse);
         let headers = Headers::new();
         let _ = headers.set("user-agent", attempt::USER_AGENT);
@@ -266,29 +259,9 @@ impl Calls {
             }),
         )?;
         if let Next::RetryAt(at) = next {
-            self.enqueue(id, n + 1, at, t1).await;
+            self.scheduled().enqueue(id, n + 1, at, t1).await;
         }
         Ok(())
-    }
-
-    async fn enqueue(&self, id: &str, n: i64, at: i64, now_ms: i64) {
-        let msg = QueueMsg {
-            t: self.tenant.clone(),
-            e: id.to_string(),
-            n,
-            k: MsgKind::Provider,
-        };
-        let delay = delivery::queue_delay_secs(at, now_ms);
-        let sent = match self.env.queue("DELIVERIES") {
-            Ok(q) => {
-                q.send(MessageBuilder::new(msg).delay_seconds(delay).build())
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = sent {
-            worker::console_error!("calls: enqueue {id} failed (the sweep will retry): {e}");
-        }
     }
 
     pub async fn on_message(
@@ -296,60 +269,24 @@ impl Calls {
         msg: &QueueMsg,
         creds: &dyn Fn(Provider) -> Option<Basic>,
     ) -> ApiResult<()> {
-        let t = now();
         let Some(c) = self.row(&msg.e)? else {
             return Ok(());
         };
-        if c.state != "pending" || msg.n != c.attempt_count + 1 {
-            return Ok(());
-        }
-        match c.next_attempt_at {
-            Some(at) if at > t + 1_000 => self.enqueue(&c.id, msg.n, at, t).await,
-            _ => self.attempt(&c.id, Some(msg.n), creds).await,
+        let route = self
+            .scheduled()
+            .route(msg, &c.state, c.attempt_count, c.next_attempt_at)
+            .await;
+        if let Route::Attempt(n) = route {
+            self.attempt(&c.id, Some(n), creds).await;
         }
         Ok(())
     }
 
-    /// Re-enqueue overdue pending calls; returns the next time to look.
     pub async fn sweep(&self) -> ApiResult<Option<i64>> {
-        let t = now();
-        let grace = delivery::sweep_grace_ms(&self.cfg.retry_schedule);
-        #[derive(Deserialize)]
-        struct Due {
-            id: String,
-            attempt_count: i64,
-        }
-        let due: Vec<Due> = self
-            .sql
-            .exec(
-                "SELECT id, attempt_count FROM calls WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until <= ? ORDER BY next_attempt_at LIMIT 200",
-                vec![V::Integer(t - grace), V::Integer(t)],
-            )
-            .and_then(|c| c.to_array())
-            .map_err(internal("sweep"))?;
-        for d in &due {
-            let _ = self.sql.exec(
-                "UPDATE calls SET next_attempt_at = ? WHERE id = ?",
-                vec![V::Integer(t), d.id.clone().into()],
-            );
-            self.enqueue(&d.id, d.attempt_count + 1, t, t).await;
-        }
-        self.next_due(grace)
+        self.scheduled().sweep().await
     }
 
-    pub fn next_due(&self, grace: i64) -> ApiResult<Option<i64>> {
-        #[derive(Deserialize)]
-        struct M {
-            m: Option<i64>,
-        }
-        let m: M = self
-            .sql
-            .exec(
-                "SELECT min(max(next_attempt_at, lease_until)) AS m FROM calls WHERE state = 'pending'",
-                None,
-            )
-            .and_then(|c| c.one())
-            .map_err(internal("next due"))?;
-        Ok(m.m.map(|at| at + grace))
+    pub fn next_due(&self) -> ApiResult<Option<i64>> {
+        self.scheduled().next_due()
     }
 }

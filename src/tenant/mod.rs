@@ -10,6 +10,7 @@ mod calls;
 mod edge;
 mod outbox;
 mod results;
+mod schedule;
 mod store;
 
 use std::cell::{Cell, OnceCell, RefCell};
@@ -72,7 +73,7 @@ pub(crate) fn now() -> i64 {
     Date::now().as_millis() as i64
 }
 
-fn internal<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> ApiError + '_ {
+pub(crate) fn internal<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> ApiError + '_ {
     move |e| {
         worker::console_error!("tenant object: {what}: {e}");
         ApiError::internal()
@@ -476,18 +477,17 @@ impl Tenant {
         let ob = self.outbox()?;
         match op {
             "deliver" => {
-                let grace = crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule);
                 let next = match msg.k {
                     MsgKind::Webhook => {
                         let secrets = self.load_secrets(&ob.tenant).await?;
                         ob.on_message(&msg, &secrets).await?;
-                        ob.next_due(grace)?
+                        ob.next_due()?
                     }
                     MsgKind::Provider => {
                         let calls = self.calls()?;
                         let creds = self.credentials().await?;
                         calls.on_message(&msg, &creds).await?;
-                        calls.next_due(grace)?
+                        calls.next_due()?
                     }
                 };
                 if let Some(next) = next {

@@ -4,14 +4,15 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{Env, MessageBuilder, Method, SqlStorage, SqlStorageValue as V};
+use worker::{Env, Method, SqlStorage, SqlStorageValue as V};
 
-use super::store;
+use super::schedule::{Route, Scheduled};
+use super::{internal, now, store};
 use crate::admin::query;
 use crate::admin::tenants::TenantSecrets;
 use crate::config::Config;
 use crate::delivery::attempt::{self, AttemptResult, Next};
-use crate::delivery::{self, MsgKind, QueueMsg};
+use crate::delivery::{MsgKind, QueueMsg};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{envelope, rfc3339, EventType};
 use crate::secrets;
@@ -46,11 +47,6 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 ";
 
-/// A lease longer than one attempt can take, so two copies of a message never send at once.
-const LEASE_MS: i64 = attempt::TIMEOUT_MS as i64 + 5_000;
-/// At most this many overdue events are re-enqueued per sweep; the alarm re-arms for the rest.
-const SWEEP_BATCH: i64 = 200;
-
 #[derive(Debug, Clone, Deserialize)]
 struct EventRow {
     seq: i64,
@@ -70,17 +66,6 @@ struct EventRow {
 
 const EVENT_COLS: &str = "seq, id, type, record_id, state, attempt_count, cycle_retries, next_attempt_at, lease_until, created_at, delivered_at, last_error";
 
-fn now() -> i64 {
-    worker::Date::now().as_millis() as i64
-}
-
-fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError {
-    move |e| {
-        worker::console_error!("outbox: {what}: {e}");
-        ApiError::internal()
-    }
-}
-
 pub fn unit_random() -> f64 {
     let b = secrets::random_bytes::<4>();
     u32::from_le_bytes(b) as f64 / (u32::MAX as f64 + 1.0)
@@ -96,6 +81,17 @@ pub struct Outbox {
 }
 
 impl Outbox {
+    fn scheduled(&self) -> Scheduled<'_> {
+        Scheduled {
+            sql: &self.sql,
+            env: &self.env,
+            tenant: &self.tenant,
+            table: "events",
+            kind: MsgKind::Webhook,
+            schedule: &self.cfg.retry_schedule,
+        }
+    }
+
     /// Commit an event (synchronously: same implicit transaction as the caller's writes).
     pub fn emit(
         &self,
@@ -174,14 +170,7 @@ impl Outbox {
         if cfg.webhook_disabled {
             return Ok(()); // stays pending until PATCH webhook.url re-enables the endpoint
         }
-        let n = ev.attempt_count + 1;
-        // Claim the attempt (lease) before the first await.
-        self.sql
-            .exec(
-                "UPDATE events SET attempt_count = ?, lease_until = ? WHERE id = ?",
-                vec![V::Integer(n), V::Integer(t0 + LEASE_MS), id.into()],
-            )
-            .map_err(internal("lease"))?;
+        let n = self.scheduled().claim(id, ev.attempt_count, t0)?;
         let body = self.body(id)?;
         let headers = attempt::signed_headers(secrets, id, &body, t0);
         let result = attempt::send(Method::Post, &cfg.webhook_url, headers, Some(body)).await;
@@ -280,54 +269,25 @@ impl Outbox {
                         vec![V::Integer(when), error.into(), ev.id.clone().into()],
                     )
                     .map_err(internal("schedule retry"))?;
-                self.enqueue(&ev.id, n + 1, when, t1).await;
+                self.scheduled().enqueue(&ev.id, n + 1, when, t1).await;
             }
         }
         Ok(())
     }
 
-    /// Put a delivery message on `DELIVERIES`. A failure here is logged, not fatal: the event
-    /// is pending in storage and the alarm sweep will enqueue it again.
-    pub async fn enqueue(&self, id: &str, n: i64, at: i64, now_ms: i64) {
-        let msg = QueueMsg {
-            t: self.tenant.clone(),
-            e: id.to_string(),
-            n,
-            k: MsgKind::Webhook,
-        };
-        let delay = delivery::queue_delay_secs(at, now_ms);
-        let sent = match self.env.queue("DELIVERIES") {
-            Ok(q) => {
-                q.send(MessageBuilder::new(msg).delay_seconds(delay).build())
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = sent {
-            worker::console_error!("outbox: enqueue {id} failed (the sweep will retry): {e}");
-        }
-    }
-
-    /// A queue message arrived. Too early (long delays are split at the queue's 12 h cap)?
-    /// Re-enqueue the remainder; otherwise attempt.
+    /// A queue message arrived: attempt if it is the due, current copy.
     pub async fn on_message(&self, msg: &QueueMsg, secrets: &TenantSecrets) -> ApiResult<()> {
-        let t = now();
         let Some(ev) = self.row(&msg.e)? else {
             return Ok(());
         };
-        if ev.state != "pending" || msg.n != ev.attempt_count + 1 {
-            return Ok(()); // stale copy
+        let route = self
+            .scheduled()
+            .route(msg, &ev.state, ev.attempt_count, ev.next_attempt_at)
+            .await;
+        if let Route::Attempt(n) = route {
+            self.attempt(&ev.id, Some(n), secrets).await;
         }
-        match ev.next_attempt_at {
-            Some(at) if at > t + 1_000 => {
-                self.enqueue(&ev.id, msg.n, at, t).await;
-                Ok(())
-            }
-            _ => {
-                self.attempt(&ev.id, Some(msg.n), secrets).await;
-                Ok(())
-            }
-        }
+        Ok(())
     }
 
     /// The dead-letter queue gave up on a message: note it on the event. The event stays
@@ -345,78 +305,16 @@ impl Outbox {
         Ok(())
     }
 
-    /// Alarm sweep: re-enqueue pending events overdue by more than the grace period.
-    /// Returns when the alarm should fire next (None: nothing pending that can be sent).
+    /// Alarm sweep (nothing to do while the endpoint is disabled by a 410).
     pub async fn sweep(&self) -> ApiResult<Option<i64>> {
-        let t = now();
-        let cfg = store::read_config(&self.sql, &self.config_cache)?;
-        if cfg.webhook_disabled {
+        if store::read_config(&self.sql, &self.config_cache)?.webhook_disabled {
             return Ok(None);
         }
-        let grace = delivery::sweep_grace_ms(&self.cfg.retry_schedule);
-        #[derive(Deserialize)]
-        struct Due {
-            id: String,
-            attempt_count: i64,
-        }
-        let due: Vec<Due> = self
-            .sql
-            .exec(
-                "SELECT id, attempt_count FROM events WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until <= ? ORDER BY next_attempt_at LIMIT ?",
-                vec![V::Integer(t - grace), V::Integer(t), V::Integer(SWEEP_BATCH)],
-            )
-            .and_then(|c| c.to_array())
-            .map_err(internal("sweep"))?;
-        for d in &due {
-            // Bump the due time so the next sweep waits a grace period for this message.
-            let _ = self.sql.exec(
-                "UPDATE events SET next_attempt_at = ? WHERE id = ?",
-                vec![V::Integer(t), d.id.clone().into()],
-            );
-        }
-        let batch: Vec<_> = due
-            .iter()
-            .map(|d| QueueMsg {
-                t: self.tenant.clone(),
-                e: d.id.clone(),
-                n: d.attempt_count + 1,
-                k: MsgKind::Webhook,
-            })
-            .collect();
-        if !batch.is_empty() {
-            worker::console_log!(
-                "{}",
-                json!({"msg": "sweep re-enqueued overdue events", "tenant": self.tenant, "count": batch.len()})
-            );
-            if let Ok(q) = self.env.queue("DELIVERIES") {
-                for chunk in batch.chunks(100) {
-                    if let Err(e) = q.send_batch(chunk.to_vec()).await {
-                        worker::console_error!("outbox: sweep enqueue failed: {e}");
-                    }
-                }
-            }
-        }
-        if due.len() as i64 >= SWEEP_BATCH {
-            return Ok(Some(t + 1_000));
-        }
-        self.next_due(grace)
+        self.scheduled().sweep().await
     }
 
-    /// When the alarm should next look: the earliest pending due time plus the grace.
-    pub fn next_due(&self, grace: i64) -> ApiResult<Option<i64>> {
-        #[derive(Deserialize)]
-        struct M {
-            m: Option<i64>,
-        }
-        let m: M = self
-            .sql
-            .exec(
-                "SELECT min(max(next_attempt_at, lease_until)) AS m FROM events WHERE state = 'pending'",
-                None,
-            )
-            .and_then(|c| c.one())
-            .map_err(internal("next due"))?;
-        Ok(m.m.map(|at| at + grace))
+    pub fn next_due(&self) -> ApiResult<Option<i64>> {
+        self.scheduled().next_due()
     }
 
     /// Pending events to send now (after a re-enable): re-enqueued without delay.
@@ -439,23 +337,12 @@ impl Outbox {
             "UPDATE events SET next_attempt_at = ? WHERE state = 'pending'",
             vec![V::Integer(t)],
         );
-        let msgs: Vec<QueueMsg> = pending
-            .iter()
-            .map(|p| QueueMsg {
-                t: self.tenant.clone(),
-                e: p.id.clone(),
-                n: p.attempt_count + 1,
-                k: MsgKind::Webhook,
-            })
+        let rows: Vec<(String, i64)> = pending
+            .into_iter()
+            .map(|p| (p.id, p.attempt_count + 1))
             .collect();
-        if let Ok(q) = self.env.queue("DELIVERIES") {
-            for chunk in msgs.chunks(100) {
-                if let Err(e) = q.send_batch(chunk.to_vec()).await {
-                    worker::console_error!("outbox: flush enqueue failed: {e}");
-                }
-            }
-        }
-        Ok(msgs.len())
+        self.scheduled().enqueue_now(&rows).await;
+        Ok(rows.len())
     }
 
     /// Make a delivered or failed event pending again (same `webhook-id`), with a fresh

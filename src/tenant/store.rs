@@ -6,6 +6,7 @@ use std::rc::Rc;
 use serde::Deserialize;
 use worker::SqlStorage;
 
+use super::internal;
 use crate::admin::tenants::TenantConfig;
 use crate::error::{ApiError, ApiResult};
 
@@ -28,13 +29,6 @@ pub const ALTERS: [&str; 2] = [
     "ALTER TABLE keys ADD COLUMN previous_hash TEXT",
     "ALTER TABLE keys ADD COLUMN previous_until INTEGER",
 ];
-
-fn internal<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> ApiError {
-    move |e| {
-        worker::console_error!("tenant store: {what}: {e}");
-        ApiError::internal()
-    }
-}
 
 /// The tenant's configuration as last read or written by this object. Every write goes through
 /// `write_config`, so the copy never goes stale; it saves a query and a JSON parse per call.
