@@ -28,6 +28,10 @@ pub fn config(env: &Env) -> Config {
 /// Headers the worker adds when forwarding to the tenant object.
 pub const H_ORIGIN: &str = "x-bridge-origin";
 pub const H_KEY_HASHES: &str = "x-bridge-key-hashes";
+/// The request id, so the tenant object can put it on its answer itself: the front door
+/// cannot add a header to an answer from the object (its headers are immutable) without
+/// copying the whole response.
+pub const H_REQUEST_ID: &str = "x-request-id";
 
 /// Handle one HTTP request: the embedding API's fetch entry point.
 pub async fn handle_fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -39,13 +43,19 @@ pub async fn handle_fetch(req: Request, env: Env, _ctx: Context) -> Result<Respo
         .flatten()
         .unwrap_or_else(|| secrets::new_id("req_"));
     let method = req.method().to_string();
-    let mut log = RequestLog::default();
+    let mut log = RequestLog {
+        request_id: request_id.clone(),
+        ..Default::default()
+    };
     let resp = match route(req, &env, &mut log).await {
         Ok(resp) => resp,
         Err(e) => http::error(&e),
     };
     let error = resp.headers().get(http::H_ERROR_CODE).ok().flatten();
-    let resp = http::with_header(resp, "x-request-id", &request_id);
+    let resp = match resp.headers().get(H_REQUEST_ID) {
+        Ok(Some(_)) => resp, // set by the tenant object
+        _ => http::with_header(resp, H_REQUEST_ID, &request_id),
+    };
     // One structured line per request, readable in `wrangler tail`. Route templates, never
     // raw paths or bodies, so no key, secret or email can end up here.
     worker::console_log!(
@@ -68,6 +78,7 @@ pub async fn handle_fetch(req: Request, env: Env, _ctx: Context) -> Result<Respo
 /// What the request log line says about a request (filled in as routing learns it).
 #[derive(Default)]
 struct RequestLog {
+    request_id: String,
     route: &'static str,
     tenant: Option<String>,
     provider: Option<&'static str>,
@@ -143,6 +154,7 @@ async fn route(
             };
             let headers = Headers::new();
             let _ = headers.set(H_ORIGIN, &origin(&cfg, &url));
+            let _ = headers.set(H_REQUEST_ID, &log.request_id);
             forward(env, &tenant, &req, &url, headers, body).await
         }
         ["t", rest @ ..] => {
@@ -165,6 +177,7 @@ async fn route(
             let headers = Headers::new();
             let _ = headers.set(H_ORIGIN, &origin(&cfg, &url));
             let _ = headers.set(H_KEY_HASHES, &hashes.join(","));
+            let _ = headers.set(H_REQUEST_ID, &log.request_id);
             forward(env, &edge.tenant, &req, &url, headers, body).await
         }
         _ => {

@@ -1,6 +1,7 @@
 //! One delivery attempt: a signed POST with a 15 s timeout and no redirect following, and
 //! the pure classification of its outcome into "delivered / retry at / disable / failed".
 
+use wasm_bindgen_futures::JsFuture;
 use worker::{AbortSignal, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
 use super::schedule;
@@ -155,10 +156,18 @@ pub async fn send_with_timeout(
     // than racing a timer future against the fetch.
     let signal = AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(timeout_ms as u32));
     let outcome = async {
-        let mut resp = Fetch::Request(req).send_with_signal(&signal).await?;
+        let resp = Fetch::Request(req).send_with_signal(&signal).await?;
         let status = resp.status_code();
         let retry_after = resp.headers().get("retry-after").ok().flatten();
-        let text = resp.text().await.unwrap_or_default();
+        // The runtime's own Response.text() reads the body natively (invalid UTF-8 becomes
+        // U+FFFD); the worker crate's reader pulls it through wasm chunk by chunk.
+        let raw: web_sys::Response = resp.into();
+        let text = match raw.text() {
+            Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()),
+            Err(_) => None,
+        };
+        // The status line counts even if the body then breaks off.
+        let text = text.unwrap_or_default();
         Ok::<_, worker::Error>((status, retry_after, text))
     }
     .await;

@@ -97,16 +97,24 @@ pub fn get(sql: &SqlStorage, id: &str) -> ApiResult<Option<Row>> {
     Ok(rows.into_iter().next())
 }
 
-/// The active assessment for an idempotency key, if any.
-pub fn find_active(sql: &SqlStorage, provider: Provider, key: &str) -> ApiResult<Option<Row>> {
-    let rows: Vec<Row> = sql
+/// The id of the active assessment holding `key`, if any (idempotent orders).
+pub fn find_active_id(
+    sql: &SqlStorage,
+    provider: Provider,
+    key: &str,
+) -> ApiResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
+    let rows: Vec<Id> = sql
         .exec(
-            &format!("SELECT {COLS} FROM assessments WHERE provider = ? AND dedupe_key = ? AND active = 1"),
+            "SELECT id FROM assessments WHERE provider = ? AND dedupe_key = ? AND active = 1",
             vec![provider.as_str().into(), key.into()],
         )
         .and_then(|c| c.to_array())
         .map_err(internal("find"))?;
-    Ok(rows.into_iter().next())
+    Ok(rows.into_iter().next().map(|r| r.id))
 }
 
 pub fn insert(

@@ -81,17 +81,23 @@ impl Tenant {
         dedupe_key: &str,
         normalize: impl FnOnce(&str, &str, Option<&[Package]>) -> CandidateAssessment,
     ) -> ApiResult<String> {
-        if let Some(row) = assessments::find_active(&self.sql(), provider, dedupe_key)? {
-            return Ok(row.id);
+        if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
+            return Ok(id);
         }
         let cfg = self.load_config()?;
         // Name the package from the catalogue; if the vendor's endpoint fails the order is
         // still accepted with the name and description null (SPEC §5).
-        let catalogue = self.packages(&cfg, provider).await.ok();
-        // Look again: another copy of this order may have committed while we awaited.
-        if let Some(row) = assessments::find_active(&self.sql(), provider, dedupe_key)? {
-            return Ok(row.id);
-        }
+        let catalogue = match self.packages_at_hand(&cfg, provider) {
+            Some(p) => Some(p),
+            None => {
+                let fetched = self.packages(&cfg, provider).await.ok();
+                // Look again: another copy of this order may have committed while we awaited.
+                if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
+                    return Ok(id);
+                }
+                fetched
+            }
+        };
         let id = secrets::new_id("ats_ass_");
         let a = normalize(&id, &cfg.id, catalogue.as_deref());
         let t = now();
@@ -183,33 +189,40 @@ impl Tenant {
         cfg: &TenantConfig,
         provider: Provider,
     ) -> ApiResult<Vec<Package>> {
-        let Some(url) = cfg.packages_url.clone() else {
-            if !cfg.packages.is_empty() {
-                return Ok(cfg.packages.clone());
-            }
-            return Ok(cfg
-                .static_package_id
-                .iter()
-                .map(|id| Package {
-                    id: id.clone(),
-                    name: id.clone(),
-                    description: None,
-                    kind: None,
-                })
-                .collect());
-        };
-        let t = now();
-        let key = (url.clone(), provider);
-        if let Some((at, p)) = self.package_cache.borrow().get(&key) {
-            if t - at < PACKAGES_TTL_MS {
-                return Ok(p.clone());
-            }
+        if let Some(p) = self.packages_at_hand(cfg, provider) {
+            return Ok(p);
         }
+        let url = cfg.packages_url.clone().unwrap_or_default();
+        let t = now();
         let fetched = self.fetch_packages(cfg, &url, provider).await?;
         self.package_cache
             .borrow_mut()
-            .insert(key, (t, fetched.clone()));
+            .insert((url, provider), (t, fetched.clone()));
         Ok(fetched)
+    }
+
+    /// The packages if they are known without I/O: stored, static, or a fresh cached answer
+    /// of `packages_url`. None: `packages_url` has to be asked.
+    fn packages_at_hand(&self, cfg: &TenantConfig, provider: Provider) -> Option<Vec<Package>> {
+        let Some(url) = &cfg.packages_url else {
+            if !cfg.packages.is_empty() {
+                return Some(cfg.packages.clone());
+            }
+            return Some(
+                cfg.static_package_id
+                    .iter()
+                    .map(|id| Package {
+                        id: id.clone(),
+                        name: id.clone(),
+                        description: None,
+                        kind: None,
+                    })
+                    .collect(),
+            );
+        };
+        let cache = self.package_cache.borrow();
+        let (at, p) = cache.get(&(url.clone(), provider))?;
+        (now() - at < PACKAGES_TTL_MS).then(|| p.clone())
     }
 
     async fn fetch_packages(

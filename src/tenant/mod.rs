@@ -14,6 +14,7 @@ mod schedule;
 mod store;
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -29,11 +30,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::model::EventType;
 use crate::model::{parse_packages, Provider};
-use crate::router::{H_KEY_HASHES, H_ORIGIN};
+use crate::router::{H_KEY_HASHES, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::{self, Admin, Edge, Method};
 use crate::secrets;
 use calls::Calls;
-use outbox::Outbox;
+use outbox::{Emitted, Outbox};
 
 #[durable_object]
 pub struct Tenant {
@@ -48,6 +49,20 @@ pub struct Tenant {
     alarm_at: Cell<Option<i64>>,
     package_cache: RefCell<edge::PackageCache>,
     config_cache: store::ConfigCache,
+    /// The `keys` rows (None: not read yet). Every write to `keys` goes through this object
+    /// and clears it, so edge authentication needs no query.
+    key_cache: RefCell<Option<Rc<Vec<KeyRow>>>>,
+}
+
+/// A row of `keys`: a provider's current key hash and, during a rotation grace period, the
+/// previous one.
+#[derive(Deserialize)]
+struct KeyRow {
+    provider: String,
+    hash: String,
+    created_at: i64,
+    previous_hash: Option<String>,
+    previous_until: Option<i64>,
 }
 
 /// What a handler needs from the incoming request.
@@ -91,12 +106,14 @@ impl DurableObject for Tenant {
             alarm_at: Cell::new(None),
             package_cache: RefCell::new(Default::default()),
             config_cache: Default::default(),
+            key_cache: RefCell::new(None),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let url = req.url()?;
         let header = |n: &str| req.headers().get(n).ok().flatten();
+        let request_id = header(H_REQUEST_ID);
         let call = Call {
             method: Method::parse(req.method().as_ref()),
             path: url.path().to_string(),
@@ -107,9 +124,13 @@ impl DurableObject for Tenant {
                 .unwrap_or_default(),
             body: req.bytes().await.unwrap_or_default(),
         };
-        Ok(match self.dispatch(&call).await {
+        let resp = match self.dispatch(&call).await {
             Ok(r) => r,
             Err(e) => http::error(&e),
+        };
+        Ok(match request_id {
+            Some(id) => http::with_header(resp, H_REQUEST_ID, &id),
+            None => resp,
         })
     }
 
@@ -263,15 +284,32 @@ impl Tenant {
     ) -> ApiResult<String> {
         let ob = self.outbox()?;
         let t = now();
-        let id = ob.emit(ty, record_id, data, t)?;
-        self.kick(ob, id.clone(), t).await;
-        Ok(id)
+        let e = ob.emit(ty, record_id, data, t)?;
+        Ok(self.kick(ob, e, t).await)
     }
 
-    /// Arm the safety-net alarm and start an immediate attempt for a committed event.
-    async fn kick(&self, ob: Outbox, id: String, t: i64) {
-        let grace = crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule);
-        self.arm(t + grace).await;
+    /// Arm the safety-net alarm and make attempt 1 of a just-committed event at once, from
+    /// memory. Returns the event id.
+    async fn kick(&self, ob: Outbox, e: Emitted, t: i64) -> String {
+        let id = e.id().to_string();
+        self.arm(t + crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule))
+            .await;
+        match self.load_secrets(&ob.tenant).await {
+            Ok(secrets) => self.state.wait_until(async move {
+                ob.first_attempt(e, &secrets).await;
+            }),
+            Err(err) => {
+                ob.unclaim(&e);
+                worker::console_error!("no secrets for immediate attempt (sweep will retry): {err}")
+            }
+        }
+        id
+    }
+
+    /// Arm the safety-net alarm and attempt a stored pending event at once (replay).
+    async fn kick_stored(&self, ob: Outbox, id: String, t: i64) {
+        self.arm(t + crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule))
+            .await;
         match self.load_secrets(&ob.tenant).await {
             Ok(secrets) => self.state.wait_until(async move {
                 ob.attempt(&id, None, &secrets).await;
@@ -312,14 +350,40 @@ impl Tenant {
         Ok(())
     }
 
+    fn key_rows(&self) -> ApiResult<Rc<Vec<KeyRow>>> {
+        if let Some(rows) = self.key_cache.borrow().as_ref() {
+            return Ok(rows.clone());
+        }
+        let rows: Rc<Vec<KeyRow>> = Rc::new(
+            self.sql()
+                .exec(
+                    "SELECT provider, hash, created_at, previous_hash, previous_until FROM keys ORDER BY provider",
+                    None,
+                )
+                .and_then(|c| c.to_array())
+                .map_err(internal("read keys"))?,
+        );
+        *self.key_cache.borrow_mut() = Some(rows.clone());
+        Ok(rows)
+    }
+
     fn keys(&self) -> ApiResult<Vec<KeyInfo>> {
-        self.sql()
-            .exec(
-                "SELECT provider, created_at FROM keys ORDER BY provider",
-                None,
-            )
-            .and_then(|c| c.to_array())
-            .map_err(internal("list keys"))
+        Ok(self
+            .key_rows()?
+            .iter()
+            .map(|r| KeyInfo {
+                provider: r.provider.clone(),
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+
+    fn key_hash(&self, p: Provider) -> ApiResult<Option<String>> {
+        Ok(self
+            .key_rows()?
+            .iter()
+            .find(|r| r.provider == p.as_str())
+            .map(|r| r.hash.clone()))
     }
 
     async fn dispatch(&self, call: &Call) -> ApiResult<Response> {
@@ -345,24 +409,25 @@ impl Tenant {
         if !self.exists() {
             return Err(ApiError::unauthorized_edge());
         }
-        #[derive(Deserialize)]
-        struct Row {
-            hash: String,
+        let (provider, t) = (edge.call.provider().as_str(), now());
+        let rows = self.key_rows()?;
+        // The previous key counts only inside its rotation grace period.
+        let hashes = rows
+            .iter()
+            .filter(|r| r.provider == provider)
+            .flat_map(|r| {
+                let previous = r
+                    .previous_hash
+                    .as_ref()
+                    .filter(|_| r.previous_until > Some(t));
+                std::iter::once(&r.hash).chain(previous)
+            });
+        let mut ok = false;
+        for stored in hashes {
+            for h in &call.key_hashes {
+                ok |= secrets::ct_eq(h, stored);
+            }
         }
-        let rows: Vec<Row> = self
-            .sql()
-            .exec(
-                // The previous key counts only inside its rotation grace period.
-                "SELECT hash FROM keys WHERE provider = ?1 UNION ALL SELECT previous_hash FROM keys WHERE provider = ?1 AND previous_hash IS NOT NULL AND previous_until > ?2",
-                vec![edge.call.provider().as_str().into(), SqlStorageValue::Integer(now())],
-            )
-            .and_then(|c| c.to_array())
-            .map_err(internal("read keys"))?;
-        let ok = rows.iter().any(|r| {
-            call.key_hashes
-                .iter()
-                .fold(false, |acc, h| acc | secrets::ct_eq(h, &r.hash))
-        });
         if ok {
             Ok(())
         } else {
@@ -408,6 +473,7 @@ impl Tenant {
                         vec![p.as_str().into()],
                     )
                     .map_err(internal("delete key"))?;
+                self.key_cache.replace(None);
                 if let Some(old) = old {
                     // The index entry is only a cache; the row above is what edge auth reads.
                     let _ = self.kv()?.delete(&format!("key:{old}")).await;
@@ -461,7 +527,7 @@ impl Tenant {
             Admin::ReplayEvent(_, id) => {
                 let ob = self.outbox()?;
                 ob.replay(&id)?;
-                self.kick(ob, id.clone(), now()).await;
+                self.kick_stored(ob, id.clone(), now()).await;
                 Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
             }
         }
@@ -568,22 +634,6 @@ impl Tenant {
         ))
     }
 
-    fn key_hash(&self, p: Provider) -> ApiResult<Option<String>> {
-        #[derive(Deserialize)]
-        struct Row {
-            hash: String,
-        }
-        let rows: Vec<Row> = self
-            .sql()
-            .exec(
-                "SELECT hash FROM keys WHERE provider = ?",
-                vec![p.as_str().into()],
-            )
-            .and_then(|c| c.to_array())
-            .map_err(internal("read key"))?;
-        Ok(rows.into_iter().next().map(|r| r.hash))
-    }
-
     async fn create_key(&self, t: &str, call: &Call) -> ApiResult<Response> {
         self.load_config()?;
         let v = call.json()?;
@@ -637,6 +687,7 @@ impl Tenant {
                 ],
             )
             .map_err(internal("store key"))?;
+        self.key_cache.replace(None);
         let kv = self.kv()?;
         if let (Some(old), None) = (&old, previous_until) {
             let _ = kv.delete(&format!("key:{old}")).await;

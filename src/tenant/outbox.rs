@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Method, SqlStorage, SqlStorageValue as V};
 
-use super::schedule::{Route, Scheduled};
+use super::schedule::{Route, Scheduled, LEASE_MS};
 use super::{internal, now, store};
 use crate::admin::query;
 use crate::admin::tenants::TenantSecrets;
@@ -71,6 +71,22 @@ pub fn unit_random() -> f64 {
     u32::from_le_bytes(b) as f64 / (u32::MAX as f64 + 1.0)
 }
 
+/// An event as `emit` committed it, kept for its immediate first attempt.
+pub struct Emitted {
+    row: EventRow,
+    body: String,
+    /// The webhook URL at commit time.
+    url: String,
+    /// Attempt 1 was claimed in the insert (false while the endpoint is disabled by a 410).
+    claimed: bool,
+}
+
+impl Emitted {
+    pub fn id(&self) -> &str {
+        &self.row.id
+    }
+}
+
 /// Everything one delivery needs, owned, so it can run after the response in `wait_until`.
 pub struct Outbox {
     pub sql: SqlStorage,
@@ -93,29 +109,75 @@ impl Outbox {
     }
 
     /// Commit an event (synchronously: same implicit transaction as the caller's writes).
+    /// Unless the endpoint is disabled, the insert also claims attempt 1 under a lease, so
+    /// the immediate attempt (`first_attempt`) needs no further write before its request.
     pub fn emit(
         &self,
         ty: EventType,
         record_id: Option<&str>,
         data: Value,
         at: i64,
-    ) -> ApiResult<String> {
+    ) -> ApiResult<Emitted> {
         let id = secrets::new_id("evt_");
         let body = envelope(ty, &id, record_id, data, at);
+        let cfg = store::read_config(&self.sql, &self.config_cache)?;
+        let claimed = !cfg.webhook_disabled;
+        let (attempt_count, lease_until) = if claimed { (1, at + LEASE_MS) } else { (0, 0) };
         self.sql
             .exec(
-                "INSERT INTO events (id, type, record_id, body, state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                "INSERT INTO events (id, type, record_id, body, state, attempt_count, next_attempt_at, lease_until, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
                 vec![
                     id.clone().into(),
                     ty.as_str().into(),
                     record_id.map(str::to_string).into(),
-                    body.into(),
+                    body.clone().into(),
+                    V::Integer(attempt_count),
                     V::Integer(at),
+                    V::Integer(lease_until),
                     V::Integer(at),
                 ],
             )
             .map_err(internal("insert event"))?;
-        Ok(id)
+        Ok(Emitted {
+            claimed,
+            url: cfg.webhook_url,
+            body,
+            row: EventRow {
+                seq: 0, // not needed by an attempt
+                id,
+                kind: ty.as_str().to_string(),
+                record_id: record_id.map(str::to_string),
+                state: "pending".into(),
+                attempt_count,
+                cycle_retries: 0,
+                next_attempt_at: Some(at),
+                lease_until,
+                created_at: at,
+                delivered_at: None,
+                last_error: None,
+            },
+        })
+    }
+
+    /// Attempt 1 of an event `emit` just committed, from memory (no read-back).
+    pub async fn first_attempt(&self, e: Emitted, secrets: &TenantSecrets) {
+        if !e.claimed {
+            return; // the endpoint is disabled; PATCH webhook.url flushes the event
+        }
+        if let Err(err) = self.send(&e.row, 1, e.body, &e.url, secrets).await {
+            worker::console_error!("outbox: attempt for {} not made: {err}", e.row.id);
+        }
+    }
+
+    /// The immediate attempt cannot be made (no secrets): give the claim back so the sweep
+    /// makes attempt 1 once the event is overdue.
+    pub fn unclaim(&self, e: &Emitted) {
+        if e.claimed {
+            let _ = self.sql.exec(
+                "UPDATE events SET attempt_count = 0, lease_until = 0 WHERE id = ? AND attempt_count = 1",
+                vec![e.row.id.clone().into()],
+            );
+        }
     }
 
     fn row(&self, id: &str) -> ApiResult<Option<EventRow>> {
@@ -172,9 +234,22 @@ impl Outbox {
         }
         let n = self.scheduled().claim(id, ev.attempt_count, t0)?;
         let body = self.body(id)?;
-        let headers = attempt::signed_headers(secrets, id, &body, t0);
-        let result = attempt::send(Method::Post, &cfg.webhook_url, headers, Some(body)).await;
-        self.record(&ev, n, t0, &result).await
+        self.send(&ev, n, body, &cfg.webhook_url, secrets).await
+    }
+
+    /// Sign and send attempt `n` (already claimed), then record it.
+    async fn send(
+        &self,
+        ev: &EventRow,
+        n: i64,
+        body: String,
+        url: &str,
+        secrets: &TenantSecrets,
+    ) -> ApiResult<()> {
+        let t0 = now();
+        let headers = attempt::signed_headers(secrets, &ev.id, &body, t0);
+        let result = attempt::send(Method::Post, url, headers, Some(body)).await;
+        self.record(ev, n, t0, &result).await
     }
 
     /// Store the attempt and move the event to its next state.

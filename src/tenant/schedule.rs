@@ -13,7 +13,7 @@ use crate::delivery::{self, MsgKind, QueueMsg};
 use crate::error::ApiResult;
 
 /// A lease longer than one attempt can take, so two copies of a message never send at once.
-const LEASE_MS: i64 = TIMEOUT_MS as i64 + 5_000;
+pub const LEASE_MS: i64 = TIMEOUT_MS as i64 + 5_000;
 /// At most this many overdue rows are re-enqueued per sweep; the alarm re-arms for the rest.
 const SWEEP_BATCH: i64 = 200;
 
