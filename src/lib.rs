@@ -20,6 +20,7 @@ pub mod routes;
 pub mod secrets;
 pub mod targets;
 pub mod tenant;
+pub mod weburl;
 
 #[cfg(test)]
 mod fuzz_tests;

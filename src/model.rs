@@ -313,8 +313,8 @@ pub fn parse_result(v: &serde_json::Value) -> Result<ResultUpdate, crate::error:
     };
     let result_url = match text("result_url", 2048)? {
         None => None,
-        Some(u) => match url::Url::parse(&u) {
-            Ok(parsed) if parsed.scheme() == "https" && parsed.host().is_some() => Some(u),
+        Some(u) => match crate::weburl::WebUrl::parse(&u) {
+            Some(parsed) if parsed.scheme() == "https" && parsed.host().is_some() => Some(u),
             _ => {
                 return Err(ApiError::invalid_field(
                     "result_url",

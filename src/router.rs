@@ -15,6 +15,7 @@ use crate::http;
 use crate::model::Provider;
 use crate::routes::{self, Method};
 use crate::secrets;
+use crate::weburl::WebUrl;
 
 thread_local! {
     // Vars and secrets are fixed for the life of an isolate; parse them once.
@@ -89,7 +90,7 @@ async fn route(
     env: &Env,
     log: &mut RequestLog,
 ) -> std::result::Result<Response, ApiError> {
-    let url = req.url().map_err(|_| ApiError::route_not_found())?;
+    let url = WebUrl::parse(&req.inner().url()).ok_or_else(ApiError::route_not_found)?;
     let method = Method::parse(req.method().as_ref());
     let segs = routes::segments(url.path());
     match segs.as_slice() {
@@ -213,10 +214,10 @@ fn key_hashes(req: &Request, provider: Provider) -> Vec<String> {
         .collect()
 }
 
-fn origin(cfg: &Config, url: &worker::Url) -> String {
+fn origin(cfg: &Config, url: &WebUrl) -> String {
     cfg.public_base_url
         .clone()
-        .unwrap_or_else(|| url.origin().ascii_serialization())
+        .unwrap_or_else(|| url.origin().to_string())
 }
 
 /// Read a body of at most 256 KB (SPEC §10: 413 beyond).
@@ -249,7 +250,7 @@ async fn forward(
     env: &Env,
     tenant: &str,
     req: &Request,
-    url: &worker::Url,
+    url: &WebUrl,
     headers: Headers,
     body: Option<Vec<u8>>,
 ) -> std::result::Result<Response, ApiError> {

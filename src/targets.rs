@@ -2,19 +2,19 @@
 //! §6.1 Greenhouse callbacks). Checked when a URL is configured *and* again before a call,
 //! so a forged order or a stale config can never point the bridge at an internal host.
 
+use crate::weburl::{Host, WebUrl};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use url::{Host, Url};
 
 /// Why a target was refused; rendered into a 422 message naming the field.
 pub type Refusal = String;
 
 /// A URL the bridge may `fetch`: `https` to a public host, or anything `http(s)` when
 /// insecure targets are allowed (local development and tests only).
-pub fn check_target(raw: &str, allow_insecure: bool) -> Result<Url, Refusal> {
+pub fn check_target(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> {
     if raw.len() > 2048 {
         return Err("must be at most 2048 characters".into());
     }
-    let url = Url::parse(raw).map_err(|_| "must be an absolute URL".to_string())?;
+    let url = WebUrl::parse(raw).ok_or_else(|| "must be an absolute URL".to_string())?;
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure => {}
@@ -59,7 +59,7 @@ pub fn check_target(raw: &str, allow_insecure: bool) -> Result<Url, Refusal> {
 
 /// A Greenhouse completion callback: `https://<host>.greenhouse.io/…` unless insecure targets
 /// are allowed (then any target `check_target` accepts).
-pub fn check_greenhouse_callback(raw: &str, allow_insecure: bool) -> Result<Url, Refusal> {
+pub fn check_greenhouse_callback(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> {
     let url = check_target(raw, allow_insecure)?;
     if allow_insecure {
         return Ok(url);
@@ -145,6 +145,30 @@ mod tests {
         }
         assert!(check_target("https://8.8.8.8/", false).is_ok());
         assert!(check_target("https://[2606:4700::1111]/", false).is_ok());
+    }
+
+    #[test]
+    fn hosts_are_judged_after_url_parsing() {
+        // Alternative IPv4 forms, percent-encoding and IDNA mapping all reach the policy as
+        // the host the request would actually go to.
+        for bad in [
+            "https://0x7f.1/",
+            "https://2130706433/",
+            "https://0177.0.0.1/",
+            "https://%6c%6fcalhost/",
+            "https://\u{ff4c}\u{ff4f}\u{ff43}\u{ff41}\u{ff4c}\u{ff48}\u{ff4f}\u{ff53}\u{ff54}/",
+            "https://\u{ff11}\u{ff12}\u{ff17}\u{ff0e}\u{ff10}\u{ff0e}\u{ff10}\u{ff0e}\u{ff11}/",
+            "https://[::ffff:7f00:1]/",
+            "https://LOCALHOST./",
+        ] {
+            assert!(check_target(bad, false).is_err(), "{bad} should be refused");
+        }
+        assert_eq!(
+            check_target("https://B\u{fc}cher.example/a b?q=\u{e4}", false)
+                .unwrap()
+                .to_string(),
+            "https://xn--bcher-kva.example/a%20b?q=%C3%A4"
+        );
     }
 
     #[test]

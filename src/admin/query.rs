@@ -7,7 +7,7 @@ pub const DEFAULT_LIMIT: i64 = 50;
 
 /// Parse the query string into key/value pairs (last one wins).
 pub fn pairs(query: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .into_owned()
         .collect()
 }

@@ -63,7 +63,7 @@ pub fn parse_send_test(v: &Value, allow_insecure: bool) -> ApiResult<Order> {
 
 /// `https://app.greenhouse.io/people/{candidate}?application_id={application}` → both ids.
 pub fn profile_ids(profile_url: &str) -> (Option<String>, Option<String>) {
-    let Ok(u) = url::Url::parse(profile_url) else {
+    let Some(u) = crate::weburl::WebUrl::parse(profile_url) else {
         return (None, None);
     };
     let segs: Vec<&str> = u.path_segments().map(|s| s.collect()).unwrap_or_default();

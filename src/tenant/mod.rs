@@ -33,6 +33,7 @@ use crate::model::{parse_packages, Provider};
 use crate::router::{H_KEY_HASHES, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::{self, Admin, Edge, Method};
 use crate::secrets;
+use crate::weburl::WebUrl;
 use calls::Calls;
 use outbox::{Emitted, Outbox};
 
@@ -111,7 +112,9 @@ impl DurableObject for Tenant {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let url = req.url()?;
+        let href = req.inner().url();
+        let url = WebUrl::parse(&href)
+            .ok_or_else(|| worker::Error::RustError(format!("failed to parse Url: {href}")))?;
         let header = |n: &str| req.headers().get(n).ok().flatten();
         let request_id = header(H_REQUEST_ID);
         let call = Call {
