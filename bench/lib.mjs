@@ -47,10 +47,10 @@ export async function copyBuild(dest) {
 /** wrangler.toml without its [build] table (we run the copied build, never rebuild), with
  *  `main` pointing at the copy and relative `directory` paths (e.g. [assets]) made absolute,
  *  since the config is written outside the repo. */
-function writeConfig(dir, mainPath) {
+function writeConfig(dir, mainPath, source = join(ROOT, "wrangler.toml")) {
   const out = [];
   let inBuild = false;
-  for (const line of readFileSync(join(ROOT, "wrangler.toml"), "utf8").split("\n")) {
+  for (const line of readFileSync(source, "utf8").split("\n")) {
     if (/^\s*\[/.test(line)) inBuild = /^\s*\[build\]\s*$/.test(line); // a table header
     if (!inBuild) out.push(line);
   }
@@ -67,20 +67,31 @@ function writeConfig(dir, mainPath) {
 /**
  * A worker run from `dir` (which receives build/, wrangler.toml and state/). `vars` become
  * `--var NAME:VALUE`. The object exists before start() so a signal handler can always stop() it.
+ * `inspector: false` runs the same local server through wrangler's dev API without the DevTools
+ * inspector (bench/dev-server.mjs says why); the default is the `wrangler dev` CLI.
+ * `reference: true` runs bench/reference/ (a minimal JavaScript worker) instead of build/.
  */
-export function createWorker(dir, vars) {
+export function createWorker(dir, vars, { inspector = true, reference = false } = {}) {
   let child = null; // the wrangler process; leader of its own process group
   let logs = "";
   let stopping = null;
 
   async function start() {
-    await copyBuild(join(dir, "build"));
-    const config = writeConfig(dir, join(dir, "build", "index.js"));
+    let config;
+    if (reference) {
+      const src = join(ROOT, "bench", "reference");
+      config = writeConfig(dir, join(src, "worker.js"), join(src, "wrangler.toml"));
+    } else {
+      await copyBuild(join(dir, "build"));
+      config = writeConfig(dir, join(dir, "build", "index.js"));
+    }
     const port = await freePort();
-    const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port),
-      "--persist-to", join(dir, "state"), "--inspector-port", String(await freePort())];
+    const args = ["--config", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(dir, "state")];
     for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-    child = spawn(join(ROOT, "node_modules/.bin/wrangler"), args, {
+    const [cmd, argv] = inspector
+      ? [join(ROOT, "node_modules/.bin/wrangler"), ["dev", ...args, "--inspector-port", String(await freePort())]]
+      : [process.execPath, [join(ROOT, "bench/dev-server.mjs"), ...args]];
+    child = spawn(cmd, argv, {
       cwd: dir, // keeps wrangler's .wrangler/ scratch files out of the repo
       detached: true, // own process group: stop() kills workerd along with wrangler
       stdio: ["ignore", "pipe", "pipe"],

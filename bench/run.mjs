@@ -2,15 +2,17 @@
 //
 //   node bench/run.mjs [--seconds 5] [--orders 100] [--burst 200]
 //
-// Runs a private copy of the already-built worker (build/) under `wrangler dev` on loopback with
-// a loopback partner webhook receiver and a loopback fake Greenhouse, and reports:
+// Runs a private copy of the already-built worker (build/) on loopback with a loopback partner
+// webhook receiver and a loopback fake Greenhouse, twice: under wrangler's dev server with the
+// DevTools inspector detached (the reference figures; bench/dev-server.mjs says why) and under
+// the `wrangler dev` CLI as `make dev` starts it. For each it reports:
 //   - req/s and p50/p99 latency of /healthz and the edge endpoints at 1 and 16 keep-alive
 //     connections, each for --seconds after a 1 s warm-up, and req/s as a ratio to /healthz at
 //     the same concurrency (so the figures mean something across machines);
 //   - send_test → record.new commit-to-receipt latency: from just before send_test is sent until
 //     the receiver sees the webhook arrive, for --orders sequential orders and a --burst at once;
-//   - raw and gzip -9 size of the wasm that was run;
-//   - peak memory (VmHWM) of the workerd processes.
+//   - peak memory (VmHWM) of the workerd processes;
+// and once: raw and gzip -9 size of the wasm that was run.
 // Prints tables and writes everything to bench/results/bench-<ISO timestamp>.json.
 
 import { createHash } from "node:crypto";
@@ -67,9 +69,11 @@ const receiver = http.createServer((req, res) => {
     res.writeHead(200, { "content-type": "text/plain" }).end("ok");
     let event;
     try { event = JSON.parse(body); } catch { return; }
-    if (event.eventType !== "record.new" || !event.recordId || arrivals.has(event.recordId)) return;
-    arrivals.set(event.recordId, at);
-    waiters.get(event.recordId)?.(at);
+    // ats-bridge's record.new is keyed by its record id, the reference worker's by its event id
+    const key = event.eventType === "record.new" ? event.recordId : event.type === "record.new" ? event.id : null;
+    if (!key || arrivals.has(key)) return;
+    arrivals.set(key, at);
+    waiters.get(key)?.(at);
   });
 });
 
@@ -177,44 +181,65 @@ async function runCell(base, ep, conc, seconds) {
   return { endpoint: ep.name, conc, rps: latencies.length / elapsed, p50, p99, errors, errorSample };
 }
 
-/** One send_test; returns { responseMs, receiptMs } both measured from just before sending. */
+/** One order; returns { responseMs, receiptMs } both measured from just before sending. */
 async function timedOrder(agent, base, ep) {
   const t0 = performance.now();
   const r = await send(agent, base, ep.request());
   const responseMs = performance.now() - t0;
-  if (r.status !== 200) throw new Error(`send_test answered ${r.status}: ${r.text}`);
+  if (r.status !== 200) throw new Error(`${ep.name} answered ${r.status}: ${r.text}`);
   ordersAcked++;
-  const at = await arrival(JSON.parse(r.text).partner_interview_id);
+  const answer = JSON.parse(r.text);
+  const at = await arrival(answer.partner_interview_id ?? answer.id);
   return { responseMs, receiptMs: at - t0 };
 }
 
 // ---- main -----------------------------------------------------------------------------------
 
-const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-")); // build copy, config, state
-const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" });
-const signals = onSignals(async () => { await worker.stop(); rmSync(dir, { recursive: true, force: true }); });
+// Two local servers, measured one after the other in the same run: wrangler's dev server as
+// the benchmark's reference (inspector detached, see bench/dev-server.mjs) and the `wrangler dev`
+// CLI as it is started by `make dev` and the tests (DevTools inspector attached). Each ratio is
+// taken against /healthz on the same server.
+const SERVERS = [
+  { name: "wrangler dev, inspector detached", key: "detached", inspector: false },
+  { name: "wrangler dev CLI, inspector attached", key: "cli", inspector: true },
+];
+
+const dirs = [];
+const workers = [];
+const signals = onSignals(async () => {
+  for (const w of workers) await w.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 // Peak memory: VmHWM is each process's own high-water mark, so sampling only has to catch the
 // processes while they are alive; the summed VmRSS is sampled and may miss short spikes.
 // Other workerd processes (e.g. a concurrent `make test`) are counted: they skew every figure.
-const memory = { peakHwmKB: {}, peakSumRssKB: 0, otherWorkerdMax: 0 };
-function sampleMemory() {
-  if (!worker.pgid) return;
-  const all = workerdProcesses();
-  const ours = all.filter((p) => p.pgid === worker.pgid);
-  for (const p of ours) memory.peakHwmKB[p.pid] = Math.max(memory.peakHwmKB[p.pid] ?? 0, p.hwmKB);
-  memory.peakSumRssKB = Math.max(memory.peakSumRssKB, ours.reduce((s, p) => s + p.rssKB, 0));
-  memory.otherWorkerdMax = Math.max(memory.otherWorkerdMax, all.length - ours.length);
+function memorySampler(worker) {
+  const memory = { peakHwmKB: {}, peakSumRssKB: 0, otherWorkerdMax: 0 };
+  const sample = () => {
+    if (!worker.pgid) return;
+    const all = workerdProcesses();
+    const ours = all.filter((p) => p.pgid === worker.pgid);
+    for (const p of ours) memory.peakHwmKB[p.pid] = Math.max(memory.peakHwmKB[p.pid] ?? 0, p.hwmKB);
+    memory.peakSumRssKB = Math.max(memory.peakSumRssKB, ours.reduce((s, p) => s + p.rssKB, 0));
+    // other benchmark servers of this run are stopped by now; anything else is contention
+    memory.otherWorkerdMax = Math.max(memory.otherWorkerdMax, all.length - ours.length);
+  };
+  const timer = setInterval(sample, 250);
+  return { memory, sample, stop: () => clearInterval(timer) };
 }
 
-async function main() {
-  const wall = performance.now();
-  const sampler = setInterval(sampleMemory, 250);
+/** Everything measured against one server: throughput matrix, webhook latency, memory. */
+async function measure(server, hookPort, ghPort) {
+  const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-")); // build copy, config, state
+  dirs.push(dir);
+  const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" }, { inspector: server.inspector });
+  workers.push(worker);
+  const mem = memorySampler(worker);
   try {
-    const hookPort = await listen(receiver);
-    const ghPort = await listen(greenhouse);
     const base = await worker.start();
-    console.log(`worker ${base}, webhook receiver :${hookPort}, fake Greenhouse :${ghPort}, ${SECONDS} s per cell`);
+    const wasmSha256 = createHash("sha256").update(readFileSync(join(dir, "build", "index_bg.wasm"))).digest("hex");
+    console.log(`\n== ${server.name}: ${base}`);
     // Idle footprint, before any load: under wrangler dev both workerd processes keep growing
     // with the number of requests served (even /healthz only), so the peak depends on run length.
     const idleRssKB = workerdProcesses().filter((p) => p.pgid === worker.pgid).reduce((s, p) => s + p.rssKB, 0);
@@ -266,32 +291,108 @@ async function main() {
       [`send_test → record.new (burst ${BURST})`]: stats(burst.map((o) => o.receiptMs)),
     };
 
-    // 3. Size of the wasm that was actually run (the private copy, not a build/ rewritten since).
-    const wasmBytes = readFileSync(join(dir, "build", "index_bg.wasm"));
+    // 3. Memory, read once more while workerd is still running.
+    mem.sample();
+    const peaks = Object.values(mem.memory.peakHwmKB);
+    const memory = { workerdProcesses: peaks.length, maxVmHWMKB: Math.max(0, ...peaks), peakSumVmRSSKB: mem.memory.peakSumRssKB,
+      idleSumVmRSSKB: idleRssKB, vmHWMKBByPid: mem.memory.peakHwmKB, otherWorkerdProcessesMax: mem.memory.otherWorkerdMax };
+
+    // Report.
+    printTable(`edge throughput, ${server.name} (${SECONDS} s/cell, keep-alive)`, ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors"],
+      cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors }]));
+    for (const c of cells.filter((c) => c.errors)) console.log(`  ${c.endpoint} c=${c.conc} first error: ${c.errorSample}`);
+    printTable(`webhook latency (ms), ${server.name}`, ["n", "p50", "p90", "p99", "max"], webhook);
+    const MB = (k) => `${(k / 1024).toFixed(1)} MiB`;
+    console.log(`workerd peak memory: ${MB(memory.maxVmHWMKB)} VmHWM (max of ${memory.workerdProcesses} processes), ` +
+      `${MB(memory.peakSumVmRSSKB)} peak summed VmRSS (${MB(memory.idleSumVmRSSKB)} idle after start)`);
+    if (memory.otherWorkerdProcessesMax) {
+      console.log(`WARNING: up to ${memory.otherWorkerdProcessesMax} other workerd processes ran during this measurement; figures are contended`);
+    }
+    return { server: server.name, inspector: server.inspector, wasmSha256, throughput: cells, webhookMs: webhook, memory };
+  } finally {
+    mem.stop();
+    await worker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The reference worker (bench/reference/: one DO insert + one signed fetch, in JavaScript) on
+ *  the inspector-detached server: the floor the runtime sets for an order with a webhook. */
+async function measureReference(hookPort) {
+  const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-ref-"));
+  dirs.push(dir);
+  const worker = createWorker(dir, { WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hook`, WEBHOOK_SECRET: "bench-reference" },
+    { inspector: false, reference: true });
+  workers.push(worker);
+  try {
+    const base = await worker.start();
+    console.log(`\n== reference worker (JavaScript, inspector detached): ${base}`);
+    const body = JSON.stringify(fixture("greenhouse/send_test.json")); // the same payload size as send_test
+    const eps = [
+      { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) },
+      { name: "reference POST /order", order: true, request: () => ({ method: "POST", path: "/order", body }) },
+    ];
+    const cells = [];
+    for (const conc of CONCURRENCY) {
+      for (const ep of eps) {
+        const c = await runCell(base, ep, conc, SECONDS);
+        cells.push(c);
+        process.stdout.write(`  ${ep.name} c=${conc}: ${c.rps.toFixed(0)} req/s\n`);
+      }
+    }
+    for (const c of cells) c.vsHealthz = c.rps / cells.find((h) => h.conc === c.conc && h.endpoint === "GET /healthz").rps;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < WARMUP_ORDERS; i++) await timedOrder(agent, base, eps[1]);
+    const sequential = [];
+    for (let i = 0; i < ORDERS; i++) sequential.push(await timedOrder(agent, base, eps[1]));
+    agent.destroy();
+    const webhook = { "order → webhook (sequential)": stats(sequential.map((o) => o.receiptMs)) };
+    printTable(`reference worker (${SECONDS} s/cell, keep-alive)`, ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors"],
+      cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors }]));
+    printTable("reference webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
+    return { server: "reference worker, wrangler dev, inspector detached", throughput: cells, webhookMs: webhook };
+  } finally {
+    await worker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const wall = performance.now();
+  try {
+    const hookPort = await listen(receiver);
+    const ghPort = await listen(greenhouse);
+    console.log(`webhook receiver :${hookPort}, fake Greenhouse :${ghPort}, ${SECONDS} s per cell`);
+
+    // Size of the wasm that is run (copied now, so a rebuild during the run cannot change it).
+    const wasmBytes = readFileSync(join(ROOT, "build", "index_bg.wasm"));
     const wasm = { rawBytes: wasmBytes.length, gzipBytes: gzipSync(wasmBytes, { level: 9 }).length,
       targetGzipBytes: GZIP_TARGET_BYTES, sha256: createHash("sha256").update(wasmBytes).digest("hex") };
     wasm.withinTarget = wasm.gzipBytes <= GZIP_TARGET_BYTES;
 
-    // 4. Memory, read once more while workerd is still running.
-    sampleMemory();
-    const peaks = Object.values(memory.peakHwmKB);
-    const mem = { workerdProcesses: peaks.length, maxVmHWMKB: Math.max(0, ...peaks), peakSumVmRSSKB: memory.peakSumRssKB,
-      idleSumVmRSSKB: idleRssKB, vmHWMKBByPid: memory.peakHwmKB };
+    const servers = {};
+    for (const server of SERVERS) {
+      servers[server.key] = await measure(server, hookPort, ghPort);
+      if (servers[server.key].wasmSha256 !== wasm.sha256) {
+        throw new Error("build/ was rebuilt during the benchmark: the servers ran different wasm; run it again");
+      }
+    }
 
-    // Report.
-    printTable(`edge throughput (${SECONDS} s/cell, keep-alive)`, ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors"],
-      cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors }]));
-    for (const c of cells.filter((c) => c.errors)) console.log(`  ${c.endpoint} c=${c.conc} first error: ${c.errorSample}`);
-    printTable("webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
+    const reference = await measureReference(hookPort);
+
+    // Summary: the ratios side by side, and the reference's order next to send_test.
+    const summary = {};
+    for (const c of servers.detached.throughput) {
+      const cli = servers.cli.throughput.find((x) => x.endpoint === c.endpoint && x.conc === c.conc);
+      summary[`${c.endpoint} c=${c.conc}`] = { [SERVERS[0].key]: c.vsHealthz, [SERVERS[1].key]: cli.vsHealthz };
+    }
+    for (const c of reference.throughput.filter((c) => c.endpoint !== "GET /healthz")) {
+      summary[`${c.endpoint} c=${c.conc}`] = { detached: c.vsHealthz };
+    }
+    printTable("vs /healthz: detached = inspector detached, cli = wrangler dev CLI", ["detached", "cli"], summary);
     const kB = (b) => `${(b / 1000).toFixed(1)} kB`;
-    const MB = (k) => `${(k / 1024).toFixed(1)} MiB`;
     console.log(`\nwasm index_bg.wasm: ${kB(wasm.rawBytes)} raw, ${kB(wasm.gzipBytes)} gzip -9 ` +
       `(target ≤ ${kB(GZIP_TARGET_BYTES)}: ${wasm.withinTarget ? "met" : "NOT met"})`);
-    console.log(`workerd peak memory: ${MB(mem.maxVmHWMKB)} VmHWM (max of ${mem.workerdProcesses} processes), ` +
-      `${MB(mem.peakSumVmRSSKB)} peak summed VmRSS (${MB(mem.idleSumVmRSSKB)} idle after start)`);
-    if (memory.otherWorkerdMax) {
-      console.log(`WARNING: up to ${memory.otherWorkerdMax} other workerd processes ran during this benchmark; figures are contended`);
-    }
     console.log(`orders: ${ordersAcked} acknowledged, ${arrivals.size} record.new received, ${duplicates} duplicate deliveries`);
 
     const info = runInfo();
@@ -300,27 +401,24 @@ async function main() {
     const file = writeResults("bench", {
       ...info,
       params: { seconds: SECONDS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, orders: ORDERS, warmupOrders: WARMUP_ORDERS, burst: BURST },
-      throughput: cells,
-      webhookMs: webhook,
+      servers,
+      reference,
       wasm,
-      memory: mem,
-      otherWorkerdProcessesMax: memory.otherWorkerdMax,
       orders: { acknowledged: ordersAcked, recordNewReceived: arrivals.size, duplicates },
       wallSeconds: (performance.now() - wall) / 1000,
     });
     console.log(`wrote ${file}`);
   } catch (e) {
     if (signals.interrupted) return;
-    console.error(`benchmark failed: ${e.stack ?? e}\n--- wrangler output (tail) ---\n${worker.logs()}`);
+    console.error(`benchmark failed: ${e.stack ?? e}\n--- wrangler output (tail) ---\n${workers.at(-1)?.logs() ?? ""}`);
     process.exitCode = 1;
   } finally {
-    clearInterval(sampler);
-    await worker.stop();
+    for (const w of workers) await w.stop();
     receiver.closeAllConnections();
     receiver.close();
     greenhouse.closeAllConnections();
     greenhouse.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }
 
