@@ -181,6 +181,28 @@ async function runCell(base, ep, conc, seconds) {
   return { endpoint: ep.name, conc, rps: latencies.length / elapsed, p50, p99, errors, errorSample };
 }
 
+/** Every endpoint (the first is /healthz) at every concurrency, with its ratio to /healthz.
+ *  Concurrency is the outer loop so each ratio's /healthz baseline is measured in the same
+ *  stretch of the run as the endpoints it is compared with. */
+async function matrix(base, eps) {
+  const cells = [];
+  for (const conc of CONCURRENCY) {
+    for (const ep of eps) {
+      const c = await runCell(base, ep, conc, SECONDS);
+      cells.push(c);
+      process.stdout.write(`  ${ep.name} c=${conc}: ${c.rps.toFixed(0)} req/s\n`);
+    }
+  }
+  for (const c of cells) c.vsHealthz = c.rps / cells.find((h) => h.conc === c.conc && h.endpoint === eps[0].name).rps;
+  return cells;
+}
+
+function printCells(title, cells) {
+  printTable(`${title} (${SECONDS} s/cell, keep-alive)`, ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors"],
+    cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors }]));
+  for (const c of cells.filter((c) => c.errors)) console.log(`  ${c.endpoint} c=${c.conc} first error: ${c.errorSample}`);
+}
+
 /** One order; returns { responseMs, receiptMs } both measured from just before sending. */
 async function timedOrder(agent, base, ep) {
   const t0 = performance.now();
@@ -260,20 +282,8 @@ async function measure(server, hookPort, ghPort) {
     ordersAcked++;
     ctx.interviewId = JSON.parse(first.text).partner_interview_id;
 
-    // 1. Throughput matrix. Concurrency is the outer loop so each ratio's /healthz baseline is
-    //    measured in the same stretch of the run as the endpoints it is compared with.
-    const cells = [];
-    for (const conc of CONCURRENCY) {
-      for (const ep of eps) {
-        const c = await runCell(base, ep, conc, SECONDS);
-        cells.push(c);
-        process.stdout.write(`  ${ep.name} c=${conc}: ${c.rps.toFixed(0)} req/s\n`);
-      }
-    }
-    for (const c of cells) {
-      const healthz = cells.find((h) => h.conc === c.conc && h.endpoint === "GET /healthz");
-      c.vsHealthz = c.rps / healthz.rps;
-    }
+    // 1. Throughput matrix.
+    const cells = await matrix(base, eps);
 
     // 2. Webhook commit-to-receipt: warm-up, sequential orders, then a burst.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -298,9 +308,7 @@ async function measure(server, hookPort, ghPort) {
       idleSumVmRSSKB: idleRssKB, vmHWMKBByPid: mem.memory.peakHwmKB, otherWorkerdProcessesMax: mem.memory.otherWorkerdMax };
 
     // Report.
-    printTable(`edge throughput, ${server.name} (${SECONDS} s/cell, keep-alive)`, ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors"],
-      cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors }]));
-    for (const c of cells.filter((c) => c.errors)) console.log(`  ${c.endpoint} c=${c.conc} first error: ${c.errorSample}`);
+    printCells(`edge throughput, ${server.name}`, cells);
     printTable(`webhook latency (ms), ${server.name}`, ["n", "p50", "p90", "p99", "max"], webhook);
     const MB = (k) => `${(k / 1024).toFixed(1)} MiB`;
     console.log(`workerd peak memory: ${MB(memory.maxVmHWMKB)} VmHWM (max of ${memory.workerdProcesses} processes), ` +
@@ -332,23 +340,14 @@ async function measureReference(hookPort) {
       { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) },
       { name: "reference POST /order", order: true, request: () => ({ method: "POST", path: "/order", body }) },
     ];
-    const cells = [];
-    for (const conc of CONCURRENCY) {
-      for (const ep of eps) {
-        const c = await runCell(base, ep, conc, SECONDS);
-        cells.push(c);
-        process.stdout.write(`  ${ep.name} c=${conc}: ${c.rps.toFixed(0)} req/s\n`);
-      }
-    }
-    for (const c of cells) c.vsHealthz = c.rps / cells.find((h) => h.conc === c.conc && h.endpoint === "GET /healthz").rps;
+    const cells = await matrix(base, eps);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     for (let i = 0; i < WARMUP_ORDERS; i++) await timedOrder(agent, base, eps[1]);
     const sequential = [];
     for (let i = 0; i < ORDERS; i++) sequential.push(await timedOrder(agent, base, eps[1]));
     agent.destroy();
     const webhook = { "order → webhook (sequential)": stats(sequential.map((o) => o.receiptMs)) };
-    printTable(`reference worker (${SECONDS} s/cell, keep-alive)`, ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors"],
-      cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors }]));
+    printCells("reference worker", cells);
     printTable("reference webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
     return { server: "reference worker, wrangler dev, inspector detached", throughput: cells, webhookMs: webhook };
   } finally {

@@ -35,7 +35,7 @@ use crate::routes::{self, Admin, Edge, Method};
 use crate::secrets;
 use crate::weburl::WebUrl;
 use calls::Calls;
-use outbox::{Emitted, Outbox};
+use outbox::{Due, Outbox};
 
 #[durable_object]
 pub struct Tenant {
@@ -291,36 +291,22 @@ impl Tenant {
         Ok(self.kick(ob, e, t).await)
     }
 
-    /// Arm the safety-net alarm and make attempt 1 of a just-committed event at once, from
-    /// memory. Returns the event id.
-    async fn kick(&self, ob: Outbox, e: Emitted, t: i64) -> String {
-        let id = e.id().to_string();
+    /// Arm the safety-net alarm and attempt the event at once, after the response (in
+    /// `wait_until`). Returns the event id.
+    async fn kick(&self, ob: Outbox, due: Due, t: i64) -> String {
+        let id = due.id().to_string();
         self.arm(t + crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule))
             .await;
         match self.load_secrets(&ob.tenant).await {
-            Ok(secrets) => self.state.wait_until(async move {
-                ob.first_attempt(e, &secrets).await;
-            }),
+            Ok(secrets) => self
+                .state
+                .wait_until(async move { ob.attempt_now(due, &secrets).await }),
             Err(err) => {
-                ob.unclaim(&e);
+                ob.unclaim(&due);
                 worker::console_error!("no secrets for immediate attempt (sweep will retry): {err}")
             }
         }
         id
-    }
-
-    /// Arm the safety-net alarm and attempt a stored pending event at once (replay).
-    async fn kick_stored(&self, ob: Outbox, id: String, t: i64) {
-        self.arm(t + crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule))
-            .await;
-        match self.load_secrets(&ob.tenant).await {
-            Ok(secrets) => self.state.wait_until(async move {
-                ob.attempt(&id, None, &secrets).await;
-            }),
-            Err(e) => {
-                worker::console_error!("no secrets for immediate attempt (sweep will retry): {e}")
-            }
-        }
     }
 
     async fn load_secrets(&self, tenant: &str) -> ApiResult<TenantSecrets> {
@@ -530,7 +516,7 @@ impl Tenant {
             Admin::ReplayEvent(_, id) => {
                 let ob = self.outbox()?;
                 ob.replay(&id)?;
-                self.kick_stored(ob, id.clone(), now()).await;
+                self.kick(ob, Due::Stored(id.clone()), now()).await;
                 Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
             }
         }

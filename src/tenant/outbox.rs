@@ -81,9 +81,20 @@ pub struct Emitted {
     claimed: bool,
 }
 
-impl Emitted {
+/// What an immediate attempt starts from.
+pub enum Due {
+    /// An event `emit` just committed (and claimed), carried in memory.
+    Emitted(Box<Emitted>),
+    /// A stored pending event, by id (replay).
+    Stored(String),
+}
+
+impl Due {
     pub fn id(&self) -> &str {
-        &self.row.id
+        match self {
+            Due::Emitted(e) => &e.row.id,
+            Due::Stored(id) => id,
+        }
     }
 }
 
@@ -117,7 +128,7 @@ impl Outbox {
         record_id: Option<&str>,
         data: Value,
         at: i64,
-    ) -> ApiResult<Emitted> {
+    ) -> ApiResult<Due> {
         let id = secrets::new_id("evt_");
         let body = envelope(ty, &id, record_id, data, at);
         let cfg = store::read_config(&self.sql, &self.config_cache)?;
@@ -138,7 +149,7 @@ impl Outbox {
                 ],
             )
             .map_err(internal("insert event"))?;
-        Ok(Emitted {
+        Ok(Due::Emitted(Box::new(Emitted {
             claimed,
             url: cfg.webhook_url,
             body,
@@ -156,23 +167,29 @@ impl Outbox {
                 delivered_at: None,
                 last_error: None,
             },
-        })
+        })))
     }
 
-    /// Attempt 1 of an event `emit` just committed, from memory (no read-back).
-    pub async fn first_attempt(&self, e: Emitted, secrets: &TenantSecrets) {
-        if !e.claimed {
-            return; // the endpoint is disabled; PATCH webhook.url flushes the event
-        }
+    /// The immediate attempt: attempt 1 of an event `emit` just committed, from memory (no
+    /// read-back), or the next attempt of a stored one (replay).
+    pub async fn attempt_now(&self, due: Due, secrets: &TenantSecrets) {
+        let e = match due {
+            Due::Stored(id) => return self.attempt(&id, None, secrets).await,
+            Due::Emitted(e) if !e.claimed => return, // endpoint disabled; PATCH webhook.url flushes it
+            Due::Emitted(e) => e,
+        };
         if let Err(err) = self.send(&e.row, 1, e.body, &e.url, secrets).await {
             worker::console_error!("outbox: attempt for {} not made: {err}", e.row.id);
         }
     }
 
-    /// The immediate attempt cannot be made (no secrets): give the claim back so the sweep
-    /// makes attempt 1 once the event is overdue.
-    pub fn unclaim(&self, e: &Emitted) {
-        if e.claimed {
+    /// The immediate attempt cannot be made (no secrets): give a claim made by `emit` back so
+    /// the sweep makes attempt 1 once the event is overdue.
+    pub fn unclaim(&self, due: &Due) {
+        if let Due::Emitted(e) = due {
+            if !e.claimed {
+                return;
+            }
             let _ = self.sql.exec(
                 "UPDATE events SET attempt_count = 0, lease_until = 0 WHERE id = ? AND attempt_count = 1",
                 vec![e.row.id.clone().into()],
