@@ -269,7 +269,9 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
     })
 }
 
-/// Apply a patch; returns true when the webhook endpoint was (re-)enabled by it.
+/// Apply a patch; returns true when it re-enabled a 410-disabled webhook endpoint (then what
+/// the endpoint held is sent at once). On an enabled endpoint a PATCH of `webhook.url` changes
+/// where the next attempts go, never when (SPEC §20).
 pub fn apply_patch(
     cfg: &mut TenantConfig,
     secrets: &mut TenantSecrets,
@@ -278,7 +280,7 @@ pub fn apply_patch(
 ) -> bool {
     p.name.apply(&mut cfg.name);
     // Any PATCH of webhook.url (same or new URL) re-enables a 410-disabled endpoint (SPEC §8).
-    let reenabled = p.webhook_url.is_some();
+    let reenabled = p.webhook_url.is_some() && cfg.webhook_disabled;
     if let Some(url) = p.webhook_url {
         cfg.webhook_url = url;
         cfg.webhook_disabled = false;
@@ -421,6 +423,14 @@ mod tests {
         assert_eq!(p.static_package_id, Change::Keep);
         let mut c = cfg();
         let mut s = TenantSecrets::default();
+        // On an enabled endpoint a webhook.url PATCH re-enables nothing (SPEC §20)…
+        let mut enabled = TenantConfig {
+            webhook_disabled: false,
+            ..c.clone()
+        };
+        assert!(!apply_patch(&mut enabled, &mut s.clone(), p.clone(), 5));
+        // …on a 410-disabled one it does.
+        assert!(c.webhook_disabled);
         assert!(apply_patch(&mut c, &mut s, p, 5));
         assert!(!c.webhook_disabled);
         assert_eq!(s.ashby_api_key.as_deref(), Some("k"));

@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{compact, optional, required};
+use crate::delivery::attempt::{answer_from_status, ProviderAnswer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{
     AssessmentPackage, Candidate, CandidateAssessment, Email, Package, Phone, Provider,
@@ -195,6 +196,14 @@ pub fn parse_response_error(v: &Value) -> ApiResult<Value> {
     }))
 }
 
+/// What Greenhouse's answer to the completion `PATCH` means. Its answer is only a status code
+/// (PROVIDERS.md; Greenhouse Assessment Partner API, "Completion"): 2xx accepted, 429/5xx
+/// retried, anything else (redirects included) final, with the answer's first 2 KB as the
+/// message.
+pub fn completion_answer(status: u16, body: &str) -> ProviderAnswer {
+    answer_from_status(status, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,5 +346,34 @@ mod tests {
         assert_eq!(v["errors"], json!(["Boom", "3"]));
         assert_eq!(v["partnerInterviewId"], "7");
         assert!(parse_response_error(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn completion_answers_are_status_codes() {
+        assert_eq!(
+            completion_answer(204, ""),
+            ProviderAnswer::Accepted { warnings: vec![] }
+        );
+        // Greenhouse's body means nothing on success, whatever it holds.
+        assert_eq!(
+            completion_answer(200, r#"{"success":false}"#),
+            ProviderAnswer::Accepted { warnings: vec![] }
+        );
+        assert!(matches!(
+            completion_answer(500, ""),
+            ProviderAnswer::Transient(_)
+        ));
+        assert!(matches!(
+            completion_answer(429, ""),
+            ProviderAnswer::Transient(_)
+        ));
+        match completion_answer(403, "nope") {
+            ProviderAnswer::Refused(f) => assert_eq!(f.message, "HTTP 403: nope"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            completion_answer(302, ""),
+            ProviderAnswer::Refused(_)
+        ));
     }
 }

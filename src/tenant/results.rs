@@ -16,6 +16,10 @@ impl Tenant {
     pub(super) async fn post_result(&self, id: &str, call: &Call) -> ApiResult<Response> {
         let v = call.json()?;
         let r = parse_result(&v)?;
+        // Every await comes first: from reading the assessment to writing the result, its
+        // event and its outbound call, nothing awaits, so two concurrent final results cannot
+        // both pass the finality check (another request runs while this one awaits KV).
+        let creds = self.credentials().await?;
         let row =
             assessments::get(&self.sql(), id)?.ok_or_else(|| ApiError::not_found("assessment"))?;
         if row.status().is_final() {
@@ -28,7 +32,6 @@ impl Tenant {
             ));
         }
         let provider = row.provider().ok_or_else(ApiError::internal)?;
-        let creds = self.credentials().await?;
         // Refuse before storing anything when the result could never reach the ATS.
         let outbound = match provider {
             Provider::Greenhouse if r.status == Status::Completed => {
@@ -63,7 +66,7 @@ impl Tenant {
                     ));
                 }
                 let base = &self.config().ashby_api_base;
-                let url = targets::check_target(
+                let url = targets::check_ashby_api(
                     &format!("{base}/assessment.update"),
                     self.config().allow_insecure,
                 )
