@@ -44,6 +44,7 @@ pub type Basic = (String, String);
 
 #[derive(Debug, Clone, Deserialize)]
 struct CallRow {
+    seq: i64,
     id: String,
     assessment_id: String,
     provider: String,
@@ -119,7 +120,7 @@ impl Calls {
         let rows: Vec<CallRow> = self
             .sql
             .exec(
-                "SELECT id, assessment_id, provider, label, method, url, body, state, attempt_count, cycle_retries, next_attempt_at, lease_until FROM calls WHERE id = ?",
+                "SELECT seq, id, assessment_id, provider, label, method, url, body, state, attempt_count, cycle_retries, next_attempt_at, lease_until FROM calls WHERE id = ?",
                 vec![id.into()],
             )
             .and_then(|c| c.to_array())
@@ -239,15 +240,48 @@ impl Calls {
                 ],
             )
             .map_err(internal("record"))?;
-        assessments::set_sync(
-            &self.sql,
-            &c.assessment_id,
-            &sync_view(&c.label, sync_state, n, &outcome, next_at, t1),
-        )?;
+        // The sync state shows the assessment's latest call. An earlier call that ends after a
+        // later one was stored (decided here, after this attempt's await, from what storage
+        // holds now) does not overwrite it; if it failed, the failure is added to it.
+        let view = sync_view(&c.label, sync_state, n, &outcome, next_at, t1);
+        let current = assessments::get(&self.sql, &c.assessment_id)?;
+        if self.is_latest(&c)? {
+            assessments::set_sync(&self.sql, &c.assessment_id, &view)?;
+        } else if sync_state == "failed" {
+            let mut latest: Value = current
+                .and_then(|a| a.sync)
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            let mut earlier = latest["earlierFailures"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            earlier.push(json!({"call": c.label, "callId": c.id, "attempts": n, "lastStatus": view["lastStatus"], "error": view["error"], "updatedAt": view["updatedAt"]}));
+            latest["earlierFailures"] = Value::Array(earlier);
+            assessments::set_sync(&self.sql, &c.assessment_id, &latest)?;
+        }
         if let Next::RetryAt(at) = next {
             self.scheduled().enqueue(id, n + 1, at, t1).await;
         }
         Ok(())
+    }
+
+    /// Is `c` the assessment's most recently stored call?
+    fn is_latest(&self, c: &CallRow) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        struct M {
+            m: Option<i64>,
+        }
+        let m: M = self
+            .sql
+            .exec(
+                "SELECT max(seq) AS m FROM calls WHERE assessment_id = ?",
+                vec![c.assessment_id.clone().into()],
+            )
+            .and_then(|cur| cur.one())
+            .map_err(internal("latest call"))?;
+        Ok(m.m.is_none_or(|m| m <= c.seq))
     }
 
     /// The dead-letter queue gave up on this call's message: record it on the call's

@@ -1,6 +1,11 @@
 //! The outbox: events committed with the change that caused them, then delivered to the
 //! partner's webhook — first attempt at once, retries through `DELIVERIES`, and an alarm
 //! sweep that re-enqueues anything overdue so a lost message or a crash only delays delivery.
+//!
+//! Order per record (SPEC §20, README "Order per record"): an event whose record has an earlier
+//! pending event is held (`next_attempt_at` NULL, so neither the sweep nor a flush picks it up)
+//! and released — made due at once — in the same write that marks the earlier one delivered or
+//! failed. Events without a record (`ping`) never wait.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
