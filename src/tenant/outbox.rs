@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS attempts (
   latency_ms INTEGER NOT NULL,
   error TEXT,
   response TEXT,
+  kind TEXT,
   PRIMARY KEY (event_id, n)
 );
 ";
@@ -70,6 +71,17 @@ struct EventRow {
 }
 
 const EVENT_COLS: &str = "seq, id, type, record_id, state, attempt_count, cycle_retries, next_attempt_at, lease_until, created_at, delivered_at, last_error";
+
+/// The kind of a failed attempt (None when delivered): `http_status` (an answer other than
+/// 2xx), `timeout`, `network` or `invalid_request` — told apart by what happened, never by
+/// the latency.
+fn attempt_kind(r: &AttemptResult) -> Option<&'static str> {
+    match (&r.failure, r.status) {
+        (Some((kind, _)), _) => Some(kind.as_str()),
+        (None, Some(s)) if (200..300).contains(&s) => None,
+        (None, _) => Some("http_status"),
+    }
+}
 
 /// What a held event shows as `lastError` while an earlier event of its record is pending.
 fn waiting_note(earlier: &str) -> String {
@@ -375,7 +387,7 @@ impl Outbox {
         let t1 = now();
         self.sql
             .exec(
-                "INSERT OR REPLACE INTO attempts (event_id, n, at, status, latency_ms, error, response) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO attempts (event_id, n, at, status, latency_ms, error, response, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 vec![
                     ev.id.clone().into(),
                     V::Integer(n),
@@ -384,6 +396,7 @@ impl Outbox {
                     V::Integer(r.latency_ms),
                     r.error().into(),
                     r.snippet().into(),
+                    attempt_kind(r).into(),
                 ],
             )
             .map_err(internal("record attempt"))?;
@@ -639,11 +652,12 @@ impl Outbox {
             latency_ms: i64,
             error: Option<String>,
             response: Option<String>,
+            kind: Option<String>,
         }
         let attempts: Vec<A> = self
             .sql
             .exec(
-                "SELECT at, status, latency_ms, error, response FROM attempts WHERE event_id = ? ORDER BY n",
+                "SELECT at, status, latency_ms, error, response, kind FROM attempts WHERE event_id = ? ORDER BY n",
                 vec![id.into()],
             )
             .and_then(|c| c.to_array())
@@ -652,8 +666,33 @@ impl Outbox {
         v["body"] = json!(self.body(id)?);
         v["attempts"] = json!(attempts
             .iter()
-            .map(|a| json!({"at": rfc3339(a.at), "status": a.status, "latencyMs": a.latency_ms, "error": a.error, "response": a.response}))
+            .map(|a| json!({"at": rfc3339(a.at), "status": a.status, "latencyMs": a.latency_ms, "error": a.error, "kind": a.kind, "response": a.response}))
             .collect::<Vec<_>>());
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::attempt::FailureKind;
+
+    #[test]
+    fn attempt_kinds_are_explicit() {
+        let answered = |status| AttemptResult {
+            status: Some(status),
+            latency_ms: 0,
+            failure: None,
+            body: String::new(),
+            body_over_cap: false,
+            retry_after: None,
+        };
+        assert_eq!(attempt_kind(&answered(204)), None);
+        assert_eq!(attempt_kind(&answered(500)), Some("http_status"));
+        assert_eq!(attempt_kind(&answered(302)), Some("http_status"));
+        let fast = AttemptResult::failed(FailureKind::Network, 0, "network error: refused");
+        assert_eq!(attempt_kind(&fast), Some("network"));
+        let slow = AttemptResult::failed(FailureKind::Timeout, 15_000, "timed out after 15 s");
+        assert_eq!(attempt_kind(&slow), Some("timeout"));
     }
 }
