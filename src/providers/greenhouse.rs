@@ -7,8 +7,8 @@ use super::{compact, optional, required};
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{
-    AssessmentPackage, Candidate, CandidateAssessment, Email, Enrichment, EnrichmentStatus,
-    Package, Phone, Provider, Requester, ResultUpdate, Status,
+    AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email, Enrichment,
+    EnrichmentStatus, Package, Phone, Provider, Requester, ResultUpdate, Status,
 };
 use crate::targets;
 
@@ -87,7 +87,7 @@ pub fn normalize(
     o: &Order,
     id: &str,
     tenant: &str,
-    catalogue: Option<&[Package]>,
+    catalogue: Catalogue<'_>,
     origin: Value,
 ) -> CandidateAssessment {
     let (candidate_id, application_id) = o
@@ -225,6 +225,7 @@ pub fn completion_answer(status: u16, body: &str) -> ProviderAnswer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::OrderKind;
 
     fn order_json() -> Value {
         json!({
@@ -248,9 +249,14 @@ mod tests {
             id: "pkg_9f3aK21".into(),
             name: "Backend".into(),
             description: Some("90 min".into()),
-            kind: Some("CODE".into()),
+            package_type: Some("CODE".into()),
+            kind: None,
         }];
-        let a = normalize(&o, "ats_ass_1", "acme", Some(&cat), v.clone());
+        let catalogue = Catalogue {
+            packages: Some(&cat),
+            default_kind: OrderKind::BackgroundCheck,
+        };
+        let a = normalize(&o, "ats_ass_1", "acme", catalogue, v.clone());
         assert_eq!(a.application_id.as_deref(), Some("87456321"));
         assert_eq!(a.candidate.id.as_deref(), Some("762198"));
         assert_eq!(a.candidate.emails.as_ref().unwrap()[0].kind, "PERSONAL");
@@ -260,7 +266,8 @@ mod tests {
         );
         assert_eq!(a.candidate.links.as_ref().unwrap().len(), 2);
         assert_eq!(a.assessment_package.name.as_deref(), Some("Backend"));
-        assert_eq!(a.assessment_package.kind.as_deref(), Some("CODE"));
+        assert_eq!(a.assessment_package.package_type.as_deref(), Some("CODE"));
+        assert_eq!(a.assessment_package.kind, OrderKind::BackgroundCheck);
         assert_eq!(a.status, Status::NotSpecified);
         assert_eq!(a.origin_data, v);
         let out = serde_json::to_value(&a).unwrap();
@@ -291,7 +298,7 @@ mod tests {
         assert_eq!(o.partner_test_id, "42");
         assert_eq!(o.callback_url, "https://app2.greenhouse.io/x/1");
         assert_eq!(o.first_name, None);
-        let a = serde_json::to_value(normalize(&o, "i", "t", None, v)).unwrap();
+        let a = serde_json::to_value(normalize(&o, "i", "t", Catalogue::default(), v)).unwrap();
         assert!(a["requester"].is_null(), "no sent_by, no requester");
         assert_eq!(
             a["enrichment"]["missing"],
