@@ -138,9 +138,8 @@ pub fn check_outcome(provider: Provider, status: Option<u16>, body: &str) -> Res
 /// Store the customer's credentials in the tenant's secrets.
 pub fn store(provider: Provider, fields: Vec<(&'static str, String)>, s: &mut TenantSecrets) {
     for (name, value) in fields {
-        match (provider, name) {
-            (Provider::Ashby, "api_key") => s.ashby_api_key = Some(value),
-            _ => {}
+        if let (Provider::Ashby, "api_key") = (provider, name) {
+            s.ashby_api_key = Some(value);
         }
     }
 }

@@ -9,7 +9,18 @@ const STATUSES = ["PENDING", "STARTED", "IN_PROGRESS", "COMPLETED", "REJECTED", 
 const enc = encodeURIComponent;
 
 function getToken() { return sessionStorage.getItem(TOKEN_KEY); }
-function api(method, path, body) { return request(method, path, { body, token: getToken() }); }
+/** Call /v1 with the session's token; a 401 (token wrong or rotated) signs the tab out. */
+async function api(method, path, body) {
+  try {
+    return await request(method, path, { body, token: getToken() });
+  } catch (e) {
+    if (e.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      dispatchEvent(new Event("ats-bridge:signed-out"));
+    }
+    throw e;
+  }
+}
 
 // ---- routing -------------------------------------------------------------------------------
 
@@ -498,10 +509,9 @@ function App() {
   const [signedIn, setSignedIn] = useState(!!getToken());
   const route = useRoute();
   useEffect(() => {
-    // A 401 anywhere means the token is wrong or was rotated: back to sign-in.
-    const on = (e) => { if (e.reason && e.reason.status === 401) signOut(); };
-    addEventListener("unhandledrejection", on);
-    return () => removeEventListener("unhandledrejection", on);
+    const on = () => setSignedIn(false);
+    addEventListener("ats-bridge:signed-out", on);
+    return () => removeEventListener("ats-bridge:signed-out", on);
   }, []);
   function signOut() { sessionStorage.removeItem(TOKEN_KEY); setSignedIn(false); }
   return html`
