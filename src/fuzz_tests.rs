@@ -59,12 +59,13 @@ fn is_client_error(e: &crate::error::ApiError) -> bool {
 
 /// The committed fixtures are the seed corpus: each case replaces or removes a few of a
 /// fixture's fields.
-const SEEDS: [&str; 5] = [
+const SEEDS: [&str; 6] = [
     include_str!("../fixtures/greenhouse/send_test.json"),
     include_str!("../fixtures/greenhouse/response_error.json"),
     include_str!("../fixtures/ashby/assessment.start.json"),
     include_str!("../fixtures/result.completed.json"),
     include_str!("../fixtures/packages.json"),
+    include_str!("../fixtures/packages.kinds.json"),
 ];
 
 fn paths(v: &Value, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {

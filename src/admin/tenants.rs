@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{rfc3339, Package, Provider};
+use crate::model::{opt_kind, rfc3339, OrderKind, Package, Provider};
 use crate::targets;
 
 /// Non-secret tenant configuration, stored in the tenant object's SQLite.
@@ -22,6 +22,11 @@ pub struct TenantConfig {
     pub static_package_id: Option<String>,
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// The kind of a package that names none: the `static_package_id` package, stored or
+    /// `packages_url` packages without `kind`, and orders for packages not in the list
+    /// (SPEC §12; default `assessment`).
+    #[serde(default)]
+    pub default_kind: OrderKind,
     #[serde(default)]
     pub greenhouse_partner_username: Option<String>,
     pub created_at: i64,
@@ -182,6 +187,8 @@ pub struct TenantPatch {
     pub webhook_url: Option<String>,
     pub packages_url: Change<String>,
     pub static_package_id: Change<String>,
+    /// `null` resets it to `assessment`.
+    pub default_kind: Change<OrderKind>,
     pub ashby_api_key: Change<String>,
     pub greenhouse_partner_username: Change<String>,
     pub greenhouse_partner_password: Change<String>,
@@ -211,6 +218,7 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
             "webhook",
             "packages_url",
             "static_package_id",
+            "default_kind",
             "ashby",
             "greenhouse",
         ],
@@ -258,11 +266,21 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
         gh_user = change(g, "partner_username", "greenhouse.partner_username", 512)?;
         gh_pass = change(g, "partner_password", "greenhouse.partner_password", 512)?;
     }
+    let default_kind = match m.get("default_kind") {
+        None => Change::Keep,
+        Some(Value::Null) => Change::Clear,
+        Some(v) => Change::Set(
+            opt_kind(Some(v))
+                .map_err(|why| ApiError::invalid_field("default_kind", why))?
+                .unwrap_or_default(),
+        ),
+    };
     Ok(TenantPatch {
         name: change(m, "name", "name", 200)?,
         webhook_url,
         packages_url,
         static_package_id: change(m, "static_package_id", "static_package_id", 256)?,
+        default_kind,
         ashby_api_key,
         greenhouse_partner_username: gh_user,
         greenhouse_partner_password: gh_pass,
@@ -285,6 +303,9 @@ pub fn apply_patch(
     }
     p.packages_url.apply(&mut cfg.packages_url);
     p.static_package_id.apply(&mut cfg.static_package_id);
+    let mut kind = Some(cfg.default_kind);
+    p.default_kind.apply(&mut kind);
+    cfg.default_kind = kind.unwrap_or_default();
     p.greenhouse_partner_username
         .apply(&mut cfg.greenhouse_partner_username);
     p.ashby_api_key.apply(&mut secrets.ashby_api_key);
@@ -340,6 +361,7 @@ pub fn view(
         },
         "packages_url": cfg.packages_url,
         "static_package_id": cfg.static_package_id,
+        "default_kind": cfg.default_kind,
         "packages": cfg.packages,
         "ashby": { "api_key_set": secrets.map(|s| s.ashby_api_key.is_some()).unwrap_or(false) },
         "greenhouse": {
@@ -365,6 +387,7 @@ mod tests {
             packages_url: None,
             static_package_id: Some("p".into()),
             packages: vec![],
+            default_kind: OrderKind::Assessment,
             greenhouse_partner_username: None,
             created_at: 0,
             updated_at: 0,
@@ -425,6 +448,21 @@ mod tests {
         assert!(!c.webhook_disabled);
         assert_eq!(s.ashby_api_key.as_deref(), Some("k"));
         assert_eq!(c.updated_at, 5);
+        assert_eq!(c.default_kind, OrderKind::Assessment);
+
+        let p = parse_patch(&json!({"default_kind":"background_check"}), false).unwrap();
+        apply_patch(&mut c, &mut s, p, 6);
+        assert_eq!(c.default_kind, OrderKind::BackgroundCheck);
+        assert_eq!(
+            view(&c, None, &[], "o", 0)["default_kind"],
+            "background_check"
+        );
+        let p = parse_patch(&json!({"default_kind":null}), false).unwrap();
+        apply_patch(&mut c, &mut s, p, 7);
+        assert_eq!(c.default_kind, OrderKind::Assessment);
+        let e = parse_patch(&json!({"default_kind":"drug_test"}), false).unwrap_err();
+        assert_eq!(e.status, 422);
+        assert!(e.message.contains("default_kind"), "{}", e.message);
 
         for bad in [
             json!({"webhook":null}),
@@ -433,6 +471,7 @@ mod tests {
             json!({"colour":"red"}),
             json!({"packages_url":"http://10.0.0.1/p"}),
             json!({"ashby":{"api_key":5}}),
+            json!({"default_kind":5}),
         ] {
             assert_eq!(parse_patch(&bad, false).unwrap_err().status, 422, "{bad}");
         }

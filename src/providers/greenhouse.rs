@@ -6,8 +6,8 @@ use serde_json::{json, Map, Value};
 use super::{compact, optional, required};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{
-    AssessmentPackage, Candidate, CandidateAssessment, Email, Enrichment, EnrichmentStatus,
-    Package, Phone, Provider, Requester, ResultUpdate, Status,
+    AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email, Enrichment,
+    EnrichmentStatus, Package, Phone, Provider, Requester, ResultUpdate, Status,
 };
 use crate::targets;
 
@@ -86,7 +86,7 @@ pub fn normalize(
     o: &Order,
     id: &str,
     tenant: &str,
-    catalogue: Option<&[Package]>,
+    catalogue: Catalogue<'_>,
     origin: Value,
 ) -> CandidateAssessment {
     let (candidate_id, application_id) = o
@@ -216,6 +216,7 @@ pub fn parse_response_error(v: &Value) -> ApiResult<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::OrderKind;
 
     fn order_json() -> Value {
         json!({
@@ -239,9 +240,14 @@ mod tests {
             id: "pkg_9f3aK21".into(),
             name: "Backend".into(),
             description: Some("90 min".into()),
-            kind: Some("CODE".into()),
+            package_type: Some("CODE".into()),
+            kind: None,
         }];
-        let a = normalize(&o, "ats_ass_1", "acme", Some(&cat), v.clone());
+        let catalogue = Catalogue {
+            packages: Some(&cat),
+            default_kind: OrderKind::BackgroundCheck,
+        };
+        let a = normalize(&o, "ats_ass_1", "acme", catalogue, v.clone());
         assert_eq!(a.application_id.as_deref(), Some("87456321"));
         assert_eq!(a.candidate.id.as_deref(), Some("762198"));
         assert_eq!(a.candidate.emails.as_ref().unwrap()[0].kind, "PERSONAL");
@@ -251,7 +257,8 @@ mod tests {
         );
         assert_eq!(a.candidate.links.as_ref().unwrap().len(), 2);
         assert_eq!(a.assessment_package.name.as_deref(), Some("Backend"));
-        assert_eq!(a.assessment_package.kind.as_deref(), Some("CODE"));
+        assert_eq!(a.assessment_package.package_type.as_deref(), Some("CODE"));
+        assert_eq!(a.assessment_package.kind, OrderKind::BackgroundCheck);
         assert_eq!(a.status, Status::NotSpecified);
         assert_eq!(a.origin_data, v);
         let out = serde_json::to_value(&a).unwrap();
@@ -282,7 +289,7 @@ mod tests {
         assert_eq!(o.partner_test_id, "42");
         assert_eq!(o.callback_url, "https://app2.greenhouse.io/x/1");
         assert_eq!(o.first_name, None);
-        let a = serde_json::to_value(normalize(&o, "i", "t", None, v)).unwrap();
+        let a = serde_json::to_value(normalize(&o, "i", "t", Catalogue::default(), v)).unwrap();
         assert!(a["requester"].is_null(), "no sent_by, no requester");
         assert_eq!(
             a["enrichment"]["missing"],

@@ -591,6 +591,7 @@ impl Tenant {
             packages_url: None,
             static_package_id: None,
             packages: vec![],
+            default_kind: Default::default(),
             greenhouse_partner_username: None,
             created_at: n,
             updated_at: n,
