@@ -126,6 +126,12 @@ async fn route(
             }
             let r = routes::match_admin(method, rest)?;
             log.route = r.template();
+            if r == routes::Admin::ListTenants {
+                return Ok(http::json(
+                    200,
+                    &crate::directory::list(env, url.query()).await?,
+                ));
+            }
             log.tenant = r.tenant().map(str::to_string);
             let body = if r.takes_body() {
                 Some(read_body(&mut req).await?)
@@ -181,6 +187,14 @@ async fn route(
             let _ = headers.set(H_REQUEST_ID, &log.request_id);
             forward(env, &edge.tenant, &req, &url, headers, body).await
         }
+        ["console", rest @ ..] => {
+            log.route = "/console";
+            crate::web::console(env, method, rest).await
+        }
+        ["connect", rest @ ..] => {
+            log.route = "/connect";
+            crate::web::connect(&mut req, env, &url, method, rest, &log.request_id).await
+        }
         _ => {
             log.route = "unknown";
             Err(ApiError::route_not_found())
@@ -214,14 +228,14 @@ fn key_hashes(req: &Request, provider: Provider) -> Vec<String> {
         .collect()
 }
 
-fn origin(cfg: &Config, url: &WebUrl) -> String {
+pub(crate) fn origin(cfg: &Config, url: &WebUrl) -> String {
     cfg.public_base_url
         .clone()
         .unwrap_or_else(|| url.origin().to_string())
 }
 
 /// Read a body of at most 256 KB (SPEC §10: 413 beyond).
-async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> {
     if let Ok(Some(len)) = req.headers().get("content-length") {
         if len
             .trim()
@@ -246,7 +260,7 @@ async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> 
 }
 
 /// Hand the request to the tenant's Durable Object (same method, path and query).
-async fn forward(
+pub(crate) async fn forward(
     env: &Env,
     tenant: &str,
     req: &Request,

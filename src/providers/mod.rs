@@ -5,6 +5,7 @@
 
 pub mod ashby;
 pub mod greenhouse;
+pub mod setup;
 
 use serde_json::Value;
 
