@@ -338,3 +338,33 @@ test("a 40-package packages_url answer (about 6 KB) lists and names packages; ov
   assertErrorShape(assert, huge, 502);
   assert.match(huge.body.error.message, /256 KB/);
 });
+
+// Issue 11 (7): failures are told apart by what happened, never by their latency.
+test("a dropped connection is a retried network failure; credentials removed before a retry fail with kind no_credentials", async () => {
+  const ctx = await setup("ab-kinds");
+  const dropped = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
+  const orphan = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
+  let drops = 1;
+  ashbyScript = (req) => {
+    const j = JSON.parse(req.body || "{}");
+    if (j.assessment_id === dropped && drops-- > 0) return "drop";
+    if (j.assessment_id === orphan) return { status: 503, body: { success: false } };
+    return { status: 200, body: { success: true } };
+  };
+  try {
+    assert.equal((await admin(w, "POST", `/v1/tenants/ab-kinds/assessments/${dropped}/result`, { status: "STARTED" })).status, 200);
+    const synced = await syncOf("ab-kinds", dropped, "synced");
+    assert.equal(synced.attempts, 2, "the dropped attempt was retried, not taken for missing credentials");
+
+    assert.equal((await admin(w, "POST", `/v1/tenants/ab-kinds/assessments/${orphan}/result`, { status: "STARTED" })).status, 200);
+    const retrying = await syncOf("ab-kinds", orphan, "retrying");
+    assert.equal(retrying.error.kind, "unavailable");
+    assert.equal(retrying.lastStatus, 503);
+    assert.equal((await admin(w, "PATCH", "/v1/tenants/ab-kinds", { ashby: { api_key: null } })).status, 200);
+    const failed = await syncOf("ab-kinds", orphan, "failed");
+    assert.equal(failed.error.kind, "no_credentials");
+    assert.match(failed.error.message, /no credentials/);
+  } finally {
+    ashbyScript = () => ({ status: 200, body: { success: true } });
+  }
+});
