@@ -132,11 +132,125 @@ pub struct CandidateAssessment {
     pub callback_url: Option<String>,
     pub candidate: Candidate,
     pub job_id: Option<String>,
+    /// The job the order is for (SPEC §15); its `id` equals `job_id`.
+    #[serde(default)]
+    pub job: Option<Job>,
+    /// People on the job's hiring team the ATS named (SPEC §15).
+    #[serde(default)]
+    pub hiring_team: Option<Vec<TeamMember>>,
+    /// Who asked for the assessment in the ATS (SPEC §15).
+    #[serde(default)]
+    pub requester: Option<Requester>,
+    /// The ATS's custom fields, keyed by the ATS's field key (SPEC §15).
+    #[serde(default)]
+    pub custom_fields: Option<std::collections::BTreeMap<String, CustomField>>,
+    /// Whether the record was completed from another source than the order (SPEC §15);
+    /// null when the provider has no such step.
+    #[serde(default)]
+    pub enrichment: Option<Enrichment>,
     pub meta_data: Option<serde_json::Value>,
     pub origin_data: serde_json::Value,
     pub status: Status,
     pub provider: Provider,
     pub tenant_id: String,
+}
+
+/// `candidateAssessment.job` (SPEC §15): every key present, null when the ATS did not say.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub requisition_id: Option<String>,
+    /// The job's page in the ATS.
+    pub url: Option<String>,
+    pub locations: Option<Vec<Location>>,
+    /// Department names.
+    pub departments: Option<Vec<String>>,
+}
+
+/// A place a job is at: a display name and, when the ATS has one, a postal address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+/// One `hiringTeam` entry (SPEC §15).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamMember {
+    pub id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub role: TeamRole,
+}
+
+/// A hiring-team role (SPEC §15); ATS-specific roles map to the nearest one, else `OTHER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TeamRole {
+    HiringManager,
+    Recruiter,
+    Coordinator,
+    Sourcer,
+    Other,
+}
+
+impl TeamRole {
+    /// An ATS's free-text role (`"Hiring Manager"`, `"recruiter"`, `"Recruiting Coordinator"`…).
+    pub fn from_label(label: &str) -> TeamRole {
+        let l = label.to_ascii_lowercase().replace(['_', '-'], " ");
+        if l.contains("hiring manager") {
+            TeamRole::HiringManager
+        } else if l.contains("coordinator") {
+            TeamRole::Coordinator
+        } else if l.contains("sourcer") {
+            TeamRole::Sourcer
+        } else if l.contains("recruiter") {
+            TeamRole::Recruiter
+        } else {
+            TeamRole::Other
+        }
+    }
+}
+
+/// `candidateAssessment.requester` (SPEC §15): the ATS user who sent the assessment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Requester {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// One `customFields` value (SPEC §15): the ATS's label and type, and the value as the ATS
+/// sent it (any JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomField {
+    pub label: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub value: serde_json::Value,
+}
+
+/// `candidateAssessment.enrichment` (SPEC §15).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Enrichment {
+    pub status: EnrichmentStatus,
+    /// What could not be filled (e.g. `"job"`, `"hiringTeam"`).
+    pub missing: Vec<String>,
+    /// Why, in words, when something went wrong.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrichmentStatus {
+    Complete,
+    Partial,
+    Failed,
+    NotConfigured,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -552,6 +666,42 @@ mod tests {
             assert!(e.message.contains(field), "{bad}: {}", e.message);
         }
         assert!(parse_result(&json!({"status":"STARTED"})).is_ok());
+    }
+
+    #[test]
+    fn records_stored_before_the_context_keys_still_load() {
+        let old = json!({"id":"ats_ass_1","applicationId":null,"assessmentPackage":{"id":"p","name":null,"description":null,"metaData":null,"type":null},"callbackUrl":null,"candidate":{"emails":null,"firstName":null,"lastName":null,"id":null,"links":null,"location":null,"phones":null},"jobId":null,"metaData":null,"originData":{},"status":"PENDING","provider":"ashby","tenantId":"acme"});
+        let a: CandidateAssessment = serde_json::from_value(old).unwrap();
+        assert_eq!(a.job, None);
+        let out = serde_json::to_value(&a).unwrap();
+        for k in [
+            "job",
+            "hiringTeam",
+            "requester",
+            "customFields",
+            "enrichment",
+        ] {
+            assert_eq!(out.get(k), Some(&serde_json::Value::Null), "{k}");
+        }
+    }
+
+    #[test]
+    fn team_roles_from_ats_labels() {
+        assert_eq!(
+            TeamRole::from_label("Hiring Manager"),
+            TeamRole::HiringManager
+        );
+        assert_eq!(
+            TeamRole::from_label("hiring_manager"),
+            TeamRole::HiringManager
+        );
+        assert_eq!(TeamRole::from_label("Recruiter"), TeamRole::Recruiter);
+        assert_eq!(
+            TeamRole::from_label("Recruiting Coordinator"),
+            TeamRole::Coordinator
+        );
+        assert_eq!(TeamRole::from_label("Sourcer"), TeamRole::Sourcer);
+        assert_eq!(TeamRole::from_label("Interviewer"), TeamRole::Other);
     }
 
     #[test]

@@ -13,8 +13,8 @@ use super::{
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment, Email,
-    Package, Provider, ResultUpdate, Status,
+    parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment, Email, Job,
+    Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
 };
 use crate::routes::Method;
 use crate::targets;
@@ -292,6 +292,18 @@ pub fn normalize(
             phones: None,
         },
         job_id: s.job_id.clone(),
+        job: (s.job_id.is_some() || s.job_name.is_some()).then(|| Job {
+            id: s.job_id.clone(),
+            name: s.job_name.clone(),
+            requisition_id: s.req_id.clone(),
+            url: s.job_url.clone(),
+            locations: None,
+            departments: None,
+        }),
+        hiring_team: s.hiring_team.as_ref().map(hiring_team),
+        requester: None,
+        custom_fields: None,
+        enrichment: None,
         meta_data: compact(json!({
             "jobName": s.job_name,
             "jobReqId": s.req_id,
@@ -304,6 +316,25 @@ pub fn normalize(
         provider: Provider::of(&SPEC),
         tenant_id: tenant.to_string(),
     }
+}
+
+/// `job.hiringTeam[{userId, firstName, lastName, email, role}]` → `hiringTeam` (SPEC §15);
+/// entries that are not objects are skipped, Ashby's role labels map to the nearest role.
+fn hiring_team(team: &Value) -> Vec<TeamMember> {
+    team.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m.is_object())
+        .map(|m| TeamMember {
+            id: optional(m, &["userId"]),
+            first_name: optional(m, &["firstName"]),
+            last_name: optional(m, &["lastName"]),
+            email: optional(m, &["email"]),
+            role: optional(m, &["role"])
+                .map(|r| TeamRole::from_label(&r))
+                .unwrap_or(TeamRole::Other),
+        })
+        .collect()
 }
 
 pub fn list(packages: &[Package]) -> Value {
@@ -491,6 +522,18 @@ mod tests {
         assert!(out["callbackUrl"].is_null());
         assert_eq!(out["originData"], v);
         assert_eq!(out["provider"], "ashby");
+        assert_eq!(
+            out["job"],
+            json!({"id": "job_456def", "name": "Senior Frontend Engineer", "requisitionId": "R-7", "url": "https://app.ashbyhq.com/jobs/job_456def", "locations": null, "departments": null})
+        );
+        assert_eq!(
+            out["hiringTeam"],
+            json!([{"id": "u1", "firstName": "Sam", "lastName": "Lee", "email": "sam@example.com", "role": "RECRUITER"}])
+        );
+        for k in ["requester", "customFields", "enrichment"] {
+            assert!(out[k].is_null(), "{k} is present and null");
+            assert!(out.as_object().unwrap().contains_key(k), "{k} is present");
+        }
         assert_eq!(s.dedupe_key(), "app_123abc\u{1f}pkg_456");
     }
 

@@ -13,8 +13,8 @@ use super::{
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    AssessmentPackage, Candidate, CandidateAssessment, Email, Package, Phone, Provider,
-    ResultUpdate, Status,
+    AssessmentPackage, Candidate, CandidateAssessment, Email, Enrichment, EnrichmentStatus,
+    Package, Phone, Provider, Requester, ResultUpdate, Status,
 };
 use crate::routes::Method;
 use crate::targets;
@@ -321,6 +321,24 @@ pub fn normalize(
             }),
         },
         job_id: None,
+        job: None,
+        hiring_team: None,
+        requester: o.sent_by.clone().map(|email| Requester {
+            id: None,
+            name: None,
+            email: Some(email),
+        }),
+        custom_fields: None,
+        // Harvest v3 is what would fill job, hiring team and requester (SPEC §15).
+        enrichment: Some(Enrichment {
+            status: EnrichmentStatus::NotConfigured,
+            missing: ["job", "hiringTeam"]
+                .into_iter()
+                .chain(o.sent_by.is_none().then_some("requester"))
+                .map(String::from)
+                .collect(),
+            error: None,
+        }),
         meta_data: compact(json!({"preferredName": o.preferred_name, "sentBy": o.sent_by})),
         origin_data: origin,
         status: Status::NotSpecified,
@@ -441,6 +459,16 @@ mod tests {
         assert_eq!(out["provider"], "greenhouse");
         assert_eq!(out["tenantId"], "acme");
         assert!(out["jobId"].is_null());
+        assert!(out["job"].is_null() && out["hiringTeam"].is_null());
+        assert!(out["customFields"].is_null());
+        assert_eq!(
+            out["requester"],
+            json!({"id": null, "name": null, "email": "recruiter@example.com"})
+        );
+        assert_eq!(
+            out["enrichment"],
+            json!({"status": "not_configured", "missing": ["job", "hiringTeam"], "error": null})
+        );
         assert_eq!(
             out["candidate"]["phones"][0]["phoneNumber"],
             "+1-555-123-4567"
@@ -454,6 +482,12 @@ mod tests {
         assert_eq!(o.partner_test_id, "42");
         assert_eq!(o.callback_url, "https://app2.greenhouse.io/x/1");
         assert_eq!(o.first_name, None);
+        let a = serde_json::to_value(normalize(&o, "i", "t", None, v)).unwrap();
+        assert!(a["requester"].is_null(), "no sent_by, no requester");
+        assert_eq!(
+            a["enrichment"]["missing"],
+            json!(["job", "hiringTeam", "requester"])
+        );
     }
 
     #[test]
