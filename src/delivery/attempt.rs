@@ -190,6 +190,12 @@ pub fn answer_from_status(status: u16, body: &str) -> ProviderAnswer {
     }
 }
 
+/// `answer_from_status` in the shape of `Spec::call_answer`, for ATSs whose answer is only
+/// its status code.
+pub fn answer_by_status(status: u16, body: &str, _complete: bool) -> ProviderAnswer {
+    answer_from_status(status, body)
+}
+
 /// The next step of a provider call: `answer` is the provider's reading of the HTTP answer
 /// (None when none arrived: network error or timeout, retried). Transient failures follow the
 /// retry schedule (and `Retry-After`) until it is exhausted; refusals are final.
