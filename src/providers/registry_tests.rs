@@ -44,7 +44,13 @@ fn registry_is_well_formed() {
         assert!(!spec.operations.is_empty(), "{}", spec.name);
         let mut segments = BTreeSet::new();
         for op in spec.operations {
-            assert!(segments.insert(op.segment), "{}/{}", spec.name, op.segment);
+            // A segment may serve several methods, each once.
+            assert!(
+                segments.insert((op.segment, op.method.as_str())),
+                "{}/{}",
+                spec.name,
+                op.segment
+            );
             assert!(op.method != Method::Other);
         }
         let mut fields = BTreeSet::new();
@@ -172,8 +178,10 @@ static PARTNER: Spec = Spec {
     credentials: &[],
     settings: &[],
     authorization: no_authorization,
+    authorization_header: "authorization",
     call_headers: &[],
     write_back: no_write_back,
+    after_order: None,
     idempotency: Idempotency::KeyFreedWhenFinal,
     facts: Facts {
         result_fields: &[],
@@ -284,8 +292,10 @@ const PARTNER_FIELDS: Spec = Spec {
     credentials: &[],
     settings: &[],
     authorization: no_authorization,
+    authorization_header: "authorization",
     call_headers: &[],
     write_back: no_write_back,
+    after_order: None,
     idempotency: Idempotency::KeyFreedWhenFinal,
     facts: Facts {
         result_fields: &[],
