@@ -5,10 +5,12 @@
 // order kinds from every package source.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import {
   startWorker, startReceiver, admin, createTenant, createKey, verifyWebhook, sleep,
-  assertErrorShape, fixture, events, wrap,
+  assertErrorShape, fixture, events, wrap, ROOT,
 } from "./harness.mjs";
 
 const CODENAME = "vendorco";
@@ -416,4 +418,28 @@ test("order kinds reach Recruitee orders from every package source", async () =>
   const unknownEv = await waitEvent(ctx, (e) => e.eventType === "record.new" && e.recordId === unknown.id);
   assert.equal(unknownEv.eventData.candidateAssessment.assessmentPackage.name, "Recruitee's name");
   assert.equal(unknownEv.eventData.candidateAssessment.assessmentPackage.kind, "background_check");
+});
+
+test("the demo's recruitee player plays Recruitee against a running worker", async () => {
+  const ctx = await setup("rc-demo");
+  const run = (args) => new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(ROOT, "scripts/demo.mjs"), ...args], { cwd: ROOT });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (out += d));
+    p.on("exit", (code) => resolve({ code, out }));
+  });
+  const ok = await run(["recruitee", "--base", w.url, "--key", ctx.key]);
+  assert.equal(ok.code, 0, ok.out);
+  assert.match(ok.out, /key of tenant "rc-demo"/);
+  assert.match(ok.out, /same assessment, no second record\.new/);
+  const [ev] = await ctx.hooks.waitFor(1);
+  const e = verifyWebhook(ctx.secret, ev);
+  assert.equal(e.eventType, "record.new");
+  assert.equal(e.eventData.candidateAssessment.assessmentPackage.id, "bg-standard", "the first listed test");
+  await sleep(500);
+  assert.equal(events(ctx.hooks, "record.new").length, 1);
+  const bad = await run(["recruitee", "--base", w.url, "--key", "rc_rc-demo.wrong"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /401/);
 });

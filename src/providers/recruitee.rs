@@ -146,6 +146,7 @@ fn parse_order(req: &EdgeRequest) -> ApiResult<super::Order> {
     let v = req.json()?;
     let order = parse_send_candidate(&v)?;
     Ok(super::Order {
+        // Recruitee creates one report per order: a repeated report_id is the same order.
         idempotency_key: order.report_id.clone(),
         normalize: Box::new(move |id, tenant, catalogue| {
             normalize(&order, id, tenant, catalogue, v)
@@ -295,14 +296,6 @@ pub fn parse_send_candidate(v: &Value) -> ApiResult<SendCandidate> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     })
-}
-
-impl SendCandidate {
-    /// Idempotency key: Recruitee creates one report per order, so a repeated call with the
-    /// same `report_id` is the same order.
-    pub fn idempotency_key(&self) -> &str {
-        &self.report_id
-    }
 }
 
 /// The phone input, when the partner configured one: a string, or an object with a number.
@@ -531,7 +524,6 @@ mod tests {
         let v = fixture();
         let o = parse_send_candidate(&v).unwrap();
         assert_eq!(o.report_id, "5f0c2a4e-8d1b-4c7a-9e3f-2b6d8a1c4e90");
-        assert_eq!(o.idempotency_key(), o.report_id);
         assert_eq!(o.test_id, "bg-standard");
         assert_eq!(o.candidate_id, "48213");
         assert_eq!(o.company_id, "9021");
@@ -647,6 +639,120 @@ mod tests {
             render_order("ats_ass_1"),
             json!({"assessment_id": "ats_ass_1"})
         );
+    }
+
+    fn creds(settings: &[(&str, &str)]) -> CredentialSource {
+        CredentialSource {
+            values: Default::default(),
+            settings: super::super::Settings(
+                settings
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn record(test_id: &str, kind: OrderKind) -> CandidateAssessment {
+        let v = fixture();
+        let mut o = parse_send_candidate(&v).unwrap();
+        o.test_id = test_id.into();
+        let mut a = normalize(&o, "ats_ass_1", "acme", Catalogue::default(), v);
+        a.assessment_package.kind = kind;
+        a
+    }
+
+    #[test]
+    fn write_back_and_the_sent_mark() {
+        let full = creds(&[
+            (
+                "RECRUITEE_API_BASE",
+                "https://integrations.rc.recruitee.dev/api",
+            ),
+            ("RECRUITEE_PARTNER_CODENAME", "vendorco"),
+            ("RECRUITEE_PARTNER_SECRET", "s3cret"),
+        ]);
+        assert_eq!(authorization(&full).as_deref(), Some("s3cret"));
+        assert_eq!(SPEC.authorization_header, "RT-PARTNER-SECRET");
+        let a = record("code-90", OrderKind::Assessment);
+        let report = "https://integrations.rc.recruitee.dev/api/p/vendorco/reports/5f0c2a4e-8d1b-4c7a-9e3f-2b6d8a1c4e90";
+        let done = ResultUpdate {
+            score: Some(1.0),
+            max_score: Some(2.0),
+            ..result(Status::Completed)
+        };
+        let wb = |r: &ResultUpdate, a: &CandidateAssessment, c: &CredentialSource, insecure| {
+            write_back(&WriteBack {
+                assessment_id: "ats_ass_1",
+                record: a,
+                result: r,
+                update_ts: 1_793_527_200_000,
+                credentials: c,
+                allow_insecure: insecure,
+            })
+        };
+        let calls = wb(&done, &a, &full, false).unwrap();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].url, report);
+        assert_eq!(calls[0].method, worker::Method::Patch);
+        let body: Value = serde_json::from_str(calls[0].body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["score"], "1/2");
+        assert_eq!(body["completed_at"], "2026-11-01T10:00:00.000Z");
+        // A check's progress: nothing to send.
+        let check = record("bg", OrderKind::BackgroundCheck);
+        assert!(wb(&result(Status::InProgress), &check, &full, false)
+            .unwrap()
+            .is_empty());
+        // Missing partner settings: refused before anything is stored.
+        for partial in [
+            creds(&[("RECRUITEE_PARTNER_CODENAME", "vendorco")]),
+            creds(&[("RECRUITEE_PARTNER_SECRET", "s3cret")]),
+        ] {
+            let e = wb(&done, &a, &partial, false).unwrap_err();
+            assert_eq!((e.status, e.code), (422, "recruitee_partner_missing"));
+        }
+        // A loopback base only with ALLOW_INSECURE_TARGETS.
+        let local = creds(&[
+            ("RECRUITEE_API_BASE", "http://127.0.0.1:9/api"),
+            ("RECRUITEE_PARTNER_CODENAME", "vendorco"),
+            ("RECRUITEE_PARTNER_SECRET", "s3cret"),
+        ]);
+        let e = wb(&done, &a, &local, false).unwrap_err();
+        assert_eq!((e.status, e.code), (422, "invalid_configuration"));
+        assert!(e.message.contains("RECRUITEE_API_BASE"), "{}", e.message);
+        assert_eq!(wb(&done, &a, &local, true).unwrap().len(), 1);
+
+        let placed = PlacedOrder {
+            assessment_id: "ats_ass_1",
+            record: &a,
+            cancel_url: Some("https://b.example/p/recruitee/cancel?token=t"),
+            credentials: &full,
+            allow_insecure: false,
+        };
+        let sent = mark_sent(&placed).unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].url, report);
+        assert_eq!(
+            serde_json::from_str::<Value>(sent[0].body.as_deref().unwrap()).unwrap(),
+            json!({"status": "sent", "urls": {"cancel": "https://b.example/p/recruitee/cancel?token=t"}})
+        );
+    }
+
+    #[test]
+    fn bearer_token_is_the_key() {
+        let settings = super::super::Settings::default();
+        let header = |_: &str| None;
+        let keys = |auth: Option<&str>| {
+            bearer_keys(&Inbound {
+                authorization: auth,
+                header: &header,
+                settings: &settings,
+            })
+        };
+        assert_eq!(keys(Some("Bearer rc_acme.abc")), vec!["rc_acme.abc"]);
+        assert_eq!(keys(Some("bearer  rc_acme.abc ")), vec!["rc_acme.abc"]);
+        assert!(keys(Some("Basic cmNfYWNtZS5hYmM6")).is_empty());
+        assert!(keys(None).is_empty());
     }
 
     #[test]

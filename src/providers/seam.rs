@@ -50,7 +50,7 @@ pub struct Spec {
     /// Outbound call(s) right after an order is committed (Recruitee: mark the report `sent`
     /// with the bridge's cancel URL). None: nothing. An `Err` does not undo the order; it is
     /// shown on the assessment's sync state.
-    pub after_order: Option<fn(&PlacedOrder) -> ApiResult<Vec<OutboundCall>>>,
+    pub after_order: Option<AfterOrder>,
     /// When the idempotency key of an order is released.
     pub idempotency: Idempotency,
     /// What `GET /v1/providers` will publish about it.
@@ -324,6 +324,9 @@ pub struct WriteBack<'a> {
     pub credentials: &'a CredentialSource,
     pub allow_insecure: bool,
 }
+
+/// Outbound call(s) right after an order is committed (`Spec::after_order`).
+pub type AfterOrder = fn(&PlacedOrder) -> ApiResult<Vec<OutboundCall>>;
 
 /// What `after_order` sees of an order just committed.
 pub struct PlacedOrder<'a> {
