@@ -13,6 +13,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::setup::{no_credential_check, SetupGuide};
 use super::{
     compact, optional, required, CredentialSource, EdgeRequest, Facts, Fixture, Handler,
     Idempotency, Inbound, Operation, OutboundCall, PlacedOrder, Setting, Spec, Surface, WriteBack,
@@ -117,6 +118,8 @@ pub static SPEC: Spec = Spec {
             (Status::Cancelled, "canceled"),
         ],
     },
+    setup: &SETUP,
+    credential_check: no_credential_check,
     fixtures: &[
         Fixture {
             operation: "send_candidate",
@@ -129,6 +132,21 @@ pub static SPEC: Spec = Spec {
             body: "",
         },
     ],
+};
+
+/// What the connect page tells a customer (README "Connect links", "Recruitee"): Recruitee
+/// already knows the vendor's URLs, so the customer pastes only the token; results go back with
+/// the vendor's partner secret, so nothing else is asked.
+pub(crate) const SETUP: SetupGuide = SetupGuide {
+    display_name: "Recruitee",
+    steps: &[
+        "Sign in to Recruitee as an admin, open Settings → Apps and plugins (Marketplace) and choose this vendor's integration.",
+        "When Recruitee asks for the token, paste the token below. Recruitee sends it with every order; it also tells the bridge which account the order is for.",
+    ],
+    urls: &[],
+    key_label: "Token",
+    fields: &[],
+    note: Some("Nothing else is needed: scores and statuses reach Recruitee through the vendor's partner account."),
 };
 
 /// The `rc_…` key Recruitee sends as `Authorization: Bearer <token>`.
