@@ -67,9 +67,11 @@ pub static SPEC: Spec = Spec {
         default: Some("https://api.ashbyhq.com"),
     }],
     authorization,
+    authorization_header: "authorization",
     call_headers: &[],
     call_answer: update_answer,
     write_back,
+    after_order: None,
     // One active assessment per application and type; a final result frees the key.
     idempotency: Idempotency::KeyFreedWhenFinal,
     facts: Facts {

@@ -87,9 +87,11 @@ pub static SPEC: Spec = Spec {
         },
     ],
     authorization,
+    authorization_header: "authorization",
     call_headers: &[],
     call_answer: completion_answer,
     write_back,
+    after_order: None,
     // The order is keyed on its callback URL, which Greenhouse never reuses.
     idempotency: Idempotency::KeyHeldForever,
     facts: Facts {
