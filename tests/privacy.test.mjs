@@ -18,7 +18,7 @@ async function receiver(fn) {
 // honoured only together with ALLOW_INSECURE_TARGETS=true (the harness default).
 before(async () => {
   [w, clock] = await Promise.all([
-    startWorker({ vars: { RETRY_SCHEDULE: "30,30" } }),
+    startWorker({ vars: { RETRY_SCHEDULE: "5,5" } }),
     startWorker({ vars: { RETRY_SCHEDULE: "1,1,1,1,1,1,1,1,1,1,1,1", TEST_ONLY_RETENTION_DAY_MS: "50" } }),
   ]);
 });
@@ -177,11 +177,11 @@ test("a pending delivery of an erased event is cancelled, says why, and is never
   assert.equal(all.status, 202, all.text);
   assert.equal(all.body.replayed, 0);
   assertErrorShape(assert, await admin(w, "POST", `/v1/tenants/${ctx.id}/events/${ev.eventId}/replay`), 409);
-  // The receiver recovers; after a restart (the sweep runs) and past the 30 s retry, nothing
+  // The receiver recovers; after a restart (the sweep runs) and past the 5 s retry, nothing
   // of the erased event is sent.
   ctx.hooks.setScript(() => ({ status: 200 }));
   await w.restart();
-  await sleep(35_000);
+  await sleep(12_000);
   assert.equal(ctx.hooks.requests.length, sent, "an erased event was sent again");
   const still = await get(w, `/v1/tenants/${ctx.id}/events/${ev.eventId}`);
   assert.equal(still.state, "failed");
