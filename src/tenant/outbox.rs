@@ -550,7 +550,7 @@ impl Outbox {
     pub fn on_dead_letter(&self, msg: &QueueMsg) -> ApiResult<()> {
         self.sql
             .exec(
-                "UPDATE events SET last_error = ? WHERE id = ?",
+                "UPDATE events SET last_error = ? WHERE id = ? AND state = 'pending'",
                 vec![
                     format!("queue message for attempt {} was dead-lettered; the sweep will re-enqueue it", msg.n).into(),
                     msg.e.clone().into(),
