@@ -31,7 +31,7 @@ mod fuzz_tests;
 pub mod router;
 
 pub use delivery::consumer::handle_queue;
-pub use router::handle_fetch;
+pub use router::{handle_fetch, handle_fetch_under};
 pub use tenant::Tenant;
 
 /// Crate version, reported by `/healthz`.
