@@ -3,7 +3,7 @@
 //! so a forged order or a stale config can never point the bridge at an internal host.
 
 use crate::weburl::{Host, WebUrl};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Why a target was refused; rendered into a 422 message naming the field.
 pub type Refusal = String;
@@ -72,13 +72,6 @@ pub fn check_greenhouse_callback(raw: &str, allow_insecure: bool) -> Result<WebU
         Ok(url)
     } else {
         Err("must be an https://*.greenhouse.io URL".into())
-    }
-}
-
-pub fn is_public_ip(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => is_public_v6(v6),
     }
 }
 
