@@ -10,7 +10,7 @@ use worker::{
 };
 
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{code, ApiError, Context as _};
 use crate::http;
 use crate::providers::{self, Inbound};
 use crate::routes::{self, EdgeCall, Method};
@@ -230,17 +230,12 @@ async fn route(
 
 /// The committed OpenAPI document, from the `ASSETS` binding (see wrangler.toml).
 async fn openapi(env: &Env) -> std::result::Result<Response, ApiError> {
-    let assets = env
-        .assets("ASSETS")
-        .map_err(|e| internal("assets binding", &e))?;
+    let assets = env.assets("ASSETS").context("assets binding")?;
     let mut resp = assets
         .fetch("https://assets/openapi.json", None)
         .await
-        .map_err(|e| internal("openapi asset", &e))?;
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| internal("openapi body", &e))?;
+        .context("openapi asset")?;
+    let text = resp.text().await.context("openapi body")?;
     Ok(http::raw_json(200, text))
 }
 
@@ -321,7 +316,7 @@ pub(crate) async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>,
     let bytes = req.bytes().await.map_err(|_| {
         ApiError::new(
             400,
-            "unreadable_body",
+            code::UNREADABLE_BODY,
             "The request body could not be read.",
         )
     })?;
@@ -343,7 +338,7 @@ pub(crate) async fn forward(
     let stub = env
         .durable_object("TENANTS")
         .and_then(|ns| ns.get_by_name(tenant))
-        .map_err(|e| internal("binding", &e))?;
+        .context("binding")?;
     let mut target = format!("https://tenant{}", url.path);
     if let Some(q) = url.url.query() {
         target.push('?');
@@ -361,17 +356,12 @@ pub(crate) async fn forward(
     if let Some(b) = body {
         init.with_body(Some(js_sys::Uint8Array::from(b.as_slice()).into()));
     }
-    let inner = Request::new_with_init(&target, &init).map_err(|e| internal("request", &e))?;
+    let inner = Request::new_with_init(&target, &init).context("request")?;
     let resp = stub
         .fetch_with_request(inner)
         .await
-        .map_err(|e| internal("tenant object", &e))?;
+        .context("tenant object")?;
     Ok(resp)
-}
-
-fn internal(what: &str, e: &worker::Error) -> ApiError {
-    worker::console_error!("{what} failed: {e}");
-    ApiError::internal()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::{
     EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall, Setting, Spec,
     Surface, WriteBack,
 };
-use crate::error::{ApiError, ApiResult, ErrorShape};
+use crate::error::{code, ApiError, ApiResult, ErrorShape};
 use crate::model::{
     parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
     Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
@@ -194,7 +194,7 @@ fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
         .map_err(|why| {
             ApiError::new(
                 422,
-                "invalid_configuration",
+                code::INVALID_CONFIGURATION,
                 format!("ASHBY_API_BASE {why}."),
             )
         })?;
