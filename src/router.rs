@@ -266,7 +266,7 @@ async fn edge_call(
     // A cancel link carries its own credential (its token); every other operation the
     // provider's key.
     let credentials = match call.op.handler {
-        providers::Handler::CancelLink { .. } => providers::link_credentials(url.query()),
+        providers::Handler::CancelLink { .. } => providers::link_credentials(url.url.query()),
         _ => providers::edge_credentials(call.provider, path_tenant, &inbound),
     };
     let forwarded: Vec<(&str, String)> = spec

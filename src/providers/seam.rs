@@ -353,6 +353,8 @@ pub type AfterOrder = fn(&PlacedOrder) -> ApiResult<Vec<OutboundCall>>;
 
 /// What `after_order` sees of an order just committed.
 pub struct PlacedOrder<'a> {
+    /// Like `WriteBack::assessment_id`; no registered provider's `after_order` reads it yet.
+    #[allow(dead_code)]
     pub assessment_id: &'a str,
     pub record: &'a CandidateAssessment,
     /// The URL that cancels this assessment, when the provider has a `CancelLink` operation:
