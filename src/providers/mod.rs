@@ -76,6 +76,7 @@ impl Provider {
         }
     }
     /// The route template of one of its operations (`/t/{tenant}/x/op`, `/p/x/op`).
+    #[cfg(test)]
     pub fn template(self, op: &Operation) -> String {
         match self.0.surface {
             Surface::TenantScoped => format!("/t/{{tenant}}/{}/{}", self.0.name, op.segment),
