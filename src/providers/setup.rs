@@ -9,8 +9,9 @@
 
 use serde_json::{json, Value};
 
-use crate::admin::tenants::TenantSecrets;
+use crate::admin::tenants::{credential_key, TenantSecrets};
 use crate::model::Provider;
+use crate::providers::Settings;
 
 /// A URL the customer pastes into its ATS: a label and the path appended to the tenant's
 /// `baseUrl` (empty: the base URL itself).
@@ -40,47 +41,9 @@ pub struct SetupGuide {
     pub note: Option<&'static str>,
 }
 
-const GREENHOUSE: SetupGuide = SetupGuide {
-    display_name: "Greenhouse",
-    steps: &[
-        "Sign in to Greenhouse Recruiting as a Site Admin and open the assessment integration for this vendor (Configure → Integrations).",
-        "Paste each URL below into the field of the same name, and the API key into the API key field. Greenhouse sends the key with every call; keep it secret.",
-        "Save. Greenhouse calls List tests at once: the tests you can send appear in the interview plan's test picker.",
-    ],
-    urls: &[
-        SetupUrl { label: "List tests URL", suffix: "/list_tests" },
-        SetupUrl { label: "Send test URL", suffix: "/send_test" },
-        SetupUrl { label: "Test status URL", suffix: "/test_status" },
-        SetupUrl { label: "Response error URL", suffix: "/response_error" },
-    ],
-    key_label: "API key",
-    fields: &[],
-    note: Some("Nothing else is needed from you: results reach Greenhouse with the vendor's partner credentials."),
-};
-
-const ASHBY: SetupGuide = SetupGuide {
-    display_name: "Ashby",
-    steps: &[
-        "Sign in to Ashby as an admin and open Admin → Integrations, then this vendor's assessment integration.",
-        "Paste the base URL and the API key below. Ashby calls the base URL with the key on every assessment.",
-        "Create an Ashby API key for results (Admin → API Keys) with the Candidates write permission and paste it below, so scores and statuses reach Ashby.",
-    ],
-    urls: &[SetupUrl { label: "Base URL", suffix: "" }],
-    key_label: "API key",
-    fields: &[CredentialField {
-        name: "api_key",
-        label: "Ashby API key (Candidates write)",
-        help: "Checked with Ashby before it is stored; never shown again.",
-    }],
-    note: None,
-};
-
-/// The setup guide for `provider`.
+/// The setup guide for `provider` (its `Spec::setup`).
 pub fn guide(provider: Provider) -> &'static SetupGuide {
-    match provider {
-        Provider::Greenhouse => &GREENHOUSE,
-        Provider::Ashby => &ASHBY,
-    }
+    provider.spec().setup
 }
 
 /// An outbound request that checks a credential with the ATS: `POST {url}` with Basic auth
@@ -93,23 +56,18 @@ pub struct CredentialCheck {
 }
 
 /// How to check the credentials in `fields` (already validated as present), if the ATS allows
-/// a check. `ashby_api_base` is the `ASHBY_API_BASE` variable.
+/// a check (its `Spec::credential_check`; `settings` are the deployment's).
 pub fn credential_check(
     provider: Provider,
     fields: &[(&'static str, String)],
-    ashby_api_base: &str,
+    settings: &Settings,
 ) -> Option<CredentialCheck> {
-    match provider {
-        Provider::Greenhouse => None,
-        Provider::Ashby => {
-            let key = fields.iter().find(|(n, _)| *n == "api_key")?;
-            Some(CredentialCheck {
-                url: format!("{}/apiKey.info", ashby_api_base.trim_end_matches('/')),
-                basic_user: key.1.clone(),
-                body: json!({}),
-            })
-        }
-    }
+    (provider.spec().credential_check)(fields, settings)
+}
+
+/// `Spec::credential_check` of an ATS whose connect page asks for nothing to check.
+pub fn no_credential_check(_: &[(&'static str, String)], _: &Settings) -> Option<CredentialCheck> {
+    None
 }
 
 /// Whether the ATS accepted the credential, from its answer (`status` None: no answer).
@@ -135,11 +93,18 @@ pub fn check_outcome(provider: Provider, status: Option<u16>, body: &str) -> Res
     }
 }
 
-/// Store the customer's credentials in the tenant's secrets.
+/// Store the customer's credentials in the tenant's secrets, where the provider's credential
+/// fields of the same name are kept (`Spec::credentials`, README "Admin API").
 pub fn store(provider: Provider, fields: Vec<(&'static str, String)>, s: &mut TenantSecrets) {
     for (name, value) in fields {
-        if let (Provider::Ashby, "api_key") = (provider, name) {
-            s.ashby_api_key = Some(value);
+        if provider
+            .spec()
+            .credentials
+            .iter()
+            .any(|f| f.name == name && f.secret)
+        {
+            s.credentials
+                .insert(credential_key(provider, name), Some(value));
         }
     }
 }
@@ -148,9 +113,13 @@ pub fn store(provider: Provider, fields: Vec<(&'static str, String)>, s: &mut Te
 mod tests {
     use super::*;
 
+    fn ashby() -> Provider {
+        Provider::parse("ashby").unwrap()
+    }
+
     #[test]
     fn every_provider_has_a_guide_with_urls() {
-        for p in Provider::ALL {
+        for p in Provider::all() {
             let g = guide(p);
             assert!(!g.steps.is_empty());
             assert!(!g.urls.is_empty());
@@ -164,41 +133,44 @@ mod tests {
 
     #[test]
     fn ashby_key_check() {
-        let c = credential_check(
-            Provider::Ashby,
-            &[("api_key", "k1".into())],
-            "https://api.ashbyhq.com/",
-        )
-        .unwrap();
+        let settings = Settings(
+            [(
+                "ASHBY_API_BASE".to_string(),
+                "https://api.ashbyhq.com/".to_string(),
+            )]
+            .into(),
+        );
+        let c = credential_check(ashby(), &[("api_key", "k1".into())], &settings).unwrap();
         assert_eq!(c.url, "https://api.ashbyhq.com/apiKey.info");
         assert_eq!(c.basic_user, "k1");
-        assert_eq!(credential_check(Provider::Greenhouse, &[], "x"), None);
-        assert!(check_outcome(
-            Provider::Ashby,
-            Some(200),
-            r#"{"success":true,"results":{}}"#
-        )
-        .is_ok());
+        assert_eq!(
+            credential_check(Provider::parse("greenhouse").unwrap(), &[], &settings),
+            None
+        );
+        assert!(check_outcome(ashby(), Some(200), r#"{"success":true,"results":{}}"#).is_ok());
         let e = check_outcome(
-            Provider::Ashby,
+            ashby(),
             Some(200),
             r#"{"success":false,"errorInfo":{"code":"x","message":"Key revoked"}}"#,
         )
         .unwrap_err();
         assert!(e.contains("Key revoked"), "{e}");
-        assert!(check_outcome(Provider::Ashby, Some(401), "")
+        assert!(check_outcome(ashby(), Some(401), "")
             .unwrap_err()
             .contains("did not accept"));
-        assert!(check_outcome(Provider::Ashby, None, "")
+        assert!(check_outcome(ashby(), None, "")
             .unwrap_err()
             .contains("could not be reached"));
-        assert!(check_outcome(Provider::Ashby, Some(500), "").is_err());
+        assert!(check_outcome(ashby(), Some(500), "").is_err());
     }
 
     #[test]
     fn stores_the_ashby_key() {
         let mut s = TenantSecrets::default();
-        store(Provider::Ashby, vec![("api_key", "k".into())], &mut s);
-        assert_eq!(s.ashby_api_key.as_deref(), Some("k"));
+        store(ashby(), vec![("api_key", "k".into())], &mut s);
+        assert_eq!(
+            s.credentials.get("ashby_api_key"),
+            Some(&Some("k".to_string()))
+        );
     }
 }

@@ -9,7 +9,6 @@ use worker::{Headers, Method as WMethod, Response, SqlStorageValue as V};
 
 use super::{internal, now, Call, Tenant};
 use crate::admin::connect::{self as rules, LinkRow};
-use crate::admin::tenants;
 use crate::delivery::attempt;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
@@ -206,7 +205,7 @@ impl Tenant {
             None
         };
         let g = setup::guide(provider);
-        let base = tenants::base_url(&call.origin, t, provider);
+        let base = provider.base_url(&call.origin, t);
         let urls: Vec<Value> = g
             .urls
             .iter()
@@ -253,7 +252,7 @@ impl Tenant {
         };
         let fields = rules::parse_credentials(&body, g.fields)?;
         let cfg = self.config().clone();
-        if let Some(check) = setup::credential_check(provider, &fields, &cfg.ashby_api_base) {
+        if let Some(check) = setup::credential_check(provider, &fields, &cfg.settings) {
             let url = targets::check_target(&check.url, cfg.allow_insecure).map_err(|why| {
                 ApiError::new(
                     422,
