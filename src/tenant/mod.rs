@@ -219,6 +219,7 @@ impl Tenant {
             outbox::SCHEMA,
             assessments::SCHEMA,
             calls::SCHEMA,
+            connect::SCHEMA,
         ]
         .concat();
         if let Err(e) = self.sql().exec(&schema, None) {
