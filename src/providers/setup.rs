@@ -108,6 +108,19 @@ mod tests {
                 "{}",
                 g.display_name
             );
+            // What the page asks for is one of the provider's secret credential fields, so
+            // `store` keeps it where `PATCH /v1/tenants/{t}` would.
+            for f in g.fields {
+                assert!(
+                    p.spec()
+                        .credentials
+                        .iter()
+                        .any(|c| c.name == f.name && c.secret),
+                    "{}: {}",
+                    g.display_name,
+                    f.name
+                );
+            }
         }
     }
 
