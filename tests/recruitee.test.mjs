@@ -445,3 +445,32 @@ test("the demo's recruitee player plays Recruitee against a running worker", asy
   assert.equal(bad.code, 1);
   assert.match(bad.out, /401/);
 });
+
+test("without the partner codename and secret, orders are still taken; the missing write-back is visible, results answer 422", async () => {
+  const bare = await startWorker({ vars: { RETRY_SCHEDULE: "1", RECRUITEE_API_BASE: `${rc.url}/api/` } });
+  try {
+    const hooks = await startReceiver(() => ({ status: 200 }));
+    closers.push(hooks);
+    const t = await createTenant(bare, "rc-bare", hooks.url);
+    const key = (await createKey(bare, "rc-bare", "recruitee")).secretKey;
+    const body = order();
+    const r = await wrap(await fetch(`${bare.url}/p/recruitee/send_candidate`, {
+      method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body),
+    }));
+    assert.equal(r.status, 200, r.text);
+    const id = r.body.assessment_id;
+    const [ev] = await hooks.waitFor(1);
+    assert.equal(verifyWebhook(t.webhook.secret, ev).recordId, id);
+    const a = (await admin(bare, "GET", `/v1/tenants/rc-bare/assessments/${id}`)).body;
+    assert.equal(a.providerSync.state, "failed");
+    assert.equal(a.providerSync.error.code, "recruitee_partner_missing");
+    assert.match(a.providerSync.error.message, /RECRUITEE_PARTNER_CODENAME/);
+    const res = await admin(bare, "POST", `/v1/tenants/rc-bare/assessments/${id}/result`, { status: "EXPIRED" });
+    assertErrorShape(assert, res, 422);
+    assert.equal(res.body.error.code, "recruitee_partner_missing");
+    assert.equal((await admin(bare, "GET", `/v1/tenants/rc-bare/assessments/${id}`)).body.status, "NOT_SPECIFIED", "nothing stored");
+    assert.equal(reportCalls(body.report_id).length, 0, "nothing sent to Recruitee");
+  } finally {
+    await bare.stop();
+  }
+});

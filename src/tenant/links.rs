@@ -28,7 +28,7 @@ pub fn operation(provider: Provider) -> Option<&'static Operation> {
 }
 
 /// Mint a link for `assessment_id` (synchronously: in the caller's transaction) and return its
-/// URL: `{origin}{operation path}?token=cl_<tenant>.<secret>`.
+/// URL: `{the provider's baseUrl}/{segment}?token=cl_<tenant>.<secret>`.
 pub fn mint(
     sql: &SqlStorage,
     provider: Provider,
@@ -49,7 +49,11 @@ pub fn mint(
     )
     .map_err(internal("insert cancel link"))?;
     // Token characters (slug, '.', url-safe base64) need no escaping in a query.
-    Ok(format!("{origin}{}?token={token}", provider.template(op)))
+    Ok(format!(
+        "{}/{}?token={token}",
+        provider.base_url(origin, tenant),
+        op.segment
+    ))
 }
 
 /// The assessment one of the presented token hashes is bound to.
