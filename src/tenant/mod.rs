@@ -234,6 +234,7 @@ impl Tenant {
             outbox::SCHEMA,
             assessments::SCHEMA,
             calls::SCHEMA,
+            connect::SCHEMA,
             links::SCHEMA,
         ]
         .concat();
