@@ -9,21 +9,24 @@ use serde::{Deserialize, Serialize};
 pub enum Provider {
     Greenhouse,
     Ashby,
+    Teamtailor,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 2] = [Provider::Greenhouse, Provider::Ashby];
+    pub const ALL: [Provider; 3] = [Provider::Greenhouse, Provider::Ashby, Provider::Teamtailor];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Greenhouse => "greenhouse",
             Provider::Ashby => "ashby",
+            Provider::Teamtailor => "teamtailor",
         }
     }
     pub fn parse(s: &str) -> Option<Provider> {
         match s {
             "greenhouse" => Some(Provider::Greenhouse),
             "ashby" => Some(Provider::Ashby),
+            "teamtailor" => Some(Provider::Teamtailor),
             _ => None,
         }
     }
@@ -33,6 +36,7 @@ impl Provider {
         match self {
             Provider::Greenhouse => "gh_",
             Provider::Ashby => "ab_",
+            Provider::Teamtailor => "tt_",
         }
     }
 }
@@ -95,6 +99,17 @@ pub struct Package {
     pub description: Option<String>,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// What the package scores separately (README "Teamtailor": offered to recruiters as
+    /// Teamtailor's `assessment-criteria`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<Criterion>,
+}
+
+/// One thing a package scores separately: `{"id","label"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Criterion {
+    pub id: String,
+    pub label: String,
 }
 
 /// Parse and validate a package list (`[{"id","name","description"?,"type"?}]`). Used for the
@@ -125,14 +140,45 @@ pub fn parse_packages(v: &serde_json::Value) -> Result<Vec<Package>, String> {
         if !seen.insert(id.clone()) {
             return Err(format!("`[{i}].id` repeats the id `{id}`"));
         }
+        let criteria =
+            parse_criteria(obj.get("criteria")).map_err(|why| format!("`[{i}].criteria{why}"))?;
         out.push(Package {
             id,
             name,
             description,
             kind,
+            criteria,
         });
     }
     Ok(out)
+}
+
+/// A package's optional `criteria: [{"id","label"}]` (at most 50, ids unique). The error
+/// continues the field path (`[2].label` is required …).
+fn parse_criteria(v: Option<&serde_json::Value>) -> Result<Vec<Criterion>, String> {
+    let arr = match v {
+        None | Some(serde_json::Value::Null) => return Ok(vec![]),
+        Some(serde_json::Value::Array(a)) if a.len() <= 50 => a,
+        Some(_) => {
+            return Err("` must be an array of at most 50 `{\"id\",\"label\"}` objects".into())
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    arr.iter()
+        .enumerate()
+        .map(|(j, c)| {
+            let field = |k: &str| {
+                scalar_string(c.get(k))
+                    .filter(|s| !s.is_empty() && s.len() <= 256)
+                    .ok_or_else(|| format!("[{j}].{k}` is required (a non-empty string)"))
+            };
+            let (id, label) = (field("id")?, field("label")?);
+            if !seen.insert(id.clone()) {
+                return Err(format!("[{j}].id` repeats the id `{id}`"));
+            }
+            Ok(Criterion { id, label })
+        })
+        .collect()
 }
 
 /// A string, or a number rendered as a string (providers once sent numeric ids).
@@ -773,6 +819,34 @@ mod tests {
                 .contains("repeats")
         );
         assert!(parse_packages(&json!([{"id":"x","name":"a","type":5}])).is_err());
+        let c =
+            parse_packages(&json!([{"id":"x","name":"a","criteria":[{"id":"c1","label":"SQL"}]}]))
+                .unwrap();
+        assert_eq!(
+            c[0].criteria,
+            vec![Criterion {
+                id: "c1".into(),
+                label: "SQL".into()
+            }]
+        );
+        assert!(p[0].criteria.is_empty());
+        for (bad, says) in [
+            (
+                json!([{"id":"x","name":"a","criteria":{}}]),
+                "`[0].criteria` must be an array",
+            ),
+            (
+                json!([{"id":"x","name":"a","criteria":[{"id":"c"}]}]),
+                "`[0].criteria[0].label` is required",
+            ),
+            (
+                json!([{"id":"x","name":"a","criteria":[{"id":"c","label":"A"},{"id":"c","label":"B"}]}]),
+                "`[0].criteria[1].id` repeats",
+            ),
+        ] {
+            let e = parse_packages(&bad).unwrap_err();
+            assert!(e.contains(says), "{e}");
+        }
     }
 
     #[test]

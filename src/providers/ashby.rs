@@ -343,6 +343,7 @@ mod tests {
             name: "Frontend".into(),
             description: Some("Skills".into()),
             kind: Some("SKILLS_TEST".into()),
+            criteria: vec![],
         }];
         let a = normalize(&s, "ats_ass_1", "acme", Some(&cat), v.clone());
         let out = serde_json::to_value(&a).unwrap();

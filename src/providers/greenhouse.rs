@@ -240,6 +240,7 @@ mod tests {
             name: "Backend".into(),
             description: Some("90 min".into()),
             kind: Some("CODE".into()),
+            criteria: vec![],
         }];
         let a = normalize(&o, "ats_ass_1", "acme", Some(&cat), v.clone());
         assert_eq!(a.application_id.as_deref(), Some("87456321"));

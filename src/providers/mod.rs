@@ -5,6 +5,7 @@
 
 pub mod ashby;
 pub mod greenhouse;
+pub mod teamtailor;
 
 use serde_json::Value;
 

@@ -216,6 +216,7 @@ impl Tenant {
                         name: id.clone(),
                         description: None,
                         kind: None,
+                        criteria: vec![],
                     })
                     .collect(),
             );

@@ -53,6 +53,8 @@ impl Tenant {
                 })
             }
             Provider::Greenhouse => None,
+            // Wired through the provider seam (issue 12); no Teamtailor order exists before.
+            Provider::Teamtailor => None,
             // Every accepted Ashby result is forwarded as an assessment.update.
             Provider::Ashby => {
                 if creds(Provider::Ashby).is_none() {
@@ -144,6 +146,7 @@ impl Tenant {
         Ok(move |p: Provider| match p {
             Provider::Greenhouse => gh.clone(),
             Provider::Ashby => ab.clone(),
+            Provider::Teamtailor => None,
         })
     }
 }
