@@ -3,6 +3,7 @@
 use worker::Env;
 
 use crate::delivery::schedule;
+use crate::providers::{Settings, REGISTRY};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -12,10 +13,8 @@ pub struct Config {
     pub public_base_url: Option<String>,
     /// `ALLOW_INSECURE_TARGETS == "true"`.
     pub allow_insecure: bool,
-    /// `ASHBY_API_BASE` without a trailing slash.
-    pub ashby_api_base: String,
-    pub greenhouse_partner_username: Option<String>,
-    pub greenhouse_partner_password: Option<String>,
+    /// The deployment variables providers declare (`Spec::settings`), with their defaults.
+    pub settings: Settings,
     /// Seconds between delivery attempts (`RETRY_SCHEDULE`, default in SPEC §8).
     pub retry_schedule: Vec<u32>,
 }
@@ -45,12 +44,16 @@ impl Config {
             admin_token: read(env, "ADMIN_TOKEN"),
             public_base_url: read(env, "PUBLIC_BASE_URL").map(|s| s.trim_end_matches('/').into()),
             allow_insecure: read(env, "ALLOW_INSECURE_TARGETS").as_deref() == Some("true"),
-            ashby_api_base: read(env, "ASHBY_API_BASE")
-                .unwrap_or_else(|| "https://api.ashbyhq.com".into())
-                .trim_end_matches('/')
-                .into(),
-            greenhouse_partner_username: read(env, "GREENHOUSE_PARTNER_USERNAME"),
-            greenhouse_partner_password: read(env, "GREENHOUSE_PARTNER_PASSWORD"),
+            settings: Settings(
+                REGISTRY
+                    .iter()
+                    .flat_map(|p| p.settings)
+                    .filter_map(|s| {
+                        let v = read(env, s.env).or_else(|| s.default.map(str::to_string))?;
+                        Some((s.env.to_string(), v))
+                    })
+                    .collect(),
+            ),
             retry_schedule,
         }
     }

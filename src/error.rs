@@ -9,8 +9,8 @@ pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
-    /// Ashby validation errors use Ashby's own `{"message"}` shape (SPEC §6.2).
-    pub ashby_shape: bool,
+    /// The body's shape (a provider's edge may answer in its own, see [`ErrorShape`]).
+    pub shape: ErrorShape,
     /// Add `WWW-Authenticate: Basic` (edge 401s, SPEC §4).
     pub basic_challenge: bool,
 }
@@ -21,7 +21,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            ashby_shape: false,
+            shape: ErrorShape::Bridge,
             basic_challenge: false,
         }
     }
@@ -105,21 +105,41 @@ impl ApiError {
         )
     }
 
-    /// Convert to the Ashby `{"message"}` shape (only for validation failures).
-    pub fn for_ashby(mut self) -> Self {
-        if self.status == 422 {
-            self.ashby_shape = true;
+    /// Render in a provider's shape where that shape applies to this status (see
+    /// [`ErrorShape`]); otherwise unchanged.
+    pub fn shaped(mut self, shape: ErrorShape) -> Self {
+        let applies = match shape {
+            ErrorShape::Bridge => false,
+            ErrorShape::ValidationMessage => self.status == 422,
+            ErrorShape::ErrorList => (400..500).contains(&self.status),
+        };
+        if applies {
+            self.shape = shape;
         }
         self
     }
 
     pub fn body(&self) -> String {
-        if self.ashby_shape {
-            json!({ "message": self.message }).to_string()
-        } else {
-            json!({ "error": { "code": self.code, "message": self.message } }).to_string()
+        match self.shape {
+            ErrorShape::Bridge => {
+                json!({ "error": { "code": self.code, "message": self.message } }).to_string()
+            }
+            ErrorShape::ValidationMessage => json!({ "message": self.message }).to_string(),
+            ErrorShape::ErrorList => json!({ "errors": [self.message] }).to_string(),
         }
     }
+}
+
+/// How an error body looks. A provider declares the shape its ATS shows to users (SPEC §12);
+/// everything else answers in the bridge's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorShape {
+    /// `{"error":{"code","message"}}` (README "Errors").
+    Bridge,
+    /// `{"message"}` for validation failures (422) only; other statuses keep the bridge's.
+    ValidationMessage,
+    /// `{"errors":["…"]}` for every 4xx.
+    ErrorList,
 }
 
 impl std::fmt::Display for ApiError {
@@ -147,10 +167,24 @@ mod tests {
     }
 
     #[test]
-    fn ashby_shape_only_for_validation() {
-        let e = ApiError::invalid_field("candidate.email", "is required").for_ashby();
+    fn message_shape_only_for_validation() {
+        let e = ApiError::invalid_field("candidate.email", "is required")
+            .shaped(ErrorShape::ValidationMessage);
         assert_eq!(e.body(), r#"{"message":"`candidate.email` is required."}"#);
-        let e = ApiError::not_found("assessment").for_ashby();
+        let e = ApiError::not_found("assessment").shaped(ErrorShape::ValidationMessage);
         assert!(e.body().starts_with(r#"{"error""#));
+    }
+
+    #[test]
+    fn error_list_shape_for_every_4xx() {
+        let e = ApiError::unauthorized_edge().shaped(ErrorShape::ErrorList);
+        assert_eq!(
+            e.body(),
+            r#"{"errors":["Missing or invalid API key. Send HTTP Basic auth with the key as username."]}"#
+        );
+        assert!(ApiError::internal()
+            .shaped(ErrorShape::ErrorList)
+            .body()
+            .starts_with(r#"{"error""#));
     }
 }

@@ -1,15 +1,73 @@
 //! Property tests over every parser the edge exposes (issue 6, hostile input): arbitrary
 //! strings and arbitrary JSON must yield a value or a 4xx `ApiError`, never a panic.
 
+use std::sync::OnceLock;
+
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use crate::admin::{query, tenants};
 use crate::model;
-use crate::providers::{ashby, greenhouse};
+use crate::providers::{EdgeRequest, Settings, REGISTRY};
 use crate::{routes, secrets, targets};
 
+/// The seed corpus: every registered provider's fixtures (`Spec::fixtures`) and the admin
+/// API's. Each fuzz case replaces or removes a few of a seed's fields.
+fn seeds() -> &'static [&'static str] {
+    static SEEDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let mut v: Vec<&'static str> = REGISTRY
+            .iter()
+            .flat_map(|p| p.fixtures)
+            .filter(|f| !f.body.is_empty())
+            .map(|f| f.body)
+            .collect();
+        v.push(include_str!("../fixtures/result.completed.json"));
+        v.push(include_str!("../fixtures/packages.json"));
+        v
+    })
+}
+
+/// Every object key and string leaf of the seeds: the field names and value shapes the
+/// parsers look at.
+fn seed_words() -> &'static (Vec<String>, Vec<String>) {
+    static WORDS: OnceLock<(Vec<String>, Vec<String>)> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        fn walk(v: &Value, keys: &mut Vec<String>, strings: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, child) in m {
+                        keys.push(k.clone());
+                        walk(child, keys, strings);
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|c| walk(c, keys, strings)),
+                Value::String(s) => strings.push(s.clone()),
+                _ => {}
+            }
+        }
+        let (mut keys, mut strings) = (Vec::new(), Vec::new());
+        for s in seeds() {
+            walk(&serde_json::from_str(s).unwrap(), &mut keys, &mut strings);
+        }
+        for extra in [
+            "a@b.c",
+            "COMPLETED",
+            "2026-11-01T10:00:00Z",
+            "https://v.example/r",
+        ] {
+            strings.push(extra.to_string());
+        }
+        keys.sort();
+        keys.dedup();
+        strings.sort();
+        strings.dedup();
+        (keys, strings)
+    })
+}
+
 fn arb_json() -> impl Strategy<Value = Value> {
+    let (keys, strings) = seed_words();
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -19,32 +77,11 @@ fn arb_json() -> impl Strategy<Value = Value> {
             .prop_map(|f| json!(f)),
         ".{0,40}".prop_map(Value::String),
         // Strings shaped like the fields the parsers look at.
-        prop_oneof![
-            Just("https://app.greenhouse.io/x/1"),
-            Just("a@b.c"),
-            Just("COMPLETED"),
-            Just("2026-11-01T10:00:00Z"),
-            Just("https://v.example/r")
-        ]
-        .prop_map(|s| Value::String(s.into())),
+        prop::sample::select(strings.clone()).prop_map(Value::String),
     ];
-    leaf.prop_recursive(4, 64, 8, |inner| {
-        let keys = prop_oneof![
-            Just("id".to_string()),
-            Just("url".to_string()),
-            Just("candidate".to_string()),
-            Just("email".to_string()),
-            Just("partner_test_id".to_string()),
-            Just("assessment_type_id".to_string()),
-            Just("application".to_string()),
-            Just("ashby_id".to_string()),
-            Just("status".to_string()),
-            Just("result_url".to_string()),
-            Just("metadata".to_string()),
-            Just("webhook".to_string()),
-            Just("errors".to_string()),
-            "[a-z_]{1,12}",
-        ];
+    let keys = keys.clone();
+    leaf.prop_recursive(4, 64, 8, move |inner| {
+        let keys = prop_oneof![prop::sample::select(keys.clone()), "[a-z_]{1,12}",];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::btree_map(keys, inner, 0..8)
@@ -57,15 +94,28 @@ fn is_client_error(e: &crate::error::ApiError) -> bool {
     (400..500).contains(&e.status)
 }
 
-/// The committed fixtures are the seed corpus: each case replaces or removes a few of a
-/// fixture's fields.
-const SEEDS: [&str; 5] = [
-    include_str!("../fixtures/greenhouse/send_test.json"),
-    include_str!("../fixtures/greenhouse/response_error.json"),
-    include_str!("../fixtures/ashby/assessment.start.json"),
-    include_str!("../fixtures/result.completed.json"),
-    include_str!("../fixtures/packages.json"),
-];
+/// Run every registered operation's parser that reads a body or a query on `body` / `query`,
+/// with and without `ALLOW_INSECURE_TARGETS`.
+fn provider_parses(body: &[u8], query: Option<&str>) -> Vec<crate::error::ApiResult<()>> {
+    let settings = Settings::default();
+    let mut out = Vec::new();
+    for spec in REGISTRY {
+        for op in spec.operations {
+            for allow_insecure in [false, true] {
+                let req = EdgeRequest {
+                    tenant: "acme",
+                    body,
+                    query,
+                    headers: &[],
+                    allow_insecure,
+                    settings: &settings,
+                };
+                out.extend(op.handler.parse_only(&req));
+            }
+        }
+    }
+    out
+}
 
 fn paths(v: &Value, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
     let children: Vec<(String, &Value)> = match v {
@@ -120,15 +170,12 @@ fn set(v: &mut Value, path: &[String], new: Option<Value>) {
 }
 
 fn check_all(v: &Value) -> Result<(), TestCaseError> {
-    for r in [
-        greenhouse::parse_send_test(v, false).map(|_| ()),
-        greenhouse::parse_response_error(v).map(|_| ()),
-        ashby::parse_start(v).map(|_| ()),
-        ashby::parse_cancel(v).map(|_| ()),
+    let body = v.to_string();
+    for r in provider_parses(body.as_bytes(), None).into_iter().chain([
         model::parse_result(v).map(|_| ()),
         tenants::parse_create(v, false).map(|_| ()),
         tenants::parse_patch(v, false).map(|_| ()),
-    ] {
+    ]) {
         if let Err(e) = r {
             prop_assert!(is_client_error(&e), "{e}");
         }
@@ -142,10 +189,10 @@ proptest! {
 
     #[test]
     fn fixture_mutations_never_panic(
-        seed in 0..SEEDS.len(),
+        seed in 0..seeds().len(),
         edits in prop::collection::vec((any::<prop::sample::Index>(), prop::option::of(arb_json())), 1..4),
     ) {
-        let mut v: Value = serde_json::from_str(SEEDS[seed]).unwrap();
+        let mut v: Value = serde_json::from_str(seeds()[seed]).unwrap();
         for (idx, new) in edits {
             let mut all = Vec::new();
             paths(&v, vec![], &mut all);
@@ -158,16 +205,12 @@ proptest! {
 
     #[test]
     fn json_parsers_never_panic(v in arb_json()) {
-        for r in [
-            greenhouse::parse_send_test(&v, false).map(|_| ()),
-            greenhouse::parse_send_test(&v, true).map(|_| ()),
-            greenhouse::parse_response_error(&v).map(|_| ()),
-            ashby::parse_start(&v).map(|_| ()),
-            ashby::parse_cancel(&v).map(|_| ()),
+        let body = v.to_string();
+        for r in provider_parses(body.as_bytes(), None).into_iter().chain([
             model::parse_result(&v).map(|_| ()),
             tenants::parse_create(&v, false).map(|_| ()),
             tenants::parse_patch(&v, false).map(|_| ()),
-        ] {
+        ]) {
             if let Err(e) = r {
                 prop_assert!(is_client_error(&e), "{e}");
                 prop_assert!(serde_json::from_str::<Value>(&e.body()).is_ok());
@@ -183,8 +226,10 @@ proptest! {
         let _ = secrets::bearer(Some(&s));
         let _ = model::parse_rfc3339(&s);
         let _ = targets::check_target(&s, false);
-        let _ = targets::check_greenhouse_callback(&s, false);
-        let _ = greenhouse::profile_ids(&s);
+        // Every operation's parser on an arbitrary body and an arbitrary query string.
+        for r in provider_parses(s.as_bytes(), Some(&s)) {
+            if let Err(e) = r { prop_assert!(is_client_error(&e), "{e}"); }
+        }
         let q = query::pairs(Some(&s));
         if let Err(e) = query::limit(&q) { prop_assert_eq!(e.status, 422); }
         if let Err(e) = query::cursor(&q) { prop_assert_eq!(e.status, 422); }
@@ -192,6 +237,7 @@ proptest! {
         for m in [routes::Method::Get, routes::Method::Post, routes::Method::Other] {
             if let Err(e) = routes::match_admin(m, &segs) { prop_assert!(is_client_error(&e)); }
             if let Err(e) = routes::match_edge(m, &segs) { prop_assert!(is_client_error(&e)); }
+            if let Err(e) = routes::match_partner(m, &segs) { prop_assert!(is_client_error(&e)); }
         }
     }
 

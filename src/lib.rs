@@ -1,8 +1,9 @@
-//! ats-bridge: a Cloudflare Worker that lets an assessment vendor plug into Greenhouse and
-//! Ashby once. See README.md for the architecture; this file holds the entry points and the
-//! embedding API:
+//! ats-bridge: a Cloudflare Worker that lets an assessment vendor plug into Applicant Tracking
+//! Systems once (the registered ones: `providers::REGISTRY`). See README.md and
+//! docs/architecture.md; this file holds the entry points and the embedding API:
 //!
-//! - [`handle_fetch`]: the whole HTTP surface (`/healthz`, `/v1/*`, `/t/{tenant}/{provider}/*`).
+//! - [`handle_fetch`]: the whole HTTP surface (`/healthz`, `/v1/*`, `/t/{tenant}/{provider}/*`,
+//!   `/p/{provider}/*`).
 //! - [`Tenant`]: the `TENANTS` Durable Object class (must be exported by the embedding worker).
 //! - [`handle_queue`]: the `DELIVERIES` / `DELIVERIES_DLQ` consumer.
 //!

@@ -3,43 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An Applicant Tracking System the bridge speaks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Greenhouse,
-    Ashby,
-    Teamtailor,
-}
-
-impl Provider {
-    pub const ALL: [Provider; 3] = [Provider::Greenhouse, Provider::Ashby, Provider::Teamtailor];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Greenhouse => "greenhouse",
-            Provider::Ashby => "ashby",
-            Provider::Teamtailor => "teamtailor",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Provider> {
-        match s {
-            "greenhouse" => Some(Provider::Greenhouse),
-            "ashby" => Some(Provider::Ashby),
-            "teamtailor" => Some(Provider::Teamtailor),
-            _ => None,
-        }
-    }
-    /// Inbound keys carry their provider in a prefix (SPEC §4) so a key pasted into the
-    /// wrong ATS is refused before any lookup.
-    pub fn key_prefix(self) -> &'static str {
-        match self {
-            Provider::Greenhouse => "gh_",
-            Provider::Ashby => "ab_",
-            Provider::Teamtailor => "tt_",
-        }
-    }
-}
+pub use crate::providers::Provider;
 
 /// Assessment status (SPEC §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -399,10 +363,12 @@ pub struct ResultUpdate {
     pub completed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    /// Flat object of primitives (Greenhouse shows it as labels → values).
+    /// Flat object of primitives (ATSs show it as labels → values; see each provider's
+    /// `Facts::result_fields`).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
-    /// Why it was cancelled/expired/rejected, when the vendor says (Ashby shows it).
+    /// Why it was cancelled/expired/rejected, when the vendor says (shown by the ATSs whose
+    /// `Facts::result_fields` carry a reason).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

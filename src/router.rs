@@ -12,8 +12,8 @@ use worker::{
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http;
-use crate::model::Provider;
-use crate::routes::{self, Method};
+use crate::providers::{self, Inbound};
+use crate::routes::{self, EdgeCall, Method};
 use crate::secrets;
 use crate::weburl::WebUrl;
 
@@ -161,25 +161,12 @@ async fn route(
         ["t", rest @ ..] => {
             log.route = "/t";
             let edge = routes::match_edge(method, rest)?;
-            log.route = edge.call.name();
-            log.tenant = Some(edge.tenant.clone());
-            log.provider = Some(edge.call.provider().as_str());
-            let provider = edge.call.provider();
-            let hashes = key_hashes(&req, provider);
-            if hashes.is_empty() {
-                return Err(ApiError::unauthorized_edge());
-            }
-            let body = if edge.call.takes_body() {
-                Some(read_body(&mut req).await?)
-            } else {
-                None
-            };
-            let cfg = config(env);
-            let headers = Headers::new();
-            let _ = headers.set(H_ORIGIN, &origin(&cfg, &url));
-            let _ = headers.set(H_KEY_HASHES, &hashes.join(","));
-            let _ = headers.set(H_REQUEST_ID, &log.request_id);
-            forward(env, &edge.tenant, &req, &url, headers, body).await
+            edge_call(req, env, &url, edge.call, Some(&edge.tenant), log).await
+        }
+        ["p", rest @ ..] => {
+            log.route = "/p";
+            let call = routes::match_partner(method, rest)?;
+            edge_call(req, env, &url, call, None, log).await
         }
         _ => {
             log.route = "unknown";
@@ -204,14 +191,56 @@ async fn openapi(env: &Env) -> std::result::Result<Response, ApiError> {
     Ok(http::raw_json(200, text))
 }
 
-/// Hashes of the keys presented in a Basic header that could belong to `provider`.
-fn key_hashes(req: &Request, provider: Provider) -> Vec<String> {
-    let header = req.headers().get("authorization").ok().flatten();
-    secrets::basic_candidates(header.as_deref())
-        .into_iter()
-        .filter(|k| k.starts_with(provider.key_prefix()) && k.len() < 171)
-        .map(|k| secrets::hash_key(&k))
-        .collect()
+/// An edge call (`/t/...` or `/p/...`): authenticate what can be checked without state
+/// (the provider's key extraction, prefix, length; for partner-level providers the tenant the
+/// key names), then hand it to the tenant's object with the key hashes, which decides. Errors
+/// answer in the provider's shape.
+async fn edge_call(
+    mut req: Request,
+    env: &Env,
+    url: &WebUrl,
+    call: EdgeCall,
+    path_tenant: Option<&str>,
+    log: &mut RequestLog,
+) -> std::result::Result<Response, ApiError> {
+    let spec = call.provider.spec();
+    log.route = call.name();
+    log.provider = Some(spec.name);
+    let cfg = config(env);
+    let shape = |e: ApiError| e.shaped(spec.error_shape);
+    let header = |n: &str| req.headers().get(n).ok().flatten();
+    let authorization = header("authorization");
+    let inbound = Inbound {
+        authorization: authorization.as_deref(),
+        header: &header,
+        settings: &cfg.settings,
+    };
+    let credentials = providers::edge_credentials(call.provider, path_tenant, &inbound);
+    let forwarded: Vec<(&str, String)> = spec
+        .forward_headers
+        .iter()
+        .filter_map(|n| header(n).map(|v| (*n, v)))
+        .collect();
+    log.tenant = path_tenant.map(str::to_string);
+    let Some((tenant, hashes)) = credentials else {
+        return Err(shape(ApiError::unauthorized_edge()));
+    };
+    log.tenant = Some(tenant.clone());
+    let body = if call.takes_body() {
+        Some(read_body(&mut req).await.map_err(shape)?)
+    } else {
+        None
+    };
+    let headers = Headers::new();
+    let _ = headers.set(H_ORIGIN, &origin(&cfg, url));
+    let _ = headers.set(H_KEY_HASHES, &hashes.join(","));
+    let _ = headers.set(H_REQUEST_ID, &log.request_id);
+    for (n, v) in forwarded {
+        let _ = headers.set(n, &v);
+    }
+    forward(env, &tenant, &req, url, headers, body)
+        .await
+        .map_err(shape)
 }
 
 fn origin(cfg: &Config, url: &WebUrl) -> String {

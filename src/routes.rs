@@ -3,7 +3,8 @@
 //! the tenant object uses the same match to dispatch. Pure, so it is unit-tested on the host.
 
 use crate::error::ApiError;
-use crate::model::{is_valid_slug, Provider};
+use crate::model::is_valid_slug;
+use crate::providers::{Operation, Provider, Surface};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -16,6 +17,16 @@ pub enum Method {
 }
 
 impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Other => "?",
+        }
+    }
     pub fn parse(m: &str) -> Method {
         match m {
             "GET" | "HEAD" => Method::Get,
@@ -107,17 +118,7 @@ impl Admin {
 
 /// Pick the route, or say 404 (no such path) / 405 (path exists, method does not).
 fn pick<T>(method: Method, options: Vec<(Method, T)>) -> Result<T, ApiError> {
-    let allowed: Vec<&str> = options
-        .iter()
-        .map(|(m, _)| match m {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-            Method::Other => "?",
-        })
-        .collect();
+    let allowed: Vec<&str> = options.iter().map(|(m, _)| m.as_str()).collect();
     let allowed = allowed.join(", ");
     options
         .into_iter()
@@ -194,55 +195,57 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
     }
 }
 
-/// The provider methods ATSs call on `/t/{tenant}/{provider}/{method}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EdgeCall {
-    GreenhouseListTests,
-    GreenhouseSendTest,
-    GreenhouseTestStatus,
-    GreenhouseResponseError,
-    AshbyList,
-    AshbyStart,
-    AshbyCancel,
+/// A provider operation an ATS calls: which provider, which of its operations.
+#[derive(Clone, Copy)]
+pub struct EdgeCall {
+    pub provider: Provider,
+    pub op: &'static Operation,
 }
 
 impl EdgeCall {
     pub fn provider(self) -> Provider {
-        use EdgeCall::*;
-        match self {
-            GreenhouseListTests
-            | GreenhouseSendTest
-            | GreenhouseTestStatus
-            | GreenhouseResponseError => Provider::Greenhouse,
-            AshbyList | AshbyStart | AshbyCancel => Provider::Ashby,
-        }
+        self.provider
     }
+    /// The operation's path segment, as logged (`send_test`, `assessment.start`).
     pub fn name(self) -> &'static str {
-        use EdgeCall::*;
-        match self {
-            GreenhouseListTests => "list_tests",
-            GreenhouseSendTest => "send_test",
-            GreenhouseTestStatus => "test_status",
-            GreenhouseResponseError => "response_error",
-            AshbyList => "assessment.list",
-            AshbyStart => "assessment.start",
-            AshbyCancel => "assessment.cancel",
-        }
+        self.op.segment
     }
-    pub const ALL: [EdgeCall; 7] = [
-        EdgeCall::GreenhouseListTests,
-        EdgeCall::GreenhouseSendTest,
-        EdgeCall::GreenhouseTestStatus,
-        EdgeCall::GreenhouseResponseError,
-        EdgeCall::AshbyList,
-        EdgeCall::AshbyStart,
-        EdgeCall::AshbyCancel,
-    ];
-
     pub fn takes_body(self) -> bool {
-        !matches!(
-            self,
-            EdgeCall::GreenhouseListTests | EdgeCall::GreenhouseTestStatus
+        self.op.takes_body()
+    }
+    /// Every operation of every registered provider.
+    pub fn all() -> impl Iterator<Item = EdgeCall> {
+        Provider::all().flat_map(|provider| {
+            provider
+                .spec()
+                .operations
+                .iter()
+                .map(move |op| EdgeCall { provider, op })
+        })
+    }
+    /// `METHOD /t/{tenant}/x/op` or `METHOD /p/x/op`, for the OpenAPI check.
+    pub fn template(self) -> String {
+        format!(
+            "{} {}",
+            self.op.method.as_str(),
+            self.provider.template(self.op)
+        )
+    }
+}
+
+impl PartialEq for EdgeCall {
+    fn eq(&self, other: &EdgeCall) -> bool {
+        self.provider == other.provider && self.op.segment == other.op.segment
+    }
+}
+impl Eq for EdgeCall {}
+impl std::fmt::Debug for EdgeCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "EdgeCall({}/{})",
+            self.provider.as_str(),
+            self.op.segment
         )
     }
 }
@@ -253,25 +256,30 @@ pub struct Edge {
     pub call: EdgeCall,
 }
 
-/// Match `/t/{tenant}/{provider}/{method}` (segments after `t`). A malformed tenant answers
+/// The operation `segment` of the provider named `provider` on `surface`, or 404; then the
+/// method, or 405.
+fn match_call(
+    method: Method,
+    surface: Surface,
+    provider: &str,
+    segment: &str,
+) -> Result<EdgeCall, ApiError> {
+    let provider = Provider::parse(provider)
+        .filter(|p| p.spec().surface == surface)
+        .ok_or_else(ApiError::route_not_found)?;
+    let op = provider
+        .operation(segment)
+        .ok_or_else(ApiError::route_not_found)?;
+    pick(method, vec![(op.method, EdgeCall { provider, op })])
+}
+
+/// Match `/t/{tenant}/{provider}/{operation}` (segments after `t`). A malformed tenant answers
 /// the same 401 as a bad key (SPEC §10), so tenant ids cannot be probed.
 pub fn match_edge(method: Method, segs: &[&str]) -> Result<Edge, ApiError> {
-    use EdgeCall::*;
-    use Method::*;
-    let [tenant, provider, call] = segs else {
+    let [tenant, provider, segment] = segs else {
         return Err(ApiError::route_not_found());
     };
-    let (allowed, call) = match (*provider, *call) {
-        ("greenhouse", "list_tests") => (Get, GreenhouseListTests),
-        ("greenhouse", "send_test") => (Post, GreenhouseSendTest),
-        ("greenhouse", "test_status") => (Get, GreenhouseTestStatus),
-        ("greenhouse", "response_error") => (Post, GreenhouseResponseError),
-        ("ashby", "assessment.list") => (Post, AshbyList),
-        ("ashby", "assessment.start") => (Post, AshbyStart),
-        ("ashby", "assessment.cancel") => (Post, AshbyCancel),
-        _ => return Err(ApiError::route_not_found()),
-    };
-    let call = pick(method, vec![(allowed, call)])?;
+    let call = match_call(method, Surface::TenantScoped, provider, segment)?;
     if !is_valid_slug(tenant) {
         return Err(ApiError::unauthorized_edge());
     }
@@ -279,6 +287,15 @@ pub fn match_edge(method: Method, segs: &[&str]) -> Result<Edge, ApiError> {
         tenant: tenant.to_string(),
         call,
     })
+}
+
+/// Match `/p/{provider}/{operation}` (segments after `p`): partner-level providers, whose
+/// tenant comes from the presented key (SPEC §12).
+pub fn match_partner(method: Method, segs: &[&str]) -> Result<EdgeCall, ApiError> {
+    let [provider, segment] = segs else {
+        return Err(ApiError::route_not_found());
+    };
+    match_call(method, Surface::PartnerLevel, provider, segment)
 }
 
 /// Split a path into non-empty segments.
@@ -300,14 +317,19 @@ mod tests {
             match_admin(Method::Get, &["tenants"]).unwrap_err().status,
             405
         );
+        for p in Provider::all() {
+            assert_eq!(
+                match_admin(Method::Delete, &["tenants", "acme", "secrets", p.as_str()]),
+                Ok(Admin::DeleteKey("acme".into(), p))
+            );
+        }
         assert_eq!(
-            match_admin(Method::Delete, &["tenants", "acme", "secrets", "ashby"]),
-            Ok(Admin::DeleteKey("acme".into(), Provider::Ashby))
-        );
-        assert_eq!(
-            match_admin(Method::Delete, &["tenants", "acme", "secrets", "lever"])
-                .unwrap_err()
-                .status,
+            match_admin(
+                Method::Delete,
+                &["tenants", "acme", "secrets", "no-such-ats"]
+            )
+            .unwrap_err()
+            .status,
             404
         );
         assert_eq!(
@@ -335,7 +357,7 @@ mod tests {
             Admin::RotateWebhookSecret("t".into()),
             Admin::TestWebhook("t".into()),
             Admin::CreateKey("t".into()),
-            Admin::DeleteKey("t".into(), Provider::Ashby),
+            Admin::DeleteKey("t".into(), Provider::all().next().unwrap()),
             Admin::PutPackages("t".into()),
             Admin::GetPackages("t".into()),
             Admin::ListAssessments("t".into()),
@@ -368,15 +390,6 @@ mod tests {
         all
     }
 
-    fn edge_template(c: EdgeCall) -> String {
-        let m = if c.takes_body() || c.provider() == Provider::Ashby {
-            "POST"
-        } else {
-            "GET"
-        };
-        format!("{m} /t/{{tenant}}/{}/{}", c.provider().as_str(), c.name())
-    }
-
     /// The committed OpenAPI document lists exactly the routes the router serves.
     #[test]
     fn openapi_matches_router() {
@@ -396,7 +409,7 @@ mod tests {
         ]
         .into();
         served.extend(every_admin_route().iter().map(|a| a.template().to_string()));
-        served.extend(EdgeCall::ALL.iter().map(|c| edge_template(*c)));
+        served.extend(EdgeCall::all().map(EdgeCall::template));
         assert_eq!(documented, served);
 
         // And every documented template really routes to itself.
@@ -404,7 +417,7 @@ mod tests {
             let (m, path) = op.split_once(' ').unwrap();
             let concrete = path
                 .replace("{tenant}", "acme")
-                .replace("{provider}", "ashby")
+                .replace("{provider}", Provider::all().next().unwrap().as_str())
                 .replace("{id}", "ats_ass_1")
                 .replace("{eventId}", "evt_1");
             let segs = segments(&concrete);
@@ -415,40 +428,71 @@ mod tests {
                     assert_eq!(match_admin(method, rest).unwrap().template(), op.as_str())
                 }
                 ["t", rest @ ..] => {
-                    assert_eq!(&edge_template(match_edge(method, rest).unwrap().call), op)
+                    assert_eq!(&match_edge(method, rest).unwrap().call.template(), op)
+                }
+                ["p", rest @ ..] => {
+                    assert_eq!(&match_partner(method, rest).unwrap().template(), op)
                 }
                 _ => panic!("unexpected documented path {op}"),
             }
         }
     }
 
+    /// Every registered operation routes to itself on its provider's surface, answers 405 to
+    /// another method, and 404 on the other surface. (Each provider's file tests its own
+    /// routes by name.)
     #[test]
     fn edge_routes() {
+        for call in EdgeCall::all() {
+            let (p, seg) = (call.provider.as_str(), call.op.segment);
+            let other = if call.op.method == Method::Get {
+                Method::Delete
+            } else {
+                Method::Get
+            };
+            match call.provider.spec().surface {
+                Surface::TenantScoped => {
+                    let got = match_edge(call.op.method, &["acme", p, seg]).unwrap();
+                    assert_eq!(got.call, call);
+                    assert_eq!(got.tenant, "acme");
+                    let e = match_edge(other, &["acme", p, seg]).unwrap_err();
+                    assert_eq!(e.status, 405);
+                    assert_eq!(
+                        match_edge(call.op.method, &["ACME!", p, seg])
+                            .unwrap_err()
+                            .status,
+                        401
+                    );
+                    assert_eq!(
+                        match_partner(call.op.method, &[p, seg]).unwrap_err().status,
+                        404
+                    );
+                }
+                Surface::PartnerLevel => {
+                    assert_eq!(match_partner(call.op.method, &[p, seg]).unwrap(), call);
+                    assert_eq!(match_partner(other, &[p, seg]).unwrap_err().status, 405);
+                    assert_eq!(
+                        match_edge(call.op.method, &["acme", p, seg])
+                            .unwrap_err()
+                            .status,
+                        404
+                    );
+                }
+            }
+            assert_eq!(
+                match_edge(call.op.method, &["acme", p, "no_such_operation"])
+                    .unwrap_err()
+                    .status,
+                404
+            );
+        }
         assert_eq!(
-            match_edge(Method::Post, &["acme", "greenhouse", "send_test"]),
-            Ok(Edge {
-                tenant: "acme".into(),
-                call: EdgeCall::GreenhouseSendTest
-            })
-        );
-        assert_eq!(
-            match_edge(Method::Get, &["acme", "greenhouse", "send_test"])
-                .unwrap_err()
-                .status,
-            405
-        );
-        assert_eq!(
-            match_edge(Method::Post, &["ACME!", "ashby", "assessment.start"])
-                .unwrap_err()
-                .status,
-            401
-        );
-        assert_eq!(
-            match_edge(Method::Post, &["acme", "ashby", "send_test"])
+            match_edge(Method::Post, &["acme", "no-such-ats", "x"])
                 .unwrap_err()
                 .status,
             404
         );
+        assert_eq!(match_partner(Method::Get, &["x"]).unwrap_err().status, 404);
         assert_eq!(segments("/t//acme/"), vec!["t", "acme"]);
     }
 }

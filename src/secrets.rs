@@ -6,8 +6,6 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::model::Provider;
-
 /// Bytes of entropy in an inbound provider key (SPEC §4: at least 32).
 const KEY_BYTES: usize = 32;
 /// Bytes of entropy in a webhook signing secret (issue: at least 24).
@@ -20,14 +18,40 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
-/// A fresh inbound key: provider prefix + 43 url-safe base64 chars (256 bits). 46 chars total,
-/// far under Greenhouse's 171-character limit, and safe inside a Basic username.
-pub fn new_provider_key(provider: Provider) -> String {
+/// Keys are refused at or above this length (an ATS limit, README "Authentication").
+pub const MAX_KEY_LEN: usize = 171;
+
+/// A fresh inbound key: provider prefix + 43 url-safe base64 chars (256 bits). 46 chars with
+/// a 3-character prefix, far under [`MAX_KEY_LEN`], and safe inside a Basic username.
+pub fn new_provider_key(prefix: &str) -> String {
     format!(
-        "{}{}",
-        provider.key_prefix(),
+        "{prefix}{}",
         URL_SAFE_NO_PAD.encode(random_bytes::<KEY_BYTES>())
     )
+}
+
+/// A fresh key for a partner-level provider (SPEC §12): `{prefix}{tenant}.{43 url-safe base64
+/// chars}`. The tenant id is readable so the front door can route the request to the tenant's
+/// object without a lookup; the object stays the authority (it compares the key's hash).
+/// At most 3 + 63 + 1 + 43 = 110 characters.
+pub fn new_partner_key(prefix: &str, tenant: &str) -> String {
+    format!(
+        "{prefix}{tenant}.{}",
+        URL_SAFE_NO_PAD.encode(random_bytes::<KEY_BYTES>())
+    )
+}
+
+/// The tenant a partner-level key names, if it has the shape [`new_partner_key`] gives:
+/// prefix, a valid tenant slug, `.`, 43 url-safe base64 characters. Says nothing about
+/// whether the key is valid.
+pub fn partner_key_tenant<'k>(prefix: &str, key: &'k str) -> Option<&'k str> {
+    let rest = key.strip_prefix(prefix)?;
+    let (tenant, random) = rest.split_once('.')?;
+    let random_ok = random.len() == 43
+        && random
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (random_ok && crate::model::is_valid_slug(tenant) && key.len() < MAX_KEY_LEN).then_some(tenant)
 }
 
 /// A fresh Standard Webhooks secret: `whsec_` + base64 of the raw key bytes.
@@ -82,8 +106,8 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Parse an HTTP Basic `Authorization` header into the presented key. Greenhouse and Ashby
-/// send the key as username with an empty password; we also accept it in the password field,
+/// Parse an HTTP Basic `Authorization` header into the presented key. ATSs using Basic send
+/// the key as username with an empty password; we also accept it in the password field,
 /// and a non-empty password next to a username key (SPEC §4). Parsed by hand because some
 /// Basic middleware rejects empty passwords.
 pub fn basic_key(header: Option<&str>) -> Option<String> {
@@ -161,13 +185,55 @@ mod tests {
 
     #[test]
     fn key_shape() {
-        let k = new_provider_key(Provider::Greenhouse);
+        let k = new_provider_key("gh_");
         assert!(k.starts_with("gh_"));
         assert!(k.len() < 171);
         assert_eq!(k.len(), 3 + 43);
-        let k2 = new_provider_key(Provider::Greenhouse);
+        let k2 = new_provider_key("gh_");
         assert_ne!(k, k2);
-        assert!(new_provider_key(Provider::Ashby).starts_with("ab_"));
+        assert!(new_provider_key("ab_").starts_with("ab_"));
+    }
+
+    #[test]
+    fn partner_keys_embed_the_tenant() {
+        let k = new_partner_key("tt_", "acme-co");
+        assert!(k.starts_with("tt_acme-co."));
+        assert_eq!(k.len(), 3 + 7 + 1 + 43);
+        assert_eq!(partner_key_tenant("tt_", &k), Some("acme-co"));
+        assert_ne!(k, new_partner_key("tt_", "acme-co"));
+        // The longest tenant id still gives a key under the limit.
+        let long = "a".repeat(63);
+        let k = new_partner_key("tt_", &long);
+        assert!(k.len() < MAX_KEY_LEN);
+        assert_eq!(partner_key_tenant("tt_", &k), Some(long.as_str()));
+        // Other prefixes, tenant-scoped keys, bad slugs and bad random parts name no tenant.
+        assert_eq!(
+            partner_key_tenant("rc_", &new_partner_key("tt_", "acme")),
+            None
+        );
+        assert_eq!(partner_key_tenant("tt_", &new_provider_key("tt_")), None);
+        let random = "A".repeat(43);
+        assert_eq!(
+            partner_key_tenant("tt_", &format!("tt_Acme.{random}")),
+            None
+        );
+        assert_eq!(partner_key_tenant("tt_", &format!("tt_.{random}")), None);
+        assert_eq!(
+            partner_key_tenant("tt_", &format!("tt_acme.{random}=")),
+            None
+        );
+        assert_eq!(
+            partner_key_tenant("tt_", &format!("tt_acme.{}", "A".repeat(42))),
+            None
+        );
+        assert_eq!(
+            partner_key_tenant("tt_", &format!("tt_acme.x.{random}")),
+            None
+        );
+        assert_eq!(
+            partner_key_tenant("tt_", &format!("tt_acme.{random}")),
+            Some("acme")
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Parsed absolute URLs (WHATWG URL Standard), for the outbound target policy, `result_url`
-//! validation, Greenhouse profile links and the request URLs the worker routes on.
+//! validation, ATS profile links and the request URLs the worker routes on.
 //!
 //! In the worker (wasm32) the runtime's own `URL` class parses: the same parser its `fetch`
 //! uses, so a target is checked exactly as it will be called, and the `url` crate (with its

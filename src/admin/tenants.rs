@@ -1,11 +1,19 @@
 //! Tenant configuration: create/patch bodies (SPEC §5) and the redacted view.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::{rfc3339, Package, Provider};
+use crate::providers::{CredentialField, CredentialSource, Settings};
 use crate::targets;
+
+/// Where a provider credential field is stored: `<provider>_<field>`.
+fn credential_key(p: Provider, field: &str) -> String {
+    format!("{}_{field}", p.as_str())
+}
 
 /// Non-secret tenant configuration, stored in the tenant object's SQLite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,10 +30,11 @@ pub struct TenantConfig {
     pub static_package_id: Option<String>,
     #[serde(default)]
     pub packages: Vec<Package>,
-    #[serde(default)]
-    pub greenhouse_partner_username: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Non-secret provider credential fields, keyed `<provider>_<field>` (`Spec::credentials`).
+    #[serde(flatten, default)]
+    pub credentials: BTreeMap<String, Option<String>>,
 }
 
 /// Secret tenant material, stored in the `SECRETS` KV namespace (never returned after
@@ -36,10 +45,9 @@ pub struct TenantSecrets {
     /// Secrets replaced by a rotation, with the time (ms) until which they still co-sign.
     #[serde(default)]
     pub previous_webhook_secrets: Vec<(String, i64)>,
-    #[serde(default)]
-    pub ashby_api_key: Option<String>,
-    #[serde(default)]
-    pub greenhouse_partner_password: Option<String>,
+    /// Secret provider credential fields, keyed `<provider>_<field>` (`Spec::credentials`).
+    #[serde(flatten, default)]
+    pub credentials: BTreeMap<String, Option<String>>,
 }
 
 impl TenantSecrets {
@@ -182,14 +190,32 @@ pub struct TenantPatch {
     pub webhook_url: Option<String>,
     pub packages_url: Change<String>,
     pub static_package_id: Change<String>,
-    pub ashby_api_key: Change<String>,
-    pub greenhouse_partner_username: Change<String>,
-    pub greenhouse_partner_password: Change<String>,
+    /// Changes to provider credential fields (`{"<provider>": {"<field>": …}}`).
+    pub credentials: Vec<CredentialChange>,
+}
+
+/// A change to one provider credential field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialChange {
+    pub provider: Provider,
+    pub field: &'static str,
+    pub secret: bool,
+    pub change: Change<String>,
 }
 
 impl TenantPatch {
     pub fn touches_secrets(&self) -> bool {
-        self.ashby_api_key != Change::Keep || self.greenhouse_partner_password != Change::Keep
+        self.credentials
+            .iter()
+            .any(|c| c.secret && c.change != Change::Keep)
+    }
+    /// The change to `<provider>.<field>` (Keep when the body does not mention it).
+    pub fn credential(&self, provider: &str, field: &str) -> &Change<String> {
+        self.credentials
+            .iter()
+            .find(|c| c.provider.as_str() == provider && c.field == field)
+            .map(|c| &c.change)
+            .unwrap_or(&Change::Keep)
     }
 }
 
@@ -203,18 +229,12 @@ fn change(m: &Map<String, Value>, key: &str, field: &str, max: usize) -> ApiResu
 
 pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
     let m = obj(v, "body")?;
-    reject_unknown(
-        m,
-        "",
-        &[
-            "name",
-            "webhook",
-            "packages_url",
-            "static_package_id",
-            "ashby",
-            "greenhouse",
-        ],
-    )?;
+    let with_credentials: Vec<Provider> = Provider::all()
+        .filter(|p| !p.spec().credentials.is_empty())
+        .collect();
+    let mut allowed = vec!["name", "webhook", "packages_url", "static_package_id"];
+    allowed.extend(with_credentials.iter().map(|p| p.as_str()));
+    reject_unknown(m, "", &allowed)?;
     let webhook_url = match m.get("webhook") {
         None => None,
         Some(Value::Null) => {
@@ -250,22 +270,28 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
             }
         }
     };
-    let (mut ashby_api_key, mut gh_user, mut gh_pass) = (Change::Keep, Change::Keep, Change::Keep);
-    if let Some(a) = nested("ashby", &["api_key"])? {
-        ashby_api_key = change(a, "api_key", "ashby.api_key", 512)?;
-    }
-    if let Some(g) = nested("greenhouse", &["partner_username", "partner_password"])? {
-        gh_user = change(g, "partner_username", "greenhouse.partner_username", 512)?;
-        gh_pass = change(g, "partner_password", "greenhouse.partner_password", 512)?;
+    let mut credentials = Vec::new();
+    for p in with_credentials {
+        let fields: &[CredentialField] = p.spec().credentials;
+        let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+        if let Some(o) = nested(p.as_str(), &names)? {
+            for f in fields {
+                let path = format!("{}.{}", p.as_str(), f.name);
+                credentials.push(CredentialChange {
+                    provider: p,
+                    field: f.name,
+                    secret: f.secret,
+                    change: change(o, f.name, &path, f.max_len)?,
+                });
+            }
+        }
     }
     Ok(TenantPatch {
         name: change(m, "name", "name", 200)?,
         webhook_url,
         packages_url,
         static_package_id: change(m, "static_package_id", "static_package_id", 256)?,
-        ashby_api_key,
-        greenhouse_partner_username: gh_user,
-        greenhouse_partner_password: gh_pass,
+        credentials,
     })
 }
 
@@ -285,11 +311,19 @@ pub fn apply_patch(
     }
     p.packages_url.apply(&mut cfg.packages_url);
     p.static_package_id.apply(&mut cfg.static_package_id);
-    p.greenhouse_partner_username
-        .apply(&mut cfg.greenhouse_partner_username);
-    p.ashby_api_key.apply(&mut secrets.ashby_api_key);
-    p.greenhouse_partner_password
-        .apply(&mut secrets.greenhouse_partner_password);
+    for c in p.credentials {
+        let map = if c.secret {
+            &mut secrets.credentials
+        } else {
+            &mut cfg.credentials
+        };
+        let key = credential_key(c.provider, c.field);
+        let mut slot = map.remove(&key).flatten();
+        c.change.apply(&mut slot);
+        if slot.is_some() {
+            map.insert(key, slot);
+        }
+    }
     cfg.updated_at = now;
     reenabled
 }
@@ -301,8 +335,58 @@ pub struct KeyInfo {
     pub created_at: i64,
 }
 
-pub fn base_url(origin: &str, tenant: &str, provider: Provider) -> String {
-    format!("{origin}/t/{tenant}/{}", provider.as_str())
+/// Every provider's credentials for one tenant, resolved from its configuration, its secrets
+/// and the deployment's settings (owned, so outbound attempts can outlive the request).
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    sources: Vec<(Provider, CredentialSource)>,
+}
+
+impl Credentials {
+    pub fn resolve(cfg: &TenantConfig, secrets: &TenantSecrets, settings: &Settings) -> Self {
+        let sources = Provider::all()
+            .map(|p| {
+                let values = p
+                    .spec()
+                    .credentials
+                    .iter()
+                    .filter_map(|f| {
+                        let map = if f.secret {
+                            &secrets.credentials
+                        } else {
+                            &cfg.credentials
+                        };
+                        let v = map.get(&credential_key(p, f.name)).cloned().flatten()?;
+                        Some((f.name, v))
+                    })
+                    .collect();
+                let settings = Settings(
+                    p.spec()
+                        .settings
+                        .iter()
+                        .filter_map(|s| Some((s.env.to_string(), settings.get(s.env)?.to_string())))
+                        .collect(),
+                );
+                (p, CredentialSource { values, settings })
+            })
+            .collect();
+        Credentials { sources }
+    }
+    /// One provider's credential source (empty if it has none).
+    pub fn source(&self, p: Provider) -> CredentialSource {
+        self.sources
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
+    }
+    /// The `Authorization` header of `p`'s outbound calls; None: no credentials.
+    pub fn authorization(&self, p: Provider) -> Option<String> {
+        self.sources
+            .iter()
+            .find(|(q, _)| *q == p)
+            .and_then(|(_, s)| (p.spec().authorization)(s))
+    }
 }
 
 /// The tenant as the admin API shows it: no secret values, only whether they are set.
@@ -313,15 +397,14 @@ pub fn view(
     origin: &str,
     now: i64,
 ) -> Value {
-    let providers: Map<String, Value> = Provider::ALL
-        .iter()
+    let providers: Map<String, Value> = Provider::all()
         .map(|p| {
             let k = keys.iter().find(|k| k.provider == p.as_str());
             (
                 p.as_str().to_string(),
                 json!({
                     "key_set": k.is_some(),
-                    "baseUrl": base_url(origin, &cfg.id, *p),
+                    "baseUrl": p.base_url(origin, &cfg.id),
                     "keyCreatedAt": k.map(|k| rfc3339(k.created_at)),
                 }),
             )
@@ -330,7 +413,7 @@ pub fn view(
     let rotating = secrets
         .map(|s| s.signing_secrets(now).len() > 1)
         .unwrap_or(false);
-    json!({
+    let mut v = json!({
         "id": cfg.id,
         "name": cfg.name,
         "webhook": {
@@ -341,15 +424,30 @@ pub fn view(
         "packages_url": cfg.packages_url,
         "static_package_id": cfg.static_package_id,
         "packages": cfg.packages,
-        "ashby": { "api_key_set": secrets.map(|s| s.ashby_api_key.is_some()).unwrap_or(false) },
-        "greenhouse": {
-            "partner_username": cfg.greenhouse_partner_username,
-            "partner_password_set": secrets.map(|s| s.greenhouse_partner_password.is_some()).unwrap_or(false),
-        },
-        "providers": providers,
-        "createdAt": rfc3339(cfg.created_at),
-        "updatedAt": rfc3339(cfg.updated_at),
-    })
+    });
+    // Each provider's credential fields: values of non-secret ones, `<field>_set` for secrets.
+    for p in Provider::all().filter(|p| !p.spec().credentials.is_empty()) {
+        let mut fields = Map::new();
+        for f in p.spec().credentials {
+            let key = credential_key(p, f.name);
+            if f.secret {
+                let set = secrets
+                    .and_then(|s| s.credentials.get(&key))
+                    .is_some_and(Option::is_some);
+                fields.insert(format!("{}_set", f.name), json!(set));
+            } else {
+                fields.insert(
+                    f.name.to_string(),
+                    json!(cfg.credentials.get(&key).cloned().flatten()),
+                );
+            }
+        }
+        v[p.as_str()] = Value::Object(fields);
+    }
+    v["providers"] = Value::Object(providers);
+    v["createdAt"] = json!(rfc3339(cfg.created_at));
+    v["updatedAt"] = json!(rfc3339(cfg.updated_at));
+    v
 }
 
 #[cfg(test)]
@@ -365,7 +463,7 @@ mod tests {
             packages_url: None,
             static_package_id: Some("p".into()),
             packages: vec![],
-            greenhouse_partner_username: None,
+            credentials: Default::default(),
             created_at: 0,
             updated_at: 0,
         }
@@ -411,19 +509,17 @@ mod tests {
     #[test]
     fn patch_semantics() {
         let p = parse_patch(
-            &json!({"name":null,"webhook":{"url":"https://h.example/y"},"ashby":{"api_key":"k"},"greenhouse":{"partner_password":null}}),
+            &json!({"name":null,"webhook":{"url":"https://h.example/y"}}),
             false,
         )
         .unwrap();
         assert_eq!(p.name, Change::Clear);
-        assert_eq!(p.ashby_api_key, Change::Set("k".into()));
-        assert_eq!(p.greenhouse_partner_password, Change::Clear);
         assert_eq!(p.static_package_id, Change::Keep);
+        assert!(!p.touches_secrets());
         let mut c = cfg();
         let mut s = TenantSecrets::default();
         assert!(apply_patch(&mut c, &mut s, p, 5));
         assert!(!c.webhook_disabled);
-        assert_eq!(s.ashby_api_key.as_deref(), Some("k"));
         assert_eq!(c.updated_at, 5);
 
         for bad in [
@@ -432,28 +528,92 @@ mod tests {
             json!({"webhook":{"secret":"x"}}),
             json!({"colour":"red"}),
             json!({"packages_url":"http://10.0.0.1/p"}),
-            json!({"ashby":{"api_key":5}}),
         ] {
             assert_eq!(parse_patch(&bad, false).unwrap_err().status, 422, "{bad}");
         }
+    }
+
+    /// Every registered provider's credential fields: set, shown (secret ones only as
+    /// `<field>_set`), resolved for its outbound calls, cleared; anything else refused.
+    /// (Each provider's file checks its own fields by name.)
+    #[test]
+    fn provider_credential_fields() {
+        for p in Provider::all() {
+            let name = p.as_str();
+            for f in p.spec().credentials {
+                let value = format!("value-of-{name}-{}", f.name);
+                let body = json!({ name: { f.name: value } });
+                let patch = parse_patch(&body, false).unwrap();
+                assert_eq!(patch.credential(name, f.name), &Change::Set(value.clone()));
+                assert_eq!(patch.touches_secrets(), f.secret);
+                let (mut c, mut s) = (cfg(), TenantSecrets::default());
+                apply_patch(&mut c, &mut s, patch, 1);
+                let v = view(&c, Some(&s), &[], "https://b.example", 0);
+                if f.secret {
+                    assert!(!v.to_string().contains(&value), "{name}.{} leaked", f.name);
+                    assert_eq!(v[name][format!("{}_set", f.name)], true);
+                } else {
+                    assert_eq!(v[name][f.name], json!(value));
+                }
+                let resolved = Credentials::resolve(&c, &s, &Settings::default());
+                assert_eq!(resolved.source(p).tenant(f.name), Some(value.as_str()));
+
+                let clear = parse_patch(&json!({ name: { f.name: null } }), false).unwrap();
+                assert_eq!(clear.credential(name, f.name), &Change::Clear);
+                apply_patch(&mut c, &mut s, clear, 2);
+                let resolved = Credentials::resolve(&c, &s, &Settings::default());
+                assert_eq!(resolved.source(p).tenant(f.name), None);
+
+                let long = "x".repeat(f.max_len + 1);
+                for bad in [
+                    json!({ name: { f.name: 5 } }),
+                    json!({ name: { f.name: long } }),
+                ] {
+                    assert_eq!(parse_patch(&bad, false).unwrap_err().status, 422, "{bad}");
+                }
+            }
+            let unknown = json!({ name: { "no_such_field": "x" } });
+            if !p.spec().credentials.is_empty() {
+                let e = parse_patch(&unknown, false).unwrap_err();
+                assert!(e.message.contains(&format!("{name}.no_such_field")));
+            } else {
+                assert_eq!(parse_patch(&unknown, false).unwrap_err().status, 422);
+            }
+        }
+    }
+
+    /// Credentials stored before the registry (flat `<provider>_<field>` keys) still read.
+    #[test]
+    fn stored_credentials_keep_their_keys() {
+        let c: TenantConfig = serde_json::from_value(json!({
+            "id": "acme", "name": null, "webhook_url": "https://h.example/x",
+            "x_user": "u", "x_empty": null, "created_at": 0, "updated_at": 0
+        }))
+        .unwrap();
+        assert_eq!(c.credentials.get("x_user"), Some(&Some("u".to_string())));
+        let back = serde_json::to_value(&c).unwrap();
+        assert_eq!(back["x_user"], "u");
+        let s: TenantSecrets =
+            serde_json::from_value(json!({"webhook_secret": "w", "x_key": "k"})).unwrap();
+        assert_eq!(s.credentials.get("x_key"), Some(&Some("k".to_string())));
     }
 
     #[test]
     fn view_redacts() {
         let s = TenantSecrets {
             webhook_secret: "whsec_x".into(),
-            ashby_api_key: Some("secret-ashby".into()),
             ..Default::default()
         };
         let v = view(&cfg(), Some(&s), &[], "https://b.example", 0);
         let text = v.to_string();
-        assert!(!text.contains("secret-ashby"));
         assert!(!text.contains("whsec_x"));
-        assert_eq!(v["ashby"]["api_key_set"], true);
-        assert_eq!(
-            v["providers"]["ashby"]["baseUrl"],
-            "https://b.example/t/acme/ashby"
-        );
+        for p in Provider::all() {
+            assert_eq!(
+                v["providers"][p.as_str()]["baseUrl"],
+                json!(p.base_url("https://b.example", "acme"))
+            );
+            assert_eq!(v["providers"][p.as_str()]["key_set"], false);
+        }
     }
 
     #[test]

@@ -1,15 +1,172 @@
-//! Ashby assessment partner API (SPEC §6.2, PROVIDERS.md): `assessment.list`,
-//! `assessment.start`, `assessment.cancel`, and `assessment.update` back to Ashby.
-//! Validation failures use Ashby's `{"message"}` shape, which Ashby shows to its user.
+//! Ashby assessment partner API (README "Ashby"; Ashby's public "Assessment Partner"
+//! integration documentation): `assessment.list`, `assessment.start`, `assessment.cancel`, and
+//! `assessment.update` back to Ashby. Validation failures use Ashby's `{"message"}` shape,
+//! which Ashby shows to its user. Tenant-scoped: the customer pastes
+//! `/t/{tenant}/ashby` and an `ab_` key (HTTP Basic username) into Ashby.
 
 use serde_json::{json, Map, Value};
 
-use super::{compact, optional};
-use crate::error::{ApiError, ApiResult};
+use super::{
+    basic_authorization, basic_keys, compact, optional, CredentialField, CredentialSource,
+    EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall, Setting, Spec,
+    Surface, WriteBack,
+};
+use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
     parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment, Email, Job,
     Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
 };
+use crate::routes::Method;
+use crate::targets;
+
+/// Ashby, as the registry sees it.
+pub static SPEC: Spec = Spec {
+    name: "ashby",
+    title: "Ashby",
+    key_prefix: "ab_",
+    surface: Surface::TenantScoped,
+    operations: &[
+        Operation {
+            segment: "assessment.list",
+            method: Method::Post,
+            handler: Handler::ListPackages {
+                render: render_list,
+            },
+        },
+        Operation {
+            segment: "assessment.start",
+            method: Method::Post,
+            handler: Handler::Order {
+                parse: parse_order,
+                render: started,
+            },
+        },
+        Operation {
+            segment: "assessment.cancel",
+            method: Method::Post,
+            handler: Handler::Cancel {
+                parse: parse_cancel_request,
+                not_found: "assessment",
+                render: started,
+            },
+        },
+    ],
+    error_shape: ErrorShape::ValidationMessage,
+    extract_keys: basic_keys,
+    forward_headers: &[],
+    credentials: &[CredentialField {
+        name: "api_key",
+        secret: true,
+        max_len: 512,
+    }],
+    settings: &[Setting {
+        env: "ASHBY_API_BASE",
+        default: Some("https://api.ashbyhq.com"),
+    }],
+    authorization,
+    call_headers: &[],
+    write_back,
+    // One active assessment per application and type; a final result frees the key.
+    idempotency: Idempotency::KeyFreedWhenFinal,
+    facts: Facts {
+        result_fields: &[
+            "assessment_status",
+            "assessment_result",
+            "assessment_profile_url",
+            "cancelled_reason",
+            "metadata",
+        ],
+        limits: &[
+            ("key length", "under 171 characters"),
+            (
+                "metadata identifier",
+                "lowercase letters, digits and _, at most 60",
+            ),
+        ],
+        status_mapping: &[
+            (Status::NotSpecified, "Pending"),
+            (Status::Pending, "Pending"),
+            (Status::Started, "Started"),
+            (Status::InProgress, "In Progress"),
+            (Status::Completed, "Completed"),
+            (Status::Rejected, "Rejected"),
+            (Status::Expired, "Expired"),
+            (Status::Cancelled, "Cancelled"),
+        ],
+    },
+    fixtures: &[
+        Fixture {
+            operation: "assessment.list",
+            query: "",
+            body: include_str!("../../fixtures/ashby/assessment.list.json"),
+        },
+        Fixture {
+            operation: "assessment.start",
+            query: "",
+            body: include_str!("../../fixtures/ashby/assessment.start.json"),
+        },
+        Fixture {
+            operation: "assessment.cancel",
+            query: "",
+            body: include_str!("../../fixtures/ashby/assessment.cancel.json"),
+        },
+    ],
+};
+
+fn render_list(_: &EdgeRequest, packages: &[Package]) -> ApiResult<Value> {
+    Ok(list(packages))
+}
+
+fn parse_order(req: &EdgeRequest) -> ApiResult<super::Order> {
+    let v = req.json()?;
+    let start = parse_start(&v)?;
+    Ok(super::Order {
+        // Idempotent while active: Ashby may retry a start; the same id comes back.
+        idempotency_key: start.dedupe_key(),
+        normalize: Box::new(move |id, tenant, catalogue| {
+            normalize(&start, id, tenant, catalogue, v)
+        }),
+    })
+}
+
+fn parse_cancel_request(req: &EdgeRequest) -> ApiResult<String> {
+    parse_cancel(&req.json()?)
+}
+
+/// The tenant's Ashby API key as the Basic username (Ashby's API authentication).
+fn authorization(c: &CredentialSource) -> Option<String> {
+    c.tenant("api_key").map(|k| basic_authorization(k, ""))
+}
+
+/// Every accepted result is forwarded as an `assessment.update` (README "Results").
+fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
+    if authorization(w.credentials).is_none() {
+        return Err(ApiError::new(
+            422,
+            "ashby_api_key_missing",
+            "The tenant has no Ashby API key: set it with PATCH /v1/tenants/{id} {\"ashby\":{\"api_key\":\"…\"}} before sending results.",
+        ));
+    }
+    let base = w
+        .credentials
+        .setting("ASHBY_API_BASE")
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    let url = targets::check_target(&format!("{base}/assessment.update"), w.allow_insecure)
+        .map_err(|why| {
+            ApiError::new(
+                422,
+                "invalid_configuration",
+                format!("ASHBY_API_BASE {why}."),
+            )
+        })?;
+    Ok(vec![OutboundCall {
+        label: "Ashby assessment.update",
+        method: worker::Method::Post,
+        url: url.to_string(),
+        body: Some(update_body(w.assessment_id, w.update_ts, w.result).to_string()),
+    }])
+}
 
 /// A validated `assessment.start`.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +200,7 @@ fn missing(what: &str, field: &str) -> ApiError {
         "invalid_field",
         format!("The assessment could not be started: {what} is missing (`{field}`)."),
     );
-    e.ashby_shape = true;
+    e.shape = ErrorShape::ValidationMessage;
     e
 }
 
@@ -53,7 +210,8 @@ fn need(v: &Value, path: &[&str], what: &str) -> ApiResult<String> {
 
 pub fn parse_start(v: &Value) -> ApiResult<Start> {
     if !v.is_object() {
-        return Err(ApiError::invalid_field("body", "must be a JSON object").for_ashby());
+        return Err(ApiError::invalid_field("body", "must be a JSON object")
+            .shaped(ErrorShape::ValidationMessage));
     }
     let email = need(v, &["candidate", "email"], "the candidate's email address")?;
     if !email.contains('@') {
@@ -62,7 +220,7 @@ pub fn parse_start(v: &Value) -> ApiResult<Start> {
             "invalid_field",
             format!("The candidate's email address `{email}` is not valid (`candidate.email`)."),
         );
-        e.ashby_shape = true;
+        e.shape = ErrorShape::ValidationMessage;
         return Err(e);
     }
     Ok(Start {
@@ -93,7 +251,8 @@ pub fn parse_start(v: &Value) -> ApiResult<Start> {
 /// `assessment.cancel` → the assessment id.
 pub fn parse_cancel(v: &Value) -> ApiResult<String> {
     if !v.is_object() {
-        return Err(ApiError::invalid_field("body", "must be a JSON object").for_ashby());
+        return Err(ApiError::invalid_field("body", "must be a JSON object")
+            .shaped(ErrorShape::ValidationMessage));
     }
     scalar_string(v.get("assessment_id"))
         .filter(|s| !s.is_empty())
@@ -103,7 +262,7 @@ pub fn parse_cancel(v: &Value) -> ApiResult<String> {
                 "invalid_field",
                 "The assessment could not be cancelled: the assessment id is missing (`assessment_id`).",
             );
-            e.ashby_shape = true;
+            e.shape = ErrorShape::ValidationMessage;
             e
         })
 }
@@ -154,7 +313,7 @@ pub fn normalize(
         })),
         origin_data: origin,
         status: Status::NotSpecified,
-        provider: Provider::Ashby,
+        provider: Provider::of(&SPEC),
         tenant_id: tenant.to_string(),
     }
 }
@@ -475,5 +634,137 @@ mod tests {
         let b = update_body("a", 2, &expired);
         assert_eq!(b["cancelled_reason"]["value"], "No show");
         assert!(b.get("assessment_result").is_none());
+    }
+
+    // --- as the registry sees it ---------------------------------------------------------
+
+    use crate::admin::tenants::{self, Change, Credentials, TenantConfig, TenantSecrets};
+    use crate::providers::{CredentialSource, Settings, REGISTRY};
+    use crate::routes::{match_admin, match_edge, Admin};
+
+    fn ab() -> Provider {
+        Provider::parse("ashby").unwrap()
+    }
+
+    #[test]
+    fn registered_and_routed() {
+        assert!(REGISTRY.iter().any(|s| std::ptr::eq(*s, &SPEC)));
+        assert_eq!(ab().key_prefix(), "ab_");
+        assert!(ab().new_key("acme").starts_with("ab_"));
+        assert_eq!(
+            match_edge(Method::Post, &["ACME!", "ashby", "assessment.start"])
+                .unwrap_err()
+                .status,
+            401
+        );
+        assert_eq!(
+            match_edge(Method::Post, &["acme", "ashby", "send_test"])
+                .unwrap_err()
+                .status,
+            404
+        );
+        assert_eq!(
+            match_admin(Method::Delete, &["tenants", "acme", "secrets", "ashby"]),
+            Ok(Admin::DeleteKey("acme".into(), ab()))
+        );
+    }
+
+    fn tenant() -> (TenantConfig, TenantSecrets) {
+        let cfg = TenantConfig {
+            id: "acme".into(),
+            name: None,
+            webhook_url: "https://h.example/x".into(),
+            webhook_disabled: true,
+            packages_url: None,
+            static_package_id: Some("p".into()),
+            packages: vec![],
+            credentials: Default::default(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        (cfg, TenantSecrets::default())
+    }
+
+    #[test]
+    fn api_key_is_a_redacted_tenant_secret() {
+        let p = tenants::parse_patch(&json!({"ashby":{"api_key":"k"}}), false).unwrap();
+        assert_eq!(p.credential("ashby", "api_key"), &Change::Set("k".into()));
+        let (mut cfg, mut s) = tenant();
+        tenants::apply_patch(&mut cfg, &mut s, p, 5);
+        assert_eq!(
+            serde_json::to_value(&s).unwrap()["ashby_api_key"],
+            "k",
+            "stored under the key tenants created before the registry used"
+        );
+        s.credentials
+            .insert("ashby_api_key".into(), Some("secret-ashby".into()));
+        let v = tenants::view(&cfg, Some(&s), &[], "https://b.example", 0);
+        assert!(!v.to_string().contains("secret-ashby"));
+        assert_eq!(v["ashby"]["api_key_set"], true);
+        assert_eq!(
+            v["providers"]["ashby"]["baseUrl"],
+            "https://b.example/t/acme/ashby"
+        );
+        let creds = Credentials::resolve(&cfg, &s, &Settings::default());
+        assert_eq!(
+            creds.authorization(ab()),
+            Some(basic_authorization("secret-ashby", ""))
+        );
+        assert_eq!(
+            tenants::parse_patch(&json!({"ashby":{"api_key":5}}), false)
+                .unwrap_err()
+                .status,
+            422
+        );
+    }
+
+    #[test]
+    fn every_result_becomes_an_assessment_update() {
+        let v: Value =
+            serde_json::from_str(include_str!("../../fixtures/ashby/assessment.start.json"))
+                .unwrap();
+        let a = normalize(&parse_start(&v).unwrap(), "ats_ass_1", "acme", None, v);
+        let started = ResultUpdate {
+            status: Status::Started,
+            score: None,
+            max_score: None,
+            result_url: None,
+            started_at: None,
+            completed_at: None,
+            summary: None,
+            metadata: Map::new(),
+            reason: None,
+        };
+        let mut creds = CredentialSource::default();
+        creds
+            .settings
+            .0
+            .insert("ASHBY_API_BASE".into(), "https://api.ashbyhq.com/".into());
+        let wb = |c: &CredentialSource, insecure: bool| {
+            write_back(&WriteBack {
+                assessment_id: "ats_ass_1",
+                record: &a,
+                result: &started,
+                update_ts: 7,
+                credentials: c,
+                allow_insecure: insecure,
+            })
+        };
+        let e = wb(&creds, false).unwrap_err();
+        assert_eq!((e.status, e.code), (422, "ashby_api_key_missing"));
+        creds.values.insert("api_key", "k".into());
+        let calls = wb(&creds, false).unwrap();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].url, "https://api.ashbyhq.com/assessment.update");
+        assert_eq!(calls[0].method, worker::Method::Post);
+        let body: Value = serde_json::from_str(calls[0].body.as_deref().unwrap()).unwrap();
+        assert_eq!(body, update_body("ats_ass_1", 7, &started));
+        creds
+            .settings
+            .0
+            .insert("ASHBY_API_BASE".into(), "http://127.0.0.1:9".into());
+        let e = wb(&creds, false).unwrap_err();
+        assert_eq!((e.status, e.code), (422, "invalid_configuration"));
+        assert!(wb(&creds, true).is_ok());
     }
 }

@@ -1,15 +1,215 @@
-//! Greenhouse Assessment Partner API (SPEC §6.1, PROVIDERS.md): `list_tests`, `send_test`,
-//! `test_status`, `response_error`, and the completion `PATCH` back to Greenhouse.
+//! Greenhouse Assessment Partner API (README "Greenhouse"; Greenhouse's public
+//! "Assessment Partner API" documentation): `list_tests`, `send_test`, `test_status`,
+//! `response_error`, and the completion `PATCH` back to Greenhouse. Tenant-scoped: the
+//! customer pastes `/t/{tenant}/greenhouse` and a `gh_` key (HTTP Basic username) into
+//! Greenhouse.
 
 use serde_json::{json, Map, Value};
 
-use super::{compact, optional, required};
-use crate::error::{ApiError, ApiResult};
+use super::{
+    basic_authorization, basic_keys, compact, optional, required, CredentialField,
+    CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall,
+    ReportedError, Setting, Spec, StatusView, Surface, WriteBack,
+};
+use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
     AssessmentPackage, Candidate, CandidateAssessment, Email, Enrichment, EnrichmentStatus,
     Package, Phone, Provider, Requester, ResultUpdate, Status,
 };
+use crate::routes::Method;
 use crate::targets;
+
+/// Greenhouse, as the registry sees it.
+pub static SPEC: Spec = Spec {
+    name: "greenhouse",
+    title: "Greenhouse",
+    key_prefix: "gh_",
+    surface: Surface::TenantScoped,
+    operations: &[
+        Operation {
+            segment: "list_tests",
+            method: Method::Get,
+            handler: Handler::ListPackages {
+                render: render_list_tests,
+            },
+        },
+        Operation {
+            segment: "send_test",
+            method: Method::Post,
+            handler: Handler::Order {
+                parse: parse_order,
+                render: render_order,
+            },
+        },
+        Operation {
+            segment: "test_status",
+            method: Method::Get,
+            handler: Handler::Status {
+                parse: parse_status,
+                not_found: "interview",
+                render: render_status,
+            },
+        },
+        Operation {
+            segment: "response_error",
+            method: Method::Post,
+            handler: Handler::ReportError {
+                parse: parse_reported_error,
+                render: render_reported_error,
+            },
+        },
+    ],
+    error_shape: ErrorShape::Bridge,
+    extract_keys: basic_keys,
+    forward_headers: &[],
+    credentials: &[
+        CredentialField {
+            name: "partner_username",
+            secret: false,
+            max_len: 512,
+        },
+        CredentialField {
+            name: "partner_password",
+            secret: true,
+            max_len: 512,
+        },
+    ],
+    settings: &[
+        Setting {
+            env: "GREENHOUSE_PARTNER_USERNAME",
+            default: None,
+        },
+        Setting {
+            env: "GREENHOUSE_PARTNER_PASSWORD",
+            default: None,
+        },
+    ],
+    authorization,
+    call_headers: &[],
+    write_back,
+    // The order is keyed on its callback URL, which Greenhouse never reuses.
+    idempotency: Idempotency::KeyHeldForever,
+    facts: Facts {
+        result_fields: &[
+            "partner_status",
+            "partner_profile_url",
+            "partner_score",
+            "metadata",
+        ],
+        limits: &[
+            ("key length", "under 171 characters"),
+            (
+                "metadata",
+                "flat object of primitives, shown as label → value",
+            ),
+        ],
+        status_mapping: &[
+            (Status::NotSpecified, "not_specified"),
+            (Status::Pending, "pending"),
+            (Status::Started, "started"),
+            (Status::InProgress, "in_progress"),
+            (Status::Completed, "complete"),
+            (Status::Rejected, "rejected"),
+            (Status::Expired, "expired"),
+            (Status::Cancelled, "cancelled"),
+        ],
+    },
+    fixtures: &[
+        Fixture {
+            operation: "send_test",
+            query: "",
+            body: include_str!("../../fixtures/greenhouse/send_test.json"),
+        },
+        Fixture {
+            operation: "response_error",
+            query: "",
+            body: include_str!("../../fixtures/greenhouse/response_error.json"),
+        },
+        Fixture {
+            operation: "test_status",
+            query: "partner_interview_id=ats_ass_1",
+            body: "",
+        },
+    ],
+};
+
+fn render_list_tests(_: &EdgeRequest, packages: &[Package]) -> ApiResult<Value> {
+    Ok(list_tests(packages))
+}
+
+fn parse_order(req: &EdgeRequest) -> ApiResult<super::Order> {
+    let v = req.json()?;
+    let order = parse_send_test(&v, req.allow_insecure)?;
+    Ok(super::Order {
+        // Idempotent on the callback url: a retried send_test gets the same id, no new event.
+        idempotency_key: order.callback_url.clone(),
+        normalize: Box::new(move |id, tenant, catalogue| {
+            normalize(&order, id, tenant, catalogue, v)
+        }),
+    })
+}
+
+fn render_order(id: &str) -> Value {
+    json!({ "partner_interview_id": id })
+}
+
+fn parse_status(req: &EdgeRequest) -> ApiResult<String> {
+    req.query_param("partner_interview_id")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::invalid_field("partner_interview_id", "is required"))
+}
+
+fn render_status(v: &StatusView) -> Value {
+    test_status(v.status, v.result.as_ref())
+}
+
+fn parse_reported_error(req: &EdgeRequest) -> ApiResult<ReportedError> {
+    let detail = parse_response_error(&req.json()?)?;
+    Ok(ReportedError {
+        assessment_id: detail["partnerInterviewId"].as_str().map(str::to_string),
+        detail,
+    })
+}
+
+fn render_reported_error() -> Value {
+    json!({ "status": 200 })
+}
+
+/// Partner credentials for the completion PATCH: the tenant's pair, else the deployment's
+/// (`GREENHOUSE_PARTNER_USERNAME`/`_PASSWORD`), as HTTP Basic.
+fn authorization(c: &CredentialSource) -> Option<String> {
+    let (user, password) = match (c.tenant("partner_username"), c.tenant("partner_password")) {
+        (Some(u), Some(p)) => (u, p),
+        _ => (
+            c.setting("GREENHOUSE_PARTNER_USERNAME")?,
+            c.setting("GREENHOUSE_PARTNER_PASSWORD")?,
+        ),
+    };
+    Some(basic_authorization(user, password))
+}
+
+/// Only a COMPLETED result goes back: `PATCH {callback url}` with no body (README "Results").
+fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
+    if w.result.status != Status::Completed {
+        return Ok(vec![]);
+    }
+    if authorization(w.credentials).is_none() {
+        return Err(ApiError::new(
+            422,
+            "greenhouse_credentials_missing",
+            "Greenhouse partner credentials are not configured: set greenhouse.partner_username and greenhouse.partner_password on the tenant, or GREENHOUSE_PARTNER_USERNAME/GREENHOUSE_PARTNER_PASSWORD on the deployment.",
+        ));
+    }
+    let callback = w.record.callback_url.clone().unwrap_or_default();
+    let url = targets::check_greenhouse_callback(&callback, w.allow_insecure)
+        .map_err(|why| ApiError::invalid_field("callbackUrl", &why))?;
+    Ok(vec![OutboundCall {
+        label: "Greenhouse completion PATCH",
+        method: worker::Method::Patch,
+        url: url.to_string(),
+        body: None,
+    }])
+}
 
 /// A validated `send_test` order.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,7 +342,7 @@ pub fn normalize(
         meta_data: compact(json!({"preferredName": o.preferred_name, "sentBy": o.sent_by})),
         origin_data: origin,
         status: Status::NotSpecified,
-        provider: Provider::Greenhouse,
+        provider: Provider::of(&SPEC),
         tenant_id: tenant.to_string(),
     }
 }
@@ -372,5 +572,172 @@ mod tests {
         assert_eq!(v["errors"], json!(["Boom", "3"]));
         assert_eq!(v["partnerInterviewId"], "7");
         assert!(parse_response_error(&json!([1])).is_err());
+    }
+
+    // --- as the registry sees it ---------------------------------------------------------
+
+    use crate::admin::tenants::{self, Change, Credentials, TenantConfig, TenantSecrets};
+    use crate::providers::{Settings, REGISTRY};
+    use crate::routes::{match_edge, Edge, EdgeCall};
+
+    fn gh() -> Provider {
+        Provider::parse("greenhouse").unwrap()
+    }
+
+    #[test]
+    fn registered_and_routed() {
+        assert!(REGISTRY.iter().any(|s| std::ptr::eq(*s, &SPEC)));
+        assert_eq!(gh().key_prefix(), "gh_");
+        assert_eq!(
+            match_edge(Method::Post, &["acme", "greenhouse", "send_test"]),
+            Ok(Edge {
+                tenant: "acme".into(),
+                call: EdgeCall {
+                    provider: gh(),
+                    op: gh().operation("send_test").unwrap()
+                }
+            })
+        );
+        assert_eq!(
+            match_edge(Method::Get, &["acme", "greenhouse", "send_test"])
+                .unwrap_err()
+                .status,
+            405
+        );
+        assert_eq!(
+            gh().base_url("https://b.example", "acme"),
+            "https://b.example/t/acme/greenhouse"
+        );
+    }
+
+    fn tenant() -> (TenantConfig, TenantSecrets) {
+        let cfg = TenantConfig {
+            id: "acme".into(),
+            name: None,
+            webhook_url: "https://h.example/x".into(),
+            webhook_disabled: false,
+            packages_url: None,
+            static_package_id: None,
+            packages: vec![],
+            credentials: Default::default(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        (cfg, TenantSecrets::default())
+    }
+
+    #[test]
+    fn partner_credentials_tenant_first_then_deployment() {
+        let p = tenants::parse_patch(
+            &json!({"greenhouse":{"partner_username":"u","partner_password":"p"}}),
+            false,
+        )
+        .unwrap();
+        assert!(p.touches_secrets());
+        let (mut cfg, mut s) = tenant();
+        tenants::apply_patch(&mut cfg, &mut s, p, 1);
+        let v = tenants::view(&cfg, Some(&s), &[], "https://b.example", 0);
+        assert_eq!(v["greenhouse"]["partner_username"], "u");
+        assert_eq!(v["greenhouse"]["partner_password_set"], true);
+        assert!(!v.to_string().contains("\"p\""));
+        // Stored under the keys tenants created before the registry used.
+        assert_eq!(
+            serde_json::to_value(&cfg).unwrap()["greenhouse_partner_username"],
+            "u"
+        );
+        assert_eq!(
+            serde_json::to_value(&s).unwrap()["greenhouse_partner_password"],
+            "p"
+        );
+        let deployment = Settings(
+            [
+                ("GREENHOUSE_PARTNER_USERNAME".to_string(), "du".to_string()),
+                ("GREENHOUSE_PARTNER_PASSWORD".to_string(), "dp".to_string()),
+            ]
+            .into(),
+        );
+        let creds = Credentials::resolve(&cfg, &s, &deployment);
+        assert_eq!(
+            creds.authorization(gh()),
+            Some(basic_authorization("u", "p"))
+        );
+        assert_eq!(basic_authorization("u", "p"), "Basic dTpw");
+
+        let clear =
+            tenants::parse_patch(&json!({"greenhouse":{"partner_password":null}}), false).unwrap();
+        assert_eq!(
+            clear.credential("greenhouse", "partner_password"),
+            &Change::Clear
+        );
+        tenants::apply_patch(&mut cfg, &mut s, clear, 2);
+        let creds = Credentials::resolve(&cfg, &s, &deployment);
+        assert_eq!(
+            creds.authorization(gh()),
+            Some(basic_authorization("du", "dp"))
+        );
+        let creds = Credentials::resolve(&cfg, &s, &Settings::default());
+        assert_eq!(creds.authorization(gh()), None);
+    }
+
+    fn result(status: Status) -> ResultUpdate {
+        ResultUpdate {
+            status,
+            score: None,
+            max_score: None,
+            result_url: None,
+            started_at: None,
+            completed_at: None,
+            summary: None,
+            metadata: Map::new(),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn only_completed_results_patch_the_callback() {
+        let v = order_json();
+        let a = normalize(
+            &parse_send_test(&v, false).unwrap(),
+            "ats_ass_1",
+            "acme",
+            None,
+            v,
+        );
+        let mut creds = crate::providers::CredentialSource::default();
+        let wb = |r: &ResultUpdate, c: &crate::providers::CredentialSource| {
+            write_back(&WriteBack {
+                assessment_id: "ats_ass_1",
+                record: &a,
+                result: r,
+                update_ts: 5,
+                credentials: c,
+                allow_insecure: false,
+            })
+        };
+        assert_eq!(wb(&result(Status::InProgress), &creds), Ok(vec![]));
+        let e = wb(&result(Status::Completed), &creds).unwrap_err();
+        assert_eq!((e.status, e.code), (422, "greenhouse_credentials_missing"));
+        creds.values.insert("partner_username", "u".into());
+        creds.values.insert("partner_password", "p".into());
+        let calls = wb(&result(Status::Completed), &creds).unwrap();
+        assert_eq!(
+            calls,
+            vec![OutboundCall {
+                label: "Greenhouse completion PATCH",
+                method: worker::Method::Patch,
+                url:
+                    "https://app.greenhouse.io/integrations/testing_partners/take_home_tests/12345"
+                        .into(),
+                body: None,
+            }]
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn url_parsers_never_panic(s in ".{0,200}") {
+            let _ = targets::check_greenhouse_callback(&s, false);
+            let _ = profile_ids(&s);
+        }
     }
 }

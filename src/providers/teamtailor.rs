@@ -18,12 +18,16 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::{compact, optional};
-use crate::error::{ApiError, ApiResult};
+use super::{
+    compact, optional, CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency,
+    Inbound, Operation, OutboundCall, Setting, Spec, Surface, WriteBack,
+};
+use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
     parse_rfc3339, AssessmentPackage, Candidate, CandidateAssessment, CustomField, Email, Job,
     Location, Package, Phone, Provider, Requester, ResultUpdate, Status, TeamMember, TeamRole,
 };
+use crate::routes::Method;
 use crate::targets::{self, Refusal};
 use crate::weburl::{Host, WebUrl};
 
@@ -48,7 +52,7 @@ pub const KEY_FIELD: &str = "key";
 
 /// The path (relative to `{origin}/p/teamtailor/`) of the activation validate endpoint, as
 /// named in the activation form's `validateEndpoint`.
-pub const VALIDATE_ENDPOINT: &str = "activation/validate";
+pub const VALIDATE_ENDPOINT: &str = "validate";
 
 /// Longest bearer token looked at; Teamtailor's tokens carry one short form value.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -119,7 +123,7 @@ pub fn provider_key(
     match claims.get(KEY_FIELD) {
         Some(Value::String(k)) => {
             let k = k.trim();
-            (k.starts_with(crate::model::Provider::Teamtailor.key_prefix()) && k.len() < 171)
+            (k.starts_with(SPEC.key_prefix) && k.len() < crate::secrets::MAX_KEY_LEN)
                 .then(|| k.to_string())
                 .ok_or(TokenError::NoKey)
         }
@@ -502,7 +506,7 @@ pub fn normalize(
         })),
         origin_data: origin,
         status: Status::NotSpecified,
-        provider: Provider::Teamtailor,
+        provider: Provider::of(&SPEC),
         tenant_id: tenant.to_string(),
     }
 }
@@ -722,14 +726,229 @@ pub fn result_body(result_id: &str, r: &ResultUpdate) -> Value {
     json!({ "data": { "type": "partner-results", "id": result_id, "attributes": attrs } })
 }
 
-/// The headers of a partner-result write, besides `User-Agent`: the partner API key as
-/// bearer token (the current partner-results examples), the API version, JSON:API.
-pub fn result_headers(partner_api_key: &str) -> [(&'static str, String); 3] {
-    [
-        ("authorization", format!("Bearer {partner_api_key}")),
-        ("x-api-version", API_VERSION.to_string()),
-        ("content-type", "application/vnd.api+json".to_string()),
-    ]
+/// `TEAMTAILOR_PARTNER_API_KEY`: verifies JWS provider keys, authorizes partner-result writes.
+pub const PARTNER_API_KEY: &str = "TEAMTAILOR_PARTNER_API_KEY";
+/// `TEAMTAILOR_WEBHOOK_SECRET`: decrypts JWE provider keys, verifies `Teamtailor-Signature`.
+pub const WEBHOOK_SECRET: &str = "TEAMTAILOR_WEBHOOK_SECRET";
+const SIGNATURE_HEADER: &str = "teamtailor-signature";
+
+/// Teamtailor on the provider seam (README "Teamtailor"): partner-level, one base URL
+/// `{origin}/p/teamtailor` for the whole vendor; the tenant comes from the `tt_…` key inside
+/// the provider-key token.
+pub static SPEC: Spec = Spec {
+    name: "teamtailor",
+    title: "Teamtailor",
+    key_prefix: "tt_",
+    surface: Surface::PartnerLevel,
+    operations: &[
+        Operation {
+            segment: "config",
+            method: Method::Get,
+            handler: Handler::Config {
+                render: render_config,
+            },
+        },
+        Operation {
+            segment: "webhook",
+            method: Method::Post,
+            handler: Handler::Order {
+                parse: parse_webhook,
+                render: accepted,
+            },
+        },
+        Operation {
+            segment: "activation",
+            method: Method::Get,
+            handler: Handler::Activation {
+                render: render_activation,
+            },
+        },
+        Operation {
+            segment: VALIDATE_ENDPOINT,
+            method: Method::Get,
+            handler: Handler::Activation {
+                render: render_valid,
+            },
+        },
+    ],
+    error_shape: ErrorShape::ErrorList,
+    extract_keys,
+    forward_headers: &[SIGNATURE_HEADER],
+    credentials: &[],
+    settings: &[
+        Setting {
+            env: PARTNER_API_KEY,
+            default: None,
+        },
+        Setting {
+            env: WEBHOOK_SECRET,
+            default: None,
+        },
+    ],
+    authorization,
+    call_headers: &[
+        ("x-api-version", API_VERSION),
+        ("content-type", "application/vnd.api+json"),
+    ],
+    write_back,
+    // `partner-result.id` is unique per order: a repeat is always the same order.
+    idempotency: Idempotency::KeyHeldForever,
+    facts: Facts {
+        result_fields: &[
+            "status",
+            "summary",
+            "url",
+            "assessment.score",
+            "assessment.duration",
+            "details",
+        ],
+        limits: &[
+            (
+                "assessment.score",
+                "0 to 100 (the bridge scales score/max_score)",
+            ),
+            (
+                "details",
+                "at most 2 levels deep (deeper values sent as JSON text)",
+            ),
+            ("summary", "150 characters shown on the candidate card"),
+        ],
+        status_mapping: &[
+            (Status::NotSpecified, "sent"),
+            (Status::Pending, "sent"),
+            (Status::Started, "pending"),
+            (Status::InProgress, "pending"),
+            (Status::Completed, "completed"),
+            (Status::Rejected, "failed"),
+            (Status::Expired, "failed"),
+            (Status::Cancelled, "failed"),
+        ],
+    },
+    fixtures: &[
+        Fixture {
+            operation: "webhook",
+            query: "",
+            body: include_str!("../../fixtures/teamtailor/webhook.json"),
+        },
+        Fixture {
+            operation: "config",
+            query: "job_id=5521&stage_id=88&user_id=204",
+            body: "",
+        },
+    ],
+};
+
+/// Unix seconds now. The pure functions above take the time as a parameter; this is the one
+/// place that reads a clock (the runtime's `Date` in the worker, the system clock in host tests).
+fn unix_now_secs() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        (js_sys::Date::now() / 1000.0) as i64
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// The bridge key inside the bearer token; none when the token does not open (the one 401).
+fn extract_keys(inbound: &Inbound) -> Vec<String> {
+    let Some(token) = crate::secrets::bearer(inbound.authorization) else {
+        return vec![];
+    };
+    let secrets = TokenSecrets {
+        partner_api_key: inbound.settings.get(PARTNER_API_KEY),
+        webhook_secret: inbound.settings.get(WEBHOOK_SECRET),
+    };
+    match provider_key(token, secrets, unix_now_secs()) {
+        Ok(key) => vec![key],
+        Err(why) => {
+            worker::console_warn!(
+                "{}",
+                json!({"msg": "teamtailor token refused", "why": why.as_str()})
+            );
+            vec![]
+        }
+    }
+}
+
+fn render_config(_req: &EdgeRequest, packages: &[Package]) -> ApiResult<Value> {
+    Ok(config(packages))
+}
+
+fn render_activation(_req: &EdgeRequest) -> ApiResult<Value> {
+    Ok(activation_form())
+}
+
+fn render_valid(_req: &EdgeRequest) -> ApiResult<Value> {
+    Ok(activation_valid())
+}
+
+/// The webhook's answer once the order is stored: the assessment id (Teamtailor only needs
+/// the 2xx; nothing is said about the partner result, which the vendor's results update).
+fn accepted(id: &str) -> Value {
+    json!({ "assessment_id": id })
+}
+
+/// `webhook`: the optional `Teamtailor-Signature` is checked first (a bad one is the same 401
+/// as a bad token), then the order.
+fn parse_webhook(req: &EdgeRequest) -> ApiResult<super::Order> {
+    let v = req.json()?;
+    if let (Some(sig), Some(secret)) = (
+        req.header(SIGNATURE_HEADER),
+        req.settings.get(WEBHOOK_SECRET),
+    ) {
+        let event_id = optional(&v, &["partner-event", "id"]).unwrap_or_default();
+        if let Err(why) = verify_signature(sig, &event_id, secret, unix_now_secs()) {
+            worker::console_warn!(
+                "{}",
+                json!({"msg": "teamtailor signature refused", "why": format!("{why:?}")})
+            );
+            return Err(ApiError::unauthorized_edge());
+        }
+    }
+    let order = parse_order(&v, req.allow_insecure)?;
+    Ok(super::Order {
+        idempotency_key: order.result_id.clone(),
+        normalize: Box::new(move |id, tenant, catalogue| {
+            normalize(&order, id, tenant, catalogue, v)
+        }),
+    })
+}
+
+/// `Authorization: Bearer <TEAMTAILOR_PARTNER_API_KEY>` (the current partner-results examples).
+fn authorization(c: &CredentialSource) -> Option<String> {
+    c.setting(PARTNER_API_KEY).map(|k| format!("Bearer {k}"))
+}
+
+/// Every accepted result becomes one `PUT {update-url}`; refused (422) when the deployment has
+/// no partner API key or the stored update-url is not a Teamtailor API URL.
+fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
+    if authorization(w.credentials).is_none() {
+        return Err(ApiError::new(
+            422,
+            "teamtailor_partner_api_key_missing",
+            "TEAMTAILOR_PARTNER_API_KEY is not set on the deployment, so results cannot be written to Teamtailor.",
+        ));
+    }
+    let update_url = w.record.callback_url.as_deref().unwrap_or_default();
+    let url = check_update_url(update_url, w.allow_insecure)
+        .map_err(|why| ApiError::invalid_field("callbackUrl", &why))?;
+    let result_id = optional(
+        &w.record.origin_data,
+        &["partner-event", "partner-result", "id"],
+    )
+    .unwrap_or_default();
+    Ok(vec![OutboundCall {
+        label: "Teamtailor partner-result PUT",
+        method: worker::Method::Put,
+        url: url.to_string(),
+        body: Some(result_body(&result_id, w.result).to_string()),
+    }])
 }
 
 #[cfg(test)]
@@ -1229,10 +1448,52 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn result_headers_carry_the_partner_key_and_version() {
-        let h = result_headers("k");
-        assert_eq!(h[0], ("authorization", "Bearer k".to_string()));
-        assert_eq!(h[1], ("x-api-version", "20180828".to_string()));
-        assert_eq!(h[2].1, "application/vnd.api+json");
+    fn write_back_puts_to_the_update_url_with_the_partner_key() {
+        let v = order_json();
+        let o = parse_order(&v, false).unwrap();
+        let record = normalize(&o, "ats_ass_1", "acme", None, v);
+        let done: ResultUpdate = crate::model::parse_result(
+            &serde_json::from_str(include_str!("../../fixtures/result.completed.json")).unwrap(),
+        )
+        .unwrap();
+        let mut creds = CredentialSource::default();
+        let w = |creds: &CredentialSource, record: &CandidateAssessment| {
+            write_back(&WriteBack {
+                assessment_id: "ats_ass_1",
+                record,
+                result: &done,
+                update_ts: 1,
+                credentials: creds,
+                allow_insecure: false,
+            })
+        };
+        let e = w(&creds, &record).unwrap_err();
+        assert_eq!(
+            (e.status, e.code),
+            (422, "teamtailor_partner_api_key_missing")
+        );
+        creds
+            .settings
+            .0
+            .insert(PARTNER_API_KEY.into(), "partner-key".into());
+        assert_eq!(authorization(&creds).as_deref(), Some("Bearer partner-key"));
+        let calls = w(&creds, &record).unwrap();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].method, worker::Method::Put);
+        assert_eq!(calls[0].url, o.update_url);
+        let body: Value = serde_json::from_str(calls[0].body.as_deref().unwrap()).unwrap();
+        let expected: Value = serde_json::from_str(
+            &include_str!("../../fixtures/teamtailor/partner-result.completed.expected.json")
+                .replace("{{resultId}}", &o.result_id),
+        )
+        .unwrap();
+        assert_eq!(body, expected);
+        let mut elsewhere = record.clone();
+        elsewhere.callback_url = Some("https://evil.example/partner-results/1".into());
+        assert_eq!(w(&creds, &elsewhere).unwrap_err().status, 422);
+        assert!(SPEC.call_headers.contains(&("x-api-version", "20180828")));
+        assert!(SPEC
+            .call_headers
+            .contains(&("content-type", "application/vnd.api+json")));
     }
 }

@@ -200,8 +200,14 @@ pub fn set_sync(sql: &SqlStorage, id: &str, sync: &Value) -> ApiResult<()> {
 }
 
 /// A timestamp for the next outbound update, strictly greater than the last one sent.
+/// The update timestamp the next outbound update of `row` carries at `now` (ms, strictly
+/// increasing per assessment), without recording it.
+pub fn peek_update_ts(row: &Row, now: i64) -> i64 {
+    now.max(row.last_update_ts + 1)
+}
+
 pub fn next_update_ts(sql: &SqlStorage, row: &Row, now: i64) -> ApiResult<i64> {
-    let ts = now.max(row.last_update_ts + 1);
+    let ts = peek_update_ts(row, now);
     sql.exec(
         "UPDATE assessments SET last_update_ts = ? WHERE id = ?",
         vec![V::Integer(ts), row.id.clone().into()],
@@ -232,7 +238,12 @@ pub fn list(sql: &SqlStorage, query_string: Option<&str>) -> ApiResult<Value> {
         None | Some("") => None,
         Some(p) => Some(
             Provider::parse(p)
-                .ok_or_else(|| ApiError::invalid_field("provider", "must be greenhouse or ashby"))?
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "provider",
+                        &format!("must be {}", crate::providers::names_or(false)),
+                    )
+                })?
                 .as_str(),
         ),
     };

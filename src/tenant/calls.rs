@@ -1,9 +1,7 @@
-//! Outbound provider calls (Greenhouse completion PATCH, Ashby `assessment.update`): stored
+//! Outbound provider calls (each provider's `write_back`, see `providers::Spec`): stored
 //! with the result that caused them, sent at once, retried through `DELIVERIES` on 5xx/429/
 //! network errors, final on other 4xx — and their state is visible on the assessment.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Headers, Method, SqlStorage, SqlStorageValue as V};
@@ -38,9 +36,6 @@ CREATE TABLE IF NOT EXISTS calls (
 CREATE INDEX IF NOT EXISTS calls_due ON calls(state, next_attempt_at);
 ";
 
-/// Basic credentials for a provider call (username, password).
-pub type Basic = (String, String);
-
 #[derive(Debug, Clone, Deserialize)]
 struct CallRow {
     id: String,
@@ -68,7 +63,7 @@ pub struct Calls {
 pub struct NewCall {
     pub assessment_id: String,
     pub provider: Provider,
-    /// What the call is, for people: "Greenhouse completion PATCH", "Ashby assessment.update".
+    /// What the call is, for people (`providers::OutboundCall::label`).
     pub label: &'static str,
     pub method: Method,
     pub url: String,
@@ -126,12 +121,12 @@ impl Calls {
         Ok(rows.into_iter().next())
     }
 
-    /// Make one attempt if still due. `creds` answers the Basic credentials per provider.
+    /// Make one attempt if still due. `creds` answers the `Authorization` header value per provider.
     pub async fn attempt(
         &self,
         id: &str,
         expected_n: Option<i64>,
-        creds: &dyn Fn(Provider) -> Option<Basic>,
+        creds: &dyn Fn(Provider) -> Option<String>,
     ) {
         if let Err(e) = self.try_attempt(id, expected_n, creds).await {
             worker::console_error!("calls: attempt for {id} not made: {e}");
@@ -142,7 +137,7 @@ impl Calls {
         &self,
         id: &str,
         expected_n: Option<i64>,
-        creds: &dyn Fn(Provider) -> Option<Basic>,
+        creds: &dyn Fn(Provider) -> Option<String>,
     ) -> ApiResult<()> {
         let t0 = now();
         let Some(c) = self.row(id)? else {
@@ -155,19 +150,19 @@ impl Calls {
             return Ok(());
         }
         let n = self.scheduled().claim(id, c.attempt_count, t0)?;
-        let provider = Provider::parse(&c.provider).unwrap_or(Provider::Greenhouse);
+        let provider = Provider::parse(&c.provider);
         let headers = Headers::new();
         let _ = headers.set("user-agent", attempt::USER_AGENT);
         let _ = headers.set("accept", "application/json");
         if c.body.is_some() {
             let _ = headers.set("content-type", "application/json");
         }
-        let result = match creds(provider) {
-            Some((user, pass)) => {
-                let _ = headers.set(
-                    "authorization",
-                    &format!("Basic {}", STANDARD.encode(format!("{user}:{pass}"))),
-                );
+        let result = match provider.and_then(|p| creds(p).map(|a| (p, a))) {
+            Some((provider, authorization)) => {
+                let _ = headers.set("authorization", &authorization);
+                for (name, value) in provider.spec().call_headers {
+                    let _ = headers.set(name, value);
+                }
                 let method = match c.method.as_str() {
                     "PATCH" => Method::Patch,
                     "PUT" => Method::Put,
@@ -267,7 +262,7 @@ impl Calls {
     pub async fn on_message(
         &self,
         msg: &QueueMsg,
-        creds: &dyn Fn(Provider) -> Option<Basic>,
+        creds: &dyn Fn(Provider) -> Option<String>,
     ) -> ApiResult<()> {
         let Some(c) = self.row(&msg.e)? else {
             return Ok(());

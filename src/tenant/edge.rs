@@ -1,6 +1,7 @@
-//! Provider edge endpoints inside the tenant object: Greenhouse today, Ashby next to it.
-//! Each order is stored and its event committed in one transaction before the ATS gets
-//! its answer; the first webhook attempt starts right after.
+//! Provider edge operations inside the tenant object: one match over the operation kinds of
+//! the provider seam (`providers::Handler`, docs/architecture.md). Each order is stored and its
+//! event committed in one transaction before the ATS gets its answer; the first webhook
+//! attempt starts right after.
 
 use std::collections::HashMap;
 
@@ -13,8 +14,8 @@ use crate::delivery::attempt;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::model::{parse_packages, CandidateAssessment, EventType, Package, Provider, Status};
-use crate::providers::{ashby, greenhouse};
-use crate::routes::{Edge, EdgeCall};
+use crate::providers::{EdgeRequest, Handler, StatusView};
+use crate::routes::EdgeCall;
 use crate::{secrets, targets};
 
 /// The vendor's `packages_url` answer may be reused for this long (SPEC §5).
@@ -25,52 +26,61 @@ const PACKAGES_TIMEOUT_MS: u64 = 10_000;
 pub type PackageCache = HashMap<(String, Provider), (i64, Vec<Package>)>;
 
 impl Tenant {
-    pub(super) async fn edge(&self, edge: Edge, call: &Call) -> ApiResult<Response> {
-        match edge.call {
-            EdgeCall::GreenhouseListTests => {
-                let cfg = self.load_config()?;
-                let pkgs = self.packages(&cfg, Provider::Greenhouse).await?;
-                Ok(http::json(200, &greenhouse::list_tests(&pkgs)))
+    /// Run an authenticated edge call: the provider parses and renders, this object stores.
+    pub(super) async fn edge(&self, edge: EdgeCall, call: &Call) -> ApiResult<Response> {
+        let provider = edge.provider;
+        let cfg = self.load_config()?;
+        let req = EdgeRequest {
+            tenant: &cfg.id,
+            body: &call.body,
+            query: call.query.as_deref(),
+            headers: &call.headers,
+            allow_insecure: self.config().allow_insecure,
+            settings: &self.config().settings,
+        };
+        let answer = match &edge.op.handler {
+            Handler::ListPackages { render } | Handler::Config { render } => {
+                let pkgs = self.packages(&cfg, provider).await?;
+                render(&req, &pkgs)?
             }
-            EdgeCall::GreenhouseSendTest => self.greenhouse_send_test(call).await,
-            EdgeCall::GreenhouseTestStatus => {
-                let q = crate::admin::query::pairs(call.query.as_deref());
-                let id = crate::admin::query::get(&q, "partner_interview_id")
-                    .filter(|s| !s.is_empty())
-                    .ok_or_else(|| {
-                        ApiError::invalid_field("partner_interview_id", "is required")
-                    })?;
-                let row = assessments::get(&self.sql(), id)?
-                    .filter(|r| r.provider() == Some(Provider::Greenhouse))
-                    .ok_or_else(|| ApiError::not_found("interview"))?;
-                Ok(http::json(
-                    200,
-                    &greenhouse::test_status(row.status(), row.result().as_ref()),
-                ))
+            Handler::Activation { render } => render(&req)?,
+            Handler::Order { parse, render } => {
+                let order = parse(&req)?;
+                let id = self
+                    .place_order(provider, &order.idempotency_key, order.normalize)
+                    .await?;
+                render(&id)
             }
-            EdgeCall::GreenhouseResponseError => self.greenhouse_response_error(call).await,
-            EdgeCall::AshbyList => {
-                let cfg = self.load_config()?;
-                let pkgs = self.packages(&cfg, Provider::Ashby).await?;
-                Ok(http::json(200, &ashby::list(&pkgs)))
+            Handler::Status {
+                parse,
+                not_found,
+                render,
+            } => {
+                let id = parse(&req)?;
+                let row = assessments::get(&self.sql(), &id)?
+                    .filter(|r| r.provider() == Some(provider))
+                    .ok_or_else(|| ApiError::not_found(not_found))?;
+                render(&StatusView {
+                    status: row.status(),
+                    result: row.result(),
+                })
             }
-            EdgeCall::AshbyStart => self.ashby_start(call).await,
-            EdgeCall::AshbyCancel => self.ashby_cancel(call).await,
-        }
-    }
-
-    async fn ashby_start(&self, call: &Call) -> ApiResult<Response> {
-        let v = call.json()?;
-        let start = ashby::parse_start(&v)?;
-        // Idempotent while active: Ashby may retry a start; the same id comes back.
-        let id = self
-            .place_order(
-                Provider::Ashby,
-                &start.dedupe_key(),
-                |id, tenant, catalogue| ashby::normalize(&start, id, tenant, catalogue, v),
-            )
-            .await?;
-        Ok(http::json(200, &ashby::started(&id)))
+            Handler::Cancel {
+                parse,
+                not_found,
+                render,
+            } => {
+                let id = parse(&req)?;
+                self.cancel(provider, &id, not_found).await?;
+                render(&id)
+            }
+            Handler::ReportError { parse, render } => {
+                let reported = parse(&req)?;
+                self.report_error(provider, reported).await?;
+                render()
+            }
+        };
+        Ok(http::json(200, &answer))
     }
 
     /// Store a new order and commit its `record.new` (one transaction), unless an active
@@ -114,16 +124,14 @@ impl Tenant {
     }
 
     /// Cancel: CANCELLED, `record.deleted` carrying the full stored assessment (its
-    /// `originData` stays the start request). Repeats succeed without a second event.
-    async fn ashby_cancel(&self, call: &Call) -> ApiResult<Response> {
-        let v = call.json()?;
-        let id = ashby::parse_cancel(&v)?;
+    /// `originData` stays the order request). Repeats succeed without a second event.
+    async fn cancel(&self, provider: Provider, id: &str, not_found: &str) -> ApiResult<()> {
         let sql = self.sql();
-        let row = assessments::get(&sql, &id)?
-            .filter(|r| r.provider() == Some(Provider::Ashby))
-            .ok_or_else(|| ApiError::not_found("assessment"))?;
+        let row = assessments::get(&sql, id)?
+            .filter(|r| r.provider() == Some(provider))
+            .ok_or_else(|| ApiError::not_found(not_found))?;
         if row.status().is_final() {
-            return Ok(http::json(200, &ashby::started(&row.id)));
+            return Ok(());
         }
         let t = now();
         let record = assessments::update(&sql, &row, Status::Cancelled, None, false, t)?;
@@ -135,35 +143,24 @@ impl Tenant {
             t,
         )?;
         self.kick(ob, event, t).await;
-        Ok(http::json(200, &ashby::started(&row.id)))
+        Ok(())
     }
 
-    async fn greenhouse_send_test(&self, call: &Call) -> ApiResult<Response> {
-        let v = call.json()?;
-        let order = greenhouse::parse_send_test(&v, self.config().allow_insecure)?;
-        // Idempotent on the callback url: a retried send_test gets the same id, no new event.
-        let key = order.callback_url.clone();
-        let id = self
-            .place_order(Provider::Greenhouse, &key, |id, tenant, catalogue| {
-                greenhouse::normalize(&order, id, tenant, catalogue, v)
-            })
-            .await?;
-        Ok(http::json(200, &json!({ "partner_interview_id": id })))
-    }
-
-    async fn greenhouse_response_error(&self, call: &Call) -> ApiResult<Response> {
-        let v = call.json()?;
-        let pe = greenhouse::parse_response_error(&v)?;
+    /// The ATS reports an error about a call of ours: kept on the assessment when it names one
+    /// of this provider's, and sent as `provider.error`.
+    async fn report_error(
+        &self,
+        provider: Provider,
+        reported: crate::providers::ReportedError,
+    ) -> ApiResult<()> {
         let sql = self.sql();
-        let known = match pe["partnerInterviewId"].as_str() {
-            Some(id) => {
-                assessments::get(&sql, id)?.filter(|r| r.provider() == Some(Provider::Greenhouse))
-            }
+        let known = match &reported.assessment_id {
+            Some(id) => assessments::get(&sql, id)?.filter(|r| r.provider() == Some(provider)),
             None => None,
         };
         let t = now();
-        let mut data = json!({ "providerError": pe.clone() });
-        data["providerError"]["provider"] = json!("greenhouse");
+        let mut data = json!({ "providerError": reported.detail });
+        data["providerError"]["provider"] = json!(provider.as_str());
         data["providerError"]["receivedAt"] = json!(crate::model::rfc3339(t));
         if let Some(row) = &known {
             assessments::append_error(&sql, row, data["providerError"].clone())?;
@@ -178,7 +175,7 @@ impl Tenant {
             t,
         )?;
         self.kick(ob, event, t).await;
-        Ok(http::json(200, &json!({ "status": 200 })))
+        Ok(())
     }
 
     /// The tenant's packages, in SPEC §5 order: the vendor's `packages_url` (cached for 5

@@ -31,7 +31,7 @@ use crate::http;
 use crate::model::EventType;
 use crate::model::{parse_packages, Provider};
 use crate::router::{H_KEY_HASHES, H_ORIGIN, H_REQUEST_ID};
-use crate::routes::{self, Admin, Edge, Method};
+use crate::routes::{self, Admin, EdgeCall, Method};
 use crate::secrets;
 use crate::weburl::WebUrl;
 use calls::Calls;
@@ -73,6 +73,8 @@ pub(crate) struct Call {
     query: Option<String>,
     origin: String,
     key_hashes: Vec<String>,
+    /// The request's headers (the front door forwards only what the provider declared).
+    headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
 
@@ -125,6 +127,7 @@ impl DurableObject for Tenant {
             key_hashes: header(H_KEY_HASHES)
                 .map(|h| h.split(',').map(str::to_string).collect())
                 .unwrap_or_default(),
+            headers: req.headers().entries().collect(),
             body: req.bytes().await.unwrap_or_default(),
         };
         let resp = match self.dispatch(&call).await {
@@ -385,20 +388,33 @@ impl Tenant {
             ["internal", op] => self.internal_call(op, call).await,
             ["t", rest @ ..] => {
                 let edge = routes::match_edge(call.method, rest)?;
-                self.authenticate(&edge, call)?;
-                self.edge(edge, call).await
+                self.edge_call(edge.call, call).await
+            }
+            ["p", rest @ ..] => {
+                let edge = routes::match_partner(call.method, rest)?;
+                self.edge_call(edge, call).await
             }
             _ => Err(ApiError::route_not_found()),
         }
     }
 
+    /// An edge call: authenticate, run, and answer errors in the provider's shape.
+    async fn edge_call(&self, edge: EdgeCall, call: &Call) -> ApiResult<Response> {
+        let shape = edge.provider.spec().error_shape;
+        match self.authenticate(edge.provider, call) {
+            Ok(()) => self.edge(edge, call).await,
+            Err(e) => Err(e),
+        }
+        .map_err(|e| e.shaped(shape))
+    }
+
     /// Edge authentication against the authoritative key hashes (SPEC §4). Unknown tenant,
     /// wrong provider, revoked or rotated key: the same 401.
-    fn authenticate(&self, edge: &Edge, call: &Call) -> ApiResult<()> {
+    fn authenticate(&self, provider: Provider, call: &Call) -> ApiResult<()> {
         if !self.exists() {
             return Err(ApiError::unauthorized_edge());
         }
-        let (provider, t) = (edge.call.provider().as_str(), now());
+        let (provider, t) = (provider.as_str(), now());
         let rows = self.key_rows()?;
         // The previous key counts only inside its rotation grace period.
         let hashes = rows
@@ -541,7 +557,7 @@ impl Tenant {
                     MsgKind::Provider => {
                         let calls = self.calls()?;
                         let creds = self.credentials().await?;
-                        calls.on_message(&msg, &creds).await?;
+                        calls.on_message(&msg, &|p| creds.authorization(p)).await?;
                         calls.next_due()?
                     }
                 };
@@ -572,7 +588,7 @@ impl Tenant {
             packages_url: None,
             static_package_id: None,
             packages: vec![],
-            greenhouse_partner_username: None,
+            credentials: Default::default(),
             created_at: n,
             updated_at: n,
         };
@@ -628,12 +644,15 @@ impl Tenant {
         let v = call.json()?;
         let provider = match v.get("provider") {
             Some(Value::String(p)) => Provider::parse(p).ok_or_else(|| {
-                ApiError::invalid_field("provider", "must be \"greenhouse\" or \"ashby\"")
+                ApiError::invalid_field(
+                    "provider",
+                    &format!("must be {}", crate::providers::names_or(true)),
+                )
             })?,
             _ => {
                 return Err(ApiError::invalid_field(
                     "provider",
-                    "is required (\"greenhouse\" or \"ashby\")",
+                    &format!("is required ({})", crate::providers::names_or(true)),
                 ))
             }
         };
@@ -657,7 +676,7 @@ impl Tenant {
                 ))
             }
         };
-        let key = secrets::new_provider_key(provider);
+        let key = provider.new_key(t);
         let hash = secrets::hash_key(&key);
         let n = now();
         let old = self.key_hash(provider)?;
@@ -692,7 +711,7 @@ impl Tenant {
             &json!({
                 "provider": provider.as_str(),
                 "secretKey": key,
-                "baseUrl": tenants::base_url(&call.origin, t, provider),
+                "baseUrl": provider.base_url(&call.origin, t),
                 "createdAt": crate::model::rfc3339(n),
                 "previousKeyValidUntil": previous_until.map(crate::model::rfc3339),
             }),

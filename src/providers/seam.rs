@@ -1,0 +1,347 @@
+//! The provider seam (SPEC §12, docs/adding-an-ats.md): what one ATS declares about itself.
+//! A provider is a `static SPEC: Spec` in its own file; routing, edge authentication, the
+//! tenant object, results, the admin API's credential fields, the OpenAPI parity test and the
+//! fuzz seeds read these declarations and never name an ATS.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult, ErrorShape};
+use crate::model::{CandidateAssessment, Package, ResultUpdate, Status};
+use crate::routes::Method;
+
+/// Everything the bridge knows about one ATS.
+pub struct Spec {
+    /// The provider's name: URL segment, `provider` value in the API and events.
+    pub name: &'static str,
+    /// The ATS's name for people ("Greenhouse"), used in messages.
+    pub title: &'static str,
+    /// Prefix of the inbound keys issued for it (`gh_`), so a key pasted into the wrong ATS
+    /// is refused before any lookup (README "Authentication").
+    pub key_prefix: &'static str,
+    /// Where the ATS calls the bridge.
+    pub surface: Surface,
+    /// The edge operations, each with its route and handler.
+    pub operations: &'static [Operation],
+    /// How its edge answers 4xx errors.
+    pub error_shape: ErrorShape,
+    /// The bridge keys a request presents (candidates; the front door filters by prefix and
+    /// length, hashes them, and the tenant object compares hashes). Empty: 401.
+    pub extract_keys: fn(&Inbound) -> Vec<String>,
+    /// Request headers (lower-case) forwarded to the handlers besides the body and query.
+    pub forward_headers: &'static [&'static str],
+    /// Per-tenant credentials for result write-back: `PATCH /v1/tenants/{t}` takes
+    /// `{"<name>": {"<field>": "…" | null}}`; `GET` shows them (secret ones as `<field>_set`).
+    pub credentials: &'static [CredentialField],
+    /// Deployment variables it reads (README "Configuration").
+    pub settings: &'static [Setting],
+    /// The `Authorization` header value of its outbound calls; None: no credentials.
+    pub authorization: fn(&CredentialSource) -> Option<String>,
+    /// Fixed headers on every outbound call besides `Authorization`, `User-Agent`, `Accept`
+    /// and `Content-Type`.
+    pub call_headers: &'static [(&'static str, &'static str)],
+    /// How an accepted result becomes outbound call(s). Called before anything is stored: an
+    /// `Err` (422) refuses the result; an empty list sends nothing.
+    pub write_back: fn(&WriteBack) -> ApiResult<Vec<OutboundCall>>,
+    /// When the idempotency key of an order is released.
+    pub idempotency: Idempotency,
+    /// What `GET /v1/providers` will publish about it.
+    pub facts: Facts,
+    /// Recorded requests (`fixtures/<name>/`): the unit tests' and fuzzers' seed corpus.
+    pub fixtures: &'static [Fixture],
+}
+
+/// The two edge surfaces (SPEC §12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// `/t/{tenant}/{provider}/{operation}`: the customer pastes a per-tenant URL into the ATS.
+    TenantScoped,
+    /// `/p/{provider}/{operation}`: one URL for the whole vendor; the tenant comes from the
+    /// presented key, which embeds it (`secrets::new_partner_key`).
+    PartnerLevel,
+}
+
+/// One edge operation: route and behaviour.
+pub struct Operation {
+    /// The last path segment (`send_test`, `assessment.start`).
+    pub segment: &'static str,
+    pub method: Method,
+    pub handler: Handler,
+}
+
+impl Operation {
+    /// Whether the front door reads a body for it (every non-GET operation).
+    pub fn takes_body(&self) -> bool {
+        self.method != Method::Get
+    }
+}
+
+/// The kind of an operation with its functions; the tenant object has one match over it.
+/// Every answer is `200` JSON with the rendered value; errors are `ApiError`s in the
+/// provider's `error_shape`.
+pub enum Handler {
+    /// Answer the tenant's packages (SPEC §5 sources).
+    ListPackages {
+        render: fn(&EdgeRequest, &[Package]) -> ApiResult<Value>,
+    },
+    /// Place an order: store it and emit `record.new`, idempotent on the key.
+    Order {
+        parse: fn(&EdgeRequest) -> ApiResult<Order>,
+        render: fn(&str) -> Value,
+    },
+    /// Report an assessment's status; `parse` gives its id, `not_found` names it in the 404.
+    Status {
+        parse: fn(&EdgeRequest) -> ApiResult<String>,
+        not_found: &'static str,
+        render: fn(&StatusView) -> Value,
+    },
+    /// Cancel an assessment (`record.deleted`); repeats answer the same.
+    Cancel {
+        parse: fn(&EdgeRequest) -> ApiResult<String>,
+        not_found: &'static str,
+        render: fn(&str) -> Value,
+    },
+    /// The ATS reports an error about a call of ours (`provider.error` event).
+    ReportError {
+        parse: fn(&EdgeRequest) -> ApiResult<ReportedError>,
+        render: fn() -> Value,
+    },
+    /// A configuration form or document built from the tenant's packages.
+    Config {
+        render: fn(&EdgeRequest, &[Package]) -> ApiResult<Value>,
+    },
+    /// An activation form or check that needs no tenant data.
+    Activation {
+        render: fn(&EdgeRequest) -> ApiResult<Value>,
+    },
+}
+
+/// Operation kinds (SPEC §12), as named in logs and docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    ListPackages,
+    Order,
+    Status,
+    Cancel,
+    ReportError,
+    Config,
+    Activation,
+}
+
+impl OperationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationKind::ListPackages => "list_packages",
+            OperationKind::Order => "order",
+            OperationKind::Status => "status",
+            OperationKind::Cancel => "cancel",
+            OperationKind::ReportError => "report_error",
+            OperationKind::Config => "config",
+            OperationKind::Activation => "activation",
+        }
+    }
+}
+
+impl Handler {
+    pub fn kind(&self) -> OperationKind {
+        match self {
+            Handler::ListPackages { .. } => OperationKind::ListPackages,
+            Handler::Order { .. } => OperationKind::Order,
+            Handler::Status { .. } => OperationKind::Status,
+            Handler::Cancel { .. } => OperationKind::Cancel,
+            Handler::ReportError { .. } => OperationKind::ReportError,
+            Handler::Config { .. } => OperationKind::Config,
+            Handler::Activation { .. } => OperationKind::Activation,
+        }
+    }
+
+    /// Run only the request parser (no storage): what the fuzzers and fixture checks call.
+    /// None when the kind parses nothing.
+    pub fn parse_only(&self, req: &EdgeRequest) -> Option<ApiResult<()>> {
+        match self {
+            Handler::Order { parse, .. } => Some(parse(req).map(|_| ())),
+            Handler::Status { parse, .. } | Handler::Cancel { parse, .. } => {
+                Some(parse(req).map(|_| ()))
+            }
+            Handler::ReportError { parse, .. } => Some(parse(req).map(|_| ())),
+            Handler::ListPackages { .. } | Handler::Config { .. } | Handler::Activation { .. } => {
+                None
+            }
+        }
+    }
+}
+
+impl Handler {
+    /// Whether the handler reads nothing of the request (no body, no query): such an
+    /// operation needs no fixture.
+    pub fn parse_only_reads_nothing(&self) -> bool {
+        matches!(
+            self,
+            Handler::ListPackages { .. } | Handler::Config { .. } | Handler::Activation { .. }
+        )
+    }
+}
+
+/// What an edge handler sees of the request.
+pub struct EdgeRequest<'a> {
+    /// The tenant the request belongs to.
+    pub tenant: &'a str,
+    pub body: &'a [u8],
+    /// The raw query string, without `?`.
+    pub query: Option<&'a str>,
+    /// The provider's `forward_headers` that were present (lower-case names).
+    pub headers: &'a [(String, String)],
+    /// `ALLOW_INSECURE_TARGETS` (README "Configuration").
+    pub allow_insecure: bool,
+    pub settings: &'a Settings,
+}
+
+impl EdgeRequest<'_> {
+    /// The body as JSON; 400 `malformed_json` when empty or invalid.
+    pub fn json(&self) -> ApiResult<Value> {
+        if self.body.is_empty() {
+            return Err(ApiError::bad_json("the body is empty"));
+        }
+        serde_json::from_slice(self.body).map_err(ApiError::bad_json)
+    }
+    /// A forwarded header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// A query parameter's value (first occurrence, percent-decoded).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let q = crate::admin::query::pairs(self.query);
+        crate::admin::query::get(&q, name).map(str::to_string)
+    }
+}
+
+/// A parsed order.
+pub struct Order {
+    /// One active assessment per key (per provider): a repeated order gets the same id.
+    pub idempotency_key: String,
+    /// Build the normalized assessment from (new assessment id, tenant id, the tenant's
+    /// packages if known).
+    pub normalize: Normalize,
+}
+
+/// (new assessment id, tenant id, the tenant's packages if known) → the normalized assessment.
+pub type Normalize = Box<dyn FnOnce(&str, &str, Option<&[Package]>) -> CandidateAssessment>;
+
+/// What a status answer is rendered from.
+pub struct StatusView {
+    pub status: Status,
+    pub result: Option<ResultUpdate>,
+}
+
+/// An error the ATS reported about a call of ours.
+pub struct ReportedError {
+    /// The assessment it concerns, if the ATS named one we know.
+    pub assessment_id: Option<String>,
+    /// The `providerError` object of the event (the bridge adds `provider` and `receivedAt`).
+    pub detail: Value,
+}
+
+/// When an order's idempotency key is released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Held for good (e.g. keyed on a callback URL that never repeats for a new order).
+    KeyHeldForever,
+    /// Freed once a final result is accepted, so a new order with the same key can start.
+    KeyFreedWhenFinal,
+}
+
+/// One credential field of a provider.
+pub struct CredentialField {
+    pub name: &'static str,
+    /// Secret fields are kept in the `SECRETS` KV namespace and never shown.
+    pub secret: bool,
+    /// Longest accepted value, in characters.
+    pub max_len: usize,
+}
+
+/// A deployment variable a provider reads.
+pub struct Setting {
+    pub env: &'static str,
+    pub default: Option<&'static str>,
+}
+
+/// Deployment variables declared by providers, read once per isolate (`Config`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings(pub BTreeMap<String, String>);
+
+impl Settings {
+    pub fn get(&self, env: &str) -> Option<&str> {
+        self.0.get(env).map(String::as_str)
+    }
+}
+
+/// A provider's credentials for one tenant: its own field values and the deployment's
+/// settings.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialSource {
+    pub values: BTreeMap<&'static str, String>,
+    pub settings: Settings,
+}
+
+impl CredentialSource {
+    /// The tenant's value of one of the provider's `credentials` fields.
+    pub fn tenant(&self, field: &str) -> Option<&str> {
+        self.values.get(field).map(String::as_str)
+    }
+    /// A deployment variable the provider declared in `settings`.
+    pub fn setting(&self, env: &str) -> Option<&str> {
+        self.settings.get(env)
+    }
+}
+
+/// What `write_back` sees of an accepted result.
+pub struct WriteBack<'a> {
+    pub assessment_id: &'a str,
+    pub record: &'a CandidateAssessment,
+    pub result: &'a ResultUpdate,
+    /// Milliseconds, strictly increasing per assessment (for ATSs that order updates by it).
+    pub update_ts: i64,
+    pub credentials: &'a CredentialSource,
+    pub allow_insecure: bool,
+}
+
+/// An outbound call to the ATS, stored and retried by the delivery engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboundCall {
+    /// What the call is, for people (shown on the assessment's sync state).
+    pub label: &'static str,
+    pub method: worker::Method,
+    pub url: String,
+    pub body: Option<String>,
+}
+
+/// What an inbound request presents, for `extract_keys`.
+pub struct Inbound<'a> {
+    pub authorization: Option<&'a str>,
+    pub header: &'a dyn Fn(&str) -> Option<String>,
+    pub settings: &'a Settings,
+}
+
+/// Facts for `GET /v1/providers` (SPEC §12).
+pub struct Facts {
+    /// Result fields the ATS shows to its users.
+    pub result_fields: &'static [&'static str],
+    /// Limits the ATS imposes: (what, limit).
+    pub limits: &'static [(&'static str, &'static str)],
+    /// Bridge status → the ATS's word for it.
+    pub status_mapping: &'static [(Status, &'static str)],
+}
+
+/// One recorded request of an operation.
+pub struct Fixture {
+    /// The operation's `segment`.
+    pub operation: &'static str,
+    /// The query string (empty when none).
+    pub query: &'static str,
+    /// The body (empty when none).
+    pub body: &'static str,
+}
