@@ -176,20 +176,20 @@ pub struct CandidateAssessment {
     pub job_id: Option<String>,
     /// The job the order is for (SPEC §15); its `id` equals `job_id`.
     #[serde(default)]
-    pub job: Option<Job>,
+    pub job: Option<serde_json::Value>,
     /// People on the job's hiring team the ATS named (SPEC §15).
     #[serde(default)]
-    pub hiring_team: Option<Vec<TeamMember>>,
+    pub hiring_team: Option<serde_json::Value>,
     /// Who asked for the assessment in the ATS (SPEC §15).
     #[serde(default)]
-    pub requester: Option<Requester>,
+    pub requester: Option<serde_json::Value>,
     /// The ATS's custom fields, keyed by the ATS's field key (SPEC §15).
     #[serde(default)]
-    pub custom_fields: Option<std::collections::BTreeMap<String, CustomField>>,
+    pub custom_fields: Option<serde_json::Value>,
     /// Whether the record was completed from another source than the order (SPEC §15);
     /// null when the provider has no such step.
     #[serde(default)]
-    pub enrichment: Option<Enrichment>,
+    pub enrichment: Option<serde_json::Value>,
     pub meta_data: Option<serde_json::Value>,
     pub origin_data: serde_json::Value,
     pub status: Status,
@@ -197,8 +197,16 @@ pub struct CandidateAssessment {
     pub tenant_id: String,
 }
 
+/// One of the order-context values (`Job`, `[TeamMember]`, `Requester`, custom fields,
+/// `Enrichment`) as the JSON `CandidateAssessment` holds it. The context types are only ever
+/// written, so they derive `Serialize` alone; stored records read them back as JSON, which
+/// keeps a deserializer per type out of the wasm.
+pub fn context<T: Serialize>(v: T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
 /// `candidateAssessment.job` (SPEC §15): every key present, null when the ATS did not say.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
     pub id: Option<String>,
@@ -212,14 +220,14 @@ pub struct Job {
 }
 
 /// A place a job is at: a display name and, when the ATS has one, a postal address.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Location {
     pub name: Option<String>,
     pub address: Option<String>,
 }
 
 /// One `hiringTeam` entry (SPEC §15).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamMember {
     pub id: Option<String>,
@@ -230,7 +238,7 @@ pub struct TeamMember {
 }
 
 /// A hiring-team role (SPEC §15); ATS-specific roles map to the nearest one, else `OTHER`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TeamRole {
     HiringManager,
@@ -259,7 +267,7 @@ impl TeamRole {
 }
 
 /// `candidateAssessment.requester` (SPEC §15): the ATS user who sent the assessment.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Requester {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -268,7 +276,7 @@ pub struct Requester {
 
 /// One `customFields` value (SPEC §15): the ATS's label and type, and the value as the ATS
 /// sent it (any JSON).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomField {
     pub label: Option<String>,
     #[serde(rename = "type")]
@@ -277,7 +285,7 @@ pub struct CustomField {
 }
 
 /// `candidateAssessment.enrichment` (SPEC §15).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Enrichment {
     pub status: EnrichmentStatus,
     /// What could not be filled (e.g. `"job"`, `"hiringTeam"`).
@@ -286,7 +294,7 @@ pub struct Enrichment {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnrichmentStatus {
     Complete,

@@ -13,8 +13,8 @@ use super::{
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment, Email, Job,
-    Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
+    context, parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment,
+    Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
 };
 use crate::routes::Method;
 use crate::targets;
@@ -292,15 +292,17 @@ pub fn normalize(
             phones: None,
         },
         job_id: s.job_id.clone(),
-        job: (s.job_id.is_some() || s.job_name.is_some()).then(|| Job {
-            id: s.job_id.clone(),
-            name: s.job_name.clone(),
-            requisition_id: s.req_id.clone(),
-            url: s.job_url.clone(),
-            locations: None,
-            departments: None,
+        job: (s.job_id.is_some() || s.job_name.is_some()).then(|| {
+            context(Job {
+                id: s.job_id.clone(),
+                name: s.job_name.clone(),
+                requisition_id: s.req_id.clone(),
+                url: s.job_url.clone(),
+                locations: None,
+                departments: None,
+            })
         }),
-        hiring_team: s.hiring_team.as_ref().map(hiring_team),
+        hiring_team: s.hiring_team.as_ref().map(|t| context(hiring_team(t))),
         requester: None,
         custom_fields: None,
         enrichment: None,

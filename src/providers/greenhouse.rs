@@ -13,8 +13,8 @@ use super::{
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    AssessmentPackage, Candidate, CandidateAssessment, Email, Enrichment, EnrichmentStatus,
-    Package, Phone, Provider, Requester, ResultUpdate, Status,
+    context, AssessmentPackage, Candidate, CandidateAssessment, Email, Enrichment,
+    EnrichmentStatus, Package, Phone, Provider, Requester, ResultUpdate, Status,
 };
 use crate::routes::Method;
 use crate::targets;
@@ -323,14 +323,16 @@ pub fn normalize(
         job_id: None,
         job: None,
         hiring_team: None,
-        requester: o.sent_by.clone().map(|email| Requester {
-            id: None,
-            name: None,
-            email: Some(email),
+        requester: o.sent_by.clone().map(|email| {
+            context(Requester {
+                id: None,
+                name: None,
+                email: Some(email),
+            })
         }),
         custom_fields: None,
         // Harvest v3 is what would fill job, hiring team and requester (SPEC §15).
-        enrichment: Some(Enrichment {
+        enrichment: Some(context(Enrichment {
             status: EnrichmentStatus::NotConfigured,
             missing: ["job", "hiringTeam"]
                 .into_iter()
@@ -338,7 +340,7 @@ pub fn normalize(
                 .map(String::from)
                 .collect(),
             error: None,
-        }),
+        })),
         meta_data: compact(json!({"preferredName": o.preferred_name, "sentBy": o.sent_by})),
         origin_data: origin,
         status: Status::NotSpecified,

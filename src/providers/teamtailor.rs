@@ -24,8 +24,8 @@ use super::{
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    parse_rfc3339, AssessmentPackage, Candidate, CandidateAssessment, CustomField, Email, Job,
-    Location, Package, Phone, Provider, Requester, ResultUpdate, Status, TeamMember, TeamRole,
+    context, parse_rfc3339, AssessmentPackage, Candidate, CandidateAssessment, CustomField, Email,
+    Job, Location, Package, Phone, Provider, Requester, ResultUpdate, Status, TeamMember, TeamRole,
 };
 use crate::routes::Method;
 use crate::targets::{self, Refusal};
@@ -482,10 +482,10 @@ pub fn normalize(
             }),
         },
         job_id: job.as_ref().and_then(|j| j.id.clone()),
-        job,
-        hiring_team,
-        requester,
-        custom_fields: (!fields.is_empty()).then_some(fields),
+        job: job.map(context),
+        hiring_team: hiring_team.map(context),
+        requester: requester.map(context),
+        custom_fields: (!fields.is_empty()).then(|| context(fields)),
         enrichment: None,
         meta_data: compact(json!({
             "partnerEventId": o.event_id,
