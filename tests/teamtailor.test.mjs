@@ -167,7 +167,7 @@ test("webhook: stored, a signed record.new matching the fixture, idempotent on p
   const ev = verifyWebhook(ctx.secret, req);
   assert.deepEqual(ev, fixture("teamtailor/record.new.expected.json", {
     assessmentId: id, updateUrl: body["partner-event"]["partner-result"]["update-url"], request: body,
-    tenantId: "tt-order", status: "NOT_SPECIFIED", eventId: ev.eventId, syncRunId: ev.syncRunId, triggeredAt: ev.triggeredAt,
+    tenantId: "tt-order", status: "NOT_SPECIFIED", partnerEventId: body["partner-event"].id, partnerResultId: rid, eventId: ev.eventId, syncRunId: ev.syncRunId, triggeredAt: ev.triggeredAt,
   }));
   // Teamtailor retries (at most three times): the same id, no second event.
   const again = await tt("webhook", { token: jws({ key: ctx.key }), body });

@@ -622,14 +622,6 @@ pub fn activation_valid() -> Value {
     json!({ "valid": true })
 }
 
-/// The validate endpoint's refusal body (`401`, Teamtailor's `{"errors":[…]}` shape), the same
-/// whatever was wrong, so it reveals nothing about other tenants.
-pub fn activation_invalid() -> Value {
-    json!({ "errors": [
-        "This key is not valid. Paste the tt_… key exactly as your assessment provider issued it; a key stops working when a new one is issued or it is revoked."
-    ] })
-}
-
 /// A result's partner-result status (SPEC §13): progress → `pending` (`sent` before the
 /// candidate starts), COMPLETED → `completed`, REJECTED/EXPIRED/CANCELLED → `failed`.
 pub fn result_status(s: Status) -> &'static str {
@@ -1225,6 +1217,9 @@ pub(crate) mod tests {
         expected["id"] = json!("ats_ass_1");
         expected["tenantId"] = json!("acme");
         expected["callbackUrl"] = v["partner-event"]["partner-result"]["update-url"].clone();
+        expected["metaData"]["partnerEventId"] = v["partner-event"]["id"].clone();
+        expected["metaData"]["partnerResultId"] =
+            v["partner-event"]["partner-result"]["id"].clone();
         expected["originData"] = v.clone();
         expected["status"] = json!("NOT_SPECIFIED");
         assert_eq!(out, expected);
@@ -1361,7 +1356,6 @@ pub(crate) mod tests {
         assert_eq!(inputs[0]["type"], "text");
         assert_eq!(f["config"]["fields"][0]["type"], "infobox");
         assert_eq!(f["validateEndpoint"], VALIDATE_ENDPOINT);
-        assert!(activation_invalid()["errors"][0].is_string());
     }
 
     fn result(status: Status) -> ResultUpdate {
