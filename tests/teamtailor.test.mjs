@@ -5,10 +5,12 @@
 // receives the partner-result PUTs; a loopback receiver plays the vendor's webhook.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createCipheriv, createHash, createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import {
   startWorker, startReceiver, admin, createTenant, createKey, verifyWebhook, sleep, fixture,
-  events, wrap,
+  events, wrap, teamtailorJws, teamtailorJwe, teamtailorSignature, ROOT,
 } from "./harness.mjs";
 
 const PARTNER_API_KEY = "tt-partner-api-key-test-5d1f";
@@ -33,32 +35,9 @@ after(async () => {
   await Promise.all([w?.stop(), ...closers.map((c) => c.close())]);
 });
 
-const b64url = (buf) => Buffer.from(buf).toString("base64url");
-
-/** Teamtailor's provider key as a JWS (HS256, the partner API key). */
-function jws(claims, key = PARTNER_API_KEY) {
-  const h = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const p = b64url(JSON.stringify(claims));
-  const s = createHmac("sha256", key).update(`${h}.${p}`).digest("base64url");
-  return `${h}.${p}.${s}`;
-}
-
-/** Teamtailor's provider key as a JWE (dir, A256GCM; key = ASCII of the first 32 hex chars of
- *  sha256(webhook secret)). */
-function jwe(claims, secret = WEBHOOK_SECRET) {
-  const key = Buffer.from(createHash("sha256").update(secret).digest("hex").slice(0, 32), "ascii");
-  const h = b64url(JSON.stringify({ alg: "dir", enc: "A256GCM" }));
-  const iv = randomBytes(12);
-  const c = createCipheriv("aes-256-gcm", key, iv);
-  c.setAAD(Buffer.from(h, "ascii"));
-  const ct = Buffer.concat([c.update(JSON.stringify(claims), "utf8"), c.final()]);
-  return `${h}..${b64url(iv)}.${b64url(ct)}.${b64url(c.getAuthTag())}`;
-}
-
-function signature(eventId, t = Math.floor(Date.now() / 1000), secret = WEBHOOK_SECRET) {
-  const v1 = createHmac("sha256", secret).update(`${t}.${eventId}`).digest("hex");
-  return `t=${t},v1=${v1}`;
-}
+const jws = (claims, key = PARTNER_API_KEY) => teamtailorJws(claims, key);
+const jwe = (claims, secret = WEBHOOK_SECRET) => teamtailorJwe(claims, secret);
+const signature = (eventId, t = undefined, secret = WEBHOOK_SECRET) => teamtailorSignature(eventId, secret, t);
 
 /** Call /p/teamtailor/{op} as Teamtailor would. */
 async function tt(op, { token, body, query = "", headers = {}, method } = {}) {
@@ -331,4 +310,25 @@ test("activation: the form needs no key; validate answers 200 for a live key, el
     assert.equal(bad.status, 401);
     assert.ok(bad.body.errors.length >= 1 && typeof bad.body.errors[0] === "string");
   }
+});
+
+test("the teamtailor player plays activation, validate, config and an order against a running worker", async () => {
+  const ctx = await setup("tt-player");
+  for (const env of [{ TEAMTAILOR_PARTNER_API_KEY: PARTNER_API_KEY }, { TEAMTAILOR_WEBHOOK_SECRET: WEBHOOK_SECRET }]) {
+    const r = spawnSync(process.execPath, [join(ROOT, "scripts/demo.mjs"), "teamtailor", "--base", w.url, "--key", ctx.key], {
+      cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH, ...env },
+    });
+    assert.equal(r.status, 0, `player failed:\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /every call answered as Teamtailor expects/);
+    assert.match(r.stdout, /"assessment_id": "ats_ass_/);
+  }
+  await ctx.hooks.waitFor(2);
+  const orders = events(ctx.hooks, "record.new");
+  assert.equal(orders.length, 2, "one order per run");
+  assert.equal(orders[0].eventData.candidateAssessment.assessmentPackage.id, "pkg_backend", "the first package of the config");
+  const bad = spawnSync(process.execPath, [join(ROOT, "scripts/demo.mjs"), "teamtailor", "--base", w.url, "--key", ctx.key], {
+    cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH, TEAMTAILOR_PARTNER_API_KEY: "not-the-deployment-key" },
+  });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stdout + bad.stderr, /401/);
 });
