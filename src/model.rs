@@ -720,7 +720,9 @@ mod tests {
 
     #[test]
     fn records_stored_before_the_context_keys_still_load() {
-        let old = json!({"id":"ats_ass_1","applicationId":null,"assessmentPackage":{"id":"p","name":null,"description":null,"metaData":null,"type":null},"callbackUrl":null,"candidate":{"emails":null,"firstName":null,"lastName":null,"id":null,"links":null,"location":null,"phones":null},"jobId":null,"metaData":null,"originData":{},"status":"PENDING","provider":"ashby","tenantId":"acme"});
+        let old = json!({"id":"ats_ass_1","applicationId":null,"assessmentPackage":{"id":"p","name":null,"description":null,"metaData":null,"type":null},"callbackUrl":null,"candidate":{"emails":null,"firstName":null,"lastName":null,"id":null,"links":null,"location":null,"phones":null},"jobId":null,"metaData":null,"originData":{},"status":"PENDING","provider":null,"tenantId":"acme"});
+        let mut old = old;
+        old["provider"] = json!(Provider::all().next().unwrap().as_str());
         let a: CandidateAssessment = serde_json::from_value(old).unwrap();
         assert_eq!(a.job, None);
         let out = serde_json::to_value(&a).unwrap();
