@@ -24,6 +24,7 @@ fn seeds() -> &'static [&'static str] {
             .collect();
         v.push(include_str!("../fixtures/result.completed.json"));
         v.push(include_str!("../fixtures/packages.json"));
+        v.push(include_str!("../fixtures/packages.kinds.json"));
         v
     })
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{rfc3339, Package, Provider};
+use crate::model::{opt_kind, rfc3339, OrderKind, Package, Provider};
 use crate::providers::{CredentialField, CredentialSource, Settings};
 use crate::targets;
 
@@ -30,6 +30,11 @@ pub struct TenantConfig {
     pub static_package_id: Option<String>,
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// The kind of a package that names none: the `static_package_id` package, stored or
+    /// `packages_url` packages without `kind`, and orders for packages not in the list
+    /// (SPEC §12; default `assessment`).
+    #[serde(default)]
+    pub default_kind: OrderKind,
     pub created_at: i64,
     pub updated_at: i64,
     /// Non-secret provider credential fields, keyed `<provider>_<field>` (`Spec::credentials`).
@@ -190,6 +195,8 @@ pub struct TenantPatch {
     pub webhook_url: Option<String>,
     pub packages_url: Change<String>,
     pub static_package_id: Change<String>,
+    /// `null` resets it to `assessment`.
+    pub default_kind: Change<OrderKind>,
     /// Changes to provider credential fields (`{"<provider>": {"<field>": …}}`).
     pub credentials: Vec<CredentialChange>,
 }
@@ -232,7 +239,13 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
     let with_credentials: Vec<Provider> = Provider::all()
         .filter(|p| !p.spec().credentials.is_empty())
         .collect();
-    let mut allowed = vec!["name", "webhook", "packages_url", "static_package_id"];
+    let mut allowed = vec![
+        "name",
+        "webhook",
+        "packages_url",
+        "static_package_id",
+        "default_kind",
+    ];
     allowed.extend(with_credentials.iter().map(|p| p.as_str()));
     reject_unknown(m, "", &allowed)?;
     let webhook_url = match m.get("webhook") {
@@ -286,11 +299,21 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
             }
         }
     }
+    let default_kind = match m.get("default_kind") {
+        None => Change::Keep,
+        Some(Value::Null) => Change::Clear,
+        Some(v) => Change::Set(
+            opt_kind(Some(v))
+                .map_err(|why| ApiError::invalid_field("default_kind", why))?
+                .unwrap_or_default(),
+        ),
+    };
     Ok(TenantPatch {
         name: change(m, "name", "name", 200)?,
         webhook_url,
         packages_url,
         static_package_id: change(m, "static_package_id", "static_package_id", 256)?,
+        default_kind,
         credentials,
     })
 }
@@ -311,6 +334,9 @@ pub fn apply_patch(
     }
     p.packages_url.apply(&mut cfg.packages_url);
     p.static_package_id.apply(&mut cfg.static_package_id);
+    let mut kind = Some(cfg.default_kind);
+    p.default_kind.apply(&mut kind);
+    cfg.default_kind = kind.unwrap_or_default();
     for c in p.credentials {
         let map = if c.secret {
             &mut secrets.credentials
@@ -423,6 +449,7 @@ pub fn view(
         },
         "packages_url": cfg.packages_url,
         "static_package_id": cfg.static_package_id,
+        "default_kind": cfg.default_kind,
         "packages": cfg.packages,
     });
     // Each provider's credential fields: values of non-secret ones, `<field>_set` for secrets.
@@ -463,6 +490,7 @@ mod tests {
             packages_url: None,
             static_package_id: Some("p".into()),
             packages: vec![],
+            default_kind: OrderKind::Assessment,
             credentials: Default::default(),
             created_at: 0,
             updated_at: 0,
@@ -521,6 +549,21 @@ mod tests {
         assert!(apply_patch(&mut c, &mut s, p, 5));
         assert!(!c.webhook_disabled);
         assert_eq!(c.updated_at, 5);
+        assert_eq!(c.default_kind, OrderKind::Assessment);
+
+        let p = parse_patch(&json!({"default_kind":"background_check"}), false).unwrap();
+        apply_patch(&mut c, &mut s, p, 6);
+        assert_eq!(c.default_kind, OrderKind::BackgroundCheck);
+        assert_eq!(
+            view(&c, None, &[], "o", 0)["default_kind"],
+            "background_check"
+        );
+        let p = parse_patch(&json!({"default_kind":null}), false).unwrap();
+        apply_patch(&mut c, &mut s, p, 7);
+        assert_eq!(c.default_kind, OrderKind::Assessment);
+        let e = parse_patch(&json!({"default_kind":"drug_test"}), false).unwrap_err();
+        assert_eq!(e.status, 422);
+        assert!(e.message.contains("default_kind"), "{}", e.message);
 
         for bad in [
             json!({"webhook":null}),
@@ -528,6 +571,7 @@ mod tests {
             json!({"webhook":{"secret":"x"}}),
             json!({"colour":"red"}),
             json!({"packages_url":"http://10.0.0.1/p"}),
+            json!({"default_kind":5}),
         ] {
             assert_eq!(parse_patch(&bad, false).unwrap_err().status, 422, "{bad}");
         }

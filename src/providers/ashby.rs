@@ -14,7 +14,7 @@ use super::{
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment,
-    Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
+    Catalogue, Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
 };
 use crate::routes::Method;
 use crate::targets;
@@ -271,7 +271,7 @@ pub fn normalize(
     s: &Start,
     id: &str,
     tenant: &str,
-    catalogue: Option<&[Package]>,
+    catalogue: Catalogue<'_>,
     origin: Value,
 ) -> CandidateAssessment {
     CandidateAssessment {
@@ -485,6 +485,7 @@ pub fn update_body(assessment_id: &str, timestamp_ms: i64, r: &ResultUpdate) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::OrderKind;
 
     fn start_json() -> Value {
         json!({
@@ -503,10 +504,15 @@ mod tests {
             id: "pkg_456".into(),
             name: "Frontend".into(),
             description: Some("Skills".into()),
-            kind: Some("SKILLS_TEST".into()),
+            package_type: Some("SKILLS_TEST".into()),
+            kind: Some(OrderKind::ReferenceCheck),
             criteria: vec![],
         }];
-        let a = normalize(&s, "ats_ass_1", "acme", Some(&cat), v.clone());
+        let catalogue = Catalogue {
+            packages: Some(&cat),
+            default_kind: OrderKind::Assessment,
+        };
+        let a = normalize(&s, "ats_ass_1", "acme", catalogue, v.clone());
         let out = serde_json::to_value(&a).unwrap();
         assert_eq!(out["applicationId"], "app_123abc");
         assert_eq!(out["jobId"], "job_456def");
@@ -521,6 +527,8 @@ mod tests {
         );
         assert_eq!(out["assessmentPackage"]["name"], "Frontend");
         assert_eq!(out["assessmentPackage"]["description"], "Skills");
+        assert_eq!(out["assessmentPackage"]["type"], "SKILLS_TEST");
+        assert_eq!(out["assessmentPackage"]["kind"], "reference_check");
         assert_eq!(out["metaData"]["jobName"], "Senior Frontend Engineer");
         assert!(out["callbackUrl"].is_null());
         assert_eq!(out["originData"], v);
@@ -680,6 +688,7 @@ mod tests {
             packages_url: None,
             static_package_id: Some("p".into()),
             packages: vec![],
+            default_kind: Default::default(),
             credentials: Default::default(),
             created_at: 0,
             updated_at: 0,
@@ -725,7 +734,13 @@ mod tests {
         let v: Value =
             serde_json::from_str(include_str!("../../fixtures/ashby/assessment.start.json"))
                 .unwrap();
-        let a = normalize(&parse_start(&v).unwrap(), "ats_ass_1", "acme", None, v);
+        let a = normalize(
+            &parse_start(&v).unwrap(),
+            "ats_ass_1",
+            "acme",
+            Catalogue::default(),
+            v,
+        );
         let started = ResultUpdate {
             status: Status::Started,
             score: None,

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    context, AssessmentPackage, Candidate, CandidateAssessment, Email, Enrichment,
+    context, AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email, Enrichment,
     EnrichmentStatus, Package, Phone, Provider, Requester, ResultUpdate, Status,
 };
 use crate::routes::Method;
@@ -286,7 +286,7 @@ pub fn normalize(
     o: &Order,
     id: &str,
     tenant: &str,
-    catalogue: Option<&[Package]>,
+    catalogue: Catalogue<'_>,
     origin: Value,
 ) -> CandidateAssessment {
     let (candidate_id, application_id) = o
@@ -418,6 +418,7 @@ pub fn parse_response_error(v: &Value) -> ApiResult<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::OrderKind;
 
     fn order_json() -> Value {
         json!({
@@ -441,10 +442,15 @@ mod tests {
             id: "pkg_9f3aK21".into(),
             name: "Backend".into(),
             description: Some("90 min".into()),
-            kind: Some("CODE".into()),
+            package_type: Some("CODE".into()),
+            kind: None,
             criteria: vec![],
         }];
-        let a = normalize(&o, "ats_ass_1", "acme", Some(&cat), v.clone());
+        let catalogue = Catalogue {
+            packages: Some(&cat),
+            default_kind: OrderKind::BackgroundCheck,
+        };
+        let a = normalize(&o, "ats_ass_1", "acme", catalogue, v.clone());
         assert_eq!(a.application_id.as_deref(), Some("87456321"));
         assert_eq!(a.candidate.id.as_deref(), Some("762198"));
         assert_eq!(a.candidate.emails.as_ref().unwrap()[0].kind, "PERSONAL");
@@ -454,7 +460,8 @@ mod tests {
         );
         assert_eq!(a.candidate.links.as_ref().unwrap().len(), 2);
         assert_eq!(a.assessment_package.name.as_deref(), Some("Backend"));
-        assert_eq!(a.assessment_package.kind.as_deref(), Some("CODE"));
+        assert_eq!(a.assessment_package.package_type.as_deref(), Some("CODE"));
+        assert_eq!(a.assessment_package.kind, OrderKind::BackgroundCheck);
         assert_eq!(a.status, Status::NotSpecified);
         assert_eq!(a.origin_data, v);
         let out = serde_json::to_value(&a).unwrap();
@@ -485,7 +492,7 @@ mod tests {
         assert_eq!(o.partner_test_id, "42");
         assert_eq!(o.callback_url, "https://app2.greenhouse.io/x/1");
         assert_eq!(o.first_name, None);
-        let a = serde_json::to_value(normalize(&o, "i", "t", None, v)).unwrap();
+        let a = serde_json::to_value(normalize(&o, "i", "t", Catalogue::default(), v)).unwrap();
         assert!(a["requester"].is_null(), "no sent_by, no requester");
         assert_eq!(
             a["enrichment"]["missing"],
@@ -621,6 +628,7 @@ mod tests {
             packages_url: None,
             static_package_id: None,
             packages: vec![],
+            default_kind: Default::default(),
             credentials: Default::default(),
             created_at: 0,
             updated_at: 0,
@@ -702,7 +710,7 @@ mod tests {
             &parse_send_test(&v, false).unwrap(),
             "ats_ass_1",
             "acme",
-            None,
+            Catalogue::default(),
             v,
         );
         let mut creds = crate::providers::CredentialSource::default();

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult, ErrorShape};
-use crate::model::{CandidateAssessment, Package, ResultUpdate, Status};
+use crate::model::{CandidateAssessment, Catalogue, Package, ResultUpdate, Status};
 use crate::routes::Method;
 
 /// Everything the bridge knows about one ATS.
@@ -223,13 +223,13 @@ impl EdgeRequest<'_> {
 pub struct Order {
     /// One active assessment per key (per provider): a repeated order gets the same id.
     pub idempotency_key: String,
-    /// Build the normalized assessment from (new assessment id, tenant id, the tenant's
-    /// packages if known).
+    /// Build the normalized assessment (see [`Normalize`]).
     pub normalize: Normalize,
 }
 
-/// (new assessment id, tenant id, the tenant's packages if known) → the normalized assessment.
-pub type Normalize = Box<dyn FnOnce(&str, &str, Option<&[Package]>) -> CandidateAssessment>;
+/// (new assessment id, tenant id, the tenant's catalogue: packages if known and the default
+/// order kind) → the normalized assessment.
+pub type Normalize = Box<dyn FnOnce(&str, &str, Catalogue<'_>) -> CandidateAssessment>;
 
 /// What a status answer is rendered from.
 pub struct StatusView {

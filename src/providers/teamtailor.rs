@@ -24,8 +24,9 @@ use super::{
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    context, parse_rfc3339, AssessmentPackage, Candidate, CandidateAssessment, CustomField, Email,
-    Job, Location, Package, Phone, Provider, Requester, ResultUpdate, Status, TeamMember, TeamRole,
+    context, parse_rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
+    CustomField, Email, Job, Location, Package, Phone, Provider, Requester, ResultUpdate, Status,
+    TeamMember, TeamRole,
 };
 use crate::routes::Method;
 use crate::targets::{self, Refusal};
@@ -404,7 +405,7 @@ pub fn normalize(
     o: &Order,
     id: &str,
     tenant: &str,
-    catalogue: Option<&[Package]>,
+    catalogue: Catalogue<'_>,
     origin: Value,
 ) -> CandidateAssessment {
     let event = origin.get("partner-event").cloned().unwrap_or(Value::Null);
@@ -983,6 +984,11 @@ pub(crate) mod tests {
         format!("{h}..{}.{}.{}", b64(&iv), b64(ct), b64(tag))
     }
 
+    const NO_CATALOGUE: Catalogue<'static> = Catalogue {
+        packages: None,
+        default_kind: crate::model::OrderKind::Assessment,
+    };
+
     const SECRETS: TokenSecrets<'static> = TokenSecrets {
         partner_api_key: Some(PARTNER_KEY),
         webhook_secret: Some(WEBHOOK_SECRET),
@@ -1204,10 +1210,15 @@ pub(crate) mod tests {
             id: "pkg_backend".into(),
             name: "Backend take-home".into(),
             description: None,
-            kind: Some("CODE".into()),
+            package_type: Some("CODE".into()),
+            kind: None,
             criteria: vec![],
         }];
-        let a = normalize(&o, "ats_ass_1", "acme", Some(&cat), v.clone());
+        let catalogue = Catalogue {
+            packages: Some(&cat),
+            default_kind: crate::model::OrderKind::Assessment,
+        };
+        let a = normalize(&o, "ats_ass_1", "acme", catalogue, v.clone());
         let out = serde_json::to_value(&a).unwrap();
         let expected: Value = serde_json::from_str(include_str!(
             "../../fixtures/teamtailor/record.new.expected.json"
@@ -1274,7 +1285,7 @@ pub(crate) mod tests {
     fn sparse_orders_leave_context_null() {
         let v = json!({"partner-event": {"webhook-data": {"test": "p"}, "partner-result": {"id": "r1", "update-url": "https://api.teamtailor.com/partner/v1/partner-results/r1"}, "candidate": {"email": "a@b.c", "recruiter": {"name": null}, "custom-fields": [{"x": 1}, "y"]}}});
         let o = parse_order(&v, false).unwrap();
-        let out = serde_json::to_value(normalize(&o, "i", "t", None, v)).unwrap();
+        let out = serde_json::to_value(normalize(&o, "i", "t", NO_CATALOGUE, v)).unwrap();
         for k in [
             "job",
             "jobId",
@@ -1297,6 +1308,7 @@ pub(crate) mod tests {
                 id: "p1".into(),
                 name: "Backend".into(),
                 description: None,
+                package_type: None,
                 kind: None,
                 criteria: vec![
                     Criterion {
@@ -1313,6 +1325,7 @@ pub(crate) mod tests {
                 id: "p2".into(),
                 name: "Frontend".into(),
                 description: None,
+                package_type: None,
                 kind: None,
                 criteria: vec![Criterion {
                     id: "c-sql".into(),
@@ -1445,7 +1458,7 @@ pub(crate) mod tests {
     fn write_back_puts_to_the_update_url_with_the_partner_key() {
         let v = order_json();
         let o = parse_order(&v, false).unwrap();
-        let record = normalize(&o, "ats_ass_1", "acme", None, v);
+        let record = normalize(&o, "ats_ass_1", "acme", NO_CATALOGUE, v);
         let done: ResultUpdate = crate::model::parse_result(
             &serde_json::from_str(include_str!("../../fixtures/result.completed.json")).unwrap(),
         )

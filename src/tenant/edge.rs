@@ -13,7 +13,9 @@ use crate::admin::tenants::TenantConfig;
 use crate::delivery::attempt;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
-use crate::model::{parse_packages, CandidateAssessment, EventType, Package, Provider, Status};
+use crate::model::{
+    parse_packages, CandidateAssessment, Catalogue, EventType, Package, Provider, Status,
+};
 use crate::providers::{EdgeRequest, Handler, StatusView};
 use crate::routes::EdgeCall;
 use crate::{secrets, targets};
@@ -89,7 +91,7 @@ impl Tenant {
         &self,
         provider: Provider,
         dedupe_key: &str,
-        normalize: impl FnOnce(&str, &str, Option<&[Package]>) -> CandidateAssessment,
+        normalize: impl FnOnce(&str, &str, Catalogue<'_>) -> CandidateAssessment,
     ) -> ApiResult<String> {
         if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
             return Ok(id);
@@ -109,7 +111,14 @@ impl Tenant {
             }
         };
         let id = secrets::new_id("ats_ass_");
-        let a = normalize(&id, &cfg.id, catalogue.as_deref());
+        let a = normalize(
+            &id,
+            &cfg.id,
+            Catalogue {
+                packages: catalogue.as_deref(),
+                default_kind: cfg.default_kind,
+            },
+        );
         let t = now();
         let ob = self.outbox()?;
         assessments::insert(&self.sql(), &a, dedupe_key, t)?;
@@ -212,7 +221,8 @@ impl Tenant {
                         id: id.clone(),
                         name: id.clone(),
                         description: None,
-                        kind: None,
+                        package_type: None,
+                        kind: Some(cfg.default_kind),
                         criteria: vec![],
                     })
                     .collect(),

@@ -588,6 +588,7 @@ impl Tenant {
             packages_url: None,
             static_package_id: None,
             packages: vec![],
+            default_kind: Default::default(),
             credentials: Default::default(),
             created_at: n,
             updated_at: n,
