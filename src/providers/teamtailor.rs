@@ -274,6 +274,17 @@ pub enum SignatureError {
     Mismatch,
 }
 
+impl SignatureError {
+    /// A stable snake_case word for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureError::Malformed => "signature_malformed",
+            SignatureError::Stale => "signature_stale",
+            SignatureError::Mismatch => "signature_mismatch",
+        }
+    }
+}
+
 /// Verify `Teamtailor-Signature: t=<unix>,v1=<hex>[,v0=…]`: `v1` = hex HMAC-SHA256 keyed with
 /// the webhook secret over `"<t>.<partner-event.id>"` (it covers the event id, not the body;
 /// Teamtailor's "Webhook signatures" doc). `now_secs` is the current unix time; `t` must be
@@ -738,6 +749,7 @@ pub static SPEC: Spec = Spec {
             segment: "config",
             method: Method::Get,
             handler: Handler::Config {
+                context: config_context,
                 render: render_config,
             },
         },
@@ -754,6 +766,7 @@ pub static SPEC: Spec = Spec {
             method: Method::Get,
             handler: Handler::Activation {
                 render: render_activation,
+                public: true,
             },
         },
         Operation {
@@ -761,6 +774,7 @@ pub static SPEC: Spec = Spec {
             method: Method::Get,
             handler: Handler::Activation {
                 render: render_valid,
+                public: false,
             },
         },
     ],
@@ -848,6 +862,15 @@ fn unix_now_secs() -> i64 {
     }
 }
 
+/// One log line saying why a credential was refused (a word, never the token or its content);
+/// host unit tests have no console.
+fn log_refusal(msg: &str, why: &str) {
+    #[cfg(target_arch = "wasm32")]
+    worker::console_warn!("{}", json!({ "msg": msg, "why": why }));
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (msg, why);
+}
+
 /// The bridge key inside the bearer token; none when the token does not open (the one 401).
 fn extract_keys(inbound: &Inbound) -> Vec<String> {
     let Some(token) = crate::secrets::bearer(inbound.authorization) else {
@@ -860,13 +883,23 @@ fn extract_keys(inbound: &Inbound) -> Vec<String> {
     match provider_key(token, secrets, unix_now_secs()) {
         Ok(key) => vec![key],
         Err(why) => {
-            worker::console_warn!(
-                "{}",
-                json!({"msg": "teamtailor token refused", "why": why.as_str()})
-            );
+            log_refusal("teamtailor token refused", why.as_str());
             vec![]
         }
     }
+}
+
+/// Teamtailor's `job_id` and `stage_id` (sent when the trigger is set up on a job) go on to the
+/// vendor's `packages_url`, so it can offer per-job tests.
+fn config_context(req: &EdgeRequest) -> Vec<(&'static str, String)> {
+    ["job_id", "stage_id"]
+        .into_iter()
+        .filter_map(|k| {
+            req.query_param(k)
+                .filter(|v| !v.is_empty() && v.len() <= 64)
+                .map(|v| (k, v))
+        })
+        .collect()
 }
 
 fn render_config(_req: &EdgeRequest, packages: &[Package]) -> ApiResult<Value> {
@@ -897,10 +930,7 @@ fn parse_webhook(req: &EdgeRequest) -> ApiResult<super::Order> {
     ) {
         let event_id = optional(&v, &["partner-event", "id"]).unwrap_or_default();
         if let Err(why) = verify_signature(sig, &event_id, secret, unix_now_secs()) {
-            worker::console_warn!(
-                "{}",
-                json!({"msg": "teamtailor signature refused", "why": format!("{why:?}")})
-            );
+            log_refusal("teamtailor signature refused", why.as_str());
             return Err(ApiError::unauthorized_edge());
         }
     }
@@ -951,7 +981,7 @@ pub(crate) mod tests {
     use aes_gcm::aead::Aead;
 
     pub const PARTNER_KEY: &str = "tt-partner-api-key-for-tests";
-    pub const WEBHOOK_SECRET: &str = "tt-webhook-secret-for-tests";
+    pub const HOOK_SECRET: &str = "tt-webhook-secret-for-tests";
 
     fn b64(b: &[u8]) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
@@ -991,7 +1021,7 @@ pub(crate) mod tests {
 
     const SECRETS: TokenSecrets<'static> = TokenSecrets {
         partner_api_key: Some(PARTNER_KEY),
-        webhook_secret: Some(WEBHOOK_SECRET),
+        webhook_secret: Some(HOOK_SECRET),
     };
     const KEY: &str = "tt_acme_0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
     const NOW: i64 = 1_793_527_200;
@@ -1009,19 +1039,16 @@ pub(crate) mod tests {
 
     #[test]
     fn jwe_tokens_give_the_key() {
-        let t = jwe(json!({"key": KEY}).to_string().as_bytes(), WEBHOOK_SECRET);
+        let t = jwe(json!({"key": KEY}).to_string().as_bytes(), HOOK_SECRET);
         assert_eq!(t.split('.').count(), 5);
         assert_eq!(provider_key(&t, SECRETS, NOW).as_deref(), Ok(KEY));
         // A nested JWT inside the JWE must verify with the partner key.
         let nested = jwe(
             jws(&json!({"key": KEY}), PARTNER_KEY).as_bytes(),
-            WEBHOOK_SECRET,
+            HOOK_SECRET,
         );
         assert_eq!(provider_key(&nested, SECRETS, NOW).as_deref(), Ok(KEY));
-        let forged = jwe(
-            jws(&json!({"key": KEY}), "other").as_bytes(),
-            WEBHOOK_SECRET,
-        );
+        let forged = jwe(jws(&json!({"key": KEY}), "other").as_bytes(), HOOK_SECRET);
         assert_eq!(
             provider_key(&forged, SECRETS, NOW),
             Err(TokenError::BadSignature)
@@ -1092,7 +1119,7 @@ pub(crate) mod tests {
             assert_eq!(provider_key(&token, SECRETS, NOW), Err(why), "{token}");
         }
         // A JWE whose header asks for something else, or carries an encrypted key.
-        let t = jwe(json!({"key": KEY}).to_string().as_bytes(), WEBHOOK_SECRET);
+        let t = jwe(json!({"key": KEY}).to_string().as_bytes(), HOOK_SECRET);
         let p: Vec<&str> = t.split('.').collect();
         let gcm128 = format!(
             "{}..{}.{}.{}",
@@ -1135,22 +1162,22 @@ pub(crate) mod tests {
     #[test]
     fn signatures_cover_the_event_id_within_five_minutes() {
         let ev = "f0e1d2c3-0000-4000-8000-000000000001";
-        let v1 = sign(NOW, ev, WEBHOOK_SECRET);
+        let v1 = sign(NOW, ev, HOOK_SECRET);
         let ok = format!("t={NOW},v1={v1}");
-        assert_eq!(verify_signature(&ok, ev, WEBHOOK_SECRET, NOW), Ok(()));
-        assert_eq!(verify_signature(&ok, ev, WEBHOOK_SECRET, NOW + 300), Ok(()));
+        assert_eq!(verify_signature(&ok, ev, HOOK_SECRET, NOW), Ok(()));
+        assert_eq!(verify_signature(&ok, ev, HOOK_SECRET, NOW + 300), Ok(()));
         // The documented layout: line breaks after commas, an older scheme beside it.
         let spaced = format!("t={NOW},\n  v1={v1},\n  v0=00ff");
         assert_eq!(
-            verify_signature(&spaced, ev, WEBHOOK_SECRET, NOW - 299),
+            verify_signature(&spaced, ev, HOOK_SECRET, NOW - 299),
             Ok(())
         );
         assert_eq!(
-            verify_signature(&ok, ev, WEBHOOK_SECRET, NOW + 301),
+            verify_signature(&ok, ev, HOOK_SECRET, NOW + 301),
             Err(SignatureError::Stale)
         );
         assert_eq!(
-            verify_signature(&ok, "another-event", WEBHOOK_SECRET, NOW),
+            verify_signature(&ok, "another-event", HOOK_SECRET, NOW),
             Err(SignatureError::Mismatch)
         );
         assert_eq!(
@@ -1160,7 +1187,7 @@ pub(crate) mod tests {
         let only_v0 = format!("t={NOW},v0={v1}");
         for bad in [only_v0.as_str(), "", "v1=00", "t=abc,v1=00", "t=1,v1=zz"] {
             assert_eq!(
-                verify_signature(bad, ev, WEBHOOK_SECRET, NOW),
+                verify_signature(bad, ev, HOOK_SECRET, NOW),
                 Err(SignatureError::Malformed),
                 "{bad}"
             );
@@ -1299,6 +1326,80 @@ pub(crate) mod tests {
         assert_eq!(out["assessmentPackage"]["id"], "p");
         assert!(out["assessmentPackage"]["name"].is_null());
         assert_eq!(split_name(Some("Cher".into())), (Some("Cher".into()), None));
+    }
+
+    fn edge_request<'a>(
+        query: Option<&'a str>,
+        body: &'a [u8],
+        headers: &'a [(String, String)],
+        settings: &'a super::super::Settings,
+    ) -> EdgeRequest<'a> {
+        EdgeRequest {
+            tenant: "acme",
+            body,
+            query,
+            headers,
+            allow_insecure: false,
+            settings,
+        }
+    }
+
+    #[test]
+    fn config_passes_job_and_stage_to_packages_url() {
+        let settings = super::super::Settings::default();
+        let req = edge_request(
+            Some("job_id=5521&stage_id=88&user_id=204"),
+            b"",
+            &[],
+            &settings,
+        );
+        assert_eq!(
+            config_context(&req),
+            vec![
+                ("job_id", "5521".to_string()),
+                ("stage_id", "88".to_string())
+            ]
+        );
+        let req = edge_request(Some("user_id=204&job_id="), b"", &[], &settings);
+        assert!(config_context(&req).is_empty());
+        assert!(config_context(&edge_request(None, b"", &[], &settings)).is_empty());
+    }
+
+    #[test]
+    fn the_webhook_checks_a_signature_when_one_is_sent() {
+        let body = include_bytes!("../../fixtures/teamtailor/webhook.json");
+        let event_id = order_json()["partner-event"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut settings = super::super::Settings::default();
+        settings
+            .0
+            .insert(WEBHOOK_SECRET.into(), "hook-secret".into());
+        let now = unix_now_secs();
+        let good = vec![(
+            SIGNATURE_HEADER.to_string(),
+            format!("t={now},v1={}", sign(now, &event_id, "hook-secret")),
+        )];
+        let order = parse_webhook(&edge_request(None, body, &good, &settings)).unwrap();
+        assert_eq!(
+            order.idempotency_key,
+            "c4f8a2d6-1e3b-4a57-9c80-6d2e5f1a7b93"
+        );
+        let bad = vec![(
+            SIGNATURE_HEADER.to_string(),
+            format!("t={now},v1={}", sign(now, &event_id, "other")),
+        )];
+        let e = parse_webhook(&edge_request(None, body, &bad, &settings))
+            .err()
+            .unwrap();
+        assert_eq!(e.status, 401);
+        // No signature: the provider key alone authenticates (signatures are optional).
+        assert!(parse_webhook(&edge_request(None, body, &[], &settings)).is_ok());
+        let e = parse_webhook(&edge_request(None, b"{nope", &[], &settings))
+            .err()
+            .unwrap();
+        assert_eq!(e.status, 400);
     }
 
     #[test]
