@@ -332,3 +332,30 @@ test("the teamtailor player plays activation, validate, config and an order agai
   assert.notEqual(bad.status, 0);
   assert.match(bad.stdout + bad.stderr, /401/);
 });
+
+test("mutated orders: every field of the fixture replaced by odd values answers 2xx or a 4xx in Teamtailor's shape", async () => {
+  const ctx = await setup("tt-mutants");
+  const token = jws({ key: ctx.key });
+  const paths = [];
+  const walk = (o, p) => {
+    if (o && typeof o === "object") for (const k of Object.keys(o)) { paths.push([...p, k]); walk(o[k], [...p, k]); }
+  };
+  walk(order(), []);
+  const odd = [null, 0, -1, 1e308, "", "x".repeat(5000), [], {}, [null], true, "\u0000", "<script>", { nested: { deep: [1] } }];
+  const answers = [];
+  for (const path of paths) {
+    for (const value of [odd[answers.length % odd.length], undefined]) {
+      const b = order();
+      let cur = b;
+      for (const k of path.slice(0, -1)) cur = cur[k];
+      if (value === undefined) delete cur[path.at(-1)];
+      else cur[path.at(-1)] = value;
+      const r = await tt("webhook", { token, body: b });
+      answers.push(r.status);
+      assert.ok(r.status < 500, `${path.join(".")} = ${JSON.stringify(value)?.slice(0, 40)} → ${r.status} ${r.text.slice(0, 200)}`);
+      if (r.status >= 400) assert.ok(Array.isArray(r.body.errors) && typeof r.body.errors[0] === "string", r.text);
+    }
+  }
+  assert.ok(answers.filter((s) => s === 200).length > 10, "most mutations of optional fields are accepted");
+  assert.ok(answers.filter((s) => s === 422).length >= 5, "mutations of required fields are refused");
+});
