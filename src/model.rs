@@ -238,19 +238,19 @@ pub struct CandidateAssessment {
     pub callback_url: Option<String>,
     pub candidate: Candidate,
     pub job_id: Option<String>,
-    /// The job the order is for (SPEC §15); its `id` equals `job_id`.
+    /// The job the order is for (README "Webhooks you receive"); its `id` equals `job_id`.
     #[serde(default)]
     pub job: Option<serde_json::Value>,
-    /// People on the job's hiring team the ATS named (SPEC §15).
+    /// People on the job's hiring team the ATS named (README "Webhooks you receive").
     #[serde(default)]
     pub hiring_team: Option<serde_json::Value>,
-    /// Who asked for the assessment in the ATS (SPEC §15).
+    /// Who asked for the assessment in the ATS (README "Webhooks you receive").
     #[serde(default)]
     pub requester: Option<serde_json::Value>,
-    /// The ATS's custom fields, keyed by the ATS's field key (SPEC §15).
+    /// The ATS's custom fields, keyed by the ATS's field key (README "Webhooks you receive").
     #[serde(default)]
     pub custom_fields: Option<serde_json::Value>,
-    /// Whether the record was completed from another source than the order (SPEC §15);
+    /// Whether the record was completed from another source than the order (README "Webhooks you receive");
     /// null when the provider has no such step.
     #[serde(default)]
     pub enrichment: Option<serde_json::Value>,
@@ -269,7 +269,7 @@ pub fn context<T: Serialize>(v: T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
-/// `candidateAssessment.job` (SPEC §15): every key present, null when the ATS did not say.
+/// `candidateAssessment.job` (README "Webhooks you receive"): every key present, null when the ATS did not say.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
@@ -290,7 +290,7 @@ pub struct Location {
     pub address: Option<String>,
 }
 
-/// One `hiringTeam` entry (SPEC §15).
+/// One `hiringTeam` entry (README "Webhooks you receive").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamMember {
@@ -301,7 +301,7 @@ pub struct TeamMember {
     pub role: TeamRole,
 }
 
-/// A hiring-team role (SPEC §15); ATS-specific roles map to the nearest one, else `OTHER`.
+/// A hiring-team role (README "Webhooks you receive"); ATS-specific roles map to the nearest one, else `OTHER`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TeamRole {
@@ -330,7 +330,7 @@ impl TeamRole {
     }
 }
 
-/// `candidateAssessment.requester` (SPEC §15): the ATS user who sent the assessment.
+/// `candidateAssessment.requester` (README "Webhooks you receive"): the ATS user who sent the assessment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Requester {
     pub id: Option<String>,
@@ -338,7 +338,7 @@ pub struct Requester {
     pub email: Option<String>,
 }
 
-/// One `customFields` value (SPEC §15): the ATS's label and type, and the value as the ATS
+/// One `customFields` value (README "Webhooks you receive"): the ATS's label and type, and the value as the ATS
 /// sent it (any JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomField {
@@ -348,7 +348,7 @@ pub struct CustomField {
     pub value: serde_json::Value,
 }
 
-/// `candidateAssessment.enrichment` (SPEC §15).
+/// `candidateAssessment.enrichment` (README "Webhooks you receive").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Enrichment {
     pub status: EnrichmentStatus,

@@ -320,7 +320,7 @@ pub fn normalize(
     }
 }
 
-/// `job.hiringTeam[{userId, firstName, lastName, email, role}]` → `hiringTeam` (SPEC §15);
+/// `job.hiringTeam[{userId, firstName, lastName, email, role}]` → `hiringTeam` (README "Webhooks you receive");
 /// entries that are not objects are skipped, Ashby's role labels map to the nearest role.
 fn hiring_team(team: &Value) -> Vec<TeamMember> {
     team.as_array()

@@ -331,7 +331,7 @@ pub fn normalize(
             })
         }),
         custom_fields: None,
-        // Harvest v3 is what would fill job, hiring team and requester (SPEC §15).
+        // Harvest v3 is what would fill job, hiring team and requester (README "Webhooks you receive").
         enrichment: Some(context(Enrichment {
             status: EnrichmentStatus::NotConfigured,
             missing: ["job", "hiringTeam"]

@@ -1,4 +1,4 @@
-//! Teamtailor partner API (SPEC §13; README "Teamtailor"; Teamtailor's public partner docs,
+//! Teamtailor partner API (README "Teamtailor"; Teamtailor's public partner docs,
 //! repository `Teamtailor/tt-partner-docs`, `source/includes/partners/`): the partner-level
 //! `config`, `webhook`, `activation` and activation-validate endpoints, and the partner-result
 //! `PUT` back to Teamtailor.
@@ -634,7 +634,7 @@ pub fn activation_valid() -> Value {
     json!({ "valid": true })
 }
 
-/// A result's partner-result status (SPEC §13): progress → `pending` (`sent` before the
+/// A result's partner-result status (README "Results back to the ATS"): progress → `pending` (`sent` before the
 /// candidate starts), COMPLETED → `completed`, REJECTED/EXPIRED/CANCELLED → `failed`.
 pub fn result_status(s: Status) -> &'static str {
     match s {
