@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the build and the tests need, skipping whatever is already present:
 # the wasm32 target, worker-build, wasm-bindgen-cli at the exact version in Cargo.lock,
-# and the npm packages (wrangler/workerd, esbuild, binaryen's wasm-opt). Idempotent.
+# the npm packages (wrangler/workerd, esbuild, binaryen's wasm-opt, Preact/htm, playwright-core)
+# and the OS's Chromium for the browser tests. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -34,4 +35,17 @@ if [ ! -x node_modules/.bin/wrangler ] || [ ! -f node_modules/.package-lock.json
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (wrangler, workerd, esbuild, binaryen)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The browser tests drive the OS's Chromium (never a browser download). Install it when missing
+# and allowed (root with apt-get); otherwise say so: tests/browser.test.mjs fails without it.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium from the OS packages (browser tests, once)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "WARNING: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get);"
+    say "         install the 'chromium' package, or tests/browser.test.mjs will fail"
+  fi
 fi

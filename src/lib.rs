@@ -3,7 +3,7 @@
 //! docs/architecture.md; this file holds the entry points and the embedding API:
 //!
 //! - [`handle_fetch`]: the whole HTTP surface (`/healthz`, `/v1/*`, `/t/{tenant}/{provider}/*`,
-//!   `/p/{provider}/*`).
+//!   `/p/{provider}/*`, the console at `/console` and the connect page at `/connect/…`).
 //! - [`Tenant`]: the `TENANTS` Durable Object class (must be exported by the embedding worker).
 //! - [`handle_queue`]: the `DELIVERIES` / `DELIVERIES_DLQ` consumer.
 //!
@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod config;
 pub mod delivery;
+pub mod directory;
 pub mod error;
 pub mod http;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod routes;
 pub mod secrets;
 pub mod targets;
 pub mod tenant;
+pub mod web;
 pub mod weburl;
 
 #[cfg(test)]

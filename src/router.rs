@@ -126,6 +126,12 @@ async fn route(
             }
             let r = routes::match_admin(method, rest)?;
             log.route = r.template();
+            if r == routes::Admin::ListTenants {
+                return Ok(http::json(
+                    200,
+                    &crate::directory::list(env, url.query()).await?,
+                ));
+            }
             log.tenant = r.tenant().map(str::to_string);
             let body = if r.takes_body() {
                 Some(read_body(&mut req).await?)
@@ -167,6 +173,14 @@ async fn route(
             log.route = "/p";
             let call = routes::match_partner(method, rest)?;
             edge_call(req, env, &url, call, None, log).await
+        }
+        ["console", rest @ ..] => {
+            log.route = "/console";
+            crate::web::console(env, method, rest).await
+        }
+        ["connect", rest @ ..] => {
+            log.route = "/connect";
+            crate::web::connect(&mut req, env, &url, method, rest, &log.request_id).await
         }
         _ => {
             log.route = "unknown";
@@ -260,14 +274,14 @@ async fn edge_call(
         .map_err(shape)
 }
 
-fn origin(cfg: &Config, url: &WebUrl) -> String {
+pub(crate) fn origin(cfg: &Config, url: &WebUrl) -> String {
     cfg.public_base_url
         .clone()
         .unwrap_or_else(|| url.origin().to_string())
 }
 
 /// Read a body of at most 256 KB (SPEC §10: 413 beyond).
-async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> {
     if let Ok(Some(len)) = req.headers().get("content-length") {
         if len
             .trim()
@@ -292,7 +306,7 @@ async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> 
 }
 
 /// Hand the request to the tenant's Durable Object (same method, path and query).
-async fn forward(
+pub(crate) async fn forward(
     env: &Env,
     tenant: &str,
     req: &Request,

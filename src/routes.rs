@@ -43,6 +43,7 @@ impl Method {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admin {
     CreateTenant,
+    ListTenants,
     GetTenant(String),
     PatchTenant(String),
     RotateWebhookSecret(String),
@@ -57,6 +58,10 @@ pub enum Admin {
     ListEvents(String),
     GetEvent(String, String),
     ReplayEvent(String, String),
+    ReplayFailedEvents(String),
+    CreateConnectLink(String),
+    ListConnectLinks(String),
+    RevokeConnectLink(String, String),
 }
 
 impl Admin {
@@ -64,7 +69,7 @@ impl Admin {
     pub fn tenant(&self) -> Option<&str> {
         use Admin::*;
         match self {
-            CreateTenant => None,
+            CreateTenant | ListTenants => None,
             GetTenant(t)
             | PatchTenant(t)
             | RotateWebhookSecret(t)
@@ -78,7 +83,11 @@ impl Admin {
             | PostResult(t, _)
             | ListEvents(t)
             | GetEvent(t, _)
-            | ReplayEvent(t, _) => Some(t),
+            | ReplayEvent(t, _)
+            | ReplayFailedEvents(t)
+            | CreateConnectLink(t)
+            | ListConnectLinks(t)
+            | RevokeConnectLink(t, _) => Some(t),
         }
     }
     /// The route as a template, for logs and the OpenAPI check.
@@ -86,6 +95,7 @@ impl Admin {
         use Admin::*;
         match self {
             CreateTenant => "POST /v1/tenants",
+            ListTenants => "GET /v1/tenants",
             GetTenant(_) => "GET /v1/tenants/{tenant}",
             PatchTenant(_) => "PATCH /v1/tenants/{tenant}",
             RotateWebhookSecret(_) => "POST /v1/tenants/{tenant}/webhook/secret",
@@ -100,6 +110,10 @@ impl Admin {
             ListEvents(_) => "GET /v1/tenants/{tenant}/events",
             GetEvent(..) => "GET /v1/tenants/{tenant}/events/{eventId}",
             ReplayEvent(..) => "POST /v1/tenants/{tenant}/events/{eventId}/replay",
+            ReplayFailedEvents(_) => "POST /v1/tenants/{tenant}/events/replay",
+            CreateConnectLink(_) => "POST /v1/tenants/{tenant}/connect-links",
+            ListConnectLinks(_) => "GET /v1/tenants/{tenant}/connect-links",
+            RevokeConnectLink(..) => "DELETE /v1/tenants/{tenant}/connect-links/{id}",
         }
     }
 
@@ -112,6 +126,7 @@ impl Admin {
                 | Admin::CreateKey(_)
                 | Admin::PutPackages(_)
                 | Admin::PostResult(..)
+                | Admin::CreateConnectLink(_)
         )
     }
 }
@@ -138,7 +153,10 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
         }
     };
     match segs {
-        ["tenants"] => pick(method, vec![(Post, Admin::CreateTenant)]),
+        ["tenants"] => pick(
+            method,
+            vec![(Post, Admin::CreateTenant), (Get, Admin::ListTenants)],
+        ),
         ["tenants", t] => {
             let t = tenant(t)?;
             pick(
@@ -183,6 +201,23 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
             vec![(Post, Admin::PostResult(tenant(t)?, id.to_string()))],
         ),
         ["tenants", t, "events"] => pick(method, vec![(Get, Admin::ListEvents(tenant(t)?))]),
+        ["tenants", t, "events", "replay"] => {
+            pick(method, vec![(Post, Admin::ReplayFailedEvents(tenant(t)?))])
+        }
+        ["tenants", t, "connect-links"] => {
+            let t = tenant(t)?;
+            pick(
+                method,
+                vec![
+                    (Post, Admin::CreateConnectLink(t.clone())),
+                    (Get, Admin::ListConnectLinks(t)),
+                ],
+            )
+        }
+        ["tenants", t, "connect-links", id] => pick(
+            method,
+            vec![(Delete, Admin::RevokeConnectLink(tenant(t)?, id.to_string()))],
+        ),
         ["tenants", t, "events", id] => pick(
             method,
             vec![(Get, Admin::GetEvent(tenant(t)?, id.to_string()))],
@@ -314,7 +349,13 @@ mod tests {
             Ok(Admin::CreateTenant)
         );
         assert_eq!(
-            match_admin(Method::Get, &["tenants"]).unwrap_err().status,
+            match_admin(Method::Get, &["tenants"]),
+            Ok(Admin::ListTenants)
+        );
+        assert_eq!(
+            match_admin(Method::Delete, &["tenants"])
+                .unwrap_err()
+                .status,
             405
         );
         for p in Provider::all() {
@@ -323,6 +364,17 @@ mod tests {
                 Ok(Admin::DeleteKey("acme".into(), p))
             );
         }
+        assert_eq!(
+            match_admin(Method::Post, &["tenants", "acme", "events", "replay"]),
+            Ok(Admin::ReplayFailedEvents("acme".into()))
+        );
+        assert_eq!(
+            match_admin(
+                Method::Delete,
+                &["tenants", "acme", "connect-links", "cl_1"]
+            ),
+            Ok(Admin::RevokeConnectLink("acme".into(), "cl_1".into()))
+        );
         assert_eq!(
             match_admin(
                 Method::Delete,
@@ -352,6 +404,7 @@ mod tests {
     fn every_admin_route() -> Vec<Admin> {
         let all = vec![
             Admin::CreateTenant,
+            Admin::ListTenants,
             Admin::GetTenant("t".into()),
             Admin::PatchTenant("t".into()),
             Admin::RotateWebhookSecret("t".into()),
@@ -366,11 +419,16 @@ mod tests {
             Admin::ListEvents("t".into()),
             Admin::GetEvent("t".into(), "e".into()),
             Admin::ReplayEvent("t".into(), "e".into()),
+            Admin::ReplayFailedEvents("t".into()),
+            Admin::CreateConnectLink("t".into()),
+            Admin::ListConnectLinks("t".into()),
+            Admin::RevokeConnectLink("t".into(), "c".into()),
         ];
         for a in &all {
             use Admin::*;
             match a {
                 CreateTenant
+                | ListTenants
                 | GetTenant(_)
                 | PatchTenant(_)
                 | RotateWebhookSecret(_)
@@ -384,7 +442,11 @@ mod tests {
                 | PostResult(..)
                 | ListEvents(_)
                 | GetEvent(..)
-                | ReplayEvent(..) => {}
+                | ReplayEvent(..)
+                | ReplayFailedEvents(_)
+                | CreateConnectLink(_)
+                | ListConnectLinks(_)
+                | RevokeConnectLink(..) => {}
             }
         }
         all

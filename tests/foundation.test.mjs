@@ -219,7 +219,8 @@ test("bad input: 400 malformed JSON, 405 wrong method, 413 too large, 404 unknow
   assertErrorShape(assert, await admin(w, "PATCH", "/v1/tenants/bad", undefined, { raw: "[1," }), 400);
   assertErrorShape(assert, await admin(w, "POST", "/v1/tenants", undefined, { raw: "" }), 400);
   assertErrorShape(assert, await admin(w, "DELETE", "/v1/tenants/bad"), 405);
-  assertErrorShape(assert, await admin(w, "GET", "/v1/tenants"), 405);
+  // GET /v1/tenants lists tenants (the console's search); other methods on the collection are 405.
+  assertErrorShape(assert, await admin(w, "PUT", "/v1/tenants", {}), 405);
   assertErrorShape(assert, await edge(w, "bad", "greenhouse", "send_test", { key: gh, httpMethod: "GET" }), 405);
   assertErrorShape(assert, await edge(w, "bad", "greenhouse", "list_tests", { key: gh, httpMethod: "DELETE" }), 405);
   const big = JSON.stringify({ id: "big", name: "x".repeat(300 * 1024), webhook: { url: "http://127.0.0.1:9/h" } });

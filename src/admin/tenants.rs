@@ -11,7 +11,7 @@ use crate::providers::{CredentialField, CredentialSource, Settings};
 use crate::targets;
 
 /// Where a provider credential field is stored: `<provider>_<field>`.
-fn credential_key(p: Provider, field: &str) -> String {
+pub(crate) fn credential_key(p: Provider, field: &str) -> String {
     format!("{}_{field}", p.as_str())
 }
 

@@ -6,6 +6,8 @@
 
 use serde_json::{json, Map, Value};
 
+use super::setup::{CredentialCheck, CredentialField as ConnectField, SetupGuide, SetupUrl};
+use super::Settings;
 use super::{
     basic_authorization, basic_keys, compact, optional, CredentialField, CredentialSource,
     EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall, Setting, Spec,
@@ -94,6 +96,8 @@ pub static SPEC: Spec = Spec {
             (Status::Cancelled, "Cancelled"),
         ],
     },
+    setup: &SETUP,
+    credential_check,
     fixtures: &[
         Fixture {
             operation: "assessment.list",
@@ -112,6 +116,40 @@ pub static SPEC: Spec = Spec {
         },
     ],
 };
+
+/// What the connect page tells a customer (README "Connect links"); the results key is
+/// checked with `POST /apiKey.info` before it is stored.
+pub(crate) const SETUP: SetupGuide = SetupGuide {
+    display_name: "Ashby",
+    steps: &[
+        "Sign in to Ashby as an admin and open Admin → Integrations, then this vendor's assessment integration.",
+        "Paste the base URL and the API key below. Ashby calls the base URL with the key on every assessment.",
+        "Create an Ashby API key for results (Admin → API Keys) with the Candidates write permission and paste it below, so scores and statuses reach Ashby.",
+    ],
+    urls: &[SetupUrl { label: "Base URL", suffix: "" }],
+    key_label: "API key",
+    fields: &[ConnectField {
+        name: "api_key",
+        label: "Ashby API key (Candidates write)",
+        help: "Checked with Ashby before it is stored; never shown again.",
+    }],
+    note: None,
+};
+
+/// The connect page's check of a results key: `POST {ASHBY_API_BASE}/apiKey.info` with the
+/// key as Basic username answers `{"success":true}` for a valid key.
+fn credential_check(
+    fields: &[(&'static str, String)],
+    settings: &Settings,
+) -> Option<CredentialCheck> {
+    let key = fields.iter().find(|(n, _)| *n == "api_key")?;
+    let base = settings.get("ASHBY_API_BASE").unwrap_or_default();
+    Some(CredentialCheck {
+        url: format!("{}/apiKey.info", base.trim_end_matches('/')),
+        basic_user: key.1.clone(),
+        body: json!({}),
+    })
+}
 
 fn render_list(_: &EdgeRequest, packages: &[Package]) -> ApiResult<Value> {
     Ok(list(packages))

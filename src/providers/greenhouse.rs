@@ -6,6 +6,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::setup::{no_credential_check, SetupGuide, SetupUrl};
 use super::{
     basic_authorization, basic_keys, compact, optional, required, CredentialField,
     CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall,
@@ -114,6 +115,8 @@ pub static SPEC: Spec = Spec {
             (Status::Cancelled, "cancelled"),
         ],
     },
+    setup: &SETUP,
+    credential_check: no_credential_check,
     fixtures: &[
         Fixture {
             operation: "send_test",
@@ -131,6 +134,25 @@ pub static SPEC: Spec = Spec {
             body: "",
         },
     ],
+};
+
+/// What the connect page tells a customer (README "Connect links").
+pub(crate) const SETUP: SetupGuide = SetupGuide {
+    display_name: "Greenhouse",
+    steps: &[
+        "Sign in to Greenhouse Recruiting as a Site Admin and open the assessment integration for this vendor (Configure → Integrations).",
+        "Paste each URL below into the field of the same name, and the API key into the API key field. Greenhouse sends the key with every call; keep it secret.",
+        "Save. Greenhouse calls List tests at once: the tests you can send appear in the interview plan's test picker.",
+    ],
+    urls: &[
+        SetupUrl { label: "List tests URL", suffix: "/list_tests" },
+        SetupUrl { label: "Send test URL", suffix: "/send_test" },
+        SetupUrl { label: "Test status URL", suffix: "/test_status" },
+        SetupUrl { label: "Response error URL", suffix: "/response_error" },
+    ],
+    key_label: "API key",
+    fields: &[],
+    note: Some("Nothing else is needed from you: results reach Greenhouse with the vendor's partner credentials."),
 };
 
 fn render_list_tests(_: &EdgeRequest, packages: &[Package]) -> ApiResult<Value> {

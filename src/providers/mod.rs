@@ -3,6 +3,7 @@
 //! authentication, the tenant object, results, the admin API and the tests read it.
 
 mod seam;
+pub mod setup;
 
 pub(crate) mod ashby;
 pub(crate) mod greenhouse;

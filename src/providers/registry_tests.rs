@@ -155,6 +155,15 @@ fn nothing(_: &EdgeRequest) -> ApiResult<Value> {
     Ok(Value::Null)
 }
 
+static NO_SETUP: super::setup::SetupGuide = super::setup::SetupGuide {
+    display_name: "Partner Example",
+    steps: &[],
+    urls: &[],
+    key_label: "key",
+    fields: &[],
+    note: None,
+};
+
 /// A partner-level provider that is not registered: the shape the next ATSs take.
 static PARTNER: Spec = Spec {
     name: "partnerexample",
@@ -184,6 +193,8 @@ static PARTNER: Spec = Spec {
         status_mapping: &[],
     },
     fixtures: &[],
+    setup: &NO_SETUP,
+    credential_check: super::setup::no_credential_check,
 };
 
 fn inbound<'a>(
@@ -296,6 +307,8 @@ const PARTNER_FIELDS: Spec = Spec {
         status_mapping: &[],
     },
     fixtures: &[],
+    setup: &NO_SETUP,
+    credential_check: super::setup::no_credential_check,
 };
 
 #[test]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::setup::{CredentialCheck, SetupGuide};
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{CandidateAssessment, Catalogue, Package, ResultUpdate, Status};
 use crate::routes::Method;
@@ -50,7 +51,15 @@ pub struct Spec {
     pub facts: Facts,
     /// Recorded requests (`fixtures/<name>/`): the unit tests' and fuzzers' seed corpus.
     pub fixtures: &'static [Fixture],
+    /// What the customer connect page says (README "Connect links").
+    pub setup: &'static SetupGuide,
+    /// How credentials entered on the connect page are checked with the ATS before they are
+    /// stored (`setup::no_credential_check` when they cannot be).
+    pub credential_check: CredentialCheckFn,
 }
+
+/// (the connect page's fields as (name, value), deployment settings) → the check to make.
+pub type CredentialCheckFn = fn(&[(&'static str, String)], &Settings) -> Option<CredentialCheck>;
 
 /// The two edge surfaces (SPEC §12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

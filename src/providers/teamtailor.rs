@@ -831,6 +831,8 @@ pub static SPEC: Spec = Spec {
             (Status::Cancelled, "failed"),
         ],
     },
+    setup: &SETUP,
+    credential_check: super::setup::no_credential_check,
     fixtures: &[
         Fixture {
             operation: "webhook",
@@ -843,6 +845,24 @@ pub static SPEC: Spec = Spec {
             body: "",
         },
     ],
+};
+
+/// What the connect page tells a Teamtailor customer (README "Teamtailor"): the vendor set the
+/// base URL up once in Teamtailor, so the customer only activates and pastes the key.
+pub(crate) const SETUP: super::setup::SetupGuide = super::setup::SetupGuide {
+    display_name: "Teamtailor",
+    steps: &[
+        "Sign in to Teamtailor as an admin and open Settings → Integrations, then this vendor's integration in the marketplace, and activate it.",
+        "Paste the key below into the Key field of the activation form; Teamtailor checks it at once.",
+        "Add a trigger on a job stage that sends this vendor's test, and pick the test in the trigger's form.",
+    ],
+    urls: &[super::setup::SetupUrl {
+        label: "Integration URL in Teamtailor (already set up by the vendor; for reference)",
+        suffix: "",
+    }],
+    key_label: "Key",
+    fields: &[],
+    note: Some("Nothing else is needed: results go back to Teamtailor with the vendor's partner credentials."),
 };
 
 /// Unix seconds now. The pure functions above take the time as a parameter; this is the one

@@ -7,6 +7,7 @@
 
 mod assessments;
 mod calls;
+mod connect;
 mod edge;
 mod outbox;
 mod results;
@@ -386,6 +387,7 @@ impl Tenant {
                 self.admin(route, call).await
             }
             ["internal", op] => self.internal_call(op, call).await,
+            ["connect", t, token, action @ ..] => self.connect_call(t, token, action, call).await,
             ["t", rest @ ..] => {
                 let edge = routes::match_edge(call.method, rest)?;
                 self.edge_call(edge.call, call).await
@@ -443,6 +445,8 @@ impl Tenant {
     async fn admin(&self, route: Admin, call: &Call) -> ApiResult<Response> {
         match route {
             Admin::CreateTenant => self.create_tenant(call).await,
+            // Answered by the worker from the tenant directory, never forwarded here.
+            Admin::ListTenants => Err(ApiError::route_not_found()),
             Admin::GetTenant(t) => {
                 let cfg = self.load_config()?;
                 let s = self.load_secrets(&t).await?;
@@ -535,6 +539,21 @@ impl Tenant {
                 self.kick(ob, Due::Stored(id.clone()), now()).await;
                 Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
             }
+            Admin::ReplayFailedEvents(_) => {
+                let ob = self.outbox()?;
+                let ids = ob.replay_failed().await?;
+                if !ids.is_empty() {
+                    let grace = crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule);
+                    self.arm(now() + grace).await;
+                }
+                Ok(http::json(
+                    202,
+                    &json!({"replayed": ids.len(), "eventIds": ids}),
+                ))
+            }
+            Admin::CreateConnectLink(t) => self.create_connect_link(&t, call),
+            Admin::ListConnectLinks(_) => self.list_connect_links(),
+            Admin::RevokeConnectLink(_, id) => self.revoke_connect_link(&id),
         }
     }
 
@@ -677,6 +696,24 @@ impl Tenant {
                 ))
             }
         };
+        Ok(http::json(
+            201,
+            &self
+                .issue_key(t, provider, grace_secs, &call.origin)
+                .await?,
+        ))
+    }
+
+    /// Issue (or rotate) `provider`'s key: the replaced key keeps working for `grace_secs`
+    /// (0: dead on the very next request). Answers `{provider, secretKey, baseUrl, createdAt,
+    /// previousKeyValidUntil}`; the key appears nowhere else, ever.
+    async fn issue_key(
+        &self,
+        t: &str,
+        provider: Provider,
+        grace_secs: i64,
+        origin: &str,
+    ) -> ApiResult<Value> {
         let key = provider.new_key(t);
         let hash = secrets::hash_key(&key);
         let n = now();
@@ -707,15 +744,12 @@ impl Tenant {
         ) {
             let _ = put.execute().await;
         }
-        Ok(http::json(
-            201,
-            &json!({
-                "provider": provider.as_str(),
-                "secretKey": key,
-                "baseUrl": provider.base_url(&call.origin, t),
-                "createdAt": crate::model::rfc3339(n),
-                "previousKeyValidUntil": previous_until.map(crate::model::rfc3339),
-            }),
-        ))
+        Ok(json!({
+            "provider": provider.as_str(),
+            "secretKey": key,
+            "baseUrl": provider.base_url(origin, t),
+            "createdAt": crate::model::rfc3339(n),
+            "previousKeyValidUntil": previous_until.map(crate::model::rfc3339),
+        }))
     }
 }

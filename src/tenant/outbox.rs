@@ -452,6 +452,39 @@ impl Outbox {
         Ok(())
     }
 
+    /// `POST /events/replay`: every failed event (oldest first, at most 1,000 per call) goes
+    /// back to pending and into the queue at once, each keeping its `webhook-id`. Returns their ids.
+    pub async fn replay_failed(&self) -> ApiResult<Vec<String>> {
+        #[derive(Deserialize)]
+        struct F {
+            id: String,
+            attempt_count: i64,
+        }
+        let failed: Vec<F> = self
+            .sql
+            .exec(
+                "SELECT id, attempt_count FROM events WHERE state = 'failed' ORDER BY seq LIMIT 1000",
+                None,
+            )
+            .and_then(|c| c.to_array())
+            .map_err(internal("list failed"))?;
+        let t = now();
+        for f in &failed {
+            self.sql
+                .exec(
+                    "UPDATE events SET state = 'pending', cycle_retries = 0, next_attempt_at = ?, delivered_at = NULL, lease_until = 0 WHERE id = ? AND state = 'failed'",
+                    vec![V::Integer(t), f.id.clone().into()],
+                )
+                .map_err(internal("replay failed"))?;
+        }
+        let rows: Vec<(String, i64)> = failed
+            .into_iter()
+            .map(|f| (f.id, f.attempt_count + 1))
+            .collect();
+        self.scheduled().enqueue_now(&rows).await;
+        Ok(rows.into_iter().map(|(id, _)| id).collect())
+    }
+
     fn item(ev: &EventRow) -> Value {
         json!({
             "eventId": ev.id,
@@ -466,7 +499,7 @@ impl Outbox {
         })
     }
 
-    /// `GET /events`: newest first, filter by state, cursor paging.
+    /// `GET /events`: newest first, filter by state and `record_id` (an assessment id), cursor paging.
     pub fn list(&self, query_string: Option<&str>) -> ApiResult<Value> {
         let q = query::pairs(query_string);
         let limit = query::limit(&q)?;
@@ -481,11 +514,14 @@ impl Outbox {
                 ))
             }
         };
+        let record_id = query::get(&q, "record_id")
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
         let rows: Vec<EventRow> = self
             .sql
             .exec(
-                &format!("SELECT {EVENT_COLS} FROM events WHERE seq < ? AND (? IS NULL OR state = ?) ORDER BY seq DESC LIMIT ?"),
-                vec![V::Integer(cursor), state.clone().into(), state.into(), V::Integer(limit + 1)],
+                &format!("SELECT {EVENT_COLS} FROM events WHERE seq < ? AND (? IS NULL OR state = ?) AND (? IS NULL OR record_id = ?) ORDER BY seq DESC LIMIT ?"),
+                vec![V::Integer(cursor), state.clone().into(), state.into(), record_id.clone().into(), record_id.into(), V::Integer(limit + 1)],
             )
             .and_then(|c| c.to_array())
             .map_err(internal("list events"))?;

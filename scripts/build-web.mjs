@@ -1,0 +1,32 @@
+// Build the web pages (README "Console and connect page") into web/dist, the ASSETS directory:
+// each page's script bundled with its UI library (Preact + htm) by esbuild, its stylesheet,
+// its HTML, and the OpenAPI document the worker serves behind the admin token. Nothing is
+// loaded from another origin at run time.
+import { build } from "esbuild";
+import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const web = join(root, "web");
+const out = join(web, "dist");
+
+rmSync(out, { recursive: true, force: true });
+for (const page of ["console", "connect"]) mkdirSync(join(out, page), { recursive: true });
+
+await build({
+  entryPoints: { "console/app": join(web, "console/main.js"), "connect/app": join(web, "connect/main.js") },
+  outdir: out,
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["es2020"],
+  legalComments: "none",
+  logLevel: "warning",
+});
+
+for (const page of ["console", "connect"]) cpSync(join(web, "shared/style.css"), join(out, page, "app.css"));
+cpSync(join(web, "console/index.html"), join(out, "console/index.html"));
+cpSync(join(web, "connect/index.html"), join(out, "connect/index.html"));
+cpSync(join(web, "connect/gone.html"), join(out, "connect/gone.html"));
+cpSync(join(root, "openapi/openapi.json"), join(out, "openapi.json"));
