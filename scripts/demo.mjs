@@ -2,8 +2,9 @@
 // ats-bridge in five minutes. `node scripts/demo.mjs` (or `make demo`) runs the built worker
 // locally, plays Greenhouse, Ashby and your webhook receiver on 127.0.0.1, and walks one order
 // through each ATS. `node scripts/demo.mjs greenhouse|ashby --base … --tenant … --key …` (or
-// `teamtailor --base … --key …`) plays the ATS against a deployed worker, to check a tenant before
-// the ATS switches the integration on.
+// `recruitee|teamtailor --base … --key …`) plays the ATS against a deployed worker, to check a
+// tenant before the ATS switches the integration on.
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -26,6 +27,11 @@ const USAGE = `ats-bridge demo
 
   node scripts/demo.mjs ashby --base URL --tenant ID --key ab_… [--test ID]
       Play Ashby against a deployed worker: assessment.list → assessment.start → assessment.cancel.
+
+  node scripts/demo.mjs recruitee --base URL --key rc_… [--test ID]
+      Play Recruitee against a deployed worker: tests → send_candidate → the same send_candidate
+      again (idempotent on report_id). The key names its tenant; the bridge then marks the report
+      sent at Recruitee (for this made-up report Recruitee answers 404, shown on the assessment).
 
   node scripts/demo.mjs teamtailor --base URL --key tt_… [--update-url URL] [--test ID]
       Play Teamtailor against a deployed worker: activation → validate → config → webhook.
@@ -265,8 +271,42 @@ async function local() {
 }
 
 // ---------- remote mode: play the ATS against a deployed worker ----------
+/** Recruitee calls the vendor's partner-level URLs with the customer's key as Bearer. */
+async function recruitee(o) {
+  for (const f of ["base", "key"]) if (!o[f]) fail(`recruitee mode needs --${f} (see --help)`);
+  if (!URL.canParse(o.base)) fail(`--base is not a URL: ${o.base}`);
+  const base = o.base.replace(/\/+$/, "");
+  const tenant = /^rc_([a-z0-9][a-z0-9-]{0,62})\./.exec(o.key)?.[1];
+  out(`ats-bridge demo: playing Recruitee against ${base}/p/recruitee${tenant ? ` (key of tenant "${tenant}")` : ""}`);
+  out("(no worker or receiver is started here: the events go to the tenant's configured webhook)");
+  if (!tenant) out('note: Recruitee keys look like "rc_<tenant>.<43 chars>"; this one does not');
+  const req = (op, body) => fetch(`${base}/p/recruitee/${op}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { authorization: `Bearer ${o.key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).then(wrap);
+
+  heading(1, "tests: the tests and checks a recruiter can pick");
+  const list = await call("GET /p/recruitee/tests", req("tests"), { full: true });
+  const sample = fixture("recruitee/send_candidate.json");
+  const testId = o.test ?? list[0]?.id ?? sample.test_id;
+  heading(2, `send_candidate: order "${testId}" for the fixture candidate`);
+  // A fresh report per run: send_candidate is idempotent on report_id.
+  const body = { ...sample, test_id: testId, test_name: list.find((t) => t.id === testId)?.name ?? sample.test_name, report_id: randomUUID() };
+  say(`report_id ${body.report_id}`);
+  const first = await call("POST /p/recruitee/send_candidate", req("send_candidate", body), { full: true });
+  heading(3, "send_candidate again: Recruitee retrying the same report");
+  const again = await call("POST /p/recruitee/send_candidate", req("send_candidate", body), { full: true });
+  if (again.assessment_id !== first.assessment_id) fail(`a repeated report_id got a new assessment (${again.assessment_id} ≠ ${first.assessment_id})`);
+  say("✓ same assessment, no second record.new");
+  say("The bridge now PATCHes the report at RECRUITEE_API_BASE: status sent, urls.cancel = its cancel link;");
+  say(`results go the same way: POST /v1/tenants/${tenant ?? "<tenant>"}/assessments/${first.assessment_id}/result`, 5);
+  out("\n✓ every call answered as Recruitee expects");
+}
+
 async function remote(provider, o) {
   if (provider === "teamtailor") return teamtailor(o);
+  if (provider === "recruitee") return recruitee(o);
   for (const f of ["base", "tenant", "key"]) if (!o[f]) fail(`${provider} mode needs --${f} (see --help)`);
   if (!URL.canParse(o.base)) fail(`--base is not a URL: ${o.base}`);
   const w = { url: o.base.replace(/\/+$/, "") };
@@ -361,8 +401,8 @@ async function main() {
   } catch (e) { fail(`${e.message.split(". ")[0]} (see --help)`); }
   const { values: o, positionals: [mode, ...extra] } = parsed;
   if (o.help) return out(USAGE);
-  if (extra.length || (mode && !["greenhouse", "ashby", "teamtailor"].includes(mode))) fail(`unknown mode "${[mode, ...extra].join(" ")}": use greenhouse, ashby or teamtailor, or nothing for the local tour (see --help)`);
-  if (!mode && (o.base || o.tenant || o.key)) fail("--base/--tenant/--key need a mode: `greenhouse`, `ashby` or `teamtailor` (see --help)");
+  if (extra.length || (mode && !["greenhouse", "ashby", "recruitee", "teamtailor"].includes(mode))) fail(`unknown mode "${[mode, ...extra].join(" ")}": use greenhouse, ashby, recruitee or teamtailor, or nothing for the local tour (see --help)`);
+  if (!mode && (o.base || o.tenant || o.key)) fail("--base/--tenant/--key need a mode: `greenhouse`, `ashby`, `recruitee` or `teamtailor` (see --help)");
   return mode ? remote(mode, o) : local();
 }
 

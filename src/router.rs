@@ -246,7 +246,12 @@ async fn edge_call(
         };
         return render(&req).map(|v| http::json(200, &v)).map_err(shape);
     }
-    let credentials = providers::edge_credentials(call.provider, path_tenant, &inbound);
+    // A cancel link carries its own credential (its token); every other operation the
+    // provider's key.
+    let credentials = match call.op.handler {
+        providers::Handler::CancelLink { .. } => providers::link_credentials(url.query()),
+        _ => providers::edge_credentials(call.provider, path_tenant, &inbound),
+    };
     let forwarded: Vec<(&str, String)> = spec
         .forward_headers
         .iter()

@@ -302,10 +302,18 @@ fn match_call(
     let provider = Provider::parse(provider)
         .filter(|p| p.spec().surface == surface)
         .ok_or_else(ApiError::route_not_found)?;
-    let op = provider
-        .operation(segment)
-        .ok_or_else(ApiError::route_not_found)?;
-    pick(method, vec![(op.method, EdgeCall { provider, op })])
+    // A segment may serve several methods (one operation each).
+    let ops: Vec<(Method, EdgeCall)> = provider
+        .spec()
+        .operations
+        .iter()
+        .filter(|o| o.segment == segment)
+        .map(|op| (op.method, EdgeCall { provider, op }))
+        .collect();
+    if ops.is_empty() {
+        return Err(ApiError::route_not_found());
+    }
+    pick(method, ops)
 }
 
 /// Match `/t/{tenant}/{provider}/{operation}` (segments after `t`). A malformed tenant answers

@@ -66,8 +66,10 @@ pub static SPEC: Spec = Spec {
         default: Some("https://api.ashbyhq.com"),
     }],
     authorization,
+    authorization_header: "authorization",
     call_headers: &[],
     write_back,
+    after_order: None,
     // One active assessment per application and type; a final result frees the key.
     idempotency: Idempotency::KeyFreedWhenFinal,
     facts: Facts {

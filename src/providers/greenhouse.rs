@@ -86,8 +86,10 @@ pub static SPEC: Spec = Spec {
         },
     ],
     authorization,
+    authorization_header: "authorization",
     call_headers: &[],
     write_back,
+    after_order: None,
     // The order is keyed on its callback URL, which Greenhouse never reuses.
     idempotency: Idempotency::KeyHeldForever,
     facts: Facts {

@@ -7,6 +7,7 @@ pub mod setup;
 
 pub(crate) mod ashby;
 pub(crate) mod greenhouse;
+pub(crate) mod recruitee;
 pub(crate) mod teamtailor;
 
 pub use seam::*;
@@ -18,7 +19,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::scalar_string;
 
 /// Every provider the bridge speaks to: one line per ATS.
-pub static REGISTRY: &[&Spec] = &[&greenhouse::SPEC, &ashby::SPEC, &teamtailor::SPEC];
+pub static REGISTRY: &[&Spec] = &[
+    &greenhouse::SPEC,
+    &ashby::SPEC,
+    &recruitee::SPEC,
+    &teamtailor::SPEC,
+];
 
 /// An ATS the bridge speaks to: a handle on its registered [`Spec`]. Serialized as its name
 /// (`"greenhouse"`), the `provider` value of the API and events.
@@ -167,6 +173,27 @@ pub fn edge_credentials(
         .map(|k| crate::secrets::hash_key(k))
         .collect();
     (!hashes.is_empty()).then_some((tenant, hashes))
+}
+
+/// Prefix of cancel-link tokens: `cl_<tenant>.<43 url-safe base64 chars>` (32 random bytes),
+/// the same shape as partner-level keys, so the tenant is read from the token without a lookup
+/// (README "Cancel links").
+pub const CANCEL_LINK_PREFIX: &str = "cl_";
+
+/// A fresh cancel-link token for an assessment of `tenant`; the tenant object stores only its
+/// hash, bound to that assessment.
+pub fn new_cancel_link_token(tenant: &str) -> String {
+    crate::secrets::new_partner_key(CANCEL_LINK_PREFIX, tenant)
+}
+
+/// What the front door forwards to authorize a `CancelLink` operation: the tenant the link's
+/// `token` query parameter names and the token's hash. None: no well-formed token (the one edge
+/// 401, so tenants cannot be probed).
+pub fn link_credentials(query: Option<&str>) -> Option<(String, Vec<String>)> {
+    let q = crate::admin::query::pairs(query);
+    let token = crate::admin::query::get(&q, "token")?;
+    let tenant = crate::secrets::partner_key_tenant(CANCEL_LINK_PREFIX, token)?;
+    Some((tenant.to_string(), vec![crate::secrets::hash_key(token)]))
 }
 
 /// `Authorization: Basic` for an outbound call.

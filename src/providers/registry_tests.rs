@@ -44,7 +44,13 @@ fn registry_is_well_formed() {
         assert!(!spec.operations.is_empty(), "{}", spec.name);
         let mut segments = BTreeSet::new();
         for op in spec.operations {
-            assert!(segments.insert(op.segment), "{}/{}", spec.name, op.segment);
+            // A segment may serve several methods, each once.
+            assert!(
+                segments.insert((op.segment, op.method.as_str())),
+                "{}/{}",
+                spec.name,
+                op.segment
+            );
             assert!(op.method != Method::Other);
         }
         let mut fields = BTreeSet::new();
@@ -184,8 +190,10 @@ static PARTNER: Spec = Spec {
     credentials: &[],
     settings: &[],
     authorization: no_authorization,
+    authorization_header: "authorization",
     call_headers: &[],
     write_back: no_write_back,
+    after_order: None,
     idempotency: Idempotency::KeyFreedWhenFinal,
     facts: Facts {
         result_fields: &[],
@@ -298,8 +306,10 @@ const PARTNER_FIELDS: Spec = Spec {
     credentials: &[],
     settings: &[],
     authorization: no_authorization,
+    authorization_header: "authorization",
     call_headers: &[],
     write_back: no_write_back,
+    after_order: None,
     idempotency: Idempotency::KeyFreedWhenFinal,
     facts: Facts {
         result_fields: &[],
@@ -376,4 +386,33 @@ fn provider_values_round_trip_through_json() {
         assert_eq!(serde_json::from_value::<Provider>(v).unwrap(), p);
     }
     assert!(serde_json::from_value::<Provider>(Value::String("no-such-ats".into())).is_err());
+}
+
+#[test]
+fn cancel_link_tokens_name_their_tenant_and_travel_hashed() {
+    let token = super::new_cancel_link_token("acme-co");
+    assert!(token.starts_with("cl_acme-co."));
+    let (tenant, hashes) = super::link_credentials(Some(&format!("token={token}"))).unwrap();
+    assert_eq!(tenant, "acme-co");
+    assert_eq!(hashes, vec![crate::secrets::hash_key(&token)]);
+    assert_ne!(super::new_cancel_link_token("acme-co"), token, "random");
+    for bad in [
+        None,
+        Some(""),
+        Some("token="),
+        Some("token=cl_acme-co.short"),
+        Some("token=rc_acme-co.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        Some("token=cl_ACME.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        Some("other=cl_acme.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ] {
+        assert_eq!(super::link_credentials(bad), None, "{bad:?}");
+    }
+    // No provider's key prefix may collide with the cancel-link prefix.
+    for spec in REGISTRY {
+        assert!(
+            !super::CANCEL_LINK_PREFIX.starts_with(spec.key_prefix),
+            "{}",
+            spec.name
+        );
+    }
 }

@@ -37,14 +37,21 @@ pub struct Spec {
     pub credentials: &'static [CredentialField],
     /// Deployment variables it reads (README "Configuration").
     pub settings: &'static [Setting],
-    /// The `Authorization` header value of its outbound calls; None: no credentials.
+    /// The credential header value of its outbound calls; None: no credentials.
     pub authorization: fn(&CredentialSource) -> Option<String>,
+    /// The header `authorization` goes in: `authorization` for most ATSs (Recruitee:
+    /// `RT-PARTNER-SECRET`).
+    pub authorization_header: &'static str,
     /// Fixed headers on every outbound call besides `Authorization`, `User-Agent`, `Accept`
     /// and `Content-Type`.
     pub call_headers: &'static [(&'static str, &'static str)],
     /// How an accepted result becomes outbound call(s). Called before anything is stored: an
     /// `Err` (422) refuses the result; an empty list sends nothing.
     pub write_back: fn(&WriteBack) -> ApiResult<Vec<OutboundCall>>,
+    /// Outbound call(s) right after an order is committed (Recruitee: mark the report `sent`
+    /// with the bridge's cancel URL). None: nothing. An `Err` does not undo the order; it is
+    /// shown on the assessment's sync state.
+    pub after_order: Option<AfterOrder>,
     /// When the idempotency key of an order is released.
     pub idempotency: Idempotency,
     /// What `GET /v1/providers` will publish about it.
@@ -111,6 +118,11 @@ pub enum Handler {
         not_found: &'static str,
         render: fn(&str) -> Value,
     },
+    /// Cancel the one assessment a cancel link is bound to (README "Cancel links"): the
+    /// request is authorized by the link's `token` query parameter, not by a provider key, and
+    /// the bridge hands the link to the ATS itself (`PlacedOrder::cancel_url`). Repeats answer
+    /// the same without a second `record.deleted`.
+    CancelLink { render: fn(&str) -> Value },
     /// The ATS reports an error about a call of ours (`provider.error` event).
     ReportError {
         parse: fn(&EdgeRequest) -> ApiResult<ReportedError>,
@@ -165,7 +177,7 @@ impl Handler {
             Handler::ListPackages { .. } => OperationKind::ListPackages,
             Handler::Order { .. } => OperationKind::Order,
             Handler::Status { .. } => OperationKind::Status,
-            Handler::Cancel { .. } => OperationKind::Cancel,
+            Handler::Cancel { .. } | Handler::CancelLink { .. } => OperationKind::Cancel,
             Handler::ReportError { .. } => OperationKind::ReportError,
             Handler::Config { .. } => OperationKind::Config,
             Handler::Activation { .. } => OperationKind::Activation,
@@ -181,9 +193,10 @@ impl Handler {
                 Some(parse(req).map(|_| ()))
             }
             Handler::ReportError { parse, .. } => Some(parse(req).map(|_| ())),
-            Handler::ListPackages { .. } | Handler::Config { .. } | Handler::Activation { .. } => {
-                None
-            }
+            Handler::ListPackages { .. }
+            | Handler::Config { .. }
+            | Handler::Activation { .. }
+            | Handler::CancelLink { .. } => None,
         }
     }
 }
@@ -194,7 +207,10 @@ impl Handler {
     pub fn parse_only_reads_nothing(&self) -> bool {
         matches!(
             self,
-            Handler::ListPackages { .. } | Handler::Config { .. } | Handler::Activation { .. }
+            Handler::ListPackages { .. }
+                | Handler::Config { .. }
+                | Handler::Activation { .. }
+                | Handler::CancelLink { .. }
         )
     }
 }
@@ -321,6 +337,20 @@ pub struct WriteBack<'a> {
     pub result: &'a ResultUpdate,
     /// Milliseconds, strictly increasing per assessment (for ATSs that order updates by it).
     pub update_ts: i64,
+    pub credentials: &'a CredentialSource,
+    pub allow_insecure: bool,
+}
+
+/// Outbound call(s) right after an order is committed (`Spec::after_order`).
+pub type AfterOrder = fn(&PlacedOrder) -> ApiResult<Vec<OutboundCall>>;
+
+/// What `after_order` sees of an order just committed.
+pub struct PlacedOrder<'a> {
+    pub assessment_id: &'a str,
+    pub record: &'a CandidateAssessment,
+    /// The URL that cancels this assessment, when the provider has a `CancelLink` operation:
+    /// minted for this order, stored hashed (README "Cancel links").
+    pub cancel_url: Option<&'a str>,
     pub credentials: &'a CredentialSource,
     pub allow_insecure: bool,
 }

@@ -793,11 +793,13 @@ pub static SPEC: Spec = Spec {
         },
     ],
     authorization,
+    authorization_header: "authorization",
     call_headers: &[
         ("x-api-version", API_VERSION),
         ("content-type", "application/vnd.api+json"),
     ],
     write_back,
+    after_order: None,
     // `partner-result.id` is unique per order: a repeat is always the same order.
     idempotency: Idempotency::KeyHeldForever,
     facts: Facts {

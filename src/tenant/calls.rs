@@ -159,7 +159,7 @@ impl Calls {
         }
         let result = match provider.and_then(|p| creds(p).map(|a| (p, a))) {
             Some((provider, authorization)) => {
-                let _ = headers.set("authorization", &authorization);
+                let _ = headers.set(provider.spec().authorization_header, &authorization);
                 for (name, value) in provider.spec().call_headers {
                     let _ = headers.set(name, value);
                 }

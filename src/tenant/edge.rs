@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use worker::{Method, Response};
 
-use super::{assessments, now, Call, Tenant};
+use super::calls::NewCall;
+use super::{assessments, links, now, Call, Tenant};
 use crate::admin::tenants::TenantConfig;
 use crate::delivery::attempt;
 use crate::error::{ApiError, ApiResult};
@@ -16,7 +17,7 @@ use crate::http;
 use crate::model::{
     parse_packages, CandidateAssessment, Catalogue, EventType, Package, Provider, Status,
 };
-use crate::providers::{EdgeRequest, Handler, StatusView};
+use crate::providers::{EdgeRequest, Handler, PlacedOrder, StatusView};
 use crate::routes::EdgeCall;
 use crate::{secrets, targets};
 
@@ -58,7 +59,12 @@ impl Tenant {
             Handler::Order { parse, render } => {
                 let order = parse(&req)?;
                 let id = self
-                    .place_order(provider, &order.idempotency_key, order.normalize)
+                    .place_order(
+                        provider,
+                        &order.idempotency_key,
+                        order.normalize,
+                        &call.origin,
+                    )
                     .await?;
                 render(&id)
             }
@@ -85,6 +91,13 @@ impl Tenant {
                 self.cancel(provider, &id, not_found).await?;
                 render(&id)
             }
+            Handler::CancelLink { render } => {
+                // The link is the credential: unknown tokens get the one edge 401.
+                let id = links::resolve(&self.sql(), &call.key_hashes)?
+                    .ok_or_else(ApiError::unauthorized_edge)?;
+                self.cancel(provider, &id, "assessment").await?;
+                render(&id)
+            }
             Handler::ReportError { parse, render } => {
                 let reported = parse(&req)?;
                 self.report_error(provider, reported).await?;
@@ -96,29 +109,40 @@ impl Tenant {
 
     /// Store a new order and commit its `record.new` (one transaction), unless an active
     /// assessment already holds `dedupe_key`: then its id comes back and nothing is emitted.
+    /// A provider's `after_order` call(s) (e.g. Recruitee's "report sent" with its cancel link)
+    /// are stored in the same transaction and sent right after the answer, with retries.
     async fn place_order(
         &self,
         provider: Provider,
         dedupe_key: &str,
         normalize: impl FnOnce(&str, &str, Catalogue<'_>) -> CandidateAssessment,
+        origin: &str,
     ) -> ApiResult<String> {
         if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
             return Ok(id);
         }
         let cfg = self.load_config()?;
+        let after_order = provider.spec().after_order;
+        let creds = match after_order {
+            Some(_) => Some(self.credentials().await?),
+            None => None,
+        };
+        let mut awaited = creds.is_some();
         // Name the package from the catalogue; if the vendor's endpoint fails the order is
         // still accepted with the name and description null (SPEC §5).
         let catalogue = match self.packages_at_hand(&cfg, provider, &[]) {
             Some(p) => Some(p),
             None => {
-                let fetched = self.packages(&cfg, provider, &[]).await.ok();
-                // Look again: another copy of this order may have committed while we awaited.
-                if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
-                    return Ok(id);
-                }
-                fetched
+                awaited = true;
+                self.packages(&cfg, provider, &[]).await.ok()
             }
         };
+        // Look again: another copy of this order may have committed while we awaited.
+        if awaited {
+            if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
+                return Ok(id);
+            }
+        }
         let id = secrets::new_id("ats_ass_");
         let a = normalize(
             &id,
@@ -130,14 +154,65 @@ impl Tenant {
         );
         let t = now();
         let ob = self.outbox()?;
-        assessments::insert(&self.sql(), &a, dedupe_key, t)?;
+        let sql = self.sql();
+        assessments::insert(&sql, &a, dedupe_key, t)?;
         let event = ob.emit(
             EventType::RecordNew,
             Some(&id),
             json!({ "candidateAssessment": a }),
             t,
         )?;
+        let mut call_ids = Vec::new();
+        if let (Some(after_order), Some(creds)) = (after_order, &creds) {
+            let cancel_url = match links::operation(provider) {
+                Some(op) => Some(links::mint(&sql, provider, op, origin, &cfg.id, &id, t)?),
+                None => None,
+            };
+            let placed = PlacedOrder {
+                assessment_id: &id,
+                record: &a,
+                cancel_url: cancel_url.as_deref(),
+                credentials: &creds.source(provider),
+                allow_insecure: self.config().allow_insecure,
+            };
+            match after_order(&placed) {
+                Ok(outbound) => {
+                    let calls = self.calls()?;
+                    for c in outbound {
+                        call_ids.push(calls.insert(
+                            NewCall {
+                                assessment_id: id.clone(),
+                                provider,
+                                label: c.label,
+                                method: c.method,
+                                url: c.url,
+                                body: c.body,
+                            },
+                            t,
+                        )?);
+                    }
+                }
+                // The order stands; what could not be sent is shown on the assessment.
+                Err(e) => assessments::set_sync(
+                    &sql,
+                    &id,
+                    &json!({"state": "failed", "call": format!("{} after the order", provider.spec().title),
+                        "attempts": 0, "lastStatus": null,
+                        "error": {"code": e.code, "message": e.message},
+                        "updatedAt": crate::model::rfc3339(t)}),
+                )?,
+            }
+        }
         self.kick(ob, event, t).await;
+        if let (false, Some(creds)) = (call_ids.is_empty(), creds) {
+            let calls = self.calls()?;
+            let auth = move |p: Provider| creds.authorization(p);
+            self.state.wait_until(async move {
+                for call_id in call_ids {
+                    calls.attempt(&call_id, None, &auth).await;
+                }
+            });
+        }
         Ok(id)
     }
 

@@ -9,6 +9,7 @@ mod assessments;
 mod calls;
 mod connect;
 mod edge;
+mod links;
 mod outbox;
 mod results;
 mod schedule;
@@ -219,6 +220,7 @@ impl Tenant {
             outbox::SCHEMA,
             assessments::SCHEMA,
             calls::SCHEMA,
+            links::SCHEMA,
         ]
         .concat();
         if let Err(e) = self.sql().exec(&schema, None) {
@@ -403,7 +405,14 @@ impl Tenant {
     /// An edge call: authenticate, run, and answer errors in the provider's shape.
     async fn edge_call(&self, edge: EdgeCall, call: &Call) -> ApiResult<Response> {
         let shape = edge.provider.spec().error_shape;
-        match self.authenticate(edge.provider, call) {
+        // A cancel link is its own credential, checked by its handler against the stored
+        // link hashes; every other operation needs the provider's key.
+        let authenticated = match edge.op.handler {
+            crate::providers::Handler::CancelLink { .. } if self.exists() => Ok(()),
+            crate::providers::Handler::CancelLink { .. } => Err(ApiError::unauthorized_edge()),
+            _ => self.authenticate(edge.provider, call),
+        };
+        match authenticated {
             Ok(()) => self.edge(edge, call).await,
             Err(e) => Err(e),
         }

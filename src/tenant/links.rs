@@ -1,0 +1,78 @@
+//! Cancel links (README "Cancel links"): capability URLs the bridge hands an ATS (Recruitee's
+//! `report.urls.cancel`), each bound to one assessment. The token names its tenant (so the
+//! front door routes without a lookup); this object keeps only the token's hash.
+
+use serde::Deserialize;
+use worker::{SqlStorage, SqlStorageValue as V};
+
+use super::internal;
+use crate::error::ApiResult;
+use crate::providers::{self, Operation, Provider};
+use crate::secrets;
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS cancel_links (
+  hash TEXT PRIMARY KEY,
+  assessment_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+";
+
+/// The provider's cancel-link operation, if it has one.
+pub fn operation(provider: Provider) -> Option<&'static Operation> {
+    provider
+        .spec()
+        .operations
+        .iter()
+        .find(|o| matches!(o.handler, providers::Handler::CancelLink { .. }))
+}
+
+/// Mint a link for `assessment_id` (synchronously: in the caller's transaction) and return its
+/// URL: `{the provider's baseUrl}/{segment}?token=cl_<tenant>.<secret>`.
+pub fn mint(
+    sql: &SqlStorage,
+    provider: Provider,
+    op: &Operation,
+    origin: &str,
+    tenant: &str,
+    assessment_id: &str,
+    at: i64,
+) -> ApiResult<String> {
+    let token = providers::new_cancel_link_token(tenant);
+    sql.exec(
+        "INSERT INTO cancel_links (hash, assessment_id, created_at) VALUES (?, ?, ?)",
+        vec![
+            secrets::hash_key(&token).into(),
+            assessment_id.into(),
+            V::Integer(at),
+        ],
+    )
+    .map_err(internal("insert cancel link"))?;
+    // Token characters (slug, '.', url-safe base64) need no escaping in a query.
+    Ok(format!(
+        "{}/{}?token={token}",
+        provider.base_url(origin, tenant),
+        op.segment
+    ))
+}
+
+/// The assessment one of the presented token hashes is bound to.
+pub fn resolve(sql: &SqlStorage, hashes: &[String]) -> ApiResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        assessment_id: String,
+    }
+    for h in hashes {
+        let rows: Vec<Row> = sql
+            .exec(
+                "SELECT assessment_id FROM cancel_links WHERE hash = ?",
+                vec![h.as_str().into()],
+            )
+            .and_then(|c| c.to_array())
+            .map_err(internal("read cancel link"))?;
+        if let Some(r) = rows.into_iter().next() {
+            return Ok(Some(r.assessment_id));
+        }
+    }
+    Ok(None)
+}
