@@ -81,9 +81,11 @@ const puts = (rid) => teamtailor.requests
   .filter((r) => r.path === `/partner/v1/partner-results/${rid}`)
   .map((r) => ({ ...r, json: JSON.parse(r.body) }));
 
+/** Poll the assessment until its provider sync reaches `state` (retries are 1 s apart here; a
+ *  loaded machine may need a while). */
 async function waitSync(tenant, id, state) {
   let a;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
     a = await admin(w, "GET", `/v1/tenants/${tenant}/assessments/${id}`);
     if (a.body.providerSync?.state === state) return a.body;
     await sleep(100);
