@@ -57,22 +57,81 @@ pub fn check_target(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> 
     Ok(url)
 }
 
-/// A Greenhouse completion callback: `https://<host>.greenhouse.io/…` unless insecure targets
-/// are allowed (then any target `check_target` accepts).
-pub fn check_greenhouse_callback(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> {
+/// A host the bridge may call for one ATS (when insecure targets are off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowedHost {
+    /// Exactly this host name.
+    Exact(&'static str),
+    /// Any subdomain of this domain, at any depth — never the domain itself (the apex) and
+    /// never a name that merely ends with the same letters (`evilgreenhouse.io`).
+    SubdomainOf(&'static str),
+}
+
+/// Greenhouse's app hosts (`app.`, `app2.`… `.greenhouse.io`): completion callbacks (SPEC
+/// §6.1, §20: a subdomain, not the apex).
+pub const GREENHOUSE_CALLBACK_HOSTS: &[AllowedHost] = &[AllowedHost::SubdomainOf("greenhouse.io")];
+/// Ashby's API hosts (`api.ashbyhq.com`): `ASHBY_API_BASE` must point there (SPEC §2, §9).
+pub const ASHBY_API_HOSTS: &[AllowedHost] = &[AllowedHost::SubdomainOf("ashbyhq.com")];
+
+/// Does `host` (a domain name as URL parsing leaves it: lower-case, punycode) match one of
+/// `rules`? A trailing dot is not stripped: `app.greenhouse.io.` is refused, not guessed at.
+pub fn host_allowed(host: &str, rules: &[AllowedHost]) -> bool {
+    let host = host.to_ascii_lowercase();
+    rules.iter().any(|rule| match rule {
+        AllowedHost::Exact(h) => host == *h,
+        AllowedHost::SubdomainOf(d) => host
+            .strip_suffix(d)
+            .and_then(|rest| rest.strip_suffix('.'))
+            .is_some_and(|label| !label.is_empty() && !label.ends_with('.')),
+    })
+}
+
+/// A URL on one ATS's own hosts: `check_target`, then (unless insecure targets are allowed,
+/// when any target `check_target` accepts will do) a domain host matching `rules`, on the
+/// default https port, with no query or fragment smuggled in. `what` completes the refusal:
+/// "must be an https://<what> URL".
+pub fn check_allowed_host(
+    raw: &str,
+    allow_insecure: bool,
+    rules: &[AllowedHost],
+    what: &str,
+) -> Result<WebUrl, Refusal> {
     let url = check_target(raw, allow_insecure)?;
     if allow_insecure {
         return Ok(url);
     }
-    let ok = matches!(url.host(), Some(Host::Domain(d)) if {
-        let d = d.to_ascii_lowercase();
-        d == "greenhouse.io" || d.ends_with(".greenhouse.io")
-    });
+    let ok = matches!(url.host(), Some(Host::Domain(d)) if host_allowed(d, rules));
     if ok && url.port().is_none() {
         Ok(url)
     } else {
-        Err("must be an https://*.greenhouse.io URL".into())
+        Err(format!("must be an https://{what} URL"))
     }
+}
+
+/// A Greenhouse completion callback: `https://<subdomain>.greenhouse.io/…` unless insecure
+/// targets are allowed (then any target `check_target` accepts).
+pub fn check_greenhouse_callback(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> {
+    check_allowed_host(
+        raw,
+        allow_insecure,
+        GREENHOUSE_CALLBACK_HOSTS,
+        "<subdomain>.greenhouse.io",
+    )
+}
+
+/// Ashby's `assessment.update` URL built from `ASHBY_API_BASE`: on `*.ashbyhq.com`, without
+/// a query or fragment (unless insecure targets are allowed).
+pub fn check_ashby_api(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> {
+    let url = check_allowed_host(
+        raw,
+        allow_insecure,
+        ASHBY_API_HOSTS,
+        "<subdomain>.ashbyhq.com",
+    )?;
+    if !allow_insecure && (url.query().is_some() || raw.contains('#')) {
+        return Err("must be an https://<subdomain>.ashbyhq.com URL without a query".into());
+    }
+    Ok(url)
 }
 
 pub fn is_public_ip(ip: IpAddr) -> bool {
@@ -175,6 +234,91 @@ mod tests {
     fn insecure_policy_allows_loopback_http() {
         assert!(check_target("http://127.0.0.1:9999/hook", true).is_ok());
         assert!(check_target("ftp://127.0.0.1/", true).is_err());
+    }
+
+    #[test]
+    fn host_allowlists_refuse_lookalikes_apex_userinfo_ports_and_odd_forms() {
+        let gh = |u: &str| check_greenhouse_callback(u, false);
+        // Accepted: Greenhouse's app hosts, whatever the case, with the default port spelled.
+        for ok in [
+            "https://app.greenhouse.io/x",
+            "https://app4.greenhouse.io/x",
+            "https://APP.GreenHouse.IO/x",
+            "https://app.greenhouse.io:443/x",
+            "https://a.b.greenhouse.io/x",
+        ] {
+            assert!(gh(ok).is_ok(), "{ok} should be accepted");
+        }
+        for bad in [
+            "https://greenhouse.io/x",                 // apex
+            "https://GREENHOUSE.IO/x",                 // apex, any case
+            "https://greenhouse.io.evil.com/x",        // lookalike suffix
+            "https://app.greenhouse.io.evil.com/x",    // lookalike suffix
+            "https://evilgreenhouse.io/x",             // same letters, other domain
+            "https://app-greenhouse.io/x",             // same letters, other domain
+            "https://app.greenhouse.io.:443/x",        // trailing dot
+            "https://user@app.greenhouse.io/x",        // userinfo
+            "https://app.greenhouse.io:pw@evil.com/x", // userinfo hiding the real host
+            "https://evil.com\\@app.greenhouse.io/x",  // backslash: the host is evil.com
+            "https://evil.com#@app.greenhouse.io/x",   // fragment: the host is evil.com
+            "https://app.greenhouse.io:8443/x",        // port
+            "https://app.greenhouse.io%2eevil.com/x",  // percent-encoded dot
+            "https://app.greenh\u{043e}use.io/x",      // Cyrillic o (punycode host)
+            "http://app.greenhouse.io/x",              // not https
+            "https://.greenhouse.io/x",                // empty label
+        ] {
+            assert!(gh(bad).is_err(), "{bad} should be refused");
+        }
+        assert!(gh("https://greenhouse.io/x")
+            .unwrap_err()
+            .contains("<subdomain>.greenhouse.io"));
+
+        let ab = |u: &str| check_ashby_api(u, false);
+        assert!(ab("https://api.ashbyhq.com/assessment.update").is_ok());
+        assert!(ab("https://API.AshbyHQ.com/assessment.update").is_ok());
+        for bad in [
+            "https://ashbyhq.com/assessment.update",
+            "https://api.ashbyhq.com.evil.com/assessment.update",
+            "https://evilashbyhq.com/assessment.update",
+            "https://k@api.ashbyhq.com/assessment.update",
+            "https://api.ashbyhq.com:8443/assessment.update",
+            "https://api.ashbyhq.com?x=/assessment.update",
+            "https://api.ashbyhq.com#/assessment.update",
+            "http://api.ashbyhq.com/assessment.update",
+        ] {
+            assert!(ab(bad).is_err(), "{bad} should be refused");
+        }
+        // Local development and tests: loopback fakes.
+        assert!(ab("http://127.0.0.1:9/api/assessment.update").is_err());
+        assert!(check_ashby_api("http://127.0.0.1:9/api/assessment.update", true).is_ok());
+
+        // The rule itself, on bare host names.
+        let rules = [AllowedHost::Exact("api.teamtailor.com")];
+        assert!(host_allowed("api.teamtailor.com", &rules));
+        assert!(host_allowed("API.TEAMTAILOR.COM", &rules));
+        assert!(!host_allowed("x.api.teamtailor.com", &rules));
+        assert!(!host_allowed("api.teamtailor.com.evil.com", &rules));
+        assert!(!host_allowed("teamtailor.com", &rules));
+    }
+
+    #[test]
+    fn ssrf_policy_is_not_fooled_by_case_ports_or_userinfo() {
+        for bad in [
+            "https://LOCALHOST/x",
+            "https://localhost:443/x",
+            "https://foo.LOCAL/x",
+            "https://metadata.google.internal/x",
+            "https://127.0.0.1:8443/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://evil.example@127.0.0.1/x",
+            "https://127.0.0.1#@hooks.vendor.example/x",
+            "https://0/x",
+        ] {
+            assert!(check_target(bad, false).is_err(), "{bad} should be refused");
+        }
+        // A public host may use any port; the fragment is not the host.
+        assert!(check_target("https://hooks.vendor.example:8443/x", false).is_ok());
+        assert!(check_target("https://hooks.vendor.example/x#@127.0.0.1", false).is_ok());
     }
 
     #[test]

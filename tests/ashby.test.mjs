@@ -246,3 +246,125 @@ test("one result endpoint and one event format for both providers", async () => 
   assert.deepEqual(shape(mods[0]), shape(mods[1]), "same envelope, same keys, whichever ATS");
   assert.deepEqual(new Set(mods.map((m) => m.eventData.candidateAssessment.provider)), new Set(["greenhouse", "ashby"]));
 });
+
+// Issue 11 (1): Ashby answers many errors with HTTP 200; its envelope, not the status, decides.
+async function syncOf(tenant, id, state) {
+  let a;
+  for (let i = 0; i < 80; i++) {
+    a = await admin(w, "GET", `/v1/tenants/${tenant}/assessments/${id}`);
+    if (a.body.providerSync?.state === state) return a.body.providerSync;
+    await sleep(100);
+  }
+  assert.fail(`providerSync of ${id} never became ${state}: ${JSON.stringify(a.body.providerSync)}`);
+}
+
+test("assessment.update answered 200 success:false is a final failure carrying Ashby's code, message and request id", async () => {
+  const ctx = await setup("ab-200-false");
+  const id = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
+  const oldForm = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
+  const notEnvelope = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
+  ashbyScript = (req) => {
+    const j = JSON.parse(req.body || "{}");
+    if (j.assessment_id === id) {
+      return { status: 200, headers: { "content-type": "application/json" }, body: { success: false, errorInfo: { code: "assessment_not_found", message: "Assessment not found", requestId: "r-1" } } };
+    }
+    if (j.assessment_id === oldForm) return { status: 200, body: { success: false, errors: ["invalid_input", "timestamp must increase"] } };
+    if (j.assessment_id === notEnvelope) return { status: 200, body: "<html>maintenance</html>" };
+    return { status: 200, body: { success: true } };
+  };
+  try {
+    for (const x of [id, oldForm, notEnvelope]) {
+      assert.equal((await admin(w, "POST", `/v1/tenants/ab-200-false/assessments/${x}/result`, { status: "STARTED" })).status, 200);
+    }
+    const sync = await syncOf("ab-200-false", id, "failed");
+    assert.equal(sync.lastStatus, 200);
+    assert.equal(sync.error.code, "provider_sync");
+    assert.equal(sync.error.kind, "refused");
+    assert.equal(sync.error.providerCode, "assessment_not_found");
+    assert.equal(sync.error.providerMessage, "Assessment not found");
+    assert.equal(sync.error.requestId, "r-1");
+    assert.match(sync.error.message, /assessment_not_found: Assessment not found \(request id r-1\)/);
+    const old = await syncOf("ab-200-false", oldForm, "failed");
+    assert.equal(old.error.providerMessage, "invalid_input; timestamp must increase");
+    const html = await syncOf("ab-200-false", notEnvelope, "failed");
+    assert.match(html.error.message, /without its success envelope/);
+    await sleep(2500);
+    assert.equal(updates(id).length, 1, "a refusal is final: not retried");
+    assert.equal(updates(notEnvelope).length, 1);
+  } finally {
+    ashbyScript = () => ({ status: 200, body: { success: true } });
+  }
+});
+
+test("assessment.update success: Ashby's warnings are kept on the sync state", async () => {
+  const ctx = await setup("ab-warn");
+  const id = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
+  ashbyScript = (req) => (JSON.parse(req.body || "{}").assessment_id === id
+    ? { status: 200, body: { success: true, results: {}, warnings: ["metadata identifier meta_x was truncated"] } }
+    : { status: 200, body: { success: true } });
+  try {
+    assert.equal((await admin(w, "POST", `/v1/tenants/ab-warn/assessments/${id}/result`, { status: "STARTED" })).status, 200);
+    const sync = await syncOf("ab-warn", id, "synced");
+    assert.deepEqual(sync.warnings, ["metadata identifier meta_x was truncated"]);
+    assert.equal(sync.error, null);
+  } finally {
+    ashbyScript = () => ({ status: 200, body: { success: true } });
+  }
+});
+
+// Issue 11 (2): package lists are read in full (up to the documented cap), not cut at 2 KB.
+test("a 40-package packages_url answer (about 6 KB) lists and names packages; over 256 KB is a 502 naming the cap", async () => {
+  const ctx = await setup("ab-many");
+  const many = Array.from({ length: 40 }, (_, i) => ({ id: `pkg_${i}`, name: `Package number ${i} with a longer name`, description: `Description of package ${i}, long enough to count.` }));
+  let answer = many;
+  const vendor = await startReceiver(() => ({ status: 200, headers: { "content-type": "application/json" }, body: answer }));
+  closers.push(vendor);
+  assert.ok(JSON.stringify(many).length > 5000);
+  await admin(w, "PATCH", "/v1/tenants/ab-many", { packages_url: vendor.url });
+  const list = await call(ctx, "assessment.list", {});
+  assert.equal(list.status, 200, list.text);
+  assert.equal(list.body.results.length, 40);
+  assert.equal(list.body.results[39].name, "Package number 39 with a longer name");
+  const s = await call(ctx, "assessment.start", startBody({ assessment_type_id: "pkg_39" }));
+  assert.equal(s.status, 200, s.text);
+  await ctx.hooks.waitFor(1);
+  assert.equal(events(ctx.hooks, "record.new")[0].eventData.candidateAssessment.assessmentPackage.name, "Package number 39 with a longer name");
+
+  // Over the cap (and no longer cached: another tenant asks).
+  const ctx2 = await setup("ab-huge");
+  answer = Array.from({ length: 3000 }, (_, i) => ({ id: `p${i}`, name: "x".repeat(100) }));
+  await admin(w, "PATCH", "/v1/tenants/ab-huge", { packages_url: vendor.url });
+  const huge = await call(ctx2, "assessment.list", {});
+  assertErrorShape(assert, huge, 502);
+  assert.match(huge.body.error.message, /256 KB/);
+});
+
+// Issue 11 (7): failures are told apart by what happened, never by their latency.
+test("a dropped connection is a retried network failure; credentials removed before a retry fail with kind no_credentials", async () => {
+  const ctx = await setup("ab-kinds");
+  const dropped = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
+  const orphan = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
+  let drops = 1;
+  ashbyScript = (req) => {
+    const j = JSON.parse(req.body || "{}");
+    if (j.assessment_id === dropped && drops-- > 0) return "drop";
+    if (j.assessment_id === orphan) return { status: 503, body: { success: false } };
+    return { status: 200, body: { success: true } };
+  };
+  try {
+    assert.equal((await admin(w, "POST", `/v1/tenants/ab-kinds/assessments/${dropped}/result`, { status: "STARTED" })).status, 200);
+    const synced = await syncOf("ab-kinds", dropped, "synced");
+    assert.equal(synced.attempts, 2, "the dropped attempt was retried, not taken for missing credentials");
+
+    assert.equal((await admin(w, "POST", `/v1/tenants/ab-kinds/assessments/${orphan}/result`, { status: "STARTED" })).status, 200);
+    const retrying = await syncOf("ab-kinds", orphan, "retrying");
+    assert.equal(retrying.error.kind, "unavailable");
+    assert.equal(retrying.lastStatus, 503);
+    assert.equal((await admin(w, "PATCH", "/v1/tenants/ab-kinds", { ashby: { api_key: null } })).status, 200);
+    const failed = await syncOf("ab-kinds", orphan, "failed");
+    assert.equal(failed.error.kind, "no_credentials");
+    assert.match(failed.error.message, /no credentials/);
+  } finally {
+    ashbyScript = () => ({ status: 200, body: { success: true } });
+  }
+});

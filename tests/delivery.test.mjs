@@ -188,6 +188,7 @@ test("a receiver that never answers times out after 15 s and is retried", async 
   const ev = await waitForState("slow", id, "delivered", 40_000);
   assert.equal(ev.attempts[0].status, null);
   assert.match(ev.attempts[0].error, /timed out/);
+  assert.equal(ev.attempts[0].kind, "timeout");
   assert.ok(ev.attempts[0].latencyMs >= 14_500 && ev.attempts[0].latencyMs < 25_000, `latency ${ev.attempts[0].latencyMs}`);
   assert.equal(ev.attempts[1].status, 200);
 });
@@ -251,4 +252,18 @@ test("nothing lost: receiver down, 20 events, worker restarted, receiver up → 
   } finally {
     await durable.stop();
   }
+});
+
+// Issue 11 (7): every failed attempt carries an explicit kind, whatever its latency.
+test("failed attempts say what kind of failure they were: http_status, network", async () => {
+  let n = 0;
+  const rx = await receiver(() => (++n === 1 ? { status: 500, body: "boom" } : n === 2 ? "drop" : { status: 200 }));
+  await createTenant(w, "kinds", `${rx.url}/hook`);
+  const id = await ping("kinds");
+  const ev = await waitForState("kinds", id, "delivered");
+  assert.deepEqual(ev.attempts.map((a) => a.kind), ["http_status", "network", null]);
+  assert.equal(ev.attempts[0].status, 500);
+  assert.equal(ev.attempts[0].response, "boom");
+  assert.equal(ev.attempts[1].status, null);
+  assert.match(ev.attempts[1].error, /network error/);
 });

@@ -376,3 +376,35 @@ test("admin assessments: filters, cursor paging, single view", async () => {
   assert.equal(one.body.status, "IN_PROGRESS");
   assertErrorShape(assert, await admin(w, "GET", "/v1/tenants/gh-admin/assessments/ats_ass_missing"), 404);
 });
+
+// Issue 11 (6): only Greenhouse's app hosts (subdomains of greenhouse.io) are callbacks.
+test("send_test refuses the bare greenhouse.io apex and lookalikes as callbacks", async () => {
+  await createTenant(strict, "gh-apex", "https://hooks.vendor.example/x");
+  const key = (await createKey(strict, "gh-apex", "greenhouse")).secretKey;
+  for (const url of ["https://greenhouse.io/x", "https://GREENHOUSE.io/x", "https://evilgreenhouse.io/x", "https://greenhouse.io.evil.com/x", "https://app.greenhouse.io:8443/x", "https://u@app.greenhouse.io/x"]) {
+    const r = await edge(strict, "gh-apex", "greenhouse", "send_test", { key, body: { ...fixture("greenhouse/send_test.json"), url } });
+    assertErrorShape(assert, r, 422);
+    assert.match(r.body.error.message, /`url`/, url);
+  }
+  const ok = await edge(strict, "gh-apex", "greenhouse", "send_test", { key, body: { ...fixture("greenhouse/send_test.json"), url: "https://app.greenhouse.io/integrations/testing_partners/take_home_tests/1" } });
+  assert.equal(ok.status, 200, ok.text);
+  const a = await admin(strict, "GET", `/v1/tenants/gh-apex/assessments/${ok.body.partner_interview_id}`);
+  assert.equal(a.body.callbackUrl, "https://app.greenhouse.io/integrations/testing_partners/take_home_tests/1");
+  assert.equal((await admin(strict, "GET", "/v1/tenants/gh-apex/assessments")).body.data.length, 1, "nothing stored for the refused ones");
+});
+
+// Issue 11 (2): list_tests reads the vendor's whole answer.
+test("list_tests reads a 40-package packages_url answer in full", async () => {
+  const ctx = await setup("gh-many");
+  const many = Array.from({ length: 40 }, (_, i) => ({ id: `pkg_${i}`, name: `Package number ${i} with a longer name`, description: `Description of package ${i}, long enough to count.` }));
+  const vendor = await receiver(() => ({ status: 200, headers: { "content-type": "application/json" }, body: many }));
+  await admin(w, "PATCH", "/v1/tenants/gh-many", { packages_url: vendor.url });
+  const r = await edge(w, "gh-many", "greenhouse", "list_tests", { key: ctx.gh.key });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.length, 40);
+  assert.deepEqual(r.body[39], { partner_test_id: "pkg_39", partner_test_name: "Package number 39 with a longer name" });
+  const o = await order(ctx, { partner_test_id: "pkg_17" });
+  await ctx.hooks.waitFor(1);
+  const ev = events(ctx.hooks, "record.new").find((e) => e.recordId === o.id);
+  assert.equal(ev.eventData.candidateAssessment.assessmentPackage.name, "Package number 17 with a longer name");
+});

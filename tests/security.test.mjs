@@ -2,6 +2,7 @@
 // secret, key, token or full candidate email in the worker's logs over a whole flow.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import {
   startWorker, startReceiver, admin, edge, createTenant, createKey, fixture, assertErrorShape, ADMIN_TOKEN, sleep, events,
 } from "./harness.mjs";
@@ -101,5 +102,44 @@ test("no secret, key, token or full candidate email appears in the worker's logs
   assert.ok(!/\b(gh|ab)_[A-Za-z0-9_-]{40}/.test(logs), "no provider key");
   for (const email of ["john.doe@example.com", "alex.chen@example.com", "recruiter@example.com"]) {
     assert.ok(!logs.includes(email), `full email in logs: ${email}`);
+  }
+});
+
+// Issue 11 (8): what two Authorization headers get (README, "Authentication").
+function rawRequest(url, method, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let parsed = text;
+        try { parsed = JSON.parse(text); } catch {}
+        resolve({ status: res.statusCode, headers: res.headers, body: parsed, text });
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+test("two Authorization headers get 401, even when each alone would be valid", async () => {
+  await createTenant(w, "two-auth", rx.url);
+  const gh = (await createKey(w, "two-auth", "greenhouse")).secretKey;
+  const bearer = `Bearer ${ADMIN_TOKEN}`;
+  const basicKey = "Basic " + Buffer.from(`${gh}:`).toString("base64");
+  // One header each works…
+  assert.equal((await rawRequest(`${w.url}/v1/tenants/two-auth`, "GET", { authorization: bearer })).status, 200);
+  assert.equal((await rawRequest(`${w.url}/t/two-auth/greenhouse/list_tests`, "GET", { authorization: basicKey })).status, 200);
+  // …two (sent as two header lines, which HTTP joins into one comma-separated value) do not.
+  for (const pair of [[bearer, bearer], [bearer, "Bearer wrong"], ["Bearer wrong", bearer]]) {
+    const r = await rawRequest(`${w.url}/v1/tenants/two-auth`, "GET", { authorization: pair });
+    assertErrorShape(assert, r, 401);
+    assert.equal(r.body.error.code, "unauthorized");
+  }
+  for (const pair of [[basicKey, basicKey], [basicKey, "Basic " + Buffer.from("gh_wrong:").toString("base64")]]) {
+    const r = await rawRequest(`${w.url}/t/two-auth/greenhouse/list_tests`, "GET", { authorization: pair });
+    assertErrorShape(assert, r, 401);
+    assert.equal(r.headers["www-authenticate"], 'Basic realm="ats-bridge"');
   }
 });

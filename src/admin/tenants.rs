@@ -318,7 +318,9 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
     })
 }
 
-/// Apply a patch; returns true when the webhook endpoint was (re-)enabled by it.
+/// Apply a patch; returns true when it re-enabled a 410-disabled webhook endpoint (then what
+/// the endpoint held is sent at once). On an enabled endpoint a PATCH of `webhook.url` changes
+/// where the next attempts go, never when (SPEC §20).
 pub fn apply_patch(
     cfg: &mut TenantConfig,
     secrets: &mut TenantSecrets,
@@ -327,7 +329,7 @@ pub fn apply_patch(
 ) -> bool {
     p.name.apply(&mut cfg.name);
     // Any PATCH of webhook.url (same or new URL) re-enables a 410-disabled endpoint (SPEC §8).
-    let reenabled = p.webhook_url.is_some();
+    let reenabled = p.webhook_url.is_some() && cfg.webhook_disabled;
     if let Some(url) = p.webhook_url {
         cfg.webhook_url = url;
         cfg.webhook_disabled = false;
@@ -546,6 +548,14 @@ mod tests {
         assert!(!p.touches_secrets());
         let mut c = cfg();
         let mut s = TenantSecrets::default();
+        // On an enabled endpoint a webhook.url PATCH re-enables nothing (SPEC §20)…
+        let mut enabled = TenantConfig {
+            webhook_disabled: false,
+            ..c.clone()
+        };
+        assert!(!apply_patch(&mut enabled, &mut s.clone(), p.clone(), 5));
+        // …on a 410-disabled one it does.
+        assert!(c.webhook_disabled);
         assert!(apply_patch(&mut c, &mut s, p, 5));
         assert!(!c.webhook_disabled);
         assert_eq!(c.updated_at, 5);

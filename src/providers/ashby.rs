@@ -13,6 +13,7 @@ use super::{
     EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall, Setting, Spec,
     Surface, WriteBack,
 };
+use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment,
@@ -68,6 +69,7 @@ pub static SPEC: Spec = Spec {
     authorization,
     authorization_header: "authorization",
     call_headers: &[],
+    call_answer: update_answer,
     write_back,
     after_order: None,
     // One active assessment per application and type; a final result frees the key.
@@ -192,7 +194,7 @@ fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
         .setting("ASHBY_API_BASE")
         .unwrap_or_default()
         .trim_end_matches('/');
-    let url = targets::check_target(&format!("{base}/assessment.update"), w.allow_insecure)
+    let url = targets::check_ashby_api(&format!("{base}/assessment.update"), w.allow_insecure)
         .map_err(|why| {
             ApiError::new(
                 422,
@@ -522,6 +524,110 @@ pub fn update_body(assessment_id: &str, timestamp_ms: i64, r: &ResultUpdate) -> 
     Value::Object(body)
 }
 
+/// What Ashby's answer to `assessment.update` means (SPEC §20). Ashby answers many errors with
+/// HTTP 200 and `{"success": false, "errorInfo": {"code", "message", "requestId"}}` (older
+/// form: `"errors": ["…"]`), so the status alone decides nothing: only `"success": true` is a
+/// success, and its `warnings` are kept. Any other 2xx body — not JSON, cut at the read cap
+/// (`complete` false), or without the envelope — is not what Ashby sends on success and is a
+/// final failure. 429 and 5xx are retried; every other status is final. Ashby's error shape:
+/// <https://developers.ashbyhq.com/reference> (responses of every endpoint).
+pub fn update_answer(status: u16, body: &str, complete: bool) -> ProviderAnswer {
+    let v: Option<Value> = if complete {
+        serde_json::from_str(body).ok()
+    } else {
+        None
+    };
+    let envelope_fault = v.as_ref().and_then(ashby_fault);
+    if (200..300).contains(&status) {
+        return match v.as_ref().and_then(|v| v.get("success")) {
+            Some(Value::Bool(true)) => ProviderAnswer::Accepted {
+                warnings: warnings(v.as_ref()),
+            },
+            Some(Value::Bool(false)) => {
+                ProviderAnswer::Refused(envelope_fault.unwrap_or_else(|| ProviderFault {
+                    code: None,
+                    message: "Ashby answered \"success\": false without saying why".into(),
+                    request_id: None,
+                }))
+            }
+            _ => ProviderAnswer::Refused(ProviderFault {
+                code: None,
+                message: format!(
+                    "Ashby answered HTTP {status} without its success envelope{}",
+                    if complete {
+                        ""
+                    } else {
+                        " (the answer exceeds the read cap)"
+                    }
+                ),
+                request_id: None,
+            }),
+        };
+    }
+    match (answer_from_status(status, body), envelope_fault) {
+        (ProviderAnswer::Transient(_), Some(f)) => ProviderAnswer::Transient(f),
+        (ProviderAnswer::Refused(_), Some(f)) => ProviderAnswer::Refused(f),
+        (plain, _) => plain,
+    }
+}
+
+/// Ashby's account of an error: `errorInfo{code, message, requestId}`, else the older
+/// `errors[]` (joined). None when the body carries neither.
+fn ashby_fault(v: &Value) -> Option<ProviderFault> {
+    let text = |x: Option<&Value>| {
+        x.and_then(|x| match x {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    let info = v.get("errorInfo").filter(|i| i.is_object());
+    let errors: Vec<String> = v
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| match e {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Null => None,
+                    other => Some(other.to_string()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let code = info.and_then(|i| text(i.get("code")));
+    let message = info
+        .and_then(|i| text(i.get("message")))
+        .or_else(|| (!errors.is_empty()).then(|| errors.join("; ")));
+    let request_id = info.and_then(|i| text(i.get("requestId")));
+    if code.is_none() && message.is_none() && request_id.is_none() {
+        return None;
+    }
+    Some(ProviderFault {
+        message: message
+            .or_else(|| code.clone())
+            .unwrap_or_else(|| "Ashby reported an error".into()),
+        code,
+        request_id,
+    })
+}
+
+/// `warnings` of a successful Ashby answer, as strings.
+fn warnings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(|v| v.get("warnings"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|w| match w {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Null => None,
+                    other => Some(other.to_string()),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,6 +790,89 @@ mod tests {
         let b = update_body("a", 2, &expired);
         assert_eq!(b["cancelled_reason"]["value"], "No show");
         assert!(b.get("assessment_result").is_none());
+    }
+
+    #[test]
+    fn update_answers_are_read_by_their_envelope_not_their_status() {
+        let ok = update_answer(200, r#"{"success":true,"results":{}}"#, true);
+        assert_eq!(ok, ProviderAnswer::Accepted { warnings: vec![] });
+        let warned = update_answer(
+            200,
+            r#"{"success":true,"results":{},"warnings":["metadata identifier reused"]}"#,
+            true,
+        );
+        assert_eq!(
+            warned,
+            ProviderAnswer::Accepted {
+                warnings: vec!["metadata identifier reused".into()]
+            }
+        );
+        // HTTP 200 with success:false is a final failure carrying Ashby's own words.
+        let refused = update_answer(
+            200,
+            r#"{"success":false,"errorInfo":{"code":"assessment_not_found","message":"Assessment not found","requestId":"r-1"}}"#,
+            true,
+        );
+        assert_eq!(
+            refused,
+            ProviderAnswer::Refused(ProviderFault {
+                code: Some("assessment_not_found".into()),
+                message: "Assessment not found".into(),
+                request_id: Some("r-1".into()),
+            })
+        );
+        // The older form: errors[] only.
+        match update_answer(
+            200,
+            r#"{"success":false,"errors":["invalid_input","timestamp is required"]}"#,
+            true,
+        ) {
+            ProviderAnswer::Refused(f) => {
+                assert_eq!(f.message, "invalid_input; timestamp is required");
+                assert_eq!(f.code, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Not Ashby's success envelope: not a success.
+        for body in ["ok", "", "{}", r#"{"results":{}}"#, r#"{"success":"true"}"#] {
+            assert!(
+                matches!(update_answer(200, body, true), ProviderAnswer::Refused(_)),
+                "{body:?}"
+            );
+        }
+        // An answer cut at the read cap is never taken for a success.
+        assert!(matches!(
+            update_answer(200, r#"{"success":true"#, false),
+            ProviderAnswer::Refused(_)
+        ));
+        // Statuses: 5xx/429 retried (with Ashby's words when given), other 4xx final.
+        match update_answer(
+            503,
+            r#"{"success":false,"errorInfo":{"code":"unavailable","message":"Try later","requestId":"r-2"}}"#,
+            true,
+        ) {
+            ProviderAnswer::Transient(f) => assert_eq!(f.request_id.as_deref(), Some("r-2")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            update_answer(429, "", true),
+            ProviderAnswer::Transient(_)
+        ));
+        match update_answer(
+            403,
+            r#"{"success":false,"errorInfo":{"code":"forbidden","message":"Missing candidatesWrite"}}"#,
+            true,
+        ) {
+            ProviderAnswer::Refused(f) => {
+                assert_eq!(f.code.as_deref(), Some("forbidden"));
+                assert_eq!(f.message, "Missing candidatesWrite");
+            }
+            other => panic!("{other:?}"),
+        }
+        match update_answer(401, "Unauthorized", true) {
+            ProviderAnswer::Refused(f) => assert_eq!(f.message, "HTTP 401: Unauthorized"),
+            other => panic!("{other:?}"),
+        }
     }
 
     // --- as the registry sees it ---------------------------------------------------------

@@ -12,6 +12,7 @@ use super::{
     CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall,
     ReportedError, Setting, Spec, StatusView, Surface, WriteBack,
 };
+use crate::delivery::attempt::{answer_from_status, ProviderAnswer};
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
     context, AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email, Enrichment,
@@ -88,6 +89,7 @@ pub static SPEC: Spec = Spec {
     authorization,
     authorization_header: "authorization",
     call_headers: &[],
+    call_answer: completion_answer,
     write_back,
     after_order: None,
     // The order is keyed on its callback URL, which Greenhouse never reuses.
@@ -439,6 +441,14 @@ pub fn parse_response_error(v: &Value) -> ApiResult<Value> {
     }))
 }
 
+/// What Greenhouse's answer to the completion `PATCH` means. Its answer is only a status code
+/// (PROVIDERS.md; Greenhouse Assessment Partner API, "Completion"): 2xx accepted, 429/5xx
+/// retried, anything else (redirects included) final, with the answer's first 2 KB as the
+/// message.
+pub fn completion_answer(status: u16, body: &str, _complete: bool) -> ProviderAnswer {
+    answer_from_status(status, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -605,6 +615,35 @@ mod tests {
         assert_eq!(v["errors"], json!(["Boom", "3"]));
         assert_eq!(v["partnerInterviewId"], "7");
         assert!(parse_response_error(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn completion_answers_are_status_codes() {
+        assert_eq!(
+            completion_answer(204, "", true),
+            ProviderAnswer::Accepted { warnings: vec![] }
+        );
+        // Greenhouse's body means nothing on success, whatever it holds.
+        assert_eq!(
+            completion_answer(200, r#"{"success":false}"#, true),
+            ProviderAnswer::Accepted { warnings: vec![] }
+        );
+        assert!(matches!(
+            completion_answer(500, "", true),
+            ProviderAnswer::Transient(_)
+        ));
+        assert!(matches!(
+            completion_answer(429, "", true),
+            ProviderAnswer::Transient(_)
+        ));
+        match completion_answer(403, "nope", true) {
+            ProviderAnswer::Refused(f) => assert_eq!(f.message, "HTTP 403: nope"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            completion_answer(302, "", true),
+            ProviderAnswer::Refused(_)
+        ));
     }
 
     // --- as the registry sees it ---------------------------------------------------------

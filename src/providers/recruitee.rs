@@ -87,6 +87,8 @@ pub static SPEC: Spec = Spec {
     authorization,
     authorization_header: SECRET_HEADER,
     call_headers: &[],
+    // A report PATCH answer is its status code (Recruitee Partners API, "patch-reports").
+    call_answer: crate::delivery::attempt::answer_by_status,
     write_back,
     after_order: Some(mark_sent),
     // report_id is unique per order: a repeat is always the same order.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::setup::{CredentialCheck, SetupGuide};
+use crate::delivery::attempt::ProviderAnswer;
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{CandidateAssessment, Catalogue, Package, ResultUpdate, Status};
 use crate::routes::Method;
@@ -45,6 +46,10 @@ pub struct Spec {
     /// Fixed headers on every outbound call besides `Authorization`, `User-Agent`, `Accept`
     /// and `Content-Type`.
     pub call_headers: &'static [(&'static str, &'static str)],
+    /// What the ATS's answer to one of its outbound calls means (SPEC §20: decided by each
+    /// provider, not by the HTTP status alone): `(status, body, complete)`, `complete` false
+    /// when the body was cut at `attempt::PROVIDER_READ_CAP`.
+    pub call_answer: fn(u16, &str, bool) -> ProviderAnswer,
     /// How an accepted result becomes outbound call(s). Called before anything is stored: an
     /// `Err` (422) refuses the result; an empty list sends nothing.
     pub write_back: fn(&WriteBack) -> ApiResult<Vec<OutboundCall>>,

@@ -22,6 +22,7 @@ use super::{
     compact, optional, CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency,
     Inbound, Operation, OutboundCall, Setting, Spec, Surface, WriteBack,
 };
+use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
@@ -794,6 +795,7 @@ pub static SPEC: Spec = Spec {
     ],
     authorization,
     authorization_header: "authorization",
+    call_answer: result_answer,
     call_headers: &[
         ("x-api-version", API_VERSION),
         ("content-type", "application/vnd.api+json"),
@@ -968,6 +970,33 @@ fn parse_webhook(req: &EdgeRequest) -> ApiResult<super::Order> {
 /// `Authorization: Bearer <TEAMTAILOR_PARTNER_API_KEY>` (the current partner-results examples).
 fn authorization(c: &CredentialSource) -> Option<String> {
     c.setting(PARTNER_API_KEY).map(|k| format!("Bearer {k}"))
+}
+
+/// What Teamtailor's answer to a partner-result `PUT` means: 2xx accepted, 429/5xx transient,
+/// anything else refused for good; a refusal carries the first JSON:API error's `code` and
+/// `detail` (or `title`) when Teamtailor sent `{"errors":[…]}`, else the HTTP status and body.
+pub fn result_answer(status: u16, body: &str, _complete: bool) -> ProviderAnswer {
+    let plain = answer_from_status(status, body);
+    let error = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("errors")?.get(0).cloned())
+        .filter(Value::is_object);
+    let Some(e) = error else {
+        return plain;
+    };
+    let fault = |_| ProviderFault {
+        code: optional(&e, &["code"]),
+        message: match optional(&e, &["detail"]).or_else(|| optional(&e, &["title"])) {
+            Some(m) => format!("HTTP {status}: {m}"),
+            None => format!("HTTP {status}: {e}"),
+        },
+        request_id: None,
+    };
+    match plain {
+        ProviderAnswer::Transient(f) => ProviderAnswer::Transient(fault(f)),
+        ProviderAnswer::Refused(f) => ProviderAnswer::Refused(fault(f)),
+        accepted => accepted,
+    }
 }
 
 /// Every accepted result becomes one `PUT {update-url}`; refused (422) when the deployment has
@@ -1564,6 +1593,38 @@ pub(crate) mod tests {
             result_body("r", &result(Status::Cancelled))["data"]["attributes"]["summary"],
             "Cancelled"
         );
+    }
+
+    #[test]
+    fn teamtailor_answers() {
+        assert_eq!(
+            result_answer(200, r#"{"data":{"type":"partner-results"}}"#, true),
+            ProviderAnswer::Accepted { warnings: vec![] }
+        );
+        let body = r#"{"errors":[{"title":"Invalid","detail":"score must be between 0 and 100","code":"100","status":"422"}]}"#;
+        match result_answer(422, body, true) {
+            ProviderAnswer::Refused(f) => {
+                assert_eq!(f.message, "HTTP 422: score must be between 0 and 100");
+                assert_eq!(f.code.as_deref(), Some("100"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            result_answer(503, "busy", true),
+            ProviderAnswer::Transient(_)
+        ));
+        assert!(matches!(
+            result_answer(429, r#"{"errors":[{"title":"Slow down"}]}"#, true),
+            ProviderAnswer::Transient(f) if f.message == "HTTP 429: Slow down"
+        ));
+        assert!(matches!(
+            result_answer(404, "<html>", false),
+            ProviderAnswer::Refused(f) if f.message.starts_with("HTTP 404")
+        ));
+        assert!(matches!(
+            result_answer(301, "", true),
+            ProviderAnswer::Refused(_)
+        ));
     }
 
     #[test]

@@ -271,16 +271,17 @@ impl Tenant {
                 headers,
                 Some(check.body.to_string()),
                 CHECK_TIMEOUT_MS,
+                attempt::PROVIDER_READ_CAP,
             )
             .await;
-            setup::check_outcome(provider, r.status, r.response.as_deref().unwrap_or(""))
+            setup::check_outcome(provider, r.status, &r.body)
                 .map_err(|why| ApiError::new(422, "credentials_rejected", why))?;
         }
         if !fields.is_empty() {
             let tenant = self.load_config()?.id;
-            let mut s = self.load_secrets(&tenant).await?;
-            setup::store(provider, fields, &mut s);
-            self.save_secrets(&tenant, &s).await?;
+            // Stored on the in-memory copy with no await in between (see `change_secrets`).
+            self.change_secrets(&tenant, |s| setup::store(provider, fields, s))
+                .await?;
         }
         let n = now();
         self.sql()

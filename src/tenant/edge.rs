@@ -24,6 +24,9 @@ use crate::{secrets, targets};
 /// The vendor's `packages_url` answer may be reused for this long (SPEC §5).
 const PACKAGES_TTL_MS: i64 = 5 * 60 * 1000;
 const PACKAGES_TIMEOUT_MS: u64 = 10_000;
+/// The vendor's `packages_url` answer is read in full up to this many bytes (SPEC §20: at
+/// least 256 KB; README "What the ATSs call"); a longer answer is a 502 naming the cap.
+pub const PACKAGES_READ_CAP: usize = 256 * 1024;
 
 /// Cached `packages_url` answers: (url, provider, context as a query string) → (fetched at,
 /// packages).
@@ -346,17 +349,28 @@ impl Tenant {
         }
         let body = body.to_string();
         let headers = attempt::signed_headers(&secrets, &secrets::new_id("msg_"), &body, now());
-        let r =
-            attempt::send_with_timeout(Method::Post, url, headers, Some(body), PACKAGES_TIMEOUT_MS)
-                .await;
+        let r = attempt::send_with_timeout(
+            Method::Post,
+            url,
+            headers,
+            Some(body),
+            PACKAGES_TIMEOUT_MS,
+            PACKAGES_READ_CAP,
+        )
+        .await;
         match r.status {
             Some(s) if (200..300).contains(&s) => {}
             Some(s) => return Err(upstream(format!("HTTP {s}"))),
-            None => return Err(upstream(r.error.unwrap_or_else(|| "no answer".into()))),
+            None => return Err(upstream(r.error().unwrap_or_else(|| "no answer".into()))),
         }
-        let v: Value = serde_json::from_str(r.response.as_deref().unwrap_or("")).map_err(|_| {
-            upstream("the answer is not a JSON array of packages (or exceeds 2 KB)".into())
-        })?;
+        if r.body_over_cap {
+            return Err(upstream(format!(
+                "the answer exceeds the {} KB cap on packages_url answers",
+                PACKAGES_READ_CAP / 1024
+            )));
+        }
+        let v: Value = serde_json::from_str(&r.body)
+            .map_err(|_| upstream("the answer is not a JSON array of packages".into()))?;
         parse_packages(&v).map_err(upstream)
     }
 }

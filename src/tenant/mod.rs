@@ -4,6 +4,12 @@
 //! Atomicity: every write that belongs to one change (an assessment and its event, a key and
 //! its replacement) is issued synchronously with no `await` in between, which the runtime
 //! commits as one implicit transaction; the response waits for it (output gate).
+//!
+//! Races: the input gate does not close around KV reads and writes or outbound fetches, so
+//! another request can run while a handler awaits one. Every handler therefore does its
+//! awaiting (loading secrets, credentials) first, and then reads the state it decides on and
+//! writes the decision with no await in between; KV writes of the secrets go one at a time
+//! from the in-memory copy (`change_secrets`).
 
 mod assessments;
 mod calls;
@@ -13,6 +19,7 @@ mod links;
 mod outbox;
 mod results;
 mod schedule;
+mod serial;
 mod store;
 
 use std::cell::{Cell, OnceCell, RefCell};
@@ -48,6 +55,11 @@ pub struct Tenant {
     exists: Cell<Option<bool>>,
     /// KV-held secrets, cached: every write to them goes through this object.
     secrets: RefCell<Option<TenantSecrets>>,
+    /// Changes made to `secrets` in memory, and how many of them KV holds.
+    secrets_version: Cell<u64>,
+    secrets_written: Cell<u64>,
+    /// KV writes of the secrets, one at a time.
+    secrets_serial: serial::Serial,
     /// The alarm time last set by this instance (None: unknown, ask storage).
     alarm_at: Cell<Option<i64>>,
     package_cache: RefCell<edge::PackageCache>,
@@ -108,6 +120,9 @@ impl DurableObject for Tenant {
             cfg: OnceCell::new(),
             exists: Cell::new(None),
             secrets: RefCell::new(None),
+            secrets_version: Cell::new(0),
+            secrets_written: Cell::new(0),
+            secrets_serial: Default::default(),
             alarm_at: Cell::new(None),
             package_cache: RefCell::new(Default::default()),
             config_cache: Default::default(),
@@ -265,21 +280,28 @@ impl Tenant {
         })
     }
 
-    /// Make sure the sweep alarm fires no later than `at`.
+    /// Make sure the sweep alarm fires no later than `at`. The decision is recorded in memory
+    /// before the storage call, so a concurrent `arm` builds on it instead of overriding an
+    /// earlier alarm with a later one.
     async fn arm(&self, at: i64) {
         let storage = self.state.storage();
         let current = match self.alarm_at.get() {
             Some(a) => Some(a),
-            None => storage.get_alarm().await.ok().flatten(),
+            None => {
+                let stored = storage.get_alarm().await.ok().flatten();
+                // Another `arm` may have decided while this one awaited: its decision stands.
+                self.alarm_at.get().or(stored)
+            }
         };
         if current.is_some_and(|c| c <= at && c > now() - 60_000) {
             self.alarm_at.set(current);
             return;
         }
+        self.alarm_at.set(Some(at));
         let date = worker::js_sys::Date::new(&(at as f64).into());
-        match storage.set_alarm(worker::ScheduledTime::new(date)).await {
-            Ok(()) => self.alarm_at.set(Some(at)),
-            Err(e) => worker::console_error!("set alarm: {e}"),
+        if let Err(e) = storage.set_alarm(worker::ScheduledTime::new(date)).await {
+            worker::console_error!("set alarm: {e}");
+            self.alarm_at.set(None);
         }
     }
 
@@ -329,20 +351,63 @@ impl Tenant {
                 worker::console_error!("tenant object: secrets missing from KV");
                 ApiError::internal()
             })?;
-        *self.secrets.borrow_mut() = Some(s.clone());
-        Ok(s)
+        // Another handler may have loaded (and changed) them while this one awaited: the
+        // copy in memory is then the newer one.
+        Ok(self.secrets.borrow_mut().get_or_insert(s).clone())
     }
 
-    async fn save_secrets(&self, tenant: &str, s: &TenantSecrets) -> ApiResult<()> {
-        let text = serde_json::to_string(s).map_err(internal("encode secrets"))?;
-        self.kv()?
-            .put(&format!("tenant:{tenant}"), text)
-            .map_err(internal("kv put"))?
-            .execute()
-            .await
-            .map_err(internal("write secrets"))?;
-        *self.secrets.borrow_mut() = Some(s.clone());
-        Ok(())
+    /// Change the tenant's secrets. `change` decides and applies the change on the in-memory
+    /// copy with no await in between, so concurrent changes (two rotations) build on each
+    /// other instead of one overwriting the other; then KV is written. On a KV failure the
+    /// in-memory copy is dropped (the next reader gets KV's) and the answer is a 500.
+    async fn change_secrets<R>(
+        &self,
+        tenant: &str,
+        change: impl FnOnce(&mut TenantSecrets) -> R,
+    ) -> ApiResult<R> {
+        self.load_secrets(tenant).await?;
+        let (out, version) = {
+            let mut slot = self.secrets.borrow_mut();
+            let s = slot.as_mut().ok_or_else(ApiError::internal)?;
+            let out = change(s);
+            let v = self.secrets_version.get() + 1;
+            self.secrets_version.set(v);
+            (out, v)
+        };
+        self.persist_secrets(tenant, version).await?;
+        Ok(out)
+    }
+
+    /// Write the in-memory secrets to KV until KV holds change `version` (one write at a
+    /// time; each writes the newest copy, so the last to land is the newest).
+    async fn persist_secrets(&self, tenant: &str, version: u64) -> ApiResult<()> {
+        let _turn = self.secrets_serial.turn().await;
+        if self.secrets_written.get() >= version {
+            return Ok(()); // an earlier write carried this change
+        }
+        let (text, newest) = match self.secrets.borrow().as_ref() {
+            Some(s) => (
+                serde_json::to_string(s).map_err(internal("encode secrets"))?,
+                self.secrets_version.get(),
+            ),
+            // A failed write dropped the copy this change was made on.
+            None => return Err(ApiError::internal()),
+        };
+        let written = match self.kv()?.put(&format!("tenant:{tenant}"), text) {
+            Ok(put) => put.execute().await.map_err(internal("write secrets")),
+            Err(e) => Err(internal("kv put")(e)),
+        };
+        match written {
+            Ok(()) => {
+                self.secrets_written
+                    .set(self.secrets_written.get().max(newest));
+                Ok(())
+            }
+            Err(e) => {
+                *self.secrets.borrow_mut() = None;
+                Err(e)
+            }
+        }
     }
 
     fn key_rows(&self) -> ApiResult<Rc<Vec<KeyRow>>> {
@@ -457,8 +522,9 @@ impl Tenant {
             // Answered by the worker from the tenant directory, never forwarded here.
             Admin::ListTenants => Err(ApiError::route_not_found()),
             Admin::GetTenant(t) => {
-                let cfg = self.load_config()?;
+                self.load_config()?;
                 let s = self.load_secrets(&t).await?;
+                let cfg = self.load_config()?;
                 Ok(http::json(
                     200,
                     &tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now()),
@@ -467,18 +533,21 @@ impl Tenant {
             Admin::PatchTenant(t) => self.patch_tenant(&t, call).await,
             Admin::RotateWebhookSecret(t) => {
                 self.load_config()?;
-                let mut s = self.load_secrets(&t).await?;
                 let fresh = secrets::new_webhook_secret();
-                let n = now();
-                s.previous_webhook_secrets.retain(|(_, until)| *until > n);
-                s.previous_webhook_secrets.insert(
-                    0,
-                    (
-                        std::mem::replace(&mut s.webhook_secret, fresh.clone()),
-                        n + ROTATION_WINDOW_MS,
-                    ),
-                );
-                self.save_secrets(&t, &s).await?;
+                // Rotated on the in-memory copy: a concurrent rotation replaces this one's
+                // secret, which then co-signs like any previous secret.
+                self.change_secrets(&t, |s| {
+                    let n = now();
+                    s.previous_webhook_secrets.retain(|(_, until)| *until > n);
+                    s.previous_webhook_secrets.insert(
+                        0,
+                        (
+                            std::mem::replace(&mut s.webhook_secret, fresh.clone()),
+                            n + ROTATION_WINDOW_MS,
+                        ),
+                    );
+                })
+                .await?;
                 Ok(http::json(201, &json!({"secret": fresh})))
             }
             Admin::CreateKey(t) => self.create_key(&t, call).await,
@@ -593,7 +662,10 @@ impl Tenant {
                     self.arm(next).await;
                 }
             }
-            "dead-letter" => ob.on_dead_letter(&msg)?,
+            "dead-letter" => match msg.k {
+                MsgKind::Webhook => ob.on_dead_letter(&msg)?,
+                MsgKind::Provider => self.calls()?.on_dead_letter(&msg)?,
+            },
             _ => return Err(ApiError::route_not_found()),
         }
         Ok(http::json(200, &json!({"ok": true})))
@@ -632,10 +704,15 @@ impl Tenant {
             webhook_secret: secret.clone(),
             ..Default::default()
         };
-        if let Err(e) = self.save_secrets(&cfg.id, &s).await {
+        // In memory first, so requests arriving while KV is written see the tenant whole.
+        *self.secrets.borrow_mut() = Some(s.clone());
+        let version = self.secrets_version.get() + 1;
+        self.secrets_version.set(version);
+        if let Err(e) = self.persist_secrets(&cfg.id, version).await {
             // Undo the claim: a tenant without its secret must not exist half-made.
             let _ = self.sql().exec("DELETE FROM tenant", None);
             *self.config_cache.borrow_mut() = None;
+            *self.secrets.borrow_mut() = None;
             self.exists.set(Some(false));
             return Err(e);
         }
@@ -645,23 +722,42 @@ impl Tenant {
     }
 
     async fn patch_tenant(&self, t: &str, call: &Call) -> ApiResult<Response> {
-        let mut cfg = self.load_config()?;
+        self.load_config()?;
         let patch = tenants::parse_patch(&call.json()?, self.config().allow_insecure)?;
-        let mut s = self.load_secrets(t).await?;
+        // Await first; from here the configuration is read, changed and written with no
+        // await in between, so a concurrent 410-disable or PUT packages is never overwritten
+        // with what this request read before it.
+        self.load_secrets(t).await?;
+        let mut cfg = self.load_config()?;
         let touches_secrets = patch.touches_secrets();
-        let reenabled = tenants::apply_patch(&mut cfg, &mut s, patch, now());
-        if touches_secrets {
-            self.save_secrets(t, &s).await?;
-        }
+        let (reenabled, version) = {
+            let mut slot = self.secrets.borrow_mut();
+            let s = slot.as_mut().ok_or_else(ApiError::internal)?;
+            // Re-enables only a 410-disabled endpoint (SPEC §20): on an enabled one, the same
+            // or a new URL never cuts a backoff or a receiver's Retry-After short.
+            let reenabled = tenants::apply_patch(&mut cfg, s, patch, now());
+            let v = self.secrets_version.get() + touches_secrets as u64;
+            self.secrets_version.set(v);
+            (reenabled, v)
+        };
         self.save_config(&cfg)?;
-        if reenabled {
-            // Pending events (e.g. held back by a 410) go out now through the queue.
+        let flushed = if reenabled {
+            // What the 410 held goes out now through the queue (the rows are marked due in
+            // this same synchronous stretch; the messages follow).
             let ob = self.outbox()?;
-            if ob.flush().await? > 0 {
-                let grace = crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule);
-                self.arm(now() + grace).await;
-            }
+            ob.flush().await?
+        } else {
+            0
+        };
+        if touches_secrets {
+            // A PATCH is idempotent: if KV fails it answers 500 and can be repeated.
+            self.persist_secrets(t, version).await?;
         }
+        if flushed > 0 {
+            let grace = crate::delivery::sweep_grace_ms(&self.config().retry_schedule);
+            self.arm(now() + grace).await;
+        }
+        let s = self.load_secrets(t).await?;
         Ok(http::json(
             200,
             &tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now()),

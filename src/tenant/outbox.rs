@@ -1,6 +1,11 @@
 //! The outbox: events committed with the change that caused them, then delivered to the
 //! partner's webhook — first attempt at once, retries through `DELIVERIES`, and an alarm
 //! sweep that re-enqueues anything overdue so a lost message or a crash only delays delivery.
+//!
+//! Order per record (SPEC §20, README "Order per record"): an event whose record has an earlier
+//! pending event is held (`next_attempt_at` NULL, so neither the sweep nor a flush picks it up)
+//! and released — made due at once — in the same write that marks the earlier one delivered or
+//! failed. Events without a record (`ping`) never wait.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -43,6 +48,7 @@ CREATE TABLE IF NOT EXISTS attempts (
   latency_ms INTEGER NOT NULL,
   error TEXT,
   response TEXT,
+  kind TEXT,
   PRIMARY KEY (event_id, n)
 );
 ";
@@ -65,6 +71,22 @@ struct EventRow {
 }
 
 const EVENT_COLS: &str = "seq, id, type, record_id, state, attempt_count, cycle_retries, next_attempt_at, lease_until, created_at, delivered_at, last_error";
+
+/// The kind of a failed attempt (None when delivered): `http_status` (an answer other than
+/// 2xx), `timeout`, `network` or `invalid_request` — told apart by what happened, never by
+/// the latency.
+fn attempt_kind(r: &AttemptResult) -> Option<&'static str> {
+    match (&r.failure, r.status) {
+        (Some((kind, _)), _) => Some(kind.as_str()),
+        (None, Some(s)) if (200..300).contains(&s) => None,
+        (None, _) => Some("http_status"),
+    }
+}
+
+/// What a held event shows as `lastError` while an earlier event of its record is pending.
+fn waiting_note(earlier: &str) -> String {
+    format!("waiting for {earlier}, an earlier event of the same record, to be delivered or fail")
+}
 
 pub fn unit_random() -> f64 {
     let b = secrets::random_bytes::<4>();
@@ -132,20 +154,27 @@ impl Outbox {
         let id = secrets::new_id("evt_");
         let body = envelope(ty, &id, record_id, data, at);
         let cfg = store::read_config(&self.sql, &self.config_cache)?;
-        let claimed = !cfg.webhook_disabled;
+        // Per-record order (SPEC §20): an event waits while an earlier one of its record is
+        // pending. A record.new starts its record, so nothing can be ahead of it.
+        let waits_for = match (ty, record_id) {
+            (EventType::RecordNew, _) | (_, None) => None,
+            (_, Some(r)) => self.pending_head(r)?,
+        };
+        let claimed = !cfg.webhook_disabled && waits_for.is_none();
         let (attempt_count, lease_until) = if claimed { (1, at + LEASE_MS) } else { (0, 0) };
         self.sql
             .exec(
-                "INSERT INTO events (id, type, record_id, body, state, attempt_count, next_attempt_at, lease_until, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                "INSERT INTO events (id, type, record_id, body, state, attempt_count, next_attempt_at, lease_until, created_at, last_error) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                 vec![
                     id.clone().into(),
                     ty.as_str().into(),
                     record_id.map(str::to_string).into(),
                     body.clone().into(),
                     V::Integer(attempt_count),
-                    V::Integer(at),
+                    if waits_for.is_some() { V::Null } else { V::Integer(at) },
                     V::Integer(lease_until),
                     V::Integer(at),
+                    waits_for.as_deref().map(waiting_note).into(),
                 ],
             )
             .map_err(internal("insert event"))?;
@@ -161,7 +190,7 @@ impl Outbox {
                 state: "pending".into(),
                 attempt_count,
                 cycle_retries: 0,
-                next_attempt_at: Some(at),
+                next_attempt_at: waits_for.is_none().then_some(at),
                 lease_until,
                 created_at: at,
                 delivered_at: None,
@@ -175,7 +204,9 @@ impl Outbox {
     pub async fn attempt_now(&self, due: Due, secrets: &TenantSecrets) {
         let e = match due {
             Due::Stored(id) => return self.attempt(&id, None, secrets).await,
-            Due::Emitted(e) if !e.claimed => return, // endpoint disabled; PATCH webhook.url flushes it
+            // Endpoint disabled (PATCH webhook.url flushes it) or waiting for an earlier event of
+            // its record (released when that one is delivered or failed).
+            Due::Emitted(e) if !e.claimed => return,
             Due::Emitted(e) => e,
         };
         if let Err(err) = self.send(&e.row, 1, e.body, &e.url, secrets).await {
@@ -184,17 +215,72 @@ impl Outbox {
     }
 
     /// The immediate attempt cannot be made (no secrets): give a claim made by `emit` back so
-    /// the sweep makes attempt 1 once the event is overdue.
+    /// the sweep makes attempt 1 once the event is overdue, and say so on the event.
     pub fn unclaim(&self, due: &Due) {
         if let Due::Emitted(e) = due {
             if !e.claimed {
                 return;
             }
             let _ = self.sql.exec(
-                "UPDATE events SET attempt_count = 0, lease_until = 0 WHERE id = ? AND attempt_count = 1",
-                vec![e.row.id.clone().into()],
+                "UPDATE events SET attempt_count = 0, lease_until = 0, last_error = ? WHERE id = ? AND attempt_count = 1",
+                vec![
+                    "the signing secret could not be read for the first attempt; the alarm sweep will make it".into(),
+                    e.row.id.clone().into(),
+                ],
             );
         }
+    }
+
+    /// The earliest pending event of a record (the one allowed to go), if any.
+    fn pending_head(&self, record_id: &str) -> ApiResult<Option<String>> {
+        #[derive(Deserialize)]
+        struct Head {
+            id: String,
+        }
+        let rows: Vec<Head> = self
+            .sql
+            .exec(
+                "SELECT id FROM events WHERE record_id = ? AND state = 'pending' ORDER BY seq LIMIT 1",
+                vec![record_id.into()],
+            )
+            .and_then(|c| c.to_array())
+            .map_err(internal("record head"))?;
+        Ok(rows.into_iter().next().map(|h| h.id))
+    }
+
+    /// An event of `record_id` just finished (delivered or failed for good): if the record's
+    /// earliest pending event was waiting for it, make that one due now. Returns it with its
+    /// next attempt number, for an immediate queue message. Synchronous, so it commits with
+    /// the finished event's state.
+    fn release_next(&self, record_id: &str, t: i64) -> ApiResult<Option<(String, i64)>> {
+        #[derive(Deserialize)]
+        struct Head {
+            id: String,
+            attempt_count: i64,
+            next_attempt_at: Option<i64>,
+        }
+        let rows: Vec<Head> = self
+            .sql
+            .exec(
+                "SELECT id, attempt_count, next_attempt_at FROM events WHERE record_id = ? AND state = 'pending' ORDER BY seq LIMIT 1",
+                vec![record_id.into()],
+            )
+            .and_then(|c| c.to_array())
+            .map_err(internal("record next"))?;
+        let Some(head) = rows
+            .into_iter()
+            .next()
+            .filter(|h| h.next_attempt_at.is_none())
+        else {
+            return Ok(None);
+        };
+        self.sql
+            .exec(
+                "UPDATE events SET next_attempt_at = ?, last_error = NULL WHERE id = ?",
+                vec![V::Integer(t), head.id.clone().into()],
+            )
+            .map_err(internal("release"))?;
+        Ok(Some((head.id, head.attempt_count + 1)))
     }
 
     fn row(&self, id: &str) -> ApiResult<Option<EventRow>> {
@@ -245,6 +331,19 @@ impl Outbox {
         if expected_n.is_some_and(|n| n != ev.attempt_count + 1) {
             return Ok(());
         }
+        if let Some(record_id) = &ev.record_id {
+            if let Some(head) = self.pending_head(record_id)?.filter(|h| *h != ev.id) {
+                // An earlier event of the record is pending (e.g. a replay): wait for it. Its
+                // end releases this one (`release_next`).
+                self.sql
+                    .exec(
+                        "UPDATE events SET next_attempt_at = NULL, last_error = ? WHERE id = ?",
+                        vec![waiting_note(&head).into(), id.into()],
+                    )
+                    .map_err(internal("hold"))?;
+                return Ok(());
+            }
+        }
         let cfg = store::read_config(&self.sql, &self.config_cache)?;
         if cfg.webhook_disabled {
             return Ok(()); // stays pending until PATCH webhook.url re-enables the endpoint
@@ -265,28 +364,43 @@ impl Outbox {
     ) -> ApiResult<()> {
         let t0 = now();
         let headers = attempt::signed_headers(secrets, &ev.id, &body, t0);
-        let result = attempt::send(Method::Post, url, headers, Some(body)).await;
-        self.record(ev, n, t0, &result).await
+        let result = attempt::send(
+            Method::Post,
+            url,
+            headers,
+            Some(body),
+            attempt::WEBHOOK_READ_CAP,
+        )
+        .await;
+        self.record(ev, n, t0, url, &result).await
     }
 
-    /// Store the attempt and move the event to its next state.
-    async fn record(&self, ev: &EventRow, n: i64, at: i64, r: &AttemptResult) -> ApiResult<()> {
+    /// Store the attempt and move the event to its next state. `url` is where it was sent.
+    async fn record(
+        &self,
+        ev: &EventRow,
+        n: i64,
+        at: i64,
+        url: &str,
+        r: &AttemptResult,
+    ) -> ApiResult<()> {
         let t1 = now();
         self.sql
             .exec(
-                "INSERT OR REPLACE INTO attempts (event_id, n, at, status, latency_ms, error, response) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO attempts (event_id, n, at, status, latency_ms, error, response, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 vec![
                     ev.id.clone().into(),
                     V::Integer(n),
                     V::Integer(at),
                     r.status.map(|s| V::Integer(s as i64)).unwrap_or(V::Null),
                     V::Integer(r.latency_ms),
-                    r.error.clone().into(),
-                    r.response.clone().into(),
+                    r.error().into(),
+                    r.snippet().into(),
+                    attempt_kind(r).into(),
                 ],
             )
             .map_err(internal("record attempt"))?;
-        let error = r.error.clone().or_else(|| {
+        let error = r.error().or_else(|| {
             r.status
                 .filter(|s| !(200..300).contains(s))
                 .map(|s| format!("HTTP {s}"))
@@ -317,6 +431,9 @@ impl Outbox {
                 },
             })
         );
+        // Whatever this attempt decides is written with no await in between; queue messages
+        // go out after.
+        let mut enqueue: Vec<(String, i64, i64)> = Vec::new();
         match next {
             Next::Delivered => {
                 self.sql
@@ -336,23 +453,39 @@ impl Outbox {
             }
             Next::Disable => {
                 let mut cfg = store::read_config(&self.sql, &self.config_cache)?;
-                cfg.webhook_disabled = true;
-                cfg.updated_at = t1;
-                store::write_config(&self.sql, &self.config_cache, &cfg)?;
-                self.sql
-                    .exec(
-                        "UPDATE events SET next_attempt_at = ?, lease_until = 0, last_error = ? WHERE id = ?",
-                        vec![
-                            V::Integer(t1),
-                            "HTTP 410: endpoint disabled until webhook.url is updated".into(),
-                            ev.id.clone().into(),
-                        ],
-                    )
-                    .map_err(internal("disable"))?;
-                worker::console_warn!(
-                    "{}",
-                    json!({"msg": "webhook endpoint answered 410; disabled", "tenant": self.tenant})
-                );
+                if cfg.webhook_url != url {
+                    // The 410 came from a URL the tenant has replaced since: the new one is
+                    // not disabled by it; try the event there now.
+                    self.sql
+                        .exec(
+                            "UPDATE events SET next_attempt_at = ?, lease_until = 0, last_error = ? WHERE id = ?",
+                            vec![
+                                V::Integer(t1),
+                                "HTTP 410 from the previous webhook.url".into(),
+                                ev.id.clone().into(),
+                            ],
+                        )
+                        .map_err(internal("retarget"))?;
+                    enqueue.push((ev.id.clone(), n + 1, t1));
+                } else {
+                    cfg.webhook_disabled = true;
+                    cfg.updated_at = t1;
+                    store::write_config(&self.sql, &self.config_cache, &cfg)?;
+                    self.sql
+                        .exec(
+                            "UPDATE events SET next_attempt_at = ?, lease_until = 0, last_error = ? WHERE id = ?",
+                            vec![
+                                V::Integer(t1),
+                                "HTTP 410: endpoint disabled until webhook.url is updated".into(),
+                                ev.id.clone().into(),
+                            ],
+                        )
+                        .map_err(internal("disable"))?;
+                    worker::console_warn!(
+                        "{}",
+                        json!({"msg": "webhook endpoint answered 410; disabled", "tenant": self.tenant})
+                    );
+                }
             }
             Next::RetryAt(when) => {
                 self.sql
@@ -361,8 +494,18 @@ impl Outbox {
                         vec![V::Integer(when), error.into(), ev.id.clone().into()],
                     )
                     .map_err(internal("schedule retry"))?;
-                self.scheduled().enqueue(&ev.id, n + 1, when, t1).await;
+                enqueue.push((ev.id.clone(), n + 1, when));
             }
+        }
+        if matches!(next, Next::Delivered | Next::Failed) {
+            if let Some(record_id) = &ev.record_id {
+                if let Some((id, next_n)) = self.release_next(record_id, t1)? {
+                    enqueue.push((id, next_n, t1));
+                }
+            }
+        }
+        for (id, next_n, when) in enqueue {
+            self.scheduled().enqueue(&id, next_n, when, t1).await;
         }
         Ok(())
     }
@@ -420,13 +563,15 @@ impl Outbox {
         let pending: Vec<P> = self
             .sql
             .exec(
-                "SELECT id, attempt_count FROM events WHERE state = 'pending' AND lease_until <= ? ORDER BY seq",
+                "SELECT id, attempt_count FROM events WHERE state = 'pending' AND next_attempt_at IS NOT NULL AND lease_until <= ? ORDER BY seq",
                 vec![V::Integer(t)],
             )
             .and_then(|c| c.to_array())
             .map_err(internal("flush"))?;
+        // Events waiting for an earlier one of their record (next_attempt_at NULL) keep
+        // waiting: that one's end releases them.
         let _ = self.sql.exec(
-            "UPDATE events SET next_attempt_at = ? WHERE state = 'pending'",
+            "UPDATE events SET next_attempt_at = ? WHERE state = 'pending' AND next_attempt_at IS NOT NULL",
             vec![V::Integer(t)],
         );
         let rows: Vec<(String, i64)> = pending
@@ -543,11 +688,12 @@ impl Outbox {
             latency_ms: i64,
             error: Option<String>,
             response: Option<String>,
+            kind: Option<String>,
         }
         let attempts: Vec<A> = self
             .sql
             .exec(
-                "SELECT at, status, latency_ms, error, response FROM attempts WHERE event_id = ? ORDER BY n",
+                "SELECT at, status, latency_ms, error, response, kind FROM attempts WHERE event_id = ? ORDER BY n",
                 vec![id.into()],
             )
             .and_then(|c| c.to_array())
@@ -556,8 +702,33 @@ impl Outbox {
         v["body"] = json!(self.body(id)?);
         v["attempts"] = json!(attempts
             .iter()
-            .map(|a| json!({"at": rfc3339(a.at), "status": a.status, "latencyMs": a.latency_ms, "error": a.error, "response": a.response}))
+            .map(|a| json!({"at": rfc3339(a.at), "status": a.status, "latencyMs": a.latency_ms, "error": a.error, "kind": a.kind, "response": a.response}))
             .collect::<Vec<_>>());
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::attempt::FailureKind;
+
+    #[test]
+    fn attempt_kinds_are_explicit() {
+        let answered = |status| AttemptResult {
+            status: Some(status),
+            latency_ms: 0,
+            failure: None,
+            body: String::new(),
+            body_over_cap: false,
+            retry_after: None,
+        };
+        assert_eq!(attempt_kind(&answered(204)), None);
+        assert_eq!(attempt_kind(&answered(500)), Some("http_status"));
+        assert_eq!(attempt_kind(&answered(302)), Some("http_status"));
+        let fast = AttemptResult::failed(FailureKind::Network, 0, "network error: refused");
+        assert_eq!(attempt_kind(&fast), Some("network"));
+        let slow = AttemptResult::failed(FailureKind::Timeout, 15_000, "timed out after 15 s");
+        assert_eq!(attempt_kind(&slow), Some("timeout"));
     }
 }

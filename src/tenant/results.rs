@@ -16,6 +16,10 @@ impl Tenant {
     pub(super) async fn post_result(&self, id: &str, call: &Call) -> ApiResult<Response> {
         let v = call.json()?;
         let r = parse_result(&v)?;
+        // Every await comes first: from reading the assessment to writing the result, its
+        // event and its outbound calls, nothing awaits, so two concurrent final results cannot
+        // both pass the finality check (another request runs while this one awaits KV).
+        let creds = self.credentials().await?;
         let row =
             assessments::get(&self.sql(), id)?.ok_or_else(|| ApiError::not_found("assessment"))?;
         if row.status().is_final() {
@@ -29,7 +33,6 @@ impl Tenant {
         }
         let provider = row.provider().ok_or_else(ApiError::internal)?;
         let spec = provider.spec();
-        let creds = self.credentials().await?;
         let t = now();
         // Refuse before storing anything when the result could never reach the ATS.
         let outbound = (spec.write_back)(&WriteBack {

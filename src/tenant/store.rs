@@ -25,9 +25,10 @@ CREATE TABLE IF NOT EXISTS keys (
 ";
 
 /// Column additions for objects created by an earlier version (idempotent by failing).
-pub const ALTERS: [&str; 2] = [
+pub const ALTERS: [&str; 3] = [
     "ALTER TABLE keys ADD COLUMN previous_hash TEXT",
     "ALTER TABLE keys ADD COLUMN previous_until INTEGER",
+    "ALTER TABLE attempts ADD COLUMN kind TEXT",
 ];
 
 /// The tenant's configuration as last read or written by this object. Every write goes through
