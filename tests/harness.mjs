@@ -165,7 +165,10 @@ export async function startReceiver(respond = () => ({ status: 200 })) {
       try { out = await script(rec, requests.length); } catch (e) { out = { status: 500, body: String(e) }; }
       if (out === "drop") { req.socket.destroy(); return; }
       out = out ?? { status: 200 };
-      res.writeHead(out.status ?? 200, out.headers ?? { "content-type": "text/plain" });
+      // One connection per request: a kept-alive connection that this server closes while the
+      // worker reuses it would turn into a spurious network-failure attempt (a test-harness
+      // race, not the behaviour under test).
+      res.writeHead(out.status ?? 200, { ...(out.headers ?? { "content-type": "text/plain" }), connection: "close" });
       res.end(out.body === undefined ? "ok" : typeof out.body === "string" ? out.body : JSON.stringify(out.body));
     });
   });

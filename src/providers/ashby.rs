@@ -152,7 +152,28 @@ fn credential_check(
         url: format!("{}/apiKey.info", base.trim_end_matches('/')),
         basic_user: key.1.clone(),
         body: json!({}),
+        accept: key_accepted,
     })
+}
+
+/// Whether Ashby accepted the key: Ashby answers many errors with HTTP 200 and
+/// `"success": false` (`errorInfo.message`, or the older `errors[]`); 401/403 mean a missing,
+/// wrong or under-privileged key. Err is a sentence for the customer.
+fn key_accepted(status: Option<u16>, body: &str) -> Result<(), String> {
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    match status {
+        Some(200) if v["success"] == json!(true) => Ok(()),
+        Some(401 | 403) => Err("Ashby did not accept this API key.".into()),
+        Some(200) => Err(format!(
+            "Ashby did not accept this API key: {}",
+            v["errorInfo"]["message"]
+                .as_str()
+                .or(v["errors"][0].as_str())
+                .unwrap_or("no reason given")
+        )),
+        Some(s) => Err(format!("Ashby answered HTTP {s}; try again in a minute.")),
+        None => Err("Ashby could not be reached; try again in a minute.".into()),
+    }
 }
 
 fn render_list(_: &EdgeRequest, packages: &[Package]) -> ApiResult<Value> {
@@ -632,6 +653,41 @@ fn warnings(v: Option<&Value>) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::model::OrderKind;
+
+    #[test]
+    fn connect_page_key_check() {
+        let settings = Settings(
+            [(
+                "ASHBY_API_BASE".to_string(),
+                "https://api.ashbyhq.com/".to_string(),
+            )]
+            .into(),
+        );
+        let c = credential_check(&[("api_key", "k1".into())], &settings).unwrap();
+        assert_eq!(c.url, "https://api.ashbyhq.com/apiKey.info");
+        assert_eq!(c.basic_user, "k1");
+        assert!(credential_check(&[], &settings).is_none());
+        let accept = c.accept;
+        assert!(accept(Some(200), r#"{"success":true,"results":{}}"#).is_ok());
+        let e = accept(
+            Some(200),
+            r#"{"success":false,"errorInfo":{"code":"x","message":"Key revoked"}}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("Key revoked"), "{e}");
+        assert!(
+            accept(Some(200), r#"{"success":false,"errors":["old form"]}"#)
+                .unwrap_err()
+                .contains("old form")
+        );
+        assert!(accept(Some(401), "")
+            .unwrap_err()
+            .contains("did not accept"));
+        assert!(accept(None, "")
+            .unwrap_err()
+            .contains("could not be reached"));
+        assert!(accept(Some(500), "").is_err());
+    }
 
     fn start_json() -> Value {
         json!({

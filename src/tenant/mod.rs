@@ -235,6 +235,7 @@ impl Tenant {
             outbox::SCHEMA,
             assessments::SCHEMA,
             calls::SCHEMA,
+            connect::SCHEMA,
             links::SCHEMA,
         ]
         .concat();
