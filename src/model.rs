@@ -55,7 +55,8 @@ impl Status {
 }
 
 /// What an order asks the vendor for (SPEC §12; README "Background-check and reference-check
-/// vendors"). Recruitee's partner kinds use the same three words.
+/// vendors"). Some ATSs' partner APIs name kinds with the same three words (see the provider
+/// files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderKind {

@@ -27,14 +27,16 @@ export async function freePort() {
   });
 }
 
-/** A wrangler config identical to wrangler.toml but without the [build] step: the harness
- *  runs the already-built worker (`make test` builds it once). */
-function testConfig(dir) {
-  const src = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+/** A wrangler config identical to the worker's wrangler.toml but without the [build] step: the
+ *  harness runs the already-built worker (`make test` builds it once). `workerDir` is the
+ *  worker's directory relative to the repo (the bridge itself, or examples/embedded). */
+function testConfig(dir, workerDir = ".") {
+  const base = join(ROOT, workerDir);
+  const src = readFileSync(join(base, "wrangler.toml"), "utf8");
   const noBuild = src.replace(/\[build\][^[]*/m, "");
   const cfg = noBuild
-    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`)
-    .replace(/^directory = "(.*)"$/m, (_, d) => `directory = ${JSON.stringify(join(ROOT, d))}`);
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(base, "build/index.js"))}`)
+    .replace(/^directory = "(.*)"$/m, (_, d) => `directory = ${JSON.stringify(join(base, d))}`);
   const path = join(dir, "wrangler.toml");
   writeFileSync(path, cfg);
   return path;
@@ -42,12 +44,15 @@ function testConfig(dir) {
 
 /**
  * Start the worker. `vars` become `--var NAME:VALUE` (ADMIN_TOKEN and ALLOW_INSECURE_TARGETS
- * default to test values; pass `null` to omit one). Returns { url, logs(), stop(), restart() }.
+ * default to test values; pass `null` to omit one). `workerDir` + `mount` run another worker
+ * that embeds the bridge under a path prefix (examples/embedded, "/ats"): then `url` is the
+ * bridge's root (origin + mount) and `origin` the worker's. Returns { url, origin, logs(),
+ * stop(), restart() }.
  */
-export async function startWorker({ vars = {}, persistTo } = {}) {
+export async function startWorker({ vars = {}, persistTo, workerDir = ".", mount = "" } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "ats-bridge-test-"));
   const state = persistTo ?? join(dir, "state");
-  const config = testConfig(dir);
+  const config = testConfig(dir, workerDir);
   const allVars = { ADMIN_TOKEN, ALLOW_INSECURE_TARGETS: "true", ...vars };
   let child = null;
   let port = 0;
@@ -68,7 +73,7 @@ export async function startWorker({ vars = {}, persistTo } = {}) {
     });
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
-    const url = `http://127.0.0.1:${port}`;
+    const url = `http://127.0.0.1:${port}${mount}`;
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${output}`);
@@ -94,8 +99,14 @@ export async function startWorker({ vars = {}, persistTo } = {}) {
   }
 
   const w = { url: await launch(), state, logs: () => output };
+  w.origin = w.url.slice(0, w.url.length - mount.length);
   w.stop = async () => { await stopChild(); if (!persistTo) rmSync(dir, { recursive: true, force: true }); };
-  w.restart = async () => { await stopChild(); w.url = await launch(); return w.url; };
+  w.restart = async () => {
+    await stopChild();
+    w.url = await launch();
+    w.origin = w.url.slice(0, w.url.length - mount.length);
+    return w.url;
+  };
   return w;
 }
 

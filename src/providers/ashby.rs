@@ -14,7 +14,7 @@ use super::{
     Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
-use crate::error::{ApiError, ApiResult, ErrorShape};
+use crate::error::{code, ApiError, ApiResult, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment,
     Catalogue, Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
@@ -219,7 +219,7 @@ fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
         .map_err(|why| {
             ApiError::new(
                 422,
-                "invalid_configuration",
+                code::INVALID_CONFIGURATION,
                 format!("ASHBY_API_BASE {why}."),
             )
         })?;

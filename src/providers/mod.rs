@@ -54,6 +54,7 @@ impl Provider {
         self.0
     }
     /// The operation at `segment`, if the provider has one.
+    #[cfg(test)]
     pub fn operation(self, segment: &str) -> Option<&'static Operation> {
         self.0.operations.iter().find(|o| o.segment == segment)
     }
@@ -81,6 +82,7 @@ impl Provider {
         }
     }
     /// The route template of one of its operations (`/t/{tenant}/x/op`, `/p/x/op`).
+    #[cfg(test)]
     pub fn template(self, op: &Operation) -> String {
         match self.0.surface {
             Surface::TenantScoped => format!("/t/{{tenant}}/{}/{}", self.0.name, op.segment),

@@ -117,8 +117,8 @@ impl Tenant {
 
     /// Store a new order and commit its `record.new` (one transaction), unless an active
     /// assessment already holds `dedupe_key`: then its id comes back and nothing is emitted.
-    /// A provider's `after_order` call(s) (e.g. Recruitee's "report sent" with its cancel link)
-    /// are stored in the same transaction and sent right after the answer, with retries.
+    /// A provider's `after_order` call(s) (e.g. a "report sent" carrying the order's cancel
+    /// link, `providers::PlacedOrder`) are stored in the same transaction and sent right after the answer, with retries.
     async fn place_order(
         &self,
         provider: Provider,
