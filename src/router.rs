@@ -273,7 +273,7 @@ async fn edge_call(
         let req = EdgeRequest {
             tenant: "",
             body: &[],
-            query: url.query(),
+            query: url.url.query(),
             headers: &[],
             allow_insecure: cfg.allow_insecure,
             settings: &cfg.settings,
