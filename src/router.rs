@@ -12,7 +12,7 @@ use worker::{
 use crate::config::Config;
 use crate::error::{code, ApiError, Context as _};
 use crate::http;
-use crate::providers::{self, Inbound};
+use crate::providers::{self, EdgeRequest, Handler, Inbound};
 use crate::routes::{self, EdgeCall, Method};
 use crate::secrets;
 use crate::weburl::WebUrl;
@@ -263,6 +263,23 @@ async fn edge_call(
         header: &header,
         settings: &cfg.settings,
     };
+    // A public form (Teamtailor's activation form) is the same for everyone: answered here,
+    // without a credential or a tenant object.
+    if let Handler::Activation {
+        render,
+        public: true,
+    } = &call.op.handler
+    {
+        let req = EdgeRequest {
+            tenant: "",
+            body: &[],
+            query: url.url.query(),
+            headers: &[],
+            allow_insecure: cfg.allow_insecure,
+            settings: &cfg.settings,
+        };
+        return render(&req).map(|v| http::json(200, &v)).map_err(shape);
+    }
     // A cancel link carries its own credential (its token); every other operation the
     // provider's key.
     let credentials = match call.op.handler {

@@ -3,6 +3,7 @@
 // that play the partner's webhook, Greenhouse and Ashby. Everything stays on 127.0.0.1.
 
 import { spawn } from "node:child_process";
+import { createCipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
@@ -250,4 +251,29 @@ export function events(rx, type) {
     .filter((r) => r.headers["webhook-id"])
     .map((r) => JSON.parse(r.body))
     .filter((e) => !type || e.eventType === type);
+}
+
+/** Teamtailor's provider key as a JWS: the activation form values (`claims`, e.g. `{key}`)
+ *  signed HS256 with the partner API key (README "Teamtailor"). */
+export function teamtailorJws(claims, partnerApiKey) {
+  const h = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toString("base64url");
+  const p = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  return `${h}.${p}.${createHmac("sha256", partnerApiKey).update(`${h}.${p}`).digest("base64url")}`;
+}
+
+/** Teamtailor's provider key as a JWE (`dir`, `A256GCM`): the 32-byte key is the ASCII of the
+ *  first 32 hex characters of sha256(webhook secret); the protected header is the AAD. */
+export function teamtailorJwe(claims, webhookSecret) {
+  const key = Buffer.from(createHash("sha256").update(webhookSecret).digest("hex").slice(0, 32), "ascii");
+  const h = Buffer.from(JSON.stringify({ alg: "dir", enc: "A256GCM" })).toString("base64url");
+  const iv = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", key, iv);
+  c.setAAD(Buffer.from(h, "ascii"));
+  const ct = Buffer.concat([c.update(JSON.stringify(claims), "utf8"), c.final()]);
+  return `${h}..${iv.toString("base64url")}.${ct.toString("base64url")}.${c.getAuthTag().toString("base64url")}`;
+}
+
+/** `Teamtailor-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<partner-event id>")>`. */
+export function teamtailorSignature(eventId, webhookSecret, t = Math.floor(Date.now() / 1000)) {
+  return `t=${t},v1=${createHmac("sha256", webhookSecret).update(`${t}.${eventId}`).digest("hex")}`;
 }

@@ -16,8 +16,8 @@ use super::{
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
 use crate::error::{code, ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
-    Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
+    context, parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment,
+    Catalogue, Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
 };
 use crate::routes::Method;
 use crate::targets;
@@ -355,15 +355,17 @@ pub fn normalize(
             phones: None,
         },
         job_id: s.job_id.clone(),
-        job: (s.job_id.is_some() || s.job_name.is_some()).then(|| Job {
-            id: s.job_id.clone(),
-            name: s.job_name.clone(),
-            requisition_id: s.req_id.clone(),
-            url: s.job_url.clone(),
-            locations: None,
-            departments: None,
+        job: (s.job_id.is_some() || s.job_name.is_some()).then(|| {
+            context(Job {
+                id: s.job_id.clone(),
+                name: s.job_name.clone(),
+                requisition_id: s.req_id.clone(),
+                url: s.job_url.clone(),
+                locations: None,
+                departments: None,
+            })
         }),
-        hiring_team: s.hiring_team.as_ref().map(hiring_team),
+        hiring_team: s.hiring_team.as_ref().map(|t| context(hiring_team(t))),
         requester: None,
         custom_fields: None,
         enrichment: None,
@@ -381,7 +383,7 @@ pub fn normalize(
     }
 }
 
-/// `job.hiringTeam[{userId, firstName, lastName, email, role}]` → `hiringTeam` (SPEC §15);
+/// `job.hiringTeam[{userId, firstName, lastName, email, role}]` → `hiringTeam` (README "Webhooks you receive");
 /// entries that are not objects are skipped, Ashby's role labels map to the nearest role.
 fn hiring_team(team: &Value) -> Vec<TeamMember> {
     team.as_array()
@@ -706,6 +708,7 @@ mod tests {
             description: Some("Skills".into()),
             package_type: Some("SKILLS_TEST".into()),
             kind: Some(OrderKind::ReferenceCheck),
+            criteria: vec![],
         }];
         let catalogue = Catalogue {
             packages: Some(&cat),

@@ -8,6 +8,7 @@ pub mod setup;
 pub(crate) mod ashby;
 pub(crate) mod greenhouse;
 pub(crate) mod recruitee;
+pub(crate) mod teamtailor;
 
 pub use seam::*;
 
@@ -18,7 +19,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::scalar_string;
 
 /// Every provider the bridge speaks to: one line per ATS.
-pub static REGISTRY: &[&Spec] = &[&greenhouse::SPEC, &ashby::SPEC, &recruitee::SPEC];
+pub static REGISTRY: &[&Spec] = &[
+    &greenhouse::SPEC,
+    &ashby::SPEC,
+    &recruitee::SPEC,
+    &teamtailor::SPEC,
+];
 
 /// An ATS the bridge speaks to: a handle on its registered [`Spec`]. Serialized as its name
 /// (`"greenhouse"`), the `provider` value of the API and events.

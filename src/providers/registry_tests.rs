@@ -198,7 +198,10 @@ static PARTNER: Spec = Spec {
     operations: &[Operation {
         segment: "activation",
         method: Method::Get,
-        handler: Handler::Activation { render: nothing },
+        handler: Handler::Activation {
+            render: nothing,
+            public: false,
+        },
     }],
     error_shape: crate::error::ErrorShape::ErrorList,
     extract_keys: bearer_keys,

@@ -141,11 +141,18 @@ pub enum Handler {
     },
     /// A configuration form or document built from the tenant's packages.
     Config {
+        /// What the vendor's `packages_url` is told about this request besides the tenant and
+        /// the provider (e.g. Teamtailor's `job_id`, `stage_id`): merged into the body it is
+        /// POSTed, and part of the 5-minute cache key. Empty: the plain question.
+        context: fn(&EdgeRequest) -> Vec<(&'static str, String)>,
         render: fn(&EdgeRequest, &[Package]) -> ApiResult<Value>,
     },
-    /// An activation form or check that needs no tenant data.
+    /// An activation form or check that needs no tenant data. `public`: answered by the front
+    /// door without any credential or tenant (an ATS fetches it before the customer has a key;
+    /// the request's `tenant` is empty); otherwise the key is checked like any edge call.
     Activation {
         render: fn(&EdgeRequest) -> ApiResult<Value>,
+        public: bool,
     },
 }
 
