@@ -44,6 +44,9 @@ impl Method {
 pub enum Admin {
     CreateTenant,
     ListTenants,
+    /// `GET /v1/providers`: answered by the worker from the registry (README "What the
+    /// recruiter sees").
+    ListProviders,
     GetTenant(String),
     PatchTenant(String),
     RotateWebhookSecret(String),
@@ -69,7 +72,7 @@ impl Admin {
     pub fn tenant(&self) -> Option<&str> {
         use Admin::*;
         match self {
-            CreateTenant | ListTenants => None,
+            CreateTenant | ListTenants | ListProviders => None,
             GetTenant(t)
             | PatchTenant(t)
             | RotateWebhookSecret(t)
@@ -96,6 +99,7 @@ impl Admin {
         match self {
             CreateTenant => "POST /v1/tenants",
             ListTenants => "GET /v1/tenants",
+            ListProviders => "GET /v1/providers",
             GetTenant(_) => "GET /v1/tenants/{tenant}",
             PatchTenant(_) => "PATCH /v1/tenants/{tenant}",
             RotateWebhookSecret(_) => "POST /v1/tenants/{tenant}/webhook/secret",
@@ -153,6 +157,7 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
         }
     };
     match segs {
+        ["providers"] => pick(method, vec![(Get, Admin::ListProviders)]),
         ["tenants"] => pick(
             method,
             vec![(Post, Admin::CreateTenant), (Get, Admin::ListTenants)],
@@ -413,6 +418,7 @@ mod tests {
         let all = vec![
             Admin::CreateTenant,
             Admin::ListTenants,
+            Admin::ListProviders,
             Admin::GetTenant("t".into()),
             Admin::PatchTenant("t".into()),
             Admin::RotateWebhookSecret("t".into()),
@@ -437,6 +443,7 @@ mod tests {
             match a {
                 CreateTenant
                 | ListTenants
+                | ListProviders
                 | GetTenant(_)
                 | PatchTenant(_)
                 | RotateWebhookSecret(_)

@@ -2,6 +2,8 @@
 //! docs/adding-an-ats.md). The [`REGISTRY`] is the only list of ATSs: routing, edge
 //! authentication, the tenant object, results, the admin API and the tests read it.
 
+pub(crate) mod listing;
+mod preflight;
 mod seam;
 pub mod setup;
 
@@ -9,6 +11,7 @@ pub(crate) mod ashby;
 pub(crate) mod greenhouse;
 pub(crate) mod recruitee;
 
+pub use preflight::preflight;
 pub use seam::*;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
