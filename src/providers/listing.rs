@@ -90,6 +90,8 @@ fn one(p: Provider, origin: &str) -> Value {
 
 /// The README's "What the recruiter sees" table, rendered from a `GET /v1/providers` answer:
 /// one row per provider and result field it shows, then its score, attachments and finality.
+/// Only the README check needs it.
+#[cfg(test)]
 pub fn recruiter_table(answer: &Value) -> String {
     let mut out =
         String::from("| ATS | Result field | Where the recruiter sees it |\n|---|---|---|\n");
