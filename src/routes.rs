@@ -243,9 +243,6 @@ pub struct EdgeCall {
 }
 
 impl EdgeCall {
-    pub fn provider(self) -> Provider {
-        self.provider
-    }
     /// The operation's path segment, as logged (`send_test`, `assessment.start`).
     pub fn name(self) -> &'static str {
         self.op.segment
@@ -254,6 +251,7 @@ impl EdgeCall {
         self.op.takes_body()
     }
     /// Every operation of every registered provider.
+    #[cfg(test)]
     pub fn all() -> impl Iterator<Item = EdgeCall> {
         Provider::all().flat_map(|provider| {
             provider
@@ -264,6 +262,7 @@ impl EdgeCall {
         })
     }
     /// `METHOD /t/{tenant}/x/op` or `METHOD /p/x/op`, for the OpenAPI check.
+    #[cfg(test)]
     pub fn template(self) -> String {
         format!(
             "{} {}",

@@ -217,6 +217,7 @@ impl TenantPatch {
             .any(|c| c.secret && c.change != Change::Keep)
     }
     /// The change to `<provider>.<field>` (Keep when the body does not mention it).
+    #[cfg(test)]
     pub fn credential(&self, provider: &str, field: &str) -> &Change<String> {
         self.credentials
             .iter()

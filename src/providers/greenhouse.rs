@@ -15,7 +15,7 @@ use super::{
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer};
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email, Enrichment,
+    context, AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email, Enrichment,
     EnrichmentStatus, Package, Phone, Provider, Requester, ResultUpdate, Status,
 };
 use crate::routes::Method;
@@ -357,14 +357,16 @@ pub fn normalize(
         job_id: None,
         job: None,
         hiring_team: None,
-        requester: o.sent_by.clone().map(|email| Requester {
-            id: None,
-            name: None,
-            email: Some(email),
+        requester: o.sent_by.clone().map(|email| {
+            context(Requester {
+                id: None,
+                name: None,
+                email: Some(email),
+            })
         }),
         custom_fields: None,
-        // Harvest v3 is what would fill job, hiring team and requester (SPEC §15).
-        enrichment: Some(Enrichment {
+        // Harvest v3 is what would fill job, hiring team and requester (README "Webhooks you receive").
+        enrichment: Some(context(Enrichment {
             status: EnrichmentStatus::NotConfigured,
             missing: ["job", "hiringTeam"]
                 .into_iter()
@@ -372,7 +374,7 @@ pub fn normalize(
                 .map(String::from)
                 .collect(),
             error: None,
-        }),
+        })),
         meta_data: compact(json!({"preferredName": o.preferred_name, "sentBy": o.sent_by})),
         origin_data: origin,
         status: Status::NotSpecified,
@@ -484,6 +486,7 @@ mod tests {
             description: Some("90 min".into()),
             package_type: Some("CODE".into()),
             kind: None,
+            criteria: vec![],
         }];
         let catalogue = Catalogue {
             packages: Some(&cat),

@@ -21,9 +21,9 @@ use super::{
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    parse_rfc3339, rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email,
-    Enrichment, EnrichmentStatus, OrderKind, Package, Phone, Provider, Requester, ResultUpdate,
-    Status,
+    context, parse_rfc3339, rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
+    Email, Enrichment, EnrichmentStatus, OrderKind, Package, Phone, Provider, Requester,
+    ResultUpdate, Status,
 };
 use crate::routes::Method;
 use crate::targets;
@@ -390,10 +390,10 @@ pub fn normalize(
         job_id: None,
         job: None,
         hiring_team: None,
-        requester: admin(&o.inputs),
+        requester: admin(&o.inputs).map(context),
         custom_fields: None,
         // Recruitee sends no job context and the bridge has no other source for it.
-        enrichment: Some(Enrichment {
+        enrichment: Some(context(Enrichment {
             status: EnrichmentStatus::NotConfigured,
             missing: ["job", "hiringTeam"]
                 .into_iter()
@@ -401,7 +401,7 @@ pub fn normalize(
                 .map(String::from)
                 .collect(),
             error: None,
-        }),
+        })),
         meta_data: compact(json!({
             "reportId": o.report_id,
             "companyId": o.company_id,
@@ -602,6 +602,7 @@ mod tests {
             description: Some("7 years".into()),
             package_type: Some("CRIMINAL_RECORD".into()),
             kind: Some(OrderKind::BackgroundCheck),
+            criteria: vec![],
         }];
         let catalogue = Catalogue {
             packages: Some(&cat),
@@ -652,6 +653,7 @@ mod tests {
                 description: Some("ignored".into()),
                 package_type: None,
                 kind: None,
+                criteria: vec![],
             },
             Package {
                 id: "2".into(),
@@ -659,6 +661,7 @@ mod tests {
                 description: None,
                 package_type: None,
                 kind: Some(OrderKind::Assessment),
+                criteria: vec![],
             },
         ];
         assert_eq!(

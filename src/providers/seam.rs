@@ -14,6 +14,9 @@ use crate::model::{CandidateAssessment, Catalogue, Package, ResultUpdate, Status
 use crate::routes::Method;
 
 /// Everything the bridge knows about one ATS.
+// `title` and `facts` are declared for `GET /v1/providers` (SPEC §12), which publishes them;
+// `fixtures` are read by the tests.
+#[allow(dead_code)]
 pub struct Spec {
     /// The provider's name: URL segment, `provider` value in the API and events.
     pub name: &'static str,
@@ -99,8 +102,11 @@ impl Operation {
 }
 
 /// The kind of an operation with its functions; the tenant object has one match over it.
+/// (`Config` and `Activation` are the kinds partner-level ATSs use, docs/adding-an-ats.md; no
+/// registered provider has them yet.)
 /// Every answer is `200` JSON with the rendered value; errors are `ApiError`s in the
 /// provider's `error_shape`.
+#[allow(dead_code)]
 pub enum Handler {
     /// Answer the tenant's packages (SPEC §5 sources).
     ListPackages {
@@ -135,16 +141,24 @@ pub enum Handler {
     },
     /// A configuration form or document built from the tenant's packages.
     Config {
+        /// What the vendor's `packages_url` is told about this request besides the tenant and
+        /// the provider (e.g. Teamtailor's `job_id`, `stage_id`): merged into the body it is
+        /// POSTed, and part of the 5-minute cache key. Empty: the plain question.
+        context: fn(&EdgeRequest) -> Vec<(&'static str, String)>,
         render: fn(&EdgeRequest, &[Package]) -> ApiResult<Value>,
     },
-    /// An activation form or check that needs no tenant data.
+    /// An activation form or check that needs no tenant data. `public`: answered by the front
+    /// door without any credential or tenant (an ATS fetches it before the customer has a key;
+    /// the request's `tenant` is empty); otherwise the key is checked like any edge call.
     Activation {
         render: fn(&EdgeRequest) -> ApiResult<Value>,
+        public: bool,
     },
 }
 
-/// Operation kinds (SPEC §12), as named in logs and docs.
+/// Operation kinds (SPEC §12), as `GET /v1/providers` and the docs name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg(test)]
 pub enum OperationKind {
     ListPackages,
     Order,
@@ -155,6 +169,7 @@ pub enum OperationKind {
     Activation,
 }
 
+#[cfg(test)]
 impl OperationKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -170,6 +185,7 @@ impl OperationKind {
 }
 
 impl Handler {
+    #[cfg(test)]
     pub fn kind(&self) -> OperationKind {
         match self {
             Handler::ListPackages { .. } => OperationKind::ListPackages,
@@ -184,6 +200,7 @@ impl Handler {
 
     /// Run only the request parser (no storage): what the fuzzers and fixture checks call.
     /// None when the kind parses nothing.
+    #[cfg(test)]
     pub fn parse_only(&self, req: &EdgeRequest) -> Option<ApiResult<()>> {
         match self {
             Handler::Order { parse, .. } => Some(parse(req).map(|_| ())),
@@ -202,6 +219,7 @@ impl Handler {
 impl Handler {
     /// Whether the handler reads nothing of the request (no body, no query): such an
     /// operation needs no fixture.
+    #[cfg(test)]
     pub fn parse_only_reads_nothing(&self) -> bool {
         matches!(
             self,
@@ -213,7 +231,9 @@ impl Handler {
     }
 }
 
-/// What an edge handler sees of the request.
+/// What an edge handler sees of the request. (`tenant`, `headers` and `settings` are for
+/// providers that verify signed requests or tokens, docs/adding-an-ats.md.)
+#[allow(dead_code)]
 pub struct EdgeRequest<'a> {
     /// The tenant the request belongs to.
     pub tenant: &'a str,
@@ -236,6 +256,7 @@ impl EdgeRequest<'_> {
         serde_json::from_slice(self.body).map_err(ApiError::bad_json)
     }
     /// A forwarded header's value.
+    #[allow(dead_code)]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -344,6 +365,8 @@ pub type AfterOrder = fn(&PlacedOrder) -> ApiResult<Vec<OutboundCall>>;
 
 /// What `after_order` sees of an order just committed.
 pub struct PlacedOrder<'a> {
+    /// Like `WriteBack::assessment_id`; no registered provider's `after_order` reads it yet.
+    #[allow(dead_code)]
     pub assessment_id: &'a str,
     pub record: &'a CandidateAssessment,
     /// The URL that cancels this assessment, when the provider has a `CancelLink` operation:
@@ -363,7 +386,9 @@ pub struct OutboundCall {
     pub body: Option<String>,
 }
 
-/// What an inbound request presents, for `extract_keys`.
+/// What an inbound request presents, for `extract_keys` (`header` and `settings` serve
+/// providers whose key travels in a signed token, docs/adding-an-ats.md).
+#[allow(dead_code)]
 pub struct Inbound<'a> {
     pub authorization: Option<&'a str>,
     pub header: &'a dyn Fn(&str) -> Option<String>,
@@ -412,7 +437,8 @@ impl ScoreShape {
     }
 }
 
-/// One recorded request of an operation.
+/// One recorded request of an operation (read by the tests).
+#[cfg_attr(not(test), allow(dead_code))]
 pub struct Fixture {
     /// The operation's `segment`.
     pub operation: &'static str,

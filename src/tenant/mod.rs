@@ -35,7 +35,7 @@ use worker::{
 use crate::admin::tenants::{self, KeyInfo, TenantConfig, TenantSecrets, ROTATION_WINDOW_MS};
 use crate::config::Config;
 use crate::delivery::{MsgKind, QueueMsg};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::EventType;
 use crate::model::{parse_packages, Provider};
@@ -105,11 +105,10 @@ pub(crate) fn now() -> i64 {
     Date::now().as_millis() as i64
 }
 
+/// `map_err(internal("what"))`: an internal fault with context, logged once where the
+/// response is made (`http::error`). New code writes `.context("what")` (`error::Context`).
 pub(crate) fn internal<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> ApiError + '_ {
-    move |e| {
-        worker::console_error!("tenant object: {what}: {e}");
-        ApiError::internal()
-    }
+    move |e| ApiError::internal_because(format!("tenant object: {what}: {e}"))
 }
 
 impl DurableObject for Tenant {
@@ -194,7 +193,7 @@ impl Tenant {
     }
 
     fn kv(&self) -> ApiResult<worker::KvStore> {
-        self.env.kv("SECRETS").map_err(internal("SECRETS binding"))
+        self.env.kv("SECRETS").context("SECRETS binding")
     }
 
     /// Does this object hold a tenant? Answered from memory after the first look.
@@ -235,6 +234,7 @@ impl Tenant {
             outbox::SCHEMA,
             assessments::SCHEMA,
             calls::SCHEMA,
+            connect::SCHEMA,
             links::SCHEMA,
         ]
         .concat();
@@ -421,7 +421,7 @@ impl Tenant {
                     None,
                 )
                 .and_then(|c| c.to_array())
-                .map_err(internal("read keys"))?,
+                .context("read keys")?,
         );
         *self.key_cache.borrow_mut() = Some(rows.clone());
         Ok(rows)
@@ -559,7 +559,7 @@ impl Tenant {
                         "DELETE FROM keys WHERE provider = ?",
                         vec![p.as_str().into()],
                     )
-                    .map_err(internal("delete key"))?;
+                    .context("delete key")?;
                 self.key_cache.replace(None);
                 if let Some(old) = old {
                     // The index entry is only a cache; the row above is what edge auth reads.
@@ -572,7 +572,7 @@ impl Tenant {
                 let mut cfg = self.load_config()?;
                 let v = call.json()?;
                 cfg.packages = parse_packages(&v).map_err(|m| {
-                    ApiError::new(422, "invalid_field", format!("Invalid packages: {m}."))
+                    ApiError::new(422, code::INVALID_FIELD, format!("Invalid packages: {m}."))
                 })?;
                 cfg.updated_at = now();
                 self.save_config(&cfg)?;
@@ -675,7 +675,7 @@ impl Tenant {
         let new = tenants::parse_create(&call.json()?, self.config().allow_insecure)?;
         if self.exists() {
             return Err(ApiError::conflict(
-                "tenant_exists",
+                code::TENANT_EXISTS,
                 format!("A tenant with id `{}` already exists.", new.id),
             ));
         }
@@ -837,7 +837,7 @@ impl Tenant {
                     previous_until.map(SqlStorageValue::Integer).unwrap_or(SqlStorageValue::Null),
                 ],
             )
-            .map_err(internal("store key"))?;
+            .context("store key")?;
         self.key_cache.replace(None);
         let kv = self.kv()?;
         if let (Some(old), None) = (&old, previous_until) {

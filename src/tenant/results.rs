@@ -7,7 +7,7 @@ use worker::Response;
 use super::calls::NewCall;
 use super::{assessments, now, Call, Tenant};
 use crate::admin::tenants::Credentials;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult};
 use crate::http;
 use crate::model::{parse_result, EventType, Provider};
 use crate::providers::{Idempotency, WriteBack};
@@ -24,7 +24,7 @@ impl Tenant {
             assessments::get(&self.sql(), id)?.ok_or_else(|| ApiError::not_found("assessment"))?;
         if row.status().is_final() {
             return Err(ApiError::conflict(
-                "assessment_final",
+                code::ASSESSMENT_FINAL,
                 format!(
                     "The assessment is already {}; final results cannot change.",
                     row.status().as_str()
