@@ -168,7 +168,7 @@ async fn route(
             if r == routes::Admin::ListProviders {
                 return Ok(http::json(
                     200,
-                    &providers::listing::all(&origin(&cfg, &url)),
+                    &providers::listing::all(&origin(&cfg, url)),
                 ));
             }
             if r == routes::Admin::ListTenants {

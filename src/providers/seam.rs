@@ -158,7 +158,6 @@ pub enum Handler {
 
 /// Operation kinds (SPEC §12), as `GET /v1/providers` and the docs name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg(test)]
 pub enum OperationKind {
     ListPackages,
     Order,
@@ -169,7 +168,6 @@ pub enum OperationKind {
     Activation,
 }
 
-#[cfg(test)]
 impl OperationKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -185,7 +183,6 @@ impl OperationKind {
 }
 
 impl Handler {
-    #[cfg(test)]
     pub fn kind(&self) -> OperationKind {
         match self {
             Handler::ListPackages { .. } => OperationKind::ListPackages,
