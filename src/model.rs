@@ -359,7 +359,9 @@ pub struct Enrichment {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How complete `candidateAssessment` is beyond the order itself (README "Webhooks you
+/// receive"). Read back too, so a consumer of the crate can match on a stored record's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnrichmentStatus {
     Complete,
