@@ -466,6 +466,93 @@ pub struct ResultUpdate {
     /// `Facts::result_fields` carry a reason).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Files the vendor wants the recruiter to see (README "Results": at most
+    /// [`MAX_ATTACHMENTS`], https URLs); passed to the ATSs whose `Facts::attachments` allow
+    /// them, reported as a pre-flight warning elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// One attachment of a result: an https `url` (at most 2048 characters) and a `description`
+/// (at most 500 characters) shown next to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Most attachments one result may carry (README "Results").
+pub const MAX_ATTACHMENTS: usize = 5;
+
+/// Validate a result's `attachments` (422 `invalid_field` naming `attachments[i].url` etc.).
+fn parse_attachments(
+    v: Option<&serde_json::Value>,
+) -> Result<Vec<Attachment>, crate::error::ApiError> {
+    use crate::error::ApiError;
+    use serde_json::Value;
+    let items = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(ApiError::invalid_field("attachments", "must be an array")),
+    };
+    if items.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::invalid_field(
+            "attachments",
+            &format!("may hold at most {MAX_ATTACHMENTS} entries"),
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let field = |k: &str| format!("attachments[{i}].{k}");
+        let o = item.as_object().ok_or_else(|| {
+            ApiError::invalid_field(
+                &format!("attachments[{i}]"),
+                "must be an object {url, description}",
+            )
+        })?;
+        if let Some(k) = o
+            .keys()
+            .find(|k| !["url", "description"].contains(&k.as_str()))
+        {
+            return Err(ApiError::invalid_field(&field(k), "is not a known field"));
+        }
+        let url = match o.get("url") {
+            Some(Value::String(u)) if u.len() <= 2048 => match crate::weburl::WebUrl::parse(u) {
+                Some(p) if p.scheme() == "https" && p.host().is_some() => u.clone(),
+                _ => {
+                    return Err(ApiError::invalid_field(
+                        &field("url"),
+                        "must be an https URL of at most 2048 characters",
+                    ))
+                }
+            },
+            Some(Value::String(_)) => {
+                return Err(ApiError::invalid_field(
+                    &field("url"),
+                    "must be an https URL of at most 2048 characters",
+                ))
+            }
+            _ => {
+                return Err(ApiError::invalid_field(
+                    &field("url"),
+                    "is required (an https URL)",
+                ))
+            }
+        };
+        let description = match o.get("description") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(d)) if d.len() <= 500 => Some(d.clone()),
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    &field("description"),
+                    "must be a string of at most 500 characters",
+                ))
+            }
+        };
+        out.push(Attachment { url, description });
+    }
+    Ok(out)
 }
 
 /// Validate a `POST …/result` body.
@@ -475,7 +562,7 @@ pub fn parse_result(v: &serde_json::Value) -> Result<ResultUpdate, crate::error:
     let m = v
         .as_object()
         .ok_or_else(|| ApiError::invalid_field("body", "must be a JSON object"))?;
-    const KNOWN: [&str; 9] = [
+    const KNOWN: [&str; 10] = [
         "status",
         "score",
         "max_score",
@@ -485,6 +572,7 @@ pub fn parse_result(v: &serde_json::Value) -> Result<ResultUpdate, crate::error:
         "summary",
         "metadata",
         "reason",
+        "attachments",
     ];
     if let Some(k) = m.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(ApiError::invalid_field(k, "is not a known field"));
@@ -596,6 +684,7 @@ pub fn parse_result(v: &serde_json::Value) -> Result<ResultUpdate, crate::error:
         summary: text("summary", 10_000)?,
         metadata,
         reason: text("reason", 500)?,
+        attachments: parse_attachments(m.get("attachments"))?,
     })
 }
 
@@ -883,12 +972,35 @@ mod tests {
             ),
             (json!({"status":"IN_PROGRESS","metadata":[1]}), "metadata"),
             (json!({"status":"IN_PROGRESS","colour":"red"}), "colour"),
+            (
+                json!({"status":"IN_PROGRESS","attachments":[{"url":"http://v.example/a.pdf"}]}),
+                "attachments[0].url",
+            ),
+            (
+                json!({"status":"IN_PROGRESS","attachments":[{"description":"x"}]}),
+                "attachments[0].url",
+            ),
+            (
+                json!({"status":"IN_PROGRESS","attachments":[{"url":"https://v.example/a","description":7}]}),
+                "attachments[0].description",
+            ),
+            (
+                json!({"status":"IN_PROGRESS","attachments":[{"url":"https://v.example/a"}, {"url":"https://v.example/a"}, {"url":"https://v.example/a"}, {"url":"https://v.example/a"}, {"url":"https://v.example/a"}, {"url":"https://v.example/a"}]}),
+                "attachments",
+            ),
+            (
+                json!({"status":"IN_PROGRESS","attachments":{}}),
+                "attachments",
+            ),
         ] {
             let e = parse_result(&bad).unwrap_err();
             assert_eq!(e.status, 422, "{bad}");
             assert!(e.message.contains(field), "{bad}: {}", e.message);
         }
         assert!(parse_result(&json!({"status":"STARTED"})).is_ok());
+        let with = parse_result(&json!({"status":"STARTED","attachments":[{"url":"https://v.example/r.pdf","description":"Report"}]})).unwrap();
+        assert_eq!(with.attachments.len(), 1);
+        assert_eq!(with.attachments[0].description.as_deref(), Some("Report"));
     }
 
     #[test]

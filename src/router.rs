@@ -165,6 +165,12 @@ async fn route(
             }
             let r = routes::match_admin(method, rest)?;
             log.route = r.template();
+            if r == routes::Admin::ListProviders {
+                return Ok(http::json(
+                    200,
+                    &providers::listing::all(&origin(&cfg, url)),
+                ));
+            }
             if r == routes::Admin::ListTenants {
                 return Ok(http::json(
                     200,

@@ -44,6 +44,9 @@ impl Method {
 pub enum Admin {
     CreateTenant,
     ListTenants,
+    /// `GET /v1/providers`: answered by the worker from the registry (README "What the
+    /// recruiter sees").
+    ListProviders,
     GetTenant(String),
     PatchTenant(String),
     RotateWebhookSecret(String),
@@ -70,7 +73,7 @@ impl Admin {
     pub fn tenant(&self) -> Option<&str> {
         use Admin::*;
         match self {
-            CreateTenant | ListTenants => None,
+            CreateTenant | ListTenants | ListProviders => None,
             GetTenant(t)
             | PatchTenant(t)
             | RotateWebhookSecret(t)
@@ -98,6 +101,7 @@ impl Admin {
         match self {
             CreateTenant => "POST /v1/tenants",
             ListTenants => "GET /v1/tenants",
+            ListProviders => "GET /v1/providers",
             GetTenant(_) => "GET /v1/tenants/{tenant}",
             PatchTenant(_) => "PATCH /v1/tenants/{tenant}",
             RotateWebhookSecret(_) => "POST /v1/tenants/{tenant}/webhook/secret",
@@ -157,6 +161,7 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
         }
     };
     match segs {
+        ["providers"] => pick(method, vec![(Get, Admin::ListProviders)]),
         ["tenants"] => pick(
             method,
             vec![(Post, Admin::CreateTenant), (Get, Admin::ListTenants)],
@@ -417,6 +422,7 @@ mod tests {
         let all = vec![
             Admin::CreateTenant,
             Admin::ListTenants,
+            Admin::ListProviders,
             Admin::GetTenant("t".into()),
             Admin::PatchTenant("t".into()),
             Admin::RotateWebhookSecret("t".into()),
@@ -442,6 +448,7 @@ mod tests {
             match a {
                 CreateTenant
                 | ListTenants
+                | ListProviders
                 | GetTenant(_)
                 | PatchTenant(_)
                 | RotateWebhookSecret(_)

@@ -10,8 +10,8 @@ use super::setup::{CredentialCheck, CredentialField as ConnectField, SetupGuide,
 use super::Settings;
 use super::{
     basic_authorization, basic_keys, compact, optional, CredentialField, CredentialSource,
-    EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall, Setting, Spec,
-    Surface, WriteBack,
+    EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall, ScoreShape,
+    Setting, Spec, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
 use crate::error::{code, ApiError, ApiResult, ErrorShape};
@@ -76,11 +76,18 @@ pub static SPEC: Spec = Spec {
     idempotency: Idempotency::KeyFreedWhenFinal,
     facts: Facts {
         result_fields: &[
-            "assessment_status",
-            "assessment_result",
-            "assessment_profile_url",
-            "cancelled_reason",
-            "metadata",
+            ("status", "assessment_status"),
+            ("score", "assessment_result (numeric_score)"),
+            ("result_url", "assessment_profile_url"),
+            ("reason", "cancelled_reason"),
+            ("max_score", "metadata \"Max Score\""),
+            ("started_at", "metadata \"Duration\" (with completed_at)"),
+            ("completed_at", "metadata \"Duration\" (with started_at)"),
+            (
+                "summary",
+                "assessment_result, or metadata \"Summary\" when a score is sent",
+            ),
+            ("metadata", "metadata (one DataValue per key)"),
         ],
         limits: &[
             ("key length", "under 171 characters"),
@@ -99,6 +106,10 @@ pub static SPEC: Spec = Spec {
             (Status::Expired, "Expired"),
             (Status::Cancelled, "Cancelled"),
         ],
+        score: ScoreShape::Number,
+        attachments: 0,
+        // Every assessment.update replaces what Ashby shows.
+        final_result_changeable: true,
     },
     setup: &SETUP,
     credential_check,
@@ -784,6 +795,7 @@ mod tests {
     #[test]
     fn update_bodies() {
         let done = ResultUpdate {
+            attachments: vec![],
             status: Status::Completed,
             score: Some(87.5),
             max_score: Some(100.0),
@@ -823,6 +835,7 @@ mod tests {
         assert_eq!(ids.len(), meta.len(), "identifiers are unique");
 
         let started = ResultUpdate {
+            attachments: vec![],
             status: Status::Started,
             score: None,
             max_score: None,
@@ -1028,6 +1041,7 @@ mod tests {
             v,
         );
         let started = ResultUpdate {
+            attachments: vec![],
             status: Status::Started,
             score: None,
             max_score: None,

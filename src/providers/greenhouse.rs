@@ -10,7 +10,7 @@ use super::setup::{no_credential_check, SetupGuide, SetupUrl};
 use super::{
     basic_authorization, basic_keys, compact, optional, required, CredentialField,
     CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall,
-    ReportedError, Setting, Spec, StatusView, Surface, WriteBack,
+    ReportedError, ScoreShape, Setting, Spec, StatusView, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer};
 use crate::error::{ApiError, ApiResult, ErrorShape};
@@ -96,10 +96,14 @@ pub static SPEC: Spec = Spec {
     idempotency: Idempotency::KeyHeldForever,
     facts: Facts {
         result_fields: &[
-            "partner_status",
-            "partner_profile_url",
-            "partner_score",
-            "metadata",
+            ("status", "partner_status (only `complete` is shown)"),
+            ("result_url", "partner_profile_url"),
+            ("score", "partner_score"),
+            ("max_score", "metadata \"Max Score\""),
+            ("started_at", "metadata \"Started At\""),
+            ("completed_at", "metadata \"Completed At\""),
+            ("summary", "metadata \"Notes\""),
+            ("metadata", "metadata (label → value)"),
         ],
         limits: &[
             ("key length", "under 171 characters"),
@@ -118,6 +122,10 @@ pub static SPEC: Spec = Spec {
             (Status::Expired, "expired"),
             (Status::Cancelled, "cancelled"),
         ],
+        score: ScoreShape::Number,
+        attachments: 0,
+        // Greenhouse reads the result once `complete` is answered (test_status).
+        final_result_changeable: false,
     },
     setup: &SETUP,
     credential_check: no_credential_check,
@@ -574,6 +582,7 @@ mod tests {
     #[test]
     fn status_answers() {
         let r = ResultUpdate {
+            attachments: vec![],
             status: Status::Completed,
             score: Some(87.5),
             max_score: Some(100.0),
@@ -755,6 +764,7 @@ mod tests {
 
     fn result(status: Status) -> ResultUpdate {
         ResultUpdate {
+            attachments: vec![],
             status,
             score: None,
             max_score: None,

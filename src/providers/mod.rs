@@ -2,6 +2,8 @@
 //! docs/adding-an-ats.md). The [`REGISTRY`] is the only list of ATSs: routing, edge
 //! authentication, the tenant object, results, the admin API and the tests read it.
 
+pub(crate) mod listing;
+mod preflight;
 mod seam;
 pub mod setup;
 
@@ -10,6 +12,7 @@ pub(crate) mod greenhouse;
 pub(crate) mod recruitee;
 pub(crate) mod teamtailor;
 
+pub use preflight::preflight;
 pub use seam::*;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

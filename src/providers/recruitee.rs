@@ -16,7 +16,8 @@ use serde_json::{json, Map, Value};
 use super::setup::{no_credential_check, SetupGuide};
 use super::{
     compact, optional, required, CredentialSource, EdgeRequest, Facts, Fixture, Handler,
-    Idempotency, Inbound, Operation, OutboundCall, PlacedOrder, Setting, Spec, Surface, WriteBack,
+    Idempotency, Inbound, Operation, OutboundCall, PlacedOrder, ScoreShape, Setting, Spec, Surface,
+    WriteBack,
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
@@ -94,7 +95,13 @@ pub static SPEC: Spec = Spec {
     // report_id is unique per order: a repeat is always the same order.
     idempotency: Idempotency::KeyHeldForever,
     facts: Facts {
-        result_fields: &["status", "score", "completed_at", "subtitle", "urls.cancel"],
+        result_fields: &[
+            ("status", "status (and subtitle while in progress)"),
+            ("score", "score (text)"),
+            ("max_score", "score (text, after the slash)"),
+            ("completed_at", "completed_at"),
+            ("reason", "subtitle"),
+        ],
         limits: &[
             (
                 "score",
@@ -119,6 +126,9 @@ pub static SPEC: Spec = Spec {
             (Status::Expired, "failed"),
             (Status::Cancelled, "canceled"),
         ],
+        score: ScoreShape::Text,
+        attachments: 0,
+        final_result_changeable: false,
     },
     setup: &SETUP,
     credential_check: no_credential_check,
@@ -527,6 +537,7 @@ mod tests {
 
     fn result(status: Status) -> ResultUpdate {
         ResultUpdate {
+            attachments: vec![],
             status,
             score: None,
             max_score: None,

@@ -93,6 +93,17 @@ fn registry_is_well_formed() {
             spec.name
         );
         assert!(!spec.facts.result_fields.is_empty(), "{}", spec.name);
+        // Every field named is a field of the result body, once.
+        let mut shown = BTreeSet::new();
+        for (field, _) in spec.facts.result_fields {
+            assert!(
+                super::preflight::RESULT_FIELDS.contains(field),
+                "{}: `{field}` is not a result field",
+                spec.name
+            );
+            assert!(shown.insert(*field), "{}: `{field}` twice", spec.name);
+        }
+        assert!(shown.contains("status"), "{}", spec.name);
     }
 }
 
@@ -219,6 +230,9 @@ static PARTNER: Spec = Spec {
         result_fields: &[],
         limits: &[],
         status_mapping: &[],
+        score: ScoreShape::Number,
+        attachments: 0,
+        final_result_changeable: true,
     },
     fixtures: &[],
     setup: &NO_SETUP,
@@ -336,6 +350,9 @@ const PARTNER_FIELDS: Spec = Spec {
         result_fields: &[],
         limits: &[],
         status_mapping: &[],
+        score: ScoreShape::Number,
+        attachments: 0,
+        final_result_changeable: true,
     },
     fixtures: &[],
     setup: &NO_SETUP,

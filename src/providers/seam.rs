@@ -158,7 +158,6 @@ pub enum Handler {
 
 /// Operation kinds (SPEC §12), as `GET /v1/providers` and the docs name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg(test)]
 pub enum OperationKind {
     ListPackages,
     Order,
@@ -169,7 +168,6 @@ pub enum OperationKind {
     Activation,
 }
 
-#[cfg(test)]
 impl OperationKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -185,7 +183,6 @@ impl OperationKind {
 }
 
 impl Handler {
-    #[cfg(test)]
     pub fn kind(&self) -> OperationKind {
         match self {
             Handler::ListPackages { .. } => OperationKind::ListPackages,
@@ -395,15 +392,46 @@ pub struct Inbound<'a> {
     pub settings: &'a Settings,
 }
 
-/// Facts for `GET /v1/providers` (SPEC §12), which is not served yet.
-#[allow(dead_code)]
+/// What the ATS does with a result: published by `GET /v1/providers` (README "What the
+/// recruiter sees") and read by the pre-flight (`providers::preflight`), so both say the same.
 pub struct Facts {
-    /// Result fields the ATS shows to its users.
-    pub result_fields: &'static [&'static str],
-    /// Limits the ATS imposes: (what, limit).
+    /// Where the recruiter sees each result field: (field of the `POST …/result` body, where
+    /// the ATS shows it). A field of the body not listed here is dropped (pre-flight warning).
+    pub result_fields: &'static [(&'static str, &'static str)],
+    /// Other limits the ATS imposes: (what, limit), for people.
     pub limits: &'static [(&'static str, &'static str)],
     /// Bridge status → the ATS's word for it.
     pub status_mapping: &'static [(Status, &'static str)],
+    /// How the ATS takes `score`.
+    pub score: ScoreShape,
+    /// Most attachments the ATS shows; 0: it cannot show any.
+    pub attachments: usize,
+    /// Whether a final result, once sent, can still be changed in the ATS (the bridge refuses
+    /// a second final result either way: 409 `assessment_final`).
+    pub final_result_changeable: bool,
+}
+
+/// How an ATS takes a result's `score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreShape {
+    /// A JSON number, as sent (no range).
+    Number,
+    /// A number from 0 to 100: `score / max_score × 100` (as sent without `max_score`), so
+    /// a score outside `0..=max_score` (or `0..=100` without one) is refused with 422.
+    Percent,
+    /// Free text: `score/max_score`, e.g. `87.5/100`.
+    Text,
+}
+
+impl ScoreShape {
+    /// Its name in `GET /v1/providers` (`number`, `percent`, `text`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScoreShape::Number => "number",
+            ScoreShape::Percent => "percent",
+            ScoreShape::Text => "text",
+        }
+    }
 }
 
 /// One recorded request of an operation (read by the tests).

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     compact, optional, CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency,
-    Inbound, Operation, OutboundCall, Setting, Spec, Surface, WriteBack,
+    Inbound, Operation, OutboundCall, ScoreShape, Setting, Spec, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
 use crate::error::{ApiError, ApiResult, ErrorShape};
@@ -728,6 +728,9 @@ pub fn result_body(result_id: &str, r: &ResultUpdate) -> Value {
     if !r.metadata.is_empty() {
         attrs.insert("details".into(), Value::Object(details(&r.metadata)));
     }
+    if !r.attachments.is_empty() {
+        attrs.insert("attachments".into(), json!(r.attachments));
+    }
     json!({ "data": { "type": "partner-results", "id": result_id, "attributes": attrs } })
 }
 
@@ -806,12 +809,16 @@ pub static SPEC: Spec = Spec {
     idempotency: Idempotency::KeyHeldForever,
     facts: Facts {
         result_fields: &[
-            "status",
-            "summary",
-            "url",
-            "assessment.score",
-            "assessment.duration",
-            "details",
+            ("status", "status"),
+            ("summary", "summary (150 characters on the candidate card)"),
+            ("reason", "summary (for failed results)"),
+            ("result_url", "url"),
+            ("score", "assessment.score (0–100)"),
+            ("max_score", "assessment.score (scales the score)"),
+            ("started_at", "assessment.duration (with completed_at)"),
+            ("completed_at", "assessment.duration (with started_at)"),
+            ("metadata", "details (at most 2 levels deep)"),
+            ("attachments", "attachments"),
         ],
         limits: &[
             (
@@ -834,6 +841,10 @@ pub static SPEC: Spec = Spec {
             (Status::Expired, "failed"),
             (Status::Cancelled, "failed"),
         ],
+        score: ScoreShape::Percent,
+        attachments: crate::model::MAX_ATTACHMENTS,
+        // Partial updates are allowed at any time (Teamtailor partner-results).
+        final_result_changeable: true,
     },
     setup: &SETUP,
     credential_check: super::setup::no_credential_check,
@@ -1534,6 +1545,7 @@ pub(crate) mod tests {
             summary: None,
             metadata: Map::new(),
             reason: None,
+            attachments: vec![],
         }
     }
 

@@ -266,6 +266,7 @@ impl Tenant {
                 summary: None,
                 metadata: Default::default(),
                 reason: None,
+                attachments: Vec::new(),
             };
             let outbound = (spec.write_back)(&WriteBack {
                 assessment_id: &row.id,

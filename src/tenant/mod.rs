@@ -529,7 +529,7 @@ impl Tenant {
         match route {
             Admin::CreateTenant => self.create_tenant(call).await,
             // Answered by the worker from the tenant directory, never forwarded here.
-            Admin::ListTenants => Err(ApiError::route_not_found()),
+            Admin::ListTenants | Admin::ListProviders => Err(ApiError::route_not_found()),
             Admin::GetTenant(t) => {
                 self.load_config()?;
                 let s = self.load_secrets(&t).await?;

@@ -34,7 +34,9 @@ impl Tenant {
         let provider = row.provider().ok_or_else(ApiError::internal)?;
         let spec = provider.spec();
         let t = now();
-        // Refuse before storing anything when the result could never reach the ATS.
+        // Refuse before storing anything when the ATS would reject the result or it could
+        // never reach the ATS; say what the ATS will drop or alter (README "Results").
+        let warnings = crate::providers::preflight(spec, &r)?;
         let outbound = (spec.write_back)(&WriteBack {
             assessment_id: &row.id,
             record: &row.record()?,
@@ -86,7 +88,9 @@ impl Tenant {
             });
         }
         let fresh = assessments::get(&sql, id)?.ok_or_else(ApiError::internal)?;
-        Ok(http::json(200, &fresh.view()))
+        let mut answer = fresh.view();
+        answer["warnings"] = json!(warnings);
+        Ok(http::json(200, &answer))
     }
 
     /// Every provider's credentials for this tenant: its fields' values and the deployment's
