@@ -137,7 +137,8 @@ pub fn item(row: &LinkRow, now: i64) -> Value {
 }
 
 /// The credentials a connect page posts: every field the provider's guide names, each a
-/// non-empty string of at most 512 characters; unknown fields are refused.
+/// non-empty string of at most 512 characters (an optional one may be empty or absent, and is
+/// then left out); unknown fields are refused.
 pub fn parse_credentials(
     v: &Value,
     fields: &[crate::providers::setup::CredentialField],
@@ -156,14 +157,21 @@ pub fn parse_credentials(
     }
     fields
         .iter()
-        .map(|f| match m.get(f.name) {
+        .filter_map(|f| match m.get(f.name) {
             Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 512 => {
-                Ok((f.name, s.trim().to_string()))
+                Some(Ok((f.name, s.trim().to_string())))
             }
-            _ => Err(ApiError::invalid_field(
+            // An optional field left empty is not sent on.
+            None | Some(Value::Null) if f.optional => None,
+            Some(Value::String(s)) if f.optional && s.trim().is_empty() => None,
+            _ => Some(Err(ApiError::invalid_field(
                 f.name,
-                "is required (a non-empty string of at most 512 characters)",
-            )),
+                if f.optional {
+                    "must be a string of at most 512 characters"
+                } else {
+                    "is required (a non-empty string of at most 512 characters)"
+                },
+            ))),
         })
         .collect()
 }
@@ -284,5 +292,29 @@ mod tests {
             .unwrap();
         let none = setup::guide(without).fields;
         assert!(parse_credentials(&Value::Null, none).unwrap().is_empty());
+        // Optional fields may be left empty or out; given ones are kept.
+        let optional = [setup::CredentialField {
+            name: "o",
+            label: "O",
+            help: "",
+            secret: false,
+            optional: true,
+        }];
+        for empty in [json!({}), json!({"o": ""}), json!({"o": null}), Value::Null] {
+            assert!(
+                parse_credentials(&empty, &optional).unwrap().is_empty(),
+                "{empty}"
+            );
+        }
+        assert_eq!(
+            parse_credentials(&json!({"o": "v"}), &optional).unwrap(),
+            vec![("o", "v".to_string())]
+        );
+        assert_eq!(
+            parse_credentials(&json!({"o": 5}), &optional)
+                .unwrap_err()
+                .status,
+            422
+        );
     }
 }

@@ -233,6 +233,48 @@ impl TenantPatch {
     }
 }
 
+/// A change to one provider credential field (`path` names it in errors, `greenhouse.harvest`):
+/// absent → keep, `null` → clear, else a string of at most `max_len` characters — or, for an
+/// object-valued credential (`CredentialField::parts`), an object of its parts (required ones
+/// present, each a non-empty string of at most `max_len`, numeric ones digits or a number),
+/// kept as one JSON string.
+pub(crate) fn credential_change(
+    f: &CredentialField,
+    v: Option<&Value>,
+    path: &str,
+) -> ApiResult<Change<String>> {
+    let v = match v {
+        None => return Ok(Change::Keep),
+        Some(Value::Null) => return Ok(Change::Clear),
+        Some(v) => v,
+    };
+    if f.parts.is_empty() {
+        return short_string(v, path, f.max_len).map(Change::Set);
+    }
+    let names: Vec<&str> = f.parts.iter().map(|p| p.name).collect();
+    let shape = format!("must be an object {{{}}} or null", names.join(", "));
+    let m = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_field(path, &shape))?;
+    reject_unknown(m, &format!("{path}."), &names)?;
+    let mut out = Map::new();
+    for p in f.parts {
+        let field = format!("{path}.{}", p.name);
+        let value = match m.get(p.name) {
+            None | Some(Value::Null) if !p.required => continue,
+            Some(Value::String(s)) if !p.required && s.trim().is_empty() => continue,
+            None | Some(Value::Null) => return Err(ApiError::invalid_field(&field, "is required")),
+            Some(Value::Number(n)) if p.numeric && n.is_u64() => n.to_string(),
+            Some(v) => short_string(v, &field, f.max_len)?,
+        };
+        if p.numeric && !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::invalid_field(&field, "must be a numeric id"));
+        }
+        out.insert(p.name.into(), Value::String(value));
+    }
+    Ok(Change::Set(Value::Object(out).to_string()))
+}
+
 fn change(m: &Map<String, Value>, key: &str, field: &str, max: usize) -> ApiResult<Change<String>> {
     match m.get(key) {
         None => Ok(Change::Keep),
@@ -302,7 +344,7 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
                     provider: p,
                     field: f.name,
                     secret: f.secret,
-                    change: change(o, f.name, &path, f.max_len)?,
+                    change: credential_change(f, o.get(f.name), &path)?,
                 });
             }
         }
@@ -615,7 +657,30 @@ mod tests {
             let name = p.as_str();
             for f in p.spec().credentials {
                 let value = format!("value-of-{name}-{}", f.name);
-                let body = json!({ name: { f.name: value } });
+                // An object-valued credential: every part given (numeric ones as digits).
+                let sent = if f.parts.is_empty() {
+                    json!(value)
+                } else {
+                    Value::Object(
+                        f.parts
+                            .iter()
+                            .map(|p| {
+                                let v = if p.numeric {
+                                    "4711".into()
+                                } else {
+                                    format!("{value}-{}", p.name)
+                                };
+                                (p.name.to_string(), json!(v))
+                            })
+                            .collect(),
+                    )
+                };
+                let value = if f.parts.is_empty() {
+                    value
+                } else {
+                    sent.to_string()
+                };
+                let body = json!({ name: { f.name: sent } });
                 let patch = parse_patch(&body, false).unwrap();
                 assert_eq!(patch.credential(name, f.name), &Change::Set(value.clone()));
                 assert_eq!(patch.touches_secrets(), f.secret);
@@ -623,7 +688,11 @@ mod tests {
                 apply_patch(&mut c, &mut s, patch, 1);
                 let v = view(&c, Some(&s), &[], "https://b.example", 0);
                 if f.secret {
-                    assert!(!v.to_string().contains(&value), "{name}.{} leaked", f.name);
+                    assert!(
+                        !v.to_string().contains("value-of"),
+                        "{name}.{} leaked",
+                        f.name
+                    );
                     assert_eq!(v[name][format!("{}_set", f.name)], true);
                 } else {
                     assert_eq!(v[name][f.name], json!(value));

@@ -61,6 +61,7 @@ pub static SPEC: Spec = Spec {
         name: "api_key",
         secret: true,
         max_len: 512,
+        parts: &[],
     }],
     settings: &[Setting {
         env: "ASHBY_API_BASE",
@@ -113,6 +114,7 @@ pub static SPEC: Spec = Spec {
     },
     setup: &SETUP,
     credential_check,
+    read_api: None,
     fixtures: &[
         Fixture {
             operation: "assessment.list",
@@ -146,6 +148,8 @@ pub(crate) const SETUP: SetupGuide = SetupGuide {
     fields: &[ConnectField {
         name: "api_key",
         label: "Ashby API key (Candidates write)",
+        secret: true,
+        optional: false,
         help: "Checked with Ashby before it is stored; never shown again.",
     }],
     note: None,
@@ -161,8 +165,9 @@ fn credential_check(
     let base = settings.get("ASHBY_API_BASE").unwrap_or_default();
     Some(CredentialCheck {
         url: format!("{}/apiKey.info", base.trim_end_matches('/')),
-        basic_user: key.1.clone(),
-        body: json!({}),
+        authorization: basic_authorization(&key.1, ""),
+        content_type: "application/json",
+        body: "{}".into(),
         accept: key_accepted,
     })
 }
@@ -676,7 +681,8 @@ mod tests {
         );
         let c = credential_check(&[("api_key", "k1".into())], &settings).unwrap();
         assert_eq!(c.url, "https://api.ashbyhq.com/apiKey.info");
-        assert_eq!(c.basic_user, "k1");
+        assert_eq!(c.authorization, basic_authorization("k1", ""));
+        assert_eq!(c.body, "{}");
         assert!(credential_check(&[], &settings).is_none());
         let accept = c.accept;
         assert!(accept(Some(200), r#"{"success":true,"results":{}}"#).is_ok());

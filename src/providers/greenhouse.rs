@@ -6,11 +6,12 @@
 
 use serde_json::{json, Map, Value};
 
-use super::setup::{no_credential_check, SetupGuide, SetupUrl};
+use super::greenhouse_harvest::{self, HarvestCredentials};
+use super::setup::{CredentialCheck, CredentialField as ConnectField, SetupGuide, SetupUrl};
 use super::{
     basic_authorization, basic_keys, compact, optional, required, CredentialField,
     CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall,
-    ReportedError, ScoreShape, Setting, Spec, StatusView, Surface, WriteBack,
+    ReportedError, ScoreShape, Setting, Settings, Spec, StatusView, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer};
 use crate::error::{ApiError, ApiResult, ErrorShape};
@@ -69,11 +70,20 @@ pub static SPEC: Spec = Spec {
             name: "partner_username",
             secret: false,
             max_len: 512,
+            parts: &[],
         },
         CredentialField {
             name: "partner_password",
             secret: true,
             max_len: 512,
+            parts: &[],
+        },
+        // Harvest v3 OAuth client credentials for order enrichment (README "Order enrichment").
+        CredentialField {
+            name: greenhouse_harvest::CREDENTIAL,
+            secret: true,
+            max_len: 512,
+            parts: greenhouse_harvest::CREDENTIAL_PARTS,
         },
     ],
     settings: &[
@@ -84,6 +94,14 @@ pub static SPEC: Spec = Spec {
         Setting {
             env: "GREENHOUSE_PARTNER_PASSWORD",
             default: None,
+        },
+        Setting {
+            env: greenhouse_harvest::API_BASE_SETTING,
+            default: Some(greenhouse_harvest::DEFAULT_API_BASE),
+        },
+        Setting {
+            env: greenhouse_harvest::TOKEN_URL_SETTING,
+            default: Some(greenhouse_harvest::DEFAULT_TOKEN_URL),
         },
     ],
     authorization,
@@ -128,7 +146,8 @@ pub static SPEC: Spec = Spec {
         final_result_changeable: false,
     },
     setup: &SETUP,
-    credential_check: no_credential_check,
+    credential_check,
+    read_api: Some(&greenhouse_harvest::READ_API),
     fixtures: &[
         Fixture {
             operation: "send_test",
@@ -163,9 +182,59 @@ pub(crate) const SETUP: SetupGuide = SetupGuide {
         SetupUrl { label: "Response error URL", suffix: "/response_error" },
     ],
     key_label: "API key",
-    fields: &[],
-    note: Some("Nothing else is needed from you: results reach Greenhouse with the vendor's partner credentials."),
+    fields: &[
+        ConnectField {
+            name: "harvest.client_id",
+            label: "Harvest v3 client ID (optional)",
+            help: "Configure → Dev Center → API Credentials → Create new API credentials → Harvest V3 (OAuth). Grant the read scopes harvest:applications:list, harvest:jobs:list and harvest:users:list.",
+            secret: false,
+            optional: true,
+        },
+        ConnectField {
+            name: "harvest.client_secret",
+            label: "Harvest v3 client secret (optional)",
+            help: "Shown by Greenhouse once, when the credentials are created. Checked with Greenhouse before it is stored; never shown again.",
+            secret: true,
+            optional: true,
+        },
+        ConnectField {
+            name: "harvest.user_id",
+            label: "Greenhouse user ID to act as (optional)",
+            help: "The number at the end of the user's page address in Greenhouse (…/account/users/12345). Leave empty to use the credentials' own service user.",
+            secret: false,
+            optional: true,
+        },
+    ],
+    note: Some("Results reach Greenhouse with the vendor's partner credentials. The Harvest v3 credentials are optional: with them, each order also carries its job, hiring team and requester."),
 };
+
+/// The connect page's check of Harvest v3 credentials: a client-credentials token request to
+/// `HARVEST_TOKEN_URL` must answer an access token (README "Order enrichment").
+fn credential_check(
+    fields: &[(&'static str, String)],
+    settings: &Settings,
+) -> Option<CredentialCheck> {
+    let (_, json) = fields
+        .iter()
+        .find(|(n, _)| *n == greenhouse_harvest::CREDENTIAL)?;
+    let mut c = CredentialSource {
+        settings: settings.clone(),
+        ..Default::default()
+    };
+    c.values
+        .insert(greenhouse_harvest::CREDENTIAL, json.clone());
+    let h = HarvestCredentials::of(&c)?;
+    // The page's own URL check (`targets::check_target`) applies; the host rule is the
+    // enrichment's, checked again on every use.
+    let t = greenhouse_harvest::token_check_request(&h, &c);
+    Some(CredentialCheck {
+        url: t.url,
+        authorization: t.authorization,
+        content_type: "application/x-www-form-urlencoded",
+        body: t.form,
+        accept: greenhouse_harvest::token_accepted,
+    })
+}
 
 fn render_list_tests(_: &EdgeRequest, packages: &[Package]) -> ApiResult<Value> {
     Ok(list_tests(packages))

@@ -9,6 +9,7 @@ pub mod setup;
 
 pub(crate) mod ashby;
 pub(crate) mod greenhouse;
+pub(crate) mod greenhouse_harvest;
 pub(crate) mod recruitee;
 pub(crate) mod teamtailor;
 

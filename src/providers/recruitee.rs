@@ -132,6 +132,7 @@ pub static SPEC: Spec = Spec {
     },
     setup: &SETUP,
     credential_check: no_credential_check,
+    read_api: None,
     fixtures: &[
         Fixture {
             operation: "send_candidate",

@@ -237,6 +237,7 @@ static PARTNER: Spec = Spec {
     fixtures: &[],
     setup: &NO_SETUP,
     credential_check: super::setup::no_credential_check,
+    read_api: None,
 };
 
 fn inbound<'a>(
@@ -357,6 +358,7 @@ const PARTNER_FIELDS: Spec = Spec {
     fixtures: &[],
     setup: &NO_SETUP,
     credential_check: super::setup::no_credential_check,
+    read_api: None,
 };
 
 #[test]

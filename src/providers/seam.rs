@@ -71,6 +71,120 @@ pub struct Spec {
     /// How credentials entered on the connect page are checked with the ATS before they are
     /// stored (`setup::no_credential_check` when they cannot be).
     pub credential_check: CredentialCheckFn,
+    /// The ATS's read API, when the bridge reads more about an order there after placing it
+    /// and lists the customer's jobs (README "Order enrichment"); None for most ATSs.
+    pub read_api: Option<&'static ReadApi>,
+}
+
+/// A provider's read API (README "Order enrichment"): OAuth client-credentials tokens, the
+/// reads that complete an order's record, and a job listing. Pure functions; the tenant object
+/// makes the requests (`tenant/enrich.rs`), caches tokens and honours `Retry-After`.
+pub struct ReadApi {
+    /// The token request for the tenant's credentials. `None`: the tenant has not configured
+    /// the read API; `Err`: a deployment setting is unusable (422).
+    pub token_request: fn(&CredentialSource, bool) -> Option<ApiResult<TokenRequest>>,
+    /// The token endpoint's answer (status, None when it did not answer; body) → the token,
+    /// or a sentence saying what is wrong (for the enrichment `error` and the connect page).
+    pub token_answer: fn(Option<u16>, &str) -> Result<IssuedToken, String>,
+    /// The reads that complete `record` (None: the order gives nothing to look up).
+    pub enrich: fn(&CandidateAssessment, &CredentialSource, bool) -> Option<Box<dyn EnrichRun>>,
+    /// The listing request for one page of jobs (`status`, `cursor` from the admin API's
+    /// query, validated here: 422 naming the parameter) → the URL to GET.
+    pub jobs_request: fn(&CredentialSource, &[(String, String)], bool) -> ApiResult<String>,
+    /// One page of the listing's answer → `{"data": […], "next_cursor"}`, or an `ApiError`
+    /// (502 naming what the ATS refused).
+    pub jobs_page: fn(&ReadAnswer) -> ApiResult<Value>,
+}
+
+/// A token request: `POST {url}` with `Authorization: {authorization}` and a form body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub url: String,
+    pub authorization: String,
+    /// `application/x-www-form-urlencoded` body.
+    pub form: String,
+    /// What the token is cached under (a digest of the credentials, never a secret itself).
+    pub cache_key: String,
+}
+
+/// An access token and its lifetime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub access_token: String,
+    /// Milliseconds from issue to expiry.
+    pub expires_in_ms: i64,
+}
+
+/// One GET of a read API, sent with the bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub url: String,
+    /// How long its answer may be reused for this tenant (0: never), in ms. Users change
+    /// rarely; an order's application and job are read fresh.
+    pub cache_ms: i64,
+}
+
+/// The answer to a `Read` (or the token request).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadAnswer {
+    /// None: no answer (network error or timeout, see `error`).
+    pub status: Option<u16>,
+    pub body: String,
+    /// The `Link` header (cursor paging).
+    pub link: Option<String>,
+    /// The `Retry-After` header as sent.
+    pub retry_after: Option<String>,
+    /// Why there is no answer.
+    pub error: Option<String>,
+}
+
+/// The reads that complete one order's record: a small state machine the tenant object
+/// drives. `next` gives the next GET (None: finished), `answer` takes its answer, `outcome`
+/// says what the record gains so far (`finished`: false when the budget ended it early).
+pub trait EnrichRun {
+    fn next(&mut self) -> Option<Read>;
+    fn answer(&mut self, answer: &ReadAnswer);
+    fn outcome(&self, finished: bool) -> Enriched;
+    /// Stop before (or between) reads for `why` (e.g. the token was refused): `next` gives
+    /// None from now on and the outcome names `why`.
+    fn give_up(&mut self, why: &str);
+}
+
+/// How long an order's `record.new` waits for enrichment before it goes out without it
+/// (SPEC §15; README "Order enrichment"): 3 s.
+pub const ENRICH_BUDGET_MS: i64 = 3_000;
+
+/// What enrichment adds to `candidateAssessment` (README "Webhooks you receive"): the
+/// order-context values (as `model::context` JSON; None leaves the order's own value) and the
+/// `enrichment` object.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Enriched {
+    pub job_id: Option<String>,
+    pub job: Option<Value>,
+    pub hiring_team: Option<Value>,
+    pub requester: Option<Value>,
+    pub custom_fields: Option<Value>,
+    pub enrichment: Value,
+}
+
+impl Enriched {
+    /// Write it into a record: only the enrichment keys change.
+    pub fn apply(&self, record: &mut CandidateAssessment) {
+        if self.job_id.is_some() {
+            record.job_id = self.job_id.clone();
+        }
+        for (slot, v) in [
+            (&mut record.job, &self.job),
+            (&mut record.hiring_team, &self.hiring_team),
+            (&mut record.requester, &self.requester),
+            (&mut record.custom_fields, &self.custom_fields),
+        ] {
+            if v.is_some() {
+                *slot = v.clone();
+            }
+        }
+        record.enrichment = Some(self.enrichment.clone());
+    }
 }
 
 /// (the connect page's fields as (name, value), deployment settings) → the check to make.
@@ -307,8 +421,19 @@ pub struct CredentialField {
     pub name: &'static str,
     /// Secret fields are kept in the `SECRETS` KV namespace and never shown.
     pub secret: bool,
-    /// Longest accepted value, in characters.
+    /// Longest accepted value, in characters (of each part, for an object).
     pub max_len: usize,
+    /// The parts of an object-valued credential (`{"client_id", "client_secret", "user_id"?}`),
+    /// stored as one JSON string; empty: the credential is a string.
+    pub parts: &'static [CredentialPart],
+}
+
+/// One part of an object-valued credential.
+pub struct CredentialPart {
+    pub name: &'static str,
+    pub required: bool,
+    /// Digits only (a numeric id; a JSON number is accepted too).
+    pub numeric: bool,
 }
 
 /// A deployment variable a provider reads.

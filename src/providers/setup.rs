@@ -7,9 +7,10 @@
 //! go back with the customer's Ashby API key, which needs the `candidatesWrite` permission, and
 //! `POST /apiKey.info` answers `{"success":true}` for a valid key).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::admin::tenants::{credential_key, TenantSecrets};
+use crate::admin::tenants::{credential_change, credential_key, Change, TenantSecrets};
+use crate::error::{ApiError, ApiResult};
 use crate::model::Provider;
 use crate::providers::Settings;
 
@@ -22,10 +23,16 @@ pub struct SetupUrl {
 
 /// A credential the customer gives the bridge on the connect page.
 pub struct CredentialField {
-    /// The JSON field name the page posts (`POST /connect/{tenant}/{token}/complete`).
+    /// The JSON field name the page posts (`POST /connect/{tenant}/{token}/complete`): one of
+    /// the provider's secret `credentials`, or `<credential>.<part>` for a part of an
+    /// object-valued one (`harvest.client_id`).
     pub name: &'static str,
     pub label: &'static str,
     pub help: &'static str,
+    /// Shown masked (a password field).
+    pub secret: bool,
+    /// May be left empty (the page can be completed without it).
+    pub optional: bool,
 }
 
 /// The connect page's content for one ATS.
@@ -46,13 +53,15 @@ pub fn guide(provider: Provider) -> &'static SetupGuide {
     provider.spec().setup
 }
 
-/// An outbound request that checks a credential with the ATS: `POST {url}` with Basic auth
-/// `base64("{basic_user}:")` and a JSON body, and what the ATS's answer means.
+/// An outbound request that checks a credential with the ATS: `POST {url}` with
+/// `Authorization: {authorization}` and a body of `content_type`, and what the ATS's answer
+/// means.
 #[derive(Debug, Clone)]
 pub struct CredentialCheck {
     pub url: String,
-    pub basic_user: String,
-    pub body: Value,
+    pub authorization: String,
+    pub content_type: &'static str,
+    pub body: String,
     /// The answer's status (None: no answer) and body → accepted, or a sentence for the
     /// customer saying why not (each ATS reads its own answers).
     pub accept: fn(Option<u16>, &str) -> Result<(), String>,
@@ -71,6 +80,46 @@ pub fn credential_check(
 /// `Spec::credential_check` of an ATS whose connect page asks for nothing to check.
 pub fn no_credential_check(_: &[(&'static str, String)], _: &Settings) -> Option<CredentialCheck> {
     None
+}
+
+/// The page's fields as the provider's credentials: plain fields as they are, the parts of an
+/// object-valued credential (`harvest.client_id`, …) joined into its stored JSON and checked
+/// like `PATCH /v1/tenants/{t}` checks it (422 naming the missing part).
+pub fn assemble(
+    provider: Provider,
+    fields: Vec<(&'static str, String)>,
+) -> ApiResult<Vec<(&'static str, String)>> {
+    let mut out = Vec::new();
+    let mut objects: Vec<(&'static str, Map<String, Value>)> = Vec::new();
+    for (name, value) in fields {
+        match name.split_once('.') {
+            None => out.push((name, value)),
+            Some((cred, part)) => {
+                let Some(f) = provider.spec().credentials.iter().find(|f| f.name == cred) else {
+                    continue;
+                };
+                match objects.iter_mut().find(|(n, _)| *n == f.name) {
+                    Some((_, m)) => {
+                        m.insert(part.into(), Value::String(value));
+                    }
+                    None => objects.push((f.name, Map::from_iter([(part.into(), value.into())]))),
+                }
+            }
+        }
+    }
+    for (name, m) in objects {
+        let f = provider
+            .spec()
+            .credentials
+            .iter()
+            .find(|f| f.name == name)
+            .ok_or_else(ApiError::internal)?;
+        let path = format!("{}.{}", provider.as_str(), f.name);
+        if let Change::Set(v) = credential_change(f, Some(&Value::Object(m)), &path)? {
+            out.push((f.name, v));
+        }
+    }
+    Ok(out)
 }
 
 /// Store the customer's credentials in the tenant's secrets, where the provider's credential
@@ -108,19 +157,24 @@ mod tests {
                 "{}",
                 g.display_name
             );
+            // A page that needs nothing it cannot do without says so in a note.
             assert!(
-                g.fields.is_empty() == g.note.is_some(),
+                g.fields.iter().all(|f| f.optional) == g.note.is_some(),
                 "{}",
                 g.display_name
             );
-            // What the page asks for is one of the provider's secret credential fields, so
-            // `store` keeps it where `PATCH /v1/tenants/{t}` would.
+            // What the page asks for is one of the provider's secret credential fields (or a
+            // part of one), so `store` keeps it where `PATCH /v1/tenants/{t}` would.
             for f in g.fields {
+                let (cred, part) = match f.name.split_once('.') {
+                    Some((c, part)) => (c, Some(part)),
+                    None => (f.name, None),
+                };
                 assert!(
-                    p.spec()
-                        .credentials
-                        .iter()
-                        .any(|c| c.name == f.name && c.secret),
+                    p.spec().credentials.iter().any(|c| c.name == cred
+                        && c.secret
+                        && part.is_none() == c.parts.is_empty()
+                        && part.is_none_or(|part| c.parts.iter().any(|x| x.name == part))),
                     "{}: {}",
                     g.display_name,
                     f.name

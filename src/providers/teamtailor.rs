@@ -848,6 +848,7 @@ pub static SPEC: Spec = Spec {
     },
     setup: &SETUP,
     credential_check: super::setup::no_credential_check,
+    read_api: None,
     fixtures: &[
         Fixture {
             operation: "webhook",

@@ -2,8 +2,6 @@
 //! token hash and is the only authority on whether a link opens the connect page. Rules live
 //! in `admin::connect` and the per-ATS content in `providers::setup`.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde_json::{json, Value};
 use worker::{Headers, Method as WMethod, Response, SqlStorageValue as V};
 
@@ -239,7 +237,7 @@ impl Tenant {
         } else {
             call.json()?
         };
-        let fields = rules::parse_credentials(&body, g.fields)?;
+        let fields = setup::assemble(provider, rules::parse_credentials(&body, g.fields)?)?;
         let cfg = self.config().clone();
         if let Some(check) = setup::credential_check(provider, &fields, &cfg.settings) {
             let url = targets::check_target(&check.url, cfg.allow_insecure).map_err(|why| {
@@ -250,15 +248,14 @@ impl Tenant {
                 )
             })?;
             let headers = Headers::new();
-            let auth = STANDARD.encode(format!("{}:", check.basic_user));
-            let _ = headers.set("authorization", &format!("Basic {auth}"));
-            let _ = headers.set("content-type", "application/json");
+            let _ = headers.set("authorization", &check.authorization);
+            let _ = headers.set("content-type", check.content_type);
             let _ = headers.set("user-agent", attempt::USER_AGENT);
             let r = attempt::send_with_timeout(
                 WMethod::Post,
                 url.as_str(),
                 headers,
-                Some(check.body.to_string()),
+                Some(check.body.clone()),
                 CHECK_TIMEOUT_MS,
                 attempt::PROVIDER_READ_CAP,
             )
