@@ -66,6 +66,9 @@ pub enum Admin {
     ListConnectLinks(String),
     RevokeConnectLink(String, String),
     Erasure(String),
+    /// `GET /v1/tenants/{t}/{provider}/jobs`: the customer's jobs through the provider's read
+    /// API (README "Order enrichment"); the tenant object answers 404 for a provider without one.
+    ListJobs(String, Provider),
 }
 
 impl Admin {
@@ -92,7 +95,8 @@ impl Admin {
             | CreateConnectLink(t)
             | ListConnectLinks(t)
             | RevokeConnectLink(t, _)
-            | Erasure(t) => Some(t),
+            | Erasure(t)
+            | ListJobs(t, _) => Some(t),
         }
     }
     /// The route as a template, for logs and the OpenAPI check.
@@ -121,6 +125,7 @@ impl Admin {
             ListConnectLinks(_) => "GET /v1/tenants/{tenant}/connect-links",
             RevokeConnectLink(..) => "DELETE /v1/tenants/{tenant}/connect-links/{id}",
             Erasure(_) => "POST /v1/tenants/{tenant}/erasure",
+            ListJobs(..) => "GET /v1/tenants/{tenant}/{provider}/jobs",
         }
     }
 
@@ -236,6 +241,11 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
             method,
             vec![(Post, Admin::ReplayEvent(tenant(t)?, id.to_string()))],
         ),
+        ["tenants", t, p, "jobs"] => {
+            let t = tenant(t)?;
+            let p = Provider::parse(p).ok_or_else(ApiError::route_not_found)?;
+            pick(method, vec![(Get, Admin::ListJobs(t, p))])
+        }
         _ => Err(ApiError::route_not_found()),
     }
 }
@@ -442,6 +452,7 @@ mod tests {
             Admin::ListConnectLinks("t".into()),
             Admin::RevokeConnectLink("t".into(), "c".into()),
             Admin::Erasure("t".into()),
+            Admin::ListJobs("t".into(), Provider::all().next().unwrap()),
         ];
         for a in &all {
             use Admin::*;
@@ -467,7 +478,8 @@ mod tests {
                 | CreateConnectLink(_)
                 | ListConnectLinks(_)
                 | RevokeConnectLink(..)
-                | Erasure(_) => {}
+                | Erasure(_)
+                | ListJobs(..) => {}
             }
         }
         all

@@ -55,6 +55,8 @@ pub struct AttemptResult {
     /// The body was longer than the cap; `body` holds its first bytes only.
     pub body_over_cap: bool,
     pub retry_after: Option<String>,
+    /// The `Link` header (cursor paging of read APIs, README "Order enrichment").
+    pub link: Option<String>,
 }
 
 impl AttemptResult {
@@ -67,6 +69,7 @@ impl AttemptResult {
             body: String::new(),
             body_over_cap: false,
             retry_after: None,
+            link: None,
         }
     }
 
@@ -287,6 +290,7 @@ pub async fn send_with_timeout(
         let resp = Fetch::Request(req).send_with_signal(&signal).await?;
         let status = resp.status_code();
         let retry_after = resp.headers().get("retry-after").ok().flatten();
+        let link = resp.headers().get("link").ok().flatten();
         let declared = resp
             .headers()
             .get("content-length")
@@ -295,17 +299,18 @@ pub async fn send_with_timeout(
             .and_then(|l| l.trim().parse::<usize>().ok());
         // The status line counts even if the body then breaks off.
         let (text, over) = read_capped(resp, declared, read_cap).await;
-        Ok::<_, worker::Error>((status, retry_after, text, over))
+        Ok::<_, worker::Error>((status, retry_after, link, text, over))
     }
     .await;
     match outcome {
-        Ok((status, retry_after, body, body_over_cap)) => AttemptResult {
+        Ok((status, retry_after, link, body, body_over_cap)) => AttemptResult {
             status: Some(status),
             latency_ms: elapsed(),
             failure: None,
             body,
             body_over_cap,
             retry_after,
+            link,
         },
         Err(_) if signal.aborted() => AttemptResult::failed(
             FailureKind::Timeout,
@@ -379,6 +384,7 @@ mod tests {
             body: String::new(),
             body_over_cap: false,
             retry_after: retry_after.map(String::from),
+            link: None,
         }
     }
 

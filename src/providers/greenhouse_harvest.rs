@@ -59,7 +59,9 @@ pub const CREDENTIAL_PARTS: &[CredentialPart] = &[
 const APPLICATIONS: &str = "applications";
 const JOBS: &str = "jobs";
 const USERS: &str = "users";
-/// Read scopes the customer grants (README "Order enrichment").
+/// Read scopes the customer grants (README "Order enrichment"; the connect page's help and
+/// the README name each, checked by a unit test).
+#[cfg_attr(not(test), allow(dead_code))]
 pub const SCOPES: &[&str] = &[
     "harvest:applications:list",
     "harvest:jobs:list",
@@ -75,6 +77,7 @@ const HOSTS: &[AllowedHost] = &[AllowedHost::SubdomainOf("greenhouse.io")];
 
 /// Greenhouse's read API, as the provider seam sees it.
 pub static READ_API: ReadApi = ReadApi {
+    not_configured: "set greenhouse.harvest {client_id, client_secret, user_id?} with PATCH /v1/tenants/{id} or a connect link (README \"Order enrichment\").",
     token_request,
     token_answer,
     enrich,
@@ -367,9 +370,7 @@ impl HarvestRun {
     }
 
     fn hiring_team(&self) -> Option<Vec<TeamMember>> {
-        if self.job.is_none() {
-            return None;
-        }
+        self.job.as_ref()?;
         Some(
             self.team
                 .iter()
@@ -824,6 +825,16 @@ mod tests {
             token_request(&real, false).unwrap().unwrap().url,
             DEFAULT_TOKEN_URL
         );
+    }
+
+    #[test]
+    fn the_scopes_are_named_where_the_customer_reads_them() {
+        let readme = include_str!("../../README.md");
+        let help = super::super::greenhouse::SETUP.fields[0].help;
+        for s in SCOPES {
+            assert!(help.contains(s), "connect page help lacks {s}");
+            assert!(readme.contains(s), "README lacks {s}");
+        }
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub struct Spec {
 /// reads that complete an order's record, and a job listing. Pure functions; the tenant object
 /// makes the requests (`tenant/enrich.rs`), caches tokens and honours `Retry-After`.
 pub struct ReadApi {
+    /// How the vendor configures it, completing "…'s read API is not configured for this
+    /// tenant: " (the 422 of the job listing).
+    pub not_configured: &'static str,
     /// The token request for the tenant's credentials. `None`: the tenant has not configured
     /// the read API; `Err`: a deployment setting is unusable (422).
     pub token_request: fn(&CredentialSource, bool) -> Option<ApiResult<TokenRequest>>,
@@ -90,11 +93,15 @@ pub struct ReadApi {
     pub enrich: fn(&CandidateAssessment, &CredentialSource, bool) -> Option<Box<dyn EnrichRun>>,
     /// The listing request for one page of jobs (`status`, `cursor` from the admin API's
     /// query, validated here: 422 naming the parameter) → the URL to GET.
-    pub jobs_request: fn(&CredentialSource, &[(String, String)], bool) -> ApiResult<String>,
+    pub jobs_request: JobsRequestFn,
     /// One page of the listing's answer → `{"data": […], "next_cursor"}`, or an `ApiError`
     /// (502 naming what the ATS refused).
     pub jobs_page: fn(&ReadAnswer) -> ApiResult<Value>,
 }
+
+/// (the tenant's credentials, the admin query's `(name, value)` pairs, `ALLOW_INSECURE_TARGETS`)
+/// → the URL of one page of the job listing.
+pub type JobsRequestFn = fn(&CredentialSource, &[(String, String)], bool) -> ApiResult<String>;
 
 /// A token request: `POST {url}` with `Authorization: {authorization}` and a form body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -170,6 +170,23 @@ pub fn update(
     Ok(record)
 }
 
+/// Replace the stored record (enrichment completed it, README "Order enrichment"); status,
+/// result and sync state are untouched.
+pub fn set_record(
+    sql: &SqlStorage,
+    id: &str,
+    record: &CandidateAssessment,
+    now: i64,
+) -> ApiResult<()> {
+    let text = serde_json::to_string(record).context("encode")?;
+    sql.exec(
+        "UPDATE assessments SET record = ?, updated_at = ? WHERE id = ?",
+        vec![text.into(), V::Integer(now), id.into()],
+    )
+    .context("set record")?;
+    Ok(())
+}
+
 /// Remember an error an ATS reported about this assessment (newest last, at most 50 kept).
 pub fn append_error(sql: &SqlStorage, row: &Row, error: Value) -> ApiResult<()> {
     let mut list: Vec<Value> = row

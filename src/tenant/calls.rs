@@ -451,6 +451,7 @@ mod tests {
                 body: String::new(),
                 body_over_cap: false,
                 retry_after: None,
+                link: None,
             },
             None => AttemptResult::failed(FailureKind::Network, 0, "network error: reset"),
         };

@@ -201,7 +201,7 @@ impl Tenant {
         let fields: Vec<Value> = g
             .fields
             .iter()
-            .map(|f| json!({"name": f.name, "label": f.label, "help": f.help}))
+            .map(|f| json!({"name": f.name, "label": f.label, "help": f.help, "secret": f.secret, "optional": f.optional}))
             .collect();
         Ok(http::json(
             200,

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use worker::{Method, Response};
 
 use super::calls::NewCall;
-use super::{assessments, links, now, Call, Tenant};
+use super::{assessments, enrich, links, now, Call, Tenant};
 use crate::admin::tenants::{Credentials, TenantConfig};
 use crate::delivery::attempt;
 use crate::error::{ApiError, ApiResult};
@@ -18,7 +18,9 @@ use crate::model::{
     parse_packages, CandidateAssessment, Catalogue, EventType, Package, Provider, ResultUpdate,
     Status,
 };
-use crate::providers::{EdgeRequest, Handler, Idempotency, PlacedOrder, StatusView, WriteBack};
+use crate::providers::{
+    EdgeRequest, Handler, Idempotency, PlacedOrder, StatusView, WriteBack, ENRICH_BUDGET_MS,
+};
 use crate::routes::EdgeCall;
 use crate::{secrets, targets};
 
@@ -131,9 +133,15 @@ impl Tenant {
         }
         let cfg = self.load_config()?;
         let after_order = provider.spec().after_order;
-        let creds = match after_order {
-            Some(_) => Some(self.credentials().await?),
-            None => None,
+        let read_api = provider.spec().read_api;
+        let creds = match (after_order, read_api) {
+            (None, None) => None,
+            _ => Some(self.credentials().await?),
+        };
+        // Enrichment signs its own first attempt after the answer (README "Order enrichment").
+        let signing = match (read_api, &creds) {
+            (Some(_), Some(_)) => Some(self.load_secrets(&cfg.id).await?),
+            _ => None,
         };
         let mut awaited = creds.is_some();
         // Name the package from the catalogue; if the vendor's endpoint fails the order is
@@ -152,7 +160,7 @@ impl Tenant {
             }
         }
         let id = secrets::new_id("ats_ass_");
-        let a = normalize(
+        let mut a = normalize(
             &id,
             &cfg.id,
             Catalogue {
@@ -160,16 +168,34 @@ impl Tenant {
                 default_kind: cfg.default_kind,
             },
         );
+        // The reads that complete the record, if the tenant configured the provider's read
+        // API; the record is stored (and the held record.new carries it) as the budget would
+        // leave it, `partial`, until they finish.
+        let insecure = self.config().allow_insecure;
+        let run = match (read_api, &creds) {
+            (Some(api), Some(c)) => (api.enrich)(&a, &c.source(provider), insecure),
+            _ => None,
+        };
+        if let Some(run) = &run {
+            run.outcome(false).apply(&mut a);
+        }
         let t = now();
         let ob = self.outbox()?;
         let sql = self.sql();
         assessments::insert(&sql, &a, dedupe_key, t)?;
-        let event = ob.emit(
-            EventType::RecordNew,
-            Some(&id),
-            json!({ "candidateAssessment": a }),
-            t,
-        )?;
+        let data = json!({ "candidateAssessment": a });
+        let (event, held) = match (&run, read_api) {
+            (Some(_), Some(_)) => {
+                let deadline = t + ENRICH_BUDGET_MS;
+                let event_id = ob.emit_held(EventType::RecordNew, &id, data, t, deadline)?;
+                enrich::start(&sql, &id, provider, &event_id, t)?;
+                (None, Some(event_id))
+            }
+            _ => (
+                Some(ob.emit(EventType::RecordNew, Some(&id), data, t)?),
+                None,
+            ),
+        };
         let mut call_ids = Vec::new();
         if let (Some(after_order), Some(creds)) = (after_order, &creds) {
             let cancel_url = match links::operation(provider) {
@@ -211,7 +237,31 @@ impl Tenant {
                 )?,
             }
         }
-        self.kick(ob, event, t).await;
+        match (event, held, run, read_api, &creds, signing) {
+            (Some(event), ..) => {
+                self.kick(ob, event, t).await;
+            }
+            (None, Some(event_id), Some(run), Some(api), Some(c), Some(signing)) => {
+                // The sweep sends the held event at its due time if nothing else does.
+                self.arm(
+                    t + ENRICH_BUDGET_MS + crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule),
+                )
+                .await;
+                let e = enrich::Enrichment {
+                    sql: self.sql(),
+                    outbox: ob,
+                    state: self.read_state.clone(),
+                    api,
+                    credentials: c.source(provider),
+                    allow_insecure: insecure,
+                    secrets: signing,
+                    assessment_id: id.clone(),
+                    event_id,
+                };
+                self.enrich_after_answer(e, run, t + ENRICH_BUDGET_MS);
+            }
+            _ => {}
+        }
         if let (false, Some(creds)) = (call_ids.is_empty(), creds) {
             let calls = self.calls()?;
             let auth = move |p: Provider| creds.authorization(p);

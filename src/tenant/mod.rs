@@ -15,6 +15,7 @@ mod assessments;
 mod calls;
 mod connect;
 mod edge;
+mod enrich;
 mod erasure;
 mod links;
 mod outbox;
@@ -69,6 +70,8 @@ pub struct Tenant {
     /// The `keys` rows (None: not read yet). Every write to `keys` goes through this object
     /// and clears it, so edge authentication needs no query.
     key_cache: RefCell<Option<Rc<Vec<KeyRow>>>>,
+    /// Read-API tokens, cached answers and live enrichments (`enrich.rs`).
+    read_state: Rc<RefCell<enrich::ReadState>>,
 }
 
 /// A row of `keys`: a provider's current key hash and, during a rotation grace period, the
@@ -128,6 +131,7 @@ impl DurableObject for Tenant {
             package_cache: RefCell::new(Default::default()),
             config_cache: Default::default(),
             key_cache: RefCell::new(None),
+            read_state: Default::default(),
         }
     }
 
@@ -172,14 +176,17 @@ impl DurableObject for Tenant {
             };
             // Retention (README "Personal data"): a bounded purge per alarm.
             let retention = self.retention_pass();
-            let next = match (webhooks, calls, retention) {
-                (Ok(a), Ok(b), Ok(c)) => a.into_iter().chain(b).chain(c).min(),
-                (a, b, c) => {
+            // Enrichments a restart left unfinished (README "Order enrichment").
+            let enrichments = self.enrich_sweep().await;
+            let next = match (webhooks, calls, retention, enrichments) {
+                (Ok(a), Ok(b), Ok(c), Ok(d)) => a.into_iter().chain(b).chain(c).chain(d).min(),
+                (a, b, c, d) => {
                     worker::console_error!(
-                        "sweep failed: {:?} {:?} {:?}",
+                        "sweep failed: {:?} {:?} {:?} {:?}",
                         a.err(),
                         b.err(),
-                        c.err()
+                        c.err(),
+                        d.err()
                     );
                     Some(now() + 30_000)
                 }
@@ -245,6 +252,7 @@ impl Tenant {
             calls::SCHEMA,
             connect::SCHEMA,
             links::SCHEMA,
+            enrich::SCHEMA,
         ]
         .concat();
         if let Err(e) = self.sql().exec(&schema, None) {
@@ -642,6 +650,7 @@ impl Tenant {
             Admin::ListConnectLinks(_) => self.list_connect_links(),
             Admin::RevokeConnectLink(_, id) => self.revoke_connect_link(&id),
             Admin::Erasure(_) => self.erasure(call),
+            Admin::ListJobs(_, p) => self.list_jobs(p, call).await,
         }
     }
 

@@ -200,6 +200,73 @@ impl Outbox {
         })))
     }
 
+    /// Commit an event whose first attempt waits until `until` (ms): a `record.new` held for
+    /// enrichment (README "Order enrichment"). Unclaimed and due at `until`, so the sweep sends
+    /// it then if `release_held` does not release it sooner (after a restart, too).
+    pub fn emit_held(
+        &self,
+        ty: EventType,
+        record_id: &str,
+        data: Value,
+        at: i64,
+        until: i64,
+    ) -> ApiResult<String> {
+        let id = secrets::new_id("evt_");
+        let body = envelope(ty, &id, Some(record_id), data, at);
+        self.sql
+            .exec(
+                "INSERT INTO events (id, type, record_id, body, state, attempt_count, next_attempt_at, lease_until, created_at, last_error) VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, ?, ?)",
+                vec![
+                    id.clone().into(),
+                    ty.as_str().into(),
+                    record_id.into(),
+                    body.into(),
+                    V::Integer(until),
+                    V::Integer(at),
+                    format!("held until {} while the order is completed from the ATS", rfc3339(until)).into(),
+                ],
+            )
+            .map_err(internal("insert held event"))?;
+        Ok(id)
+    }
+
+    /// Release a held event now, with `data` as its new `eventData` when given, if no attempt
+    /// has claimed it yet. True: it is due now (the caller attempts it); false: it already
+    /// went (or is going) as it was, or it is gone (erased, delivered). Synchronous.
+    pub fn release_held(
+        &self,
+        id: &str,
+        ty: EventType,
+        data: Option<Value>,
+        at: i64,
+    ) -> ApiResult<bool> {
+        let Some(ev) = self.row(id)? else {
+            return Ok(false);
+        };
+        if ev.state != "pending" || ev.attempt_count != 0 || ev.lease_until > at {
+            return Ok(false);
+        }
+        if privacy::is_erased_body(&self.body(id)?) {
+            return Ok(false);
+        }
+        if let Some(data) = data {
+            let body = envelope(ty, id, ev.record_id.as_deref(), data, ev.created_at);
+            self.sql
+                .exec(
+                    "UPDATE events SET body = ? WHERE id = ?",
+                    vec![body.into(), id.into()],
+                )
+                .map_err(internal("complete held event"))?;
+        }
+        self.sql
+            .exec(
+                "UPDATE events SET next_attempt_at = ?, last_error = NULL WHERE id = ?",
+                vec![V::Integer(at), id.into()],
+            )
+            .map_err(internal("release held event"))?;
+        Ok(true)
+    }
+
     /// The immediate attempt: attempt 1 of an event `emit` just committed, from memory (no
     /// read-back), or the next attempt of a stored one (replay).
     pub async fn attempt_now(&self, due: Due, secrets: &TenantSecrets) {
@@ -748,6 +815,7 @@ mod tests {
             body: String::new(),
             body_over_cap: false,
             retry_after: None,
+            link: None,
         };
         assert_eq!(attempt_kind(&answered(204)), None);
         assert_eq!(attempt_kind(&answered(500)), Some("http_status"));

@@ -33,7 +33,8 @@ function Setup({ session, onConnected }) {
   async function submit(e) {
     e.preventDefault();
     await act.run(async () => {
-      const r = await request("POST", `${base}/complete`, { body: session.fields.length ? values : {} });
+      const filled = Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== ""));
+      const r = await request("POST", `${base}/complete`, { body: filled });
       onConnected(r.connectedAt);
     });
   }
@@ -52,9 +53,9 @@ function Setup({ session, onConnected }) {
         : html`<p class="notice info">The ${session.key.label} was shown when this page was first opened (${when(session.key.issuedAt)}). If you no longer have it, ask the vendor for a new link.</p>`}
     </section>
     <section class="card" aria-labelledby="finish-h">
-      <h2 id="finish-h">${session.fields.length ? "What we need from you" : "Finish"}</h2>
+      <h2 id="finish-h">${session.fields.some((f) => !f.optional) ? "What we need from you" : session.fields.length ? "Optional: more from you" : "Finish"}</h2>
       <form onSubmit=${submit}>
-        ${session.fields.map((f) => html`<${Field} label=${f.label} name=${f.name} type="password" required hint=${f.help}
+        ${session.fields.map((f) => html`<${Field} label=${f.label} name=${f.name} type=${f.secret ? "password" : "text"} required=${!f.optional} hint=${f.help}
             value=${values[f.name]} onInput=${(v) => setValues({ ...values, [f.name]: v })} />`)}
         ${session.note ? html`<p>${session.note}</p>` : null}
         <${Notice} error=${act.error} />
