@@ -47,19 +47,11 @@ fn link_not_found() -> ApiError {
 }
 
 impl Tenant {
-    fn connect_schema(&self) -> ApiResult<()> {
-        self.sql()
-            .exec(SCHEMA, None)
-            .map_err(internal("connect schema"))?;
-        Ok(())
-    }
-
     /// `POST /v1/tenants/{t}/connect-links`: `201 {id, url, expiresAt, …}`; the token is in
     /// `url` only, this once.
     pub(super) fn create_connect_link(&self, t: &str, call: &Call) -> ApiResult<Response> {
         self.load_config()?;
         let new = rules::parse_create(&call.json()?)?;
-        self.connect_schema()?;
         let token = rules::new_token();
         let (id, n) = (secrets::new_id("cl_"), now());
         let expires_at = n + new.ttl_seconds * 1000;
@@ -91,7 +83,6 @@ impl Tenant {
     /// `GET /v1/tenants/{t}/connect-links`: newest first, at most 100, never a token.
     pub(super) fn list_connect_links(&self) -> ApiResult<Response> {
         self.load_config()?;
-        self.connect_schema()?;
         let rows: Vec<LinkRow> = self
             .sql()
             .exec(
@@ -108,7 +99,6 @@ impl Tenant {
     /// `DELETE /v1/tenants/{t}/connect-links/{id}`: `204`; the link answers 404 from now on.
     pub(super) fn revoke_connect_link(&self, id: &str) -> ApiResult<Response> {
         self.load_config()?;
-        self.connect_schema()?;
         let row = self
             .link_by("id", id)?
             .ok_or_else(|| ApiError::not_found("connect link"))?;
@@ -140,7 +130,6 @@ impl Tenant {
         if !rules::is_token_shaped(token) || !self.exists() {
             return Err(link_not_found());
         }
-        self.connect_schema()?;
         let row = self
             .link_by("hash", &secrets::hash_key(token))?
             .filter(|r| rules::usable(r, now()))

@@ -16,6 +16,7 @@ mod calls;
 mod connect;
 mod edge;
 mod links;
+mod migrations;
 mod outbox;
 mod results;
 mod schedule;
@@ -229,21 +230,10 @@ impl Tenant {
         e
     }
 
+    /// Bring storage to the schema this code expects (`migrations::LADDER`).
     fn migrate(&self) {
-        let schema = [
-            store::SCHEMA,
-            outbox::SCHEMA,
-            assessments::SCHEMA,
-            calls::SCHEMA,
-            links::SCHEMA,
-        ]
-        .concat();
-        if let Err(e) = self.sql().exec(&schema, None) {
-            worker::console_error!("tenant object: schema: {e}");
-        }
-        // Columns added after a table first shipped; "duplicate column" errors are expected.
-        for alter in store::ALTERS {
-            let _ = self.sql().exec(alter, None);
+        if let Err(e) = migrations::migrate(&self.sql()) {
+            worker::console_error!("tenant object: {e}");
         }
     }
 
