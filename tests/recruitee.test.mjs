@@ -248,9 +248,19 @@ test("the cancel link ends the assessment as CANCELLED with exactly one record.d
   await sleep(700);
   assert.equal(events(ctx.hooks, "record.deleted").length, 1);
   assert.equal((await admin(w, "GET", `/v1/tenants/rc-cancel/assessments/${id}`)).body.status, "CANCELLED");
-  // The cancellation came from Recruitee: nothing is PATCHed back, and results are final.
-  assert.equal(reportCalls(body.report_id).length, 1);
+  // Recruitee handed the cancellation to us: its report is set to canceled, once.
+  const calls = await waitReportCalls(body.report_id, 2);
+  assert.deepEqual(calls[1].json, { status: "canceled" });
+  assert.equal(calls[1].method, "PATCH");
+  assert.equal(calls[1].headers["rt-partner-secret"], PARTNER_SECRET);
+  assert.equal((await settledSync(ctx, id)).providerSync.state, "synced");
+  assert.equal(reportCalls(body.report_id).length, 2, "repeats send nothing more");
+  // Results are final now, and the report id stays taken: Recruitee retrying the order gets the
+  // cancelled assessment, not a new one.
   assert.equal((await admin(w, "POST", `/v1/tenants/rc-cancel/assessments/${id}/result`, { status: "IN_PROGRESS" })).status, 409);
+  const retried = await call("/p/recruitee/send_candidate", { key: ctx.key, body });
+  assert.equal(retried.body.assessment_id, id);
+  assert.equal(events(ctx.hooks, "record.new").filter((e) => e.recordId === id).length, 1);
 
   // DELETE cancels too; a link cancels only its own assessment.
   const other = await sendCandidate(ctx);

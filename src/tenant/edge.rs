@@ -10,14 +10,15 @@ use worker::{Method, Response};
 
 use super::calls::NewCall;
 use super::{assessments, links, now, Call, Tenant};
-use crate::admin::tenants::TenantConfig;
+use crate::admin::tenants::{Credentials, TenantConfig};
 use crate::delivery::attempt;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::model::{
-    parse_packages, CandidateAssessment, Catalogue, EventType, Package, Provider, Status,
+    parse_packages, CandidateAssessment, Catalogue, EventType, Package, Provider, ResultUpdate,
+    Status,
 };
-use crate::providers::{EdgeRequest, Handler, PlacedOrder, StatusView};
+use crate::providers::{EdgeRequest, Handler, Idempotency, PlacedOrder, StatusView, WriteBack};
 use crate::routes::EdgeCall;
 use crate::{secrets, targets};
 
@@ -82,14 +83,18 @@ impl Tenant {
                 render,
             } => {
                 let id = parse(&req)?;
-                self.cancel(provider, &id, not_found).await?;
+                self.cancel(provider, &id, not_found, None).await?;
                 render(&id)
             }
             Handler::CancelLink { render } => {
                 // The link is the credential: unknown tokens get the one edge 401.
                 let id = links::resolve(&self.sql(), &call.key_hashes)?
                     .ok_or_else(ApiError::unauthorized_edge)?;
-                self.cancel(provider, &id, "assessment").await?;
+                // The ATS handed the cancellation to us: its record is brought to CANCELLED
+                // too, through the provider's write-back (Recruitee: report `canceled`).
+                let creds = self.credentials().await?;
+                self.cancel(provider, &id, "assessment", Some(creds))
+                    .await?;
                 render(&id)
             }
             Handler::ReportError { parse, render } => {
@@ -212,7 +217,15 @@ impl Tenant {
 
     /// Cancel: CANCELLED, `record.deleted` carrying the full stored assessment (its
     /// `originData` stays the order request). Repeats succeed without a second event.
-    async fn cancel(&self, provider: Provider, id: &str, not_found: &str) -> ApiResult<()> {
+    /// With `write_back` credentials, the cancellation is also carried to the ATS as a
+    /// CANCELLED result (stored in the same transaction, sent after the answer, retried).
+    async fn cancel(
+        &self,
+        provider: Provider,
+        id: &str,
+        not_found: &str,
+        write_back: Option<Credentials>,
+    ) -> ApiResult<()> {
         let sql = self.sql();
         let row = assessments::get(&sql, id)?
             .filter(|r| r.provider() == Some(provider))
@@ -221,7 +234,10 @@ impl Tenant {
             return Ok(());
         }
         let t = now();
-        let record = assessments::update(&sql, &row, Status::Cancelled, None, false, t)?;
+        let spec = provider.spec();
+        // A key held for good (e.g. Recruitee's report id) stays taken after a cancellation.
+        let active = spec.idempotency == Idempotency::KeyHeldForever;
+        let record = assessments::update(&sql, &row, Status::Cancelled, None, active, t)?;
         let ob = self.outbox()?;
         let event = ob.emit(
             EventType::RecordDeleted,
@@ -229,7 +245,66 @@ impl Tenant {
             json!({ "candidateAssessment": record }),
             t,
         )?;
+        let mut call_ids = Vec::new();
+        if let Some(creds) = &write_back {
+            let cancelled = ResultUpdate {
+                status: Status::Cancelled,
+                score: None,
+                max_score: None,
+                result_url: None,
+                started_at: None,
+                completed_at: None,
+                summary: None,
+                metadata: Default::default(),
+                reason: None,
+            };
+            let outbound = (spec.write_back)(&WriteBack {
+                assessment_id: &row.id,
+                record: &record,
+                result: &cancelled,
+                update_ts: assessments::peek_update_ts(&row, t),
+                credentials: &creds.source(provider),
+                allow_insecure: self.config().allow_insecure,
+            });
+            match outbound {
+                Ok(outbound) if !outbound.is_empty() => {
+                    assessments::next_update_ts(&sql, &row, t)?;
+                    let calls = self.calls()?;
+                    for c in outbound {
+                        call_ids.push(calls.insert(
+                            NewCall {
+                                assessment_id: row.id.clone(),
+                                provider,
+                                label: c.label,
+                                method: c.method,
+                                url: c.url,
+                                body: c.body,
+                            },
+                            t,
+                        )?);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => assessments::set_sync(
+                    &sql,
+                    &row.id,
+                    &json!({"state": "failed", "call": format!("{} cancellation", spec.title),
+                        "attempts": 0, "lastStatus": null,
+                        "error": {"code": e.code, "message": e.message},
+                        "updatedAt": crate::model::rfc3339(t)}),
+                )?,
+            }
+        }
         self.kick(ob, event, t).await;
+        if let (false, Some(creds)) = (call_ids.is_empty(), write_back) {
+            let calls = self.calls()?;
+            let auth = move |p: Provider| creds.authorization(p);
+            self.state.wait_until(async move {
+                for call_id in call_ids {
+                    calls.attempt(&call_id, None, &auth).await;
+                }
+            });
+        }
         Ok(())
     }
 
