@@ -19,15 +19,17 @@ dev: setup
 	@test -f .dev.vars || { cp .dev.vars.example .dev.vars; echo "created .dev.vars from .dev.vars.example"; }
 	npx wrangler dev --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state
 
-## Host unit tests, then the integration suite against the built worker under wrangler dev.
-test: setup
+## Style (rustfmt, clippy -D warnings for the wasm workers and the host lib + tests), host unit
+## tests, a `wrangler deploy --dry-run` of the bridge and of examples/embedded (which also
+## builds both), then the integration suite against the built workers under wrangler dev.
+test: setup lint
 	cargo test --lib --locked
-	@sh scripts/build.sh
+	@sh scripts/deploy-check.sh
 	node --test --test-concurrency=1 tests/*.test.mjs
 
 lint: setup
 	cargo fmt --check
-	cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --locked --workspace --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --locked --lib --tests -- -D warnings
 
 ## Benchmark (not a test; SPEC §11): edge throughput and latency as a ratio to /healthz, webhook

@@ -2,14 +2,17 @@
 // ats-bridge in five minutes. `node scripts/demo.mjs` (or `make demo`) runs the built worker
 // locally, plays Greenhouse, Ashby and your webhook receiver on 127.0.0.1, and walks one order
 // through each ATS. `node scripts/demo.mjs greenhouse|ashby --base … --tenant … --key …` (or
-// `recruitee --base … --key …`) plays the ATS against a deployed worker, to check a tenant before
-// the ATS switches the integration on.
+// `recruitee|teamtailor --base … --key …`) plays the ATS against a deployed worker, to check a
+// tenant before the ATS switches the integration on.
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
-import { ROOT, startWorker, startReceiver, admin, edge, fixture, sleep, wrap } from "../tests/harness.mjs";
+import {
+  ROOT, startWorker, startReceiver, admin, edge, fixture, sleep, wrap, teamtailorJws, teamtailorJwe,
+  teamtailorSignature,
+} from "../tests/harness.mjs";
 
 const USAGE = `ats-bridge demo
 
@@ -29,6 +32,15 @@ const USAGE = `ats-bridge demo
       Play Recruitee against a deployed worker: tests → send_candidate → the same send_candidate
       again (idempotent on report_id). The key names its tenant; the bridge then marks the report
       sent at Recruitee (for this made-up report Recruitee answers 404, shown on the assessment).
+
+  node scripts/demo.mjs teamtailor --base URL --key tt_… [--update-url URL] [--test ID]
+      Play Teamtailor against a deployed worker: activation → validate → config → webhook.
+      The provider-key token is made as Teamtailor makes it, from the deployment's own secrets
+      read from the environment: TEAMTAILOR_PARTNER_API_KEY (a JWS), else
+      TEAMTAILOR_WEBHOOK_SECRET (a JWE); with the webhook secret set, the order is also signed
+      (Teamtailor-Signature).
+      --update-url  the partner result's update-url (default: a unique placeholder on
+                    https://api.teamtailor.com; results you post for it will fail there with 404)
 
   --test ID   the package to order (default: the first one the list call returns)
   --help      this text
@@ -64,7 +76,7 @@ async function call(label, request, { full = false, brief = false } = {}) {
   else if (full && r.status < 300) out(`   ← ${r.status}\n${indentJson(r.body, 6)}`);
   else say(`← ${r.status} ${compact(r.body)}`);
   if (r.status >= 300) {
-    const why = r.body?.error?.message ?? r.body?.message ?? compact(r.text);
+    const why = r.body?.error?.message ?? r.body?.message ?? r.body?.errors?.[0] ?? compact(r.text);
     const hint = r.status === 401 ? " (check --tenant and --key: a key works only for its own tenant and ATS)" : "";
     fail(`${label} answered ${r.status}: ${why}${hint}`);
   }
@@ -293,6 +305,7 @@ async function recruitee(o) {
 }
 
 async function remote(provider, o) {
+  if (provider === "teamtailor") return teamtailor(o);
   if (provider === "recruitee") return recruitee(o);
   for (const f of ["base", "tenant", "key"]) if (!o[f]) fail(`${provider} mode needs --${f} (see --help)`);
   if (!URL.canParse(o.base)) fail(`--base is not a URL: ${o.base}`);
@@ -333,19 +346,63 @@ async function remote(provider, o) {
   out("\n✓ every call answered as the ATS expects");
 }
 
+/** Play Teamtailor: it knows one base URL for the vendor and sends the customer's key inside a
+ *  provider-key token (README "Teamtailor"). */
+async function teamtailor(o) {
+  for (const f of ["base", "key"]) if (!o[f]) fail(`teamtailor mode needs --${f} (see --help)`);
+  if (!URL.canParse(o.base)) fail(`--base is not a URL: ${o.base}`);
+  if (!o.key.startsWith("tt_")) out(`note: teamtailor keys start with "tt_"; this one does not`);
+  const apiKey = process.env.TEAMTAILOR_PARTNER_API_KEY;
+  const secret = process.env.TEAMTAILOR_WEBHOOK_SECRET;
+  if (!apiKey && !secret) fail("set TEAMTAILOR_PARTNER_API_KEY or TEAMTAILOR_WEBHOOK_SECRET (the deployment's values) to make the provider-key token");
+  const token = apiKey ? teamtailorJws({ key: o.key }, apiKey) : teamtailorJwe({ key: o.key }, secret);
+  const base = `${o.base.replace(/\/+$/, "")}/p/teamtailor`;
+  out(`ats-bridge demo: playing Teamtailor against ${base}`);
+  out(`provider key: a ${apiKey ? "JWS (HS256, TEAMTAILOR_PARTNER_API_KEY)" : "JWE (dir/A256GCM, TEAMTAILOR_WEBHOOK_SECRET)"} carrying the key`);
+  out("(no worker or receiver is started here: the events go to the tenant's configured webhook)");
+  const req = (op, { body, query = "", auth = true, headers = {} } = {}) => fetch(`${base}/${op}${query}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { ...headers, ...(auth ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).then(wrap);
+
+  heading(1, "activation: the form the customer fills once (no key needed)");
+  await call("GET /p/teamtailor/activation", req("activation", { auth: false, query: "?company_id=demo" }), { full: true });
+  heading(2, "validate: Teamtailor checks the pasted key");
+  await call("GET /p/teamtailor/validate", req("validate"), { full: true });
+  heading(3, "config: the form a recruiter fills when setting up a trigger");
+  const config = await call("GET /p/teamtailor/config?job_id=5521&stage_id=88", req("config", { query: "?job_id=5521&stage_id=88" }), { full: true });
+  const testId = o.test ?? config.config?.fields?.[0]?.options?.[0]?.id ?? fixture("teamtailor/webhook.json")["partner-event"]["webhook-data"].test;
+  heading(4, `webhook: the trigger orders "${testId}" for the fixture candidate`);
+  // A unique partner result per run: the webhook is idempotent on partner-result.id.
+  const body = fixture("teamtailor/webhook.json");
+  const event = body["partner-event"];
+  const rid = `demo-${Date.now()}`;
+  event.id = `demo-event-${Date.now()}`;
+  event["webhook-data"].test = String(testId);
+  event["partner-result"].id = rid;
+  event["partner-result"]["update-url"] = o["update-url"] ?? `https://api.teamtailor.com/partner/v1/partner-results/${rid}`;
+  say(`update-url ${event["partner-result"]["update-url"]}`);
+  const headers = secret ? { "teamtailor-signature": teamtailorSignature(event.id, secret) } : {};
+  const placed = await call("POST /p/teamtailor/webhook", req("webhook", { body, headers }), { full: true });
+  say(`record.new for ${placed.assessment_id} is on its way to the tenant's webhook; results you post to`);
+  say(`POST /v1/tenants/{tenant}/assessments/${placed.assessment_id}/result go to the update-url as a PUT.`, 5);
+  out("\n✓ every call answered as Teamtailor expects");
+}
+
 // ---------- entry ----------
 async function main() {
   let parsed;
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: Object.fromEntries(["base", "tenant", "key", "callback", "test"].map((k) => [k, { type: "string" }]).concat([["help", { type: "boolean", short: "h" }]])),
+      options: Object.fromEntries(["base", "tenant", "key", "callback", "test", "update-url"].map((k) => [k, { type: "string" }]).concat([["help", { type: "boolean", short: "h" }]])),
     });
   } catch (e) { fail(`${e.message.split(". ")[0]} (see --help)`); }
   const { values: o, positionals: [mode, ...extra] } = parsed;
   if (o.help) return out(USAGE);
-  if (extra.length || (mode && !["greenhouse", "ashby", "recruitee"].includes(mode))) fail(`unknown mode "${[mode, ...extra].join(" ")}": use greenhouse, ashby or recruitee, or nothing for the local tour (see --help)`);
-  if (!mode && (o.base || o.tenant || o.key)) fail("--base/--tenant/--key need a mode: `greenhouse`, `ashby` or `recruitee` (see --help)");
+  if (extra.length || (mode && !["greenhouse", "ashby", "recruitee", "teamtailor"].includes(mode))) fail(`unknown mode "${[mode, ...extra].join(" ")}": use greenhouse, ashby, recruitee or teamtailor, or nothing for the local tour (see --help)`);
+  if (!mode && (o.base || o.tenant || o.key)) fail("--base/--tenant/--key need a mode: `greenhouse`, `ashby`, `recruitee` or `teamtailor` (see --help)");
   return mode ? remote(mode, o) : local();
 }
 

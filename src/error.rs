@@ -1,5 +1,7 @@
-//! One error type for every answer the bridge refuses. It renders the SPEC §5 shape
-//! `{"error":{"code","message"}}` and never carries internals (stack traces, SQL, secrets).
+//! One error type for every answer the bridge refuses. It renders the README "Errors" shape
+//! `{"error":{"code","message"}}` (or a provider's own, [`ErrorShape`]) and never sends
+//! internals: an internal fault keeps what failed in `detail`, which the response boundary
+//! (`http::error`) logs once and never renders. Every error code is in [`code`].
 
 use serde_json::json;
 
@@ -13,6 +15,41 @@ pub struct ApiError {
     pub shape: ErrorShape,
     /// Add `WWW-Authenticate: Basic` (edge 401s, SPEC §4).
     pub basic_challenge: bool,
+    /// What failed, for the log (internal faults only; never rendered).
+    pub detail: Option<String>,
+}
+
+/// Every error code the bridge answers with, in one place (README "Errors"). A provider's
+/// own codes (e.g. for missing write-back credentials) are declared in its file.
+pub mod code {
+    /// 400: the body is not JSON.
+    pub const MALFORMED_JSON: &str = "malformed_json";
+    /// 400: the body could not be read.
+    pub const UNREADABLE_BODY: &str = "unreadable_body";
+    /// 401: missing or wrong admin token, edge key or connect token.
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// 404: no such object (tenant, assessment, event, …).
+    pub const NOT_FOUND: &str = "not_found";
+    /// 404: no such endpoint.
+    pub const ROUTE_NOT_FOUND: &str = "route_not_found";
+    /// 405: the endpoint exists; the method does not.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// 409: a tenant with that id exists.
+    pub const TENANT_EXISTS: &str = "tenant_exists";
+    /// 409: the assessment already has a final result.
+    pub const ASSESSMENT_FINAL: &str = "assessment_final";
+    /// 413: the body is over 256 KB.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// 422: a field is missing or invalid; the message names it.
+    pub const INVALID_FIELD: &str = "invalid_field";
+    /// 422: a deployment variable makes the request impossible (e.g. an API base URL).
+    pub const INVALID_CONFIGURATION: &str = "invalid_configuration";
+    /// 502: an upstream the bridge needed (the vendor's `packages_url`) failed.
+    pub const UPSTREAM_FAILED: &str = "upstream_failed";
+    /// 503: `ADMIN_TOKEN` is not configured.
+    pub const ADMIN_DISABLED: &str = "admin_disabled";
+    /// 500: a fault inside the bridge (logged with its detail).
+    pub const INTERNAL_ERROR: &str = "internal_error";
 }
 
 impl ApiError {
@@ -23,20 +60,21 @@ impl ApiError {
             message: message.into(),
             shape: ErrorShape::Bridge,
             basic_challenge: false,
+            detail: None,
         }
     }
 
     pub fn bad_json(detail: impl std::fmt::Display) -> Self {
         Self::new(
             400,
-            "malformed_json",
+            code::MALFORMED_JSON,
             format!("The request body is not valid JSON: {detail}."),
         )
     }
     pub fn unauthorized_admin() -> Self {
         Self::new(
             401,
-            "unauthorized",
+            code::UNAUTHORIZED,
             "A valid `Authorization: Bearer <ADMIN_TOKEN>` header is required.",
         )
     }
@@ -45,22 +83,26 @@ impl ApiError {
     pub fn unauthorized_edge() -> Self {
         let mut e = Self::new(
             401,
-            "unauthorized",
+            code::UNAUTHORIZED,
             "Missing or invalid API key. Send HTTP Basic auth with the key as username.",
         );
         e.basic_challenge = true;
         e
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(404, "not_found", format!("No {what} with that id exists."))
+        Self::new(
+            404,
+            code::NOT_FOUND,
+            format!("No {what} with that id exists."),
+        )
     }
     pub fn route_not_found() -> Self {
-        Self::new(404, "route_not_found", "No such endpoint.")
+        Self::new(404, code::ROUTE_NOT_FOUND, "No such endpoint.")
     }
     pub fn method_not_allowed(allowed: &str) -> Self {
         Self::new(
             405,
-            "method_not_allowed",
+            code::METHOD_NOT_ALLOWED,
             format!("This endpoint accepts {allowed} only."),
         )
     }
@@ -70,37 +112,38 @@ impl ApiError {
     pub fn too_large(limit: usize) -> Self {
         Self::new(
             413,
-            "payload_too_large",
+            code::PAYLOAD_TOO_LARGE,
             format!("The request body exceeds {} KB.", limit / 1024),
         )
     }
     /// A missing or invalid field: 422 naming the field.
     pub fn invalid_field(field: &str, why: &str) -> Self {
-        Self::new(422, "invalid_field", format!("`{field}` {why}."))
-    }
-    pub fn unsupported_media() -> Self {
-        Self::new(
-            415,
-            "unsupported_media_type",
-            "Send the body as JSON (Content-Type: application/json).",
-        )
+        Self::new(422, code::INVALID_FIELD, format!("`{field}` {why}."))
     }
     pub fn admin_disabled() -> Self {
         Self::new(
             503,
-            "admin_disabled",
+            code::ADMIN_DISABLED,
             "The admin API is disabled because ADMIN_TOKEN is not configured.",
         )
     }
     pub fn upstream(message: impl Into<String>) -> Self {
-        Self::new(502, "upstream_failed", message)
+        Self::new(502, code::UPSTREAM_FAILED, message)
     }
+    /// A fault inside the bridge, with what failed (`"read keys: <runtime error>"`) for the
+    /// log; the caller gets only the generic 500.
+    pub fn internal_because(detail: impl Into<String>) -> Self {
+        let mut e = Self::internal();
+        e.detail = Some(detail.into());
+        e
+    }
+
     /// Something went wrong inside the bridge. The detail goes to the log, not to the caller;
     /// the status stays 4xx-free only where the SPEC allows, so this is reserved for real faults.
     pub fn internal() -> Self {
         Self::new(
             500,
-            "internal_error",
+            code::INTERNAL_ERROR,
             "The bridge could not complete the request; it has been logged.",
         )
     }
@@ -133,6 +176,9 @@ impl ApiError {
 /// How an error body looks. A provider declares the shape its ATS shows to users (SPEC §12);
 /// everything else answers in the bridge's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// `ErrorList` is the shape partner-level ATSs document (docs/adding-an-ats.md); no registered
+// provider uses it yet.
+#[allow(dead_code)]
 pub enum ErrorShape {
     /// `{"error":{"code","message"}}` (README "Errors").
     Bridge,
@@ -144,11 +190,41 @@ pub enum ErrorShape {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.code, self.message)
+        write!(f, "{} {}: {}", self.status, self.code, self.message)?;
+        match &self.detail {
+            Some(d) => write!(f, " ({d})"),
+            None => Ok(()),
+        }
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A runtime failure (storage, KV, bindings, fetch) reaching `?` without more context is an
+/// internal fault; its text is kept for the log.
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::internal_because(format!("runtime: {e}"))
+    }
+}
+
+/// `?` with context: `.context("read keys")?` turns any failure into an internal fault whose
+/// logged detail says what was being done (`"read keys: <error>"`).
+pub trait Context<T> {
+    fn context(self, what: &str) -> ApiResult<T>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
+    fn context(self, what: &str) -> ApiResult<T> {
+        self.map_err(|e| ApiError::internal_because(format!("{what}: {e}")))
+    }
+}
+
+impl<T> Context<T> for Option<T> {
+    fn context(self, what: &str) -> ApiResult<T> {
+        self.ok_or_else(|| ApiError::internal_because(format!("{what}: missing")))
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -164,6 +240,77 @@ mod tests {
             .unwrap()
             .contains("webhook.url"));
         assert_eq!(e.status, 422);
+    }
+
+    #[test]
+    fn internal_faults_keep_their_context_out_of_the_body() {
+        let r: Result<(), String> = Err("disk on fire".into());
+        let e = r.context("save config").unwrap_err();
+        assert_eq!((e.status, e.code), (500, code::INTERNAL_ERROR));
+        assert_eq!(e.detail.as_deref(), Some("save config: disk on fire"));
+        assert!(!e.body().contains("disk"), "{}", e.body());
+        assert!(e.to_string().ends_with("(save config: disk on fire)"));
+        let none: Option<u8> = None;
+        assert_eq!(
+            none.context("secrets").unwrap_err().detail.as_deref(),
+            Some("secrets: missing")
+        );
+        let w: ApiError = worker::Error::RustError("boom".into()).into();
+        assert_eq!(w.status, 500);
+        assert!(w.detail.unwrap().contains("boom"));
+    }
+
+    /// Error codes are snake_case, unique, and nothing outside error.rs and the providers'
+    /// files spells one out.
+    #[test]
+    fn codes_live_in_one_place() {
+        let all = [
+            code::MALFORMED_JSON,
+            code::UNREADABLE_BODY,
+            code::UNAUTHORIZED,
+            code::NOT_FOUND,
+            code::ROUTE_NOT_FOUND,
+            code::METHOD_NOT_ALLOWED,
+            code::TENANT_EXISTS,
+            code::ASSESSMENT_FINAL,
+            code::PAYLOAD_TOO_LARGE,
+            code::INVALID_FIELD,
+            code::INVALID_CONFIGURATION,
+            code::UPSTREAM_FAILED,
+            code::ADMIN_DISABLED,
+            code::INTERNAL_ERROR,
+        ];
+        let unique: std::collections::BTreeSet<_> = all.iter().collect();
+        assert_eq!(unique.len(), all.len());
+        for c in all {
+            assert!(
+                c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{c}"
+            );
+        }
+        // Files this test checks: the ones that construct errors outside the catalogue's
+        // owners (providers declare their own codes in their files).
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for file in [
+            "router.rs",
+            "routes.rs",
+            "admin/tenants.rs",
+            "tenant/mod.rs",
+            "tenant/edge.rs",
+            "tenant/results.rs",
+            "tenant/assessments.rs",
+            "tenant/store.rs",
+        ] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            // The code, not its tests (which assert the wire value).
+            let text = text.split("#[cfg(test)]").next().unwrap();
+            for c in all {
+                assert!(
+                    !text.contains(&format!("\"{c}\"")),
+                    "{file} spells out the code {c}; use error::code"
+                );
+            }
+        }
     }
 
     #[test]

@@ -29,7 +29,15 @@ pub fn empty(status: u16) -> Response {
 /// answers that come back from the tenant object.
 pub const H_ERROR_CODE: &str = "x-error-code";
 
+/// The answer for an error: the response boundary. An internal fault's detail is logged here,
+/// once, as one JSON line (README "Observability"); it never reaches the body.
 pub fn error(e: &ApiError) -> Response {
+    if let Some(detail) = &e.detail {
+        worker::console_error!(
+            "{}",
+            serde_json::json!({"msg": "internal error", "code": e.code, "detail": detail})
+        );
+    }
     let resp = raw_json(e.status, e.body());
     let _ = resp.headers().set(H_ERROR_CODE, e.code);
     if e.basic_challenge {

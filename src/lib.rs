@@ -10,28 +10,28 @@
 //! With the default `entrypoints` feature the crate is a ready worker; without it, a vendor
 //! mounts these three in their own `#[event]` functions.
 
-pub mod admin;
-pub mod config;
-pub mod delivery;
-pub mod directory;
-pub mod error;
-pub mod http;
-pub mod model;
-pub mod providers;
-pub mod routes;
-pub mod secrets;
-pub mod targets;
-pub mod tenant;
-pub mod web;
-pub mod weburl;
+pub(crate) mod admin;
+pub(crate) mod config;
+pub(crate) mod delivery;
+pub(crate) mod directory;
+pub(crate) mod error;
+pub(crate) mod http;
+pub(crate) mod model;
+pub(crate) mod providers;
+pub(crate) mod routes;
+pub(crate) mod secrets;
+pub(crate) mod targets;
+pub(crate) mod tenant;
+pub(crate) mod web;
+pub(crate) mod weburl;
 
 #[cfg(test)]
 mod fuzz_tests;
 
-pub mod router;
+pub(crate) mod router;
 
 pub use delivery::consumer::handle_queue;
-pub use router::handle_fetch;
+pub use router::{handle_fetch, handle_fetch_under};
 pub use tenant::Tenant;
 
 /// Crate version, reported by `/healthz`.

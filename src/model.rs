@@ -55,7 +55,8 @@ impl Status {
 }
 
 /// What an order asks the vendor for (SPEC §12; README "Background-check and reference-check
-/// vendors"). Recruitee's partner kinds use the same three words.
+/// vendors"). Some ATSs' partner APIs name kinds with the same three words (see the provider
+/// files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderKind {
@@ -117,6 +118,17 @@ pub struct Package {
     /// What the package orders; None: the tenant's `default_kind` applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<OrderKind>,
+    /// What the package scores separately (README "Teamtailor": offered to recruiters as
+    /// Teamtailor's `assessment-criteria`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<Criterion>,
+}
+
+/// One thing a package scores separately: `{"id","label"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Criterion {
+    pub id: String,
+    pub label: String,
 }
 
 impl Package {
@@ -156,15 +168,46 @@ pub fn parse_packages(v: &serde_json::Value) -> Result<Vec<Package>, String> {
         if !seen.insert(id.clone()) {
             return Err(format!("`[{i}].id` repeats the id `{id}`"));
         }
+        let criteria =
+            parse_criteria(obj.get("criteria")).map_err(|why| format!("`[{i}].criteria{why}"))?;
         out.push(Package {
             id,
             name,
             description,
             package_type,
             kind,
+            criteria,
         });
     }
     Ok(out)
+}
+
+/// A package's optional `criteria: [{"id","label"}]` (at most 50, ids unique). The error
+/// continues the field path (`[2].label` is required …).
+fn parse_criteria(v: Option<&serde_json::Value>) -> Result<Vec<Criterion>, String> {
+    let arr = match v {
+        None | Some(serde_json::Value::Null) => return Ok(vec![]),
+        Some(serde_json::Value::Array(a)) if a.len() <= 50 => a,
+        Some(_) => {
+            return Err("` must be an array of at most 50 `{\"id\",\"label\"}` objects".into())
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    arr.iter()
+        .enumerate()
+        .map(|(j, c)| {
+            let field = |k: &str| {
+                scalar_string(c.get(k))
+                    .filter(|s| !s.is_empty() && s.len() <= 256)
+                    .ok_or_else(|| format!("[{j}].{k}` is required (a non-empty string)"))
+            };
+            let (id, label) = (field("id")?, field("label")?);
+            if !seen.insert(id.clone()) {
+                return Err(format!("[{j}].id` repeats the id `{id}`"));
+            }
+            Ok(Criterion { id, label })
+        })
+        .collect()
 }
 
 /// A string, or a number rendered as a string (providers once sent numeric ids).
@@ -196,22 +239,22 @@ pub struct CandidateAssessment {
     pub callback_url: Option<String>,
     pub candidate: Candidate,
     pub job_id: Option<String>,
-    /// The job the order is for (SPEC §15); its `id` equals `job_id`.
+    /// The job the order is for (README "Webhooks you receive"); its `id` equals `job_id`.
     #[serde(default)]
-    pub job: Option<Job>,
-    /// People on the job's hiring team the ATS named (SPEC §15).
+    pub job: Option<serde_json::Value>,
+    /// People on the job's hiring team the ATS named (README "Webhooks you receive").
     #[serde(default)]
-    pub hiring_team: Option<Vec<TeamMember>>,
-    /// Who asked for the assessment in the ATS (SPEC §15).
+    pub hiring_team: Option<serde_json::Value>,
+    /// Who asked for the assessment in the ATS (README "Webhooks you receive").
     #[serde(default)]
-    pub requester: Option<Requester>,
-    /// The ATS's custom fields, keyed by the ATS's field key (SPEC §15).
+    pub requester: Option<serde_json::Value>,
+    /// The ATS's custom fields, keyed by the ATS's field key (README "Webhooks you receive").
     #[serde(default)]
-    pub custom_fields: Option<std::collections::BTreeMap<String, CustomField>>,
-    /// Whether the record was completed from another source than the order (SPEC §15);
+    pub custom_fields: Option<serde_json::Value>,
+    /// Whether the record was completed from another source than the order (README "Webhooks you receive");
     /// null when the provider has no such step.
     #[serde(default)]
-    pub enrichment: Option<Enrichment>,
+    pub enrichment: Option<serde_json::Value>,
     pub meta_data: Option<serde_json::Value>,
     pub origin_data: serde_json::Value,
     pub status: Status,
@@ -219,8 +262,16 @@ pub struct CandidateAssessment {
     pub tenant_id: String,
 }
 
-/// `candidateAssessment.job` (SPEC §15): every key present, null when the ATS did not say.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// One of the order-context values (`Job`, `[TeamMember]`, `Requester`, custom fields,
+/// `Enrichment`) as the JSON `CandidateAssessment` holds it. The context types are only ever
+/// written, so they derive `Serialize` alone; stored records read them back as JSON, which
+/// keeps a deserializer per type out of the wasm.
+pub fn context<T: Serialize>(v: T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// `candidateAssessment.job` (README "Webhooks you receive"): every key present, null when the ATS did not say.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
     pub id: Option<String>,
@@ -234,14 +285,14 @@ pub struct Job {
 }
 
 /// A place a job is at: a display name and, when the ATS has one, a postal address.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Location {
     pub name: Option<String>,
     pub address: Option<String>,
 }
 
-/// One `hiringTeam` entry (SPEC §15).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One `hiringTeam` entry (README "Webhooks you receive").
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamMember {
     pub id: Option<String>,
@@ -251,8 +302,8 @@ pub struct TeamMember {
     pub role: TeamRole,
 }
 
-/// A hiring-team role (SPEC §15); ATS-specific roles map to the nearest one, else `OTHER`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A hiring-team role (README "Webhooks you receive"); ATS-specific roles map to the nearest one, else `OTHER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TeamRole {
     HiringManager,
@@ -280,17 +331,17 @@ impl TeamRole {
     }
 }
 
-/// `candidateAssessment.requester` (SPEC §15): the ATS user who sent the assessment.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `candidateAssessment.requester` (README "Webhooks you receive"): the ATS user who sent the assessment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Requester {
     pub id: Option<String>,
     pub name: Option<String>,
     pub email: Option<String>,
 }
 
-/// One `customFields` value (SPEC §15): the ATS's label and type, and the value as the ATS
+/// One `customFields` value (README "Webhooks you receive"): the ATS's label and type, and the value as the ATS
 /// sent it (any JSON).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomField {
     pub label: Option<String>,
     #[serde(rename = "type")]
@@ -298,8 +349,8 @@ pub struct CustomField {
     pub value: serde_json::Value,
 }
 
-/// `candidateAssessment.enrichment` (SPEC §15).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `candidateAssessment.enrichment` (README "Webhooks you receive").
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Enrichment {
     pub status: EnrichmentStatus,
     /// What could not be filled (e.g. `"job"`, `"hiringTeam"`).
@@ -308,6 +359,8 @@ pub struct Enrichment {
     pub error: Option<String>,
 }
 
+/// How complete `candidateAssessment` is beyond the order itself (README "Webhooks you
+/// receive"). Read back too, so a consumer of the crate can match on a stored record's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnrichmentStatus {
@@ -413,6 +466,93 @@ pub struct ResultUpdate {
     /// `Facts::result_fields` carry a reason).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Files the vendor wants the recruiter to see (README "Results": at most
+    /// [`MAX_ATTACHMENTS`], https URLs); passed to the ATSs whose `Facts::attachments` allow
+    /// them, reported as a pre-flight warning elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// One attachment of a result: an https `url` (at most 2048 characters) and a `description`
+/// (at most 500 characters) shown next to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Most attachments one result may carry (README "Results").
+pub const MAX_ATTACHMENTS: usize = 5;
+
+/// Validate a result's `attachments` (422 `invalid_field` naming `attachments[i].url` etc.).
+fn parse_attachments(
+    v: Option<&serde_json::Value>,
+) -> Result<Vec<Attachment>, crate::error::ApiError> {
+    use crate::error::ApiError;
+    use serde_json::Value;
+    let items = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(ApiError::invalid_field("attachments", "must be an array")),
+    };
+    if items.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::invalid_field(
+            "attachments",
+            &format!("may hold at most {MAX_ATTACHMENTS} entries"),
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let field = |k: &str| format!("attachments[{i}].{k}");
+        let o = item.as_object().ok_or_else(|| {
+            ApiError::invalid_field(
+                &format!("attachments[{i}]"),
+                "must be an object {url, description}",
+            )
+        })?;
+        if let Some(k) = o
+            .keys()
+            .find(|k| !["url", "description"].contains(&k.as_str()))
+        {
+            return Err(ApiError::invalid_field(&field(k), "is not a known field"));
+        }
+        let url = match o.get("url") {
+            Some(Value::String(u)) if u.len() <= 2048 => match crate::weburl::WebUrl::parse(u) {
+                Some(p) if p.scheme() == "https" && p.host().is_some() => u.clone(),
+                _ => {
+                    return Err(ApiError::invalid_field(
+                        &field("url"),
+                        "must be an https URL of at most 2048 characters",
+                    ))
+                }
+            },
+            Some(Value::String(_)) => {
+                return Err(ApiError::invalid_field(
+                    &field("url"),
+                    "must be an https URL of at most 2048 characters",
+                ))
+            }
+            _ => {
+                return Err(ApiError::invalid_field(
+                    &field("url"),
+                    "is required (an https URL)",
+                ))
+            }
+        };
+        let description = match o.get("description") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(d)) if d.len() <= 500 => Some(d.clone()),
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    &field("description"),
+                    "must be a string of at most 500 characters",
+                ))
+            }
+        };
+        out.push(Attachment { url, description });
+    }
+    Ok(out)
 }
 
 /// Validate a `POST …/result` body.
@@ -422,7 +562,7 @@ pub fn parse_result(v: &serde_json::Value) -> Result<ResultUpdate, crate::error:
     let m = v
         .as_object()
         .ok_or_else(|| ApiError::invalid_field("body", "must be a JSON object"))?;
-    const KNOWN: [&str; 9] = [
+    const KNOWN: [&str; 10] = [
         "status",
         "score",
         "max_score",
@@ -432,6 +572,7 @@ pub fn parse_result(v: &serde_json::Value) -> Result<ResultUpdate, crate::error:
         "summary",
         "metadata",
         "reason",
+        "attachments",
     ];
     if let Some(k) = m.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(ApiError::invalid_field(k, "is not a known field"));
@@ -543,6 +684,7 @@ pub fn parse_result(v: &serde_json::Value) -> Result<ResultUpdate, crate::error:
         summary: text("summary", 10_000)?,
         metadata,
         reason: text("reason", 500)?,
+        attachments: parse_attachments(m.get("attachments"))?,
     })
 }
 
@@ -771,6 +913,7 @@ mod tests {
                 description: None,
                 package_type: Some("CRIMINAL".into()),
                 kind: Some(OrderKind::BackgroundCheck),
+                criteria: vec![],
             },
             Package {
                 id: "plain".into(),
@@ -778,6 +921,7 @@ mod tests {
                 description: None,
                 package_type: None,
                 kind: None,
+                criteria: vec![],
             },
         ];
         let with = |default_kind| Catalogue {
@@ -828,12 +972,35 @@ mod tests {
             ),
             (json!({"status":"IN_PROGRESS","metadata":[1]}), "metadata"),
             (json!({"status":"IN_PROGRESS","colour":"red"}), "colour"),
+            (
+                json!({"status":"IN_PROGRESS","attachments":[{"url":"http://v.example/a.pdf"}]}),
+                "attachments[0].url",
+            ),
+            (
+                json!({"status":"IN_PROGRESS","attachments":[{"description":"x"}]}),
+                "attachments[0].url",
+            ),
+            (
+                json!({"status":"IN_PROGRESS","attachments":[{"url":"https://v.example/a","description":7}]}),
+                "attachments[0].description",
+            ),
+            (
+                json!({"status":"IN_PROGRESS","attachments":[{"url":"https://v.example/a"}, {"url":"https://v.example/a"}, {"url":"https://v.example/a"}, {"url":"https://v.example/a"}, {"url":"https://v.example/a"}, {"url":"https://v.example/a"}]}),
+                "attachments",
+            ),
+            (
+                json!({"status":"IN_PROGRESS","attachments":{}}),
+                "attachments",
+            ),
         ] {
             let e = parse_result(&bad).unwrap_err();
             assert_eq!(e.status, 422, "{bad}");
             assert!(e.message.contains(field), "{bad}: {}", e.message);
         }
         assert!(parse_result(&json!({"status":"STARTED"})).is_ok());
+        let with = parse_result(&json!({"status":"STARTED","attachments":[{"url":"https://v.example/r.pdf","description":"Report"}]})).unwrap();
+        assert_eq!(with.attachments.len(), 1);
+        assert_eq!(with.attachments[0].description.as_deref(), Some("Report"));
     }
 
     #[test]
@@ -922,6 +1089,34 @@ mod tests {
                 .contains("repeats")
         );
         assert!(parse_packages(&json!([{"id":"x","name":"a","type":5}])).is_err());
+        let c =
+            parse_packages(&json!([{"id":"x","name":"a","criteria":[{"id":"c1","label":"SQL"}]}]))
+                .unwrap();
+        assert_eq!(
+            c[0].criteria,
+            vec![Criterion {
+                id: "c1".into(),
+                label: "SQL".into()
+            }]
+        );
+        assert!(p[0].criteria.is_empty());
+        for (bad, says) in [
+            (
+                json!([{"id":"x","name":"a","criteria":{}}]),
+                "`[0].criteria` must be an array",
+            ),
+            (
+                json!([{"id":"x","name":"a","criteria":[{"id":"c"}]}]),
+                "`[0].criteria[0].label` is required",
+            ),
+            (
+                json!([{"id":"x","name":"a","criteria":[{"id":"c","label":"A"},{"id":"c","label":"B"}]}]),
+                "`[0].criteria[1].id` repeats",
+            ),
+        ] {
+            let e = parse_packages(&bad).unwrap_err();
+            assert!(e.contains(says), "{e}");
+        }
     }
 
     #[test]

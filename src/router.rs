@@ -10,9 +10,9 @@ use worker::{
 };
 
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{code, ApiError, Context as _};
 use crate::http;
-use crate::providers::{self, Inbound};
+use crate::providers::{self, EdgeRequest, Handler, Inbound};
 use crate::routes::{self, EdgeCall, Method};
 use crate::secrets;
 use crate::weburl::WebUrl;
@@ -34,8 +34,22 @@ pub const H_KEY_HASHES: &str = "x-bridge-key-hashes";
 /// copying the whole response.
 pub const H_REQUEST_ID: &str = "x-request-id";
 
-/// Handle one HTTP request: the embedding API's fetch entry point.
-pub async fn handle_fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+/// Handle one HTTP request: the embedding API's fetch entry point for a bridge that owns the
+/// whole worker (README "Embedding in your own worker").
+pub async fn handle_fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    handle_fetch_under("", req, env, ctx).await
+}
+
+/// Handle one HTTP request for a bridge mounted under a path prefix (`"/ats"`: the bridge
+/// answers `/ats/healthz`, `/ats/v1/…`, `/ats/t/…`, `/ats/p/…`, and every `baseUrl` it hands
+/// out includes the prefix). `""` is the root. A path outside the prefix answers 404.
+pub async fn handle_fetch_under(
+    prefix: &str,
+    req: Request,
+    env: Env,
+    _ctx: Context,
+) -> Result<Response> {
+    let prefix = prefix.trim_end_matches('/');
     let started = Date::now().as_millis();
     let request_id = req
         .headers()
@@ -48,7 +62,7 @@ pub async fn handle_fetch(req: Request, env: Env, _ctx: Context) -> Result<Respo
         request_id: request_id.clone(),
         ..Default::default()
     };
-    let resp = match route(req, &env, &mut log).await {
+    let resp = match route(req, &env, prefix, &mut log).await {
         Ok(resp) => resp,
         Err(e) => http::error(&e),
     };
@@ -85,14 +99,39 @@ struct RequestLog {
     provider: Option<&'static str>,
 }
 
+/// The path inside a mount at `prefix` (`/ats/v1/x` under `/ats` → `/v1/x`); None outside it.
+pub(crate) fn strip_mount<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
+    if prefix.is_empty() {
+        return Some(path);
+    }
+    match path.strip_prefix(prefix)? {
+        "" => Some("/"),
+        rest if rest.starts_with('/') => Some(rest),
+        _ => None,
+    }
+}
+
+/// Where the bridge lives: the request URL, the mount prefix, and the path inside it.
+pub(crate) struct Mount<'a> {
+    pub(crate) url: WebUrl,
+    pub(crate) prefix: &'a str,
+    pub(crate) path: String,
+}
+
 async fn route(
     mut req: Request,
     env: &Env,
+    prefix: &str,
     log: &mut RequestLog,
 ) -> std::result::Result<Response, ApiError> {
     let url = WebUrl::parse(&req.inner().url()).ok_or_else(ApiError::route_not_found)?;
+    let path = strip_mount(url.path(), prefix)
+        .ok_or_else(ApiError::route_not_found)?
+        .to_string();
+    let mount = Mount { url, prefix, path };
+    let url = &mount;
     let method = Method::parse(req.method().as_ref());
-    let segs = routes::segments(url.path());
+    let segs = routes::segments(&mount.path);
     match segs.as_slice() {
         ["healthz"] => {
             log.route = "/healthz";
@@ -126,10 +165,16 @@ async fn route(
             }
             let r = routes::match_admin(method, rest)?;
             log.route = r.template();
+            if r == routes::Admin::ListProviders {
+                return Ok(http::json(
+                    200,
+                    &providers::listing::all(&origin(&cfg, url)),
+                ));
+            }
             if r == routes::Admin::ListTenants {
                 return Ok(http::json(
                     200,
-                    &crate::directory::list(env, url.query()).await?,
+                    &crate::directory::list(env, url.url.query()).await?,
                 ));
             }
             log.tenant = r.tenant().map(str::to_string);
@@ -160,19 +205,19 @@ async fn route(
                 }
             };
             let headers = Headers::new();
-            let _ = headers.set(H_ORIGIN, &origin(&cfg, &url));
+            let _ = headers.set(H_ORIGIN, &origin(&cfg, url));
             let _ = headers.set(H_REQUEST_ID, &log.request_id);
-            forward(env, &tenant, &req, &url, headers, body).await
+            forward(env, &tenant, &req, url, headers, body).await
         }
         ["t", rest @ ..] => {
             log.route = "/t";
             let edge = routes::match_edge(method, rest)?;
-            edge_call(req, env, &url, edge.call, Some(&edge.tenant), log).await
+            edge_call(req, env, url, edge.call, Some(&edge.tenant), log).await
         }
         ["p", rest @ ..] => {
             log.route = "/p";
             let call = routes::match_partner(method, rest)?;
-            edge_call(req, env, &url, call, None, log).await
+            edge_call(req, env, url, call, None, log).await
         }
         ["console", rest @ ..] => {
             log.route = "/console";
@@ -180,7 +225,7 @@ async fn route(
         }
         ["connect", rest @ ..] => {
             log.route = "/connect";
-            crate::web::connect(&mut req, env, &url, method, rest, &log.request_id).await
+            crate::web::connect(&mut req, env, url, method, rest, &log.request_id).await
         }
         _ => {
             log.route = "unknown";
@@ -191,17 +236,12 @@ async fn route(
 
 /// The committed OpenAPI document, from the `ASSETS` binding (see wrangler.toml).
 async fn openapi(env: &Env) -> std::result::Result<Response, ApiError> {
-    let assets = env
-        .assets("ASSETS")
-        .map_err(|e| internal("assets binding", &e))?;
+    let assets = env.assets("ASSETS").context("assets binding")?;
     let mut resp = assets
         .fetch("https://assets/openapi.json", None)
         .await
-        .map_err(|e| internal("openapi asset", &e))?;
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| internal("openapi body", &e))?;
+        .context("openapi asset")?;
+    let text = resp.text().await.context("openapi body")?;
     Ok(http::raw_json(200, text))
 }
 
@@ -212,7 +252,7 @@ async fn openapi(env: &Env) -> std::result::Result<Response, ApiError> {
 async fn edge_call(
     mut req: Request,
     env: &Env,
-    url: &WebUrl,
+    url: &Mount<'_>,
     call: EdgeCall,
     path_tenant: Option<&str>,
     log: &mut RequestLog,
@@ -229,10 +269,27 @@ async fn edge_call(
         header: &header,
         settings: &cfg.settings,
     };
+    // A public form (Teamtailor's activation form) is the same for everyone: answered here,
+    // without a credential or a tenant object.
+    if let Handler::Activation {
+        render,
+        public: true,
+    } = &call.op.handler
+    {
+        let req = EdgeRequest {
+            tenant: "",
+            body: &[],
+            query: url.url.query(),
+            headers: &[],
+            allow_insecure: cfg.allow_insecure,
+            settings: &cfg.settings,
+        };
+        return render(&req).map(|v| http::json(200, &v)).map_err(shape);
+    }
     // A cancel link carries its own credential (its token); every other operation the
     // provider's key.
     let credentials = match call.op.handler {
-        providers::Handler::CancelLink { .. } => providers::link_credentials(url.query()),
+        providers::Handler::CancelLink { .. } => providers::link_credentials(url.url.query()),
         _ => providers::edge_credentials(call.provider, path_tenant, &inbound),
     };
     let forwarded: Vec<(&str, String)> = spec
@@ -262,10 +319,14 @@ async fn edge_call(
         .map_err(shape)
 }
 
-pub(crate) fn origin(cfg: &Config, url: &WebUrl) -> String {
-    cfg.public_base_url
+/// The bridge's public root: `PUBLIC_BASE_URL` (else the request's origin) plus the mount
+/// prefix. Every `baseUrl` starts with it.
+pub(crate) fn origin(cfg: &Config, mount: &Mount) -> String {
+    let base = cfg
+        .public_base_url
         .clone()
-        .unwrap_or_else(|| url.origin().to_string())
+        .unwrap_or_else(|| mount.url.origin().to_string());
+    format!("{base}{}", mount.prefix)
 }
 
 /// Read a body of at most 256 KB (SPEC §10: 413 beyond).
@@ -283,7 +344,7 @@ pub(crate) async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>,
     let bytes = req.bytes().await.map_err(|_| {
         ApiError::new(
             400,
-            "unreadable_body",
+            code::UNREADABLE_BODY,
             "The request body could not be read.",
         )
     })?;
@@ -298,16 +359,16 @@ pub(crate) async fn forward(
     env: &Env,
     tenant: &str,
     req: &Request,
-    url: &WebUrl,
+    url: &Mount<'_>,
     headers: Headers,
     body: Option<Vec<u8>>,
 ) -> std::result::Result<Response, ApiError> {
     let stub = env
         .durable_object("TENANTS")
         .and_then(|ns| ns.get_by_name(tenant))
-        .map_err(|e| internal("binding", &e))?;
-    let mut target = format!("https://tenant{}", url.path());
-    if let Some(q) = url.query() {
+        .context("binding")?;
+    let mut target = format!("https://tenant{}", url.path);
+    if let Some(q) = url.url.query() {
         target.push('?');
         target.push_str(q);
     }
@@ -323,15 +384,26 @@ pub(crate) async fn forward(
     if let Some(b) = body {
         init.with_body(Some(js_sys::Uint8Array::from(b.as_slice()).into()));
     }
-    let inner = Request::new_with_init(&target, &init).map_err(|e| internal("request", &e))?;
+    let inner = Request::new_with_init(&target, &init).context("request")?;
     let resp = stub
         .fetch_with_request(inner)
         .await
-        .map_err(|e| internal("tenant object", &e))?;
+        .context("tenant object")?;
     Ok(resp)
 }
 
-fn internal(what: &str, e: &worker::Error) -> ApiError {
-    worker::console_error!("{what} failed: {e}");
-    ApiError::internal()
+#[cfg(test)]
+mod tests {
+    use super::strip_mount;
+
+    #[test]
+    fn mount_prefix() {
+        assert_eq!(strip_mount("/v1/tenants", ""), Some("/v1/tenants"));
+        assert_eq!(strip_mount("/ats/v1/tenants", "/ats"), Some("/v1/tenants"));
+        assert_eq!(strip_mount("/ats", "/ats"), Some("/"));
+        assert_eq!(strip_mount("/ats/", "/ats"), Some("/"));
+        assert_eq!(strip_mount("/atsx/v1", "/ats"), None);
+        assert_eq!(strip_mount("/v1/tenants", "/ats"), None);
+        assert_eq!(strip_mount("/", "/ats"), None);
+    }
 }

@@ -44,6 +44,9 @@ impl Method {
 pub enum Admin {
     CreateTenant,
     ListTenants,
+    /// `GET /v1/providers`: answered by the worker from the registry (README "What the
+    /// recruiter sees").
+    ListProviders,
     GetTenant(String),
     PatchTenant(String),
     RotateWebhookSecret(String),
@@ -62,6 +65,7 @@ pub enum Admin {
     CreateConnectLink(String),
     ListConnectLinks(String),
     RevokeConnectLink(String, String),
+    Erasure(String),
 }
 
 impl Admin {
@@ -69,7 +73,7 @@ impl Admin {
     pub fn tenant(&self) -> Option<&str> {
         use Admin::*;
         match self {
-            CreateTenant | ListTenants => None,
+            CreateTenant | ListTenants | ListProviders => None,
             GetTenant(t)
             | PatchTenant(t)
             | RotateWebhookSecret(t)
@@ -87,7 +91,8 @@ impl Admin {
             | ReplayFailedEvents(t)
             | CreateConnectLink(t)
             | ListConnectLinks(t)
-            | RevokeConnectLink(t, _) => Some(t),
+            | RevokeConnectLink(t, _)
+            | Erasure(t) => Some(t),
         }
     }
     /// The route as a template, for logs and the OpenAPI check.
@@ -96,6 +101,7 @@ impl Admin {
         match self {
             CreateTenant => "POST /v1/tenants",
             ListTenants => "GET /v1/tenants",
+            ListProviders => "GET /v1/providers",
             GetTenant(_) => "GET /v1/tenants/{tenant}",
             PatchTenant(_) => "PATCH /v1/tenants/{tenant}",
             RotateWebhookSecret(_) => "POST /v1/tenants/{tenant}/webhook/secret",
@@ -114,6 +120,7 @@ impl Admin {
             CreateConnectLink(_) => "POST /v1/tenants/{tenant}/connect-links",
             ListConnectLinks(_) => "GET /v1/tenants/{tenant}/connect-links",
             RevokeConnectLink(..) => "DELETE /v1/tenants/{tenant}/connect-links/{id}",
+            Erasure(_) => "POST /v1/tenants/{tenant}/erasure",
         }
     }
 
@@ -127,6 +134,7 @@ impl Admin {
                 | Admin::PutPackages(_)
                 | Admin::PostResult(..)
                 | Admin::CreateConnectLink(_)
+                | Admin::Erasure(_)
         )
     }
 }
@@ -153,6 +161,7 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
         }
     };
     match segs {
+        ["providers"] => pick(method, vec![(Get, Admin::ListProviders)]),
         ["tenants"] => pick(
             method,
             vec![(Post, Admin::CreateTenant), (Get, Admin::ListTenants)],
@@ -201,6 +210,7 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
             vec![(Post, Admin::PostResult(tenant(t)?, id.to_string()))],
         ),
         ["tenants", t, "events"] => pick(method, vec![(Get, Admin::ListEvents(tenant(t)?))]),
+        ["tenants", t, "erasure"] => pick(method, vec![(Post, Admin::Erasure(tenant(t)?))]),
         ["tenants", t, "events", "replay"] => {
             pick(method, vec![(Post, Admin::ReplayFailedEvents(tenant(t)?))])
         }
@@ -238,9 +248,6 @@ pub struct EdgeCall {
 }
 
 impl EdgeCall {
-    pub fn provider(self) -> Provider {
-        self.provider
-    }
     /// The operation's path segment, as logged (`send_test`, `assessment.start`).
     pub fn name(self) -> &'static str {
         self.op.segment
@@ -249,6 +256,7 @@ impl EdgeCall {
         self.op.takes_body()
     }
     /// Every operation of every registered provider.
+    #[cfg(test)]
     pub fn all() -> impl Iterator<Item = EdgeCall> {
         Provider::all().flat_map(|provider| {
             provider
@@ -259,6 +267,7 @@ impl EdgeCall {
         })
     }
     /// `METHOD /t/{tenant}/x/op` or `METHOD /p/x/op`, for the OpenAPI check.
+    #[cfg(test)]
     pub fn template(self) -> String {
         format!(
             "{} {}",
@@ -413,6 +422,7 @@ mod tests {
         let all = vec![
             Admin::CreateTenant,
             Admin::ListTenants,
+            Admin::ListProviders,
             Admin::GetTenant("t".into()),
             Admin::PatchTenant("t".into()),
             Admin::RotateWebhookSecret("t".into()),
@@ -431,12 +441,14 @@ mod tests {
             Admin::CreateConnectLink("t".into()),
             Admin::ListConnectLinks("t".into()),
             Admin::RevokeConnectLink("t".into(), "c".into()),
+            Admin::Erasure("t".into()),
         ];
         for a in &all {
             use Admin::*;
             match a {
                 CreateTenant
                 | ListTenants
+                | ListProviders
                 | GetTenant(_)
                 | PatchTenant(_)
                 | RotateWebhookSecret(_)
@@ -454,7 +466,8 @@ mod tests {
                 | ReplayFailedEvents(_)
                 | CreateConnectLink(_)
                 | ListConnectLinks(_)
-                | RevokeConnectLink(..) => {}
+                | RevokeConnectLink(..)
+                | Erasure(_) => {}
             }
         }
         all

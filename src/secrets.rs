@@ -164,17 +164,6 @@ pub fn bearer(header: Option<&str>) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Mask an email for logs: `j***@example.com`.
-pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first = local.chars().next().map(String::from).unwrap_or_default();
-            format!("{first}***@{domain}")
-        }
-        None => "***".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,11 +278,5 @@ mod tests {
         assert!(id.starts_with("ats_ass_"));
         assert_eq!(id.len(), 8 + 22);
         assert!(id[8..].chars().all(|c| c.is_ascii_alphanumeric()));
-    }
-
-    #[test]
-    fn masks() {
-        assert_eq!(mask_email("john@example.com"), "j***@example.com");
-        assert_eq!(mask_email("nope"), "***");
     }
 }

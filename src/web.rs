@@ -9,9 +9,8 @@ use worker::{Env, Headers, Request, Response};
 use crate::admin::connect::is_token_shaped;
 use crate::error::ApiError;
 use crate::model::is_valid_slug;
-use crate::router::{config, forward, origin, read_body, H_ORIGIN, H_REQUEST_ID};
+use crate::router::{config, forward, origin, read_body, Mount, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::Method;
-use crate::weburl::WebUrl;
 
 /// The Content-Security-Policy of every page: scripts, styles and API calls from this origin
 /// only, no inline code, no plugins, never inside a frame.
@@ -107,10 +106,10 @@ pub async fn connect_page(env: &Env, usable: bool) -> Result<Response, ApiError>
 /// (`POST /connect/{tenant}/{token}/session|complete`, answered by that object). The tenant id
 /// in the path picks the object with no lookup; a malformed one is just a link that does not
 /// exist.
-pub async fn connect(
+pub(crate) async fn connect(
     req: &mut Request,
     env: &Env,
-    url: &WebUrl,
+    url: &Mount<'_>,
     method: Method,
     rest: &[&str],
     request_id: &str,

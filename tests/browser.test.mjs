@@ -115,9 +115,14 @@ test("sign-in: a wrong token is refused; the right one is kept in session storag
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   problems.length = 0; // that 401 is logged by the browser as a failed load
-  await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  // Keyboard only: focus starts on the screen's heading, Tab reaches the labelled field, Enter signs in.
+  await until(async () => (await page.evaluate(() => document.activeElement?.tagName)) === "H1", 5000, "focus on the heading");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.labels?.[0]?.textContent), "Admin token");
+  await page.keyboard.type(ADMIN_TOKEN);
+  await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Tenants" }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Tenants", "focus moves to the new screen's heading");
   await assertNoCspViolations(page);
 });
 
@@ -141,7 +146,20 @@ test("tenant creation: the form creates the tenant, shows the signing secret onc
   await shot(page, "02-tenants");
   await page.getByRole("link", { name: "acme-web", exact: true }).click();
   await page.getByRole("heading", { name: /Acme Web/ }).waitFor();
+  // Credential fields come from the registry through the tenant view; saving goes through PATCH.
+  await page.getByLabel("greenhouse partner username", { exact: true }).fill("gh-partner");
+  await page.getByLabel("greenhouse partner password", { exact: true }).fill("gh-secret");
+  await page.getByRole("button", { name: "Save credentials" }).click();
+  await until(async () => (await admin(w, "GET", "/v1/tenants/acme-web")).body.greenhouse?.partner_password_set === true, 10_000, "credentials saved");
+  assert.equal((await admin(w, "GET", "/v1/tenants/acme-web")).body.greenhouse.partner_username, "gh-partner");
+  await page.getByText("Set. Type a new value to replace it.").waitFor();
+  assert.equal(await page.getByLabel("greenhouse partner password", { exact: true }).inputValue(), "", "a secret is never shown back");
   await shot(page, "03-tenant-overview");
+  // Readable on a phone: nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), "no horizontal scroll at 390 px");
+  await shot(page, "03b-tenant-overview-phone");
+  await page.setViewportSize({ width: 1280, height: 900 });
 });
 
 test("key rotation: issue, rotate with a grace period (both keys work), rotate without (old key dead), revoke", async () => {

@@ -3,6 +3,7 @@
 // that play the partner's webhook, Greenhouse and Ashby. Everything stays on 127.0.0.1.
 
 import { spawn } from "node:child_process";
+import { createCipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
@@ -26,14 +27,16 @@ export async function freePort() {
   });
 }
 
-/** A wrangler config identical to wrangler.toml but without the [build] step: the harness
- *  runs the already-built worker (`make test` builds it once). */
-function testConfig(dir) {
-  const src = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+/** A wrangler config identical to the worker's wrangler.toml but without the [build] step: the
+ *  harness runs the already-built worker (`make test` builds it once). `workerDir` is the
+ *  worker's directory relative to the repo (the bridge itself, or examples/embedded). */
+function testConfig(dir, workerDir = ".") {
+  const base = join(ROOT, workerDir);
+  const src = readFileSync(join(base, "wrangler.toml"), "utf8");
   const noBuild = src.replace(/\[build\][^[]*/m, "");
   const cfg = noBuild
-    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "build/index.js"))}`)
-    .replace(/^directory = "(.*)"$/m, (_, d) => `directory = ${JSON.stringify(join(ROOT, d))}`);
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(base, "build/index.js"))}`)
+    .replace(/^directory = "(.*)"$/m, (_, d) => `directory = ${JSON.stringify(join(base, d))}`);
   const path = join(dir, "wrangler.toml");
   writeFileSync(path, cfg);
   return path;
@@ -41,12 +44,15 @@ function testConfig(dir) {
 
 /**
  * Start the worker. `vars` become `--var NAME:VALUE` (ADMIN_TOKEN and ALLOW_INSECURE_TARGETS
- * default to test values; pass `null` to omit one). Returns { url, logs(), stop(), restart() }.
+ * default to test values; pass `null` to omit one). `workerDir` + `mount` run another worker
+ * that embeds the bridge under a path prefix (examples/embedded, "/ats"): then `url` is the
+ * bridge's root (origin + mount) and `origin` the worker's. Returns { url, origin, logs(),
+ * stop(), restart() }.
  */
-export async function startWorker({ vars = {}, persistTo } = {}) {
+export async function startWorker({ vars = {}, persistTo, workerDir = ".", mount = "" } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "ats-bridge-test-"));
   const state = persistTo ?? join(dir, "state");
-  const config = testConfig(dir);
+  const config = testConfig(dir, workerDir);
   const allVars = { ADMIN_TOKEN, ALLOW_INSECURE_TARGETS: "true", ...vars };
   let child = null;
   let port = 0;
@@ -67,7 +73,7 @@ export async function startWorker({ vars = {}, persistTo } = {}) {
     });
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
-    const url = `http://127.0.0.1:${port}`;
+    const url = `http://127.0.0.1:${port}${mount}`;
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${output}`);
@@ -93,8 +99,14 @@ export async function startWorker({ vars = {}, persistTo } = {}) {
   }
 
   const w = { url: await launch(), state, logs: () => output };
+  w.origin = w.url.slice(0, w.url.length - mount.length);
   w.stop = async () => { await stopChild(); if (!persistTo) rmSync(dir, { recursive: true, force: true }); };
-  w.restart = async () => { await stopChild(); w.url = await launch(); return w.url; };
+  w.restart = async () => {
+    await stopChild();
+    w.url = await launch();
+    w.origin = w.url.slice(0, w.url.length - mount.length);
+    return w.url;
+  };
   return w;
 }
 
@@ -164,7 +176,10 @@ export async function startReceiver(respond = () => ({ status: 200 })) {
       try { out = await script(rec, requests.length); } catch (e) { out = { status: 500, body: String(e) }; }
       if (out === "drop") { req.socket.destroy(); return; }
       out = out ?? { status: 200 };
-      res.writeHead(out.status ?? 200, out.headers ?? { "content-type": "text/plain" });
+      // One connection per request: a kept-alive connection that this server closes while the
+      // worker reuses it would turn into a spurious network-failure attempt (a test-harness
+      // race, not the behaviour under test).
+      res.writeHead(out.status ?? 200, { ...(out.headers ?? { "content-type": "text/plain" }), connection: "close" });
       res.end(out.body === undefined ? "ok" : typeof out.body === "string" ? out.body : JSON.stringify(out.body));
     });
   });
@@ -236,4 +251,29 @@ export function events(rx, type) {
     .filter((r) => r.headers["webhook-id"])
     .map((r) => JSON.parse(r.body))
     .filter((e) => !type || e.eventType === type);
+}
+
+/** Teamtailor's provider key as a JWS: the activation form values (`claims`, e.g. `{key}`)
+ *  signed HS256 with the partner API key (README "Teamtailor"). */
+export function teamtailorJws(claims, partnerApiKey) {
+  const h = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT" })).toString("base64url");
+  const p = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  return `${h}.${p}.${createHmac("sha256", partnerApiKey).update(`${h}.${p}`).digest("base64url")}`;
+}
+
+/** Teamtailor's provider key as a JWE (`dir`, `A256GCM`): the 32-byte key is the ASCII of the
+ *  first 32 hex characters of sha256(webhook secret); the protected header is the AAD. */
+export function teamtailorJwe(claims, webhookSecret) {
+  const key = Buffer.from(createHash("sha256").update(webhookSecret).digest("hex").slice(0, 32), "ascii");
+  const h = Buffer.from(JSON.stringify({ alg: "dir", enc: "A256GCM" })).toString("base64url");
+  const iv = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", key, iv);
+  c.setAAD(Buffer.from(h, "ascii"));
+  const ct = Buffer.concat([c.update(JSON.stringify(claims), "utf8"), c.final()]);
+  return `${h}..${iv.toString("base64url")}.${ct.toString("base64url")}.${c.getAuthTag().toString("base64url")}`;
+}
+
+/** `Teamtailor-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<partner-event id>")>`. */
+export function teamtailorSignature(eventId, webhookSecret, t = Math.floor(Date.now() / 1000)) {
+  return `t=${t},v1=${createHmac("sha256", webhookSecret).update(`${t}.${eventId}`).digest("hex")}`;
 }

@@ -211,6 +211,21 @@ mod tests {
         }
     }
 
+    /// The OpenAPI document offers exactly the registered providers for a link.
+    #[test]
+    fn openapi_lists_every_provider() {
+        let doc: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+        let listed: Vec<&str> = doc["components"]["schemas"]["ConnectLinkCreate"]["properties"]
+            ["provider"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let registered: Vec<&str> = Provider::all().map(|p| p.as_str()).collect();
+        assert_eq!(listed, registered);
+    }
+
     #[test]
     fn tokens() {
         let t = new_token();

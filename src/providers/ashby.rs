@@ -10,14 +10,14 @@ use super::setup::{CredentialCheck, CredentialField as ConnectField, SetupGuide,
 use super::Settings;
 use super::{
     basic_authorization, basic_keys, compact, optional, CredentialField, CredentialSource,
-    EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall, Setting, Spec,
-    Surface, WriteBack,
+    EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall, ScoreShape,
+    Setting, Spec, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
-use crate::error::{ApiError, ApiResult, ErrorShape};
+use crate::error::{code, ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
-    Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
+    context, parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment,
+    Catalogue, Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
 };
 use crate::routes::Method;
 use crate::targets;
@@ -76,11 +76,18 @@ pub static SPEC: Spec = Spec {
     idempotency: Idempotency::KeyFreedWhenFinal,
     facts: Facts {
         result_fields: &[
-            "assessment_status",
-            "assessment_result",
-            "assessment_profile_url",
-            "cancelled_reason",
-            "metadata",
+            ("status", "assessment_status"),
+            ("score", "assessment_result (numeric_score)"),
+            ("result_url", "assessment_profile_url"),
+            ("reason", "cancelled_reason"),
+            ("max_score", "metadata \"Max Score\""),
+            ("started_at", "metadata \"Duration\" (with completed_at)"),
+            ("completed_at", "metadata \"Duration\" (with started_at)"),
+            (
+                "summary",
+                "assessment_result, or metadata \"Summary\" when a score is sent",
+            ),
+            ("metadata", "metadata (one DataValue per key)"),
         ],
         limits: &[
             ("key length", "under 171 characters"),
@@ -99,6 +106,10 @@ pub static SPEC: Spec = Spec {
             (Status::Expired, "Expired"),
             (Status::Cancelled, "Cancelled"),
         ],
+        score: ScoreShape::Number,
+        attachments: 0,
+        // Every assessment.update replaces what Ashby shows.
+        final_result_changeable: true,
     },
     setup: &SETUP,
     credential_check,
@@ -152,7 +163,28 @@ fn credential_check(
         url: format!("{}/apiKey.info", base.trim_end_matches('/')),
         basic_user: key.1.clone(),
         body: json!({}),
+        accept: key_accepted,
     })
+}
+
+/// Whether Ashby accepted the key: Ashby answers many errors with HTTP 200 and
+/// `"success": false` (`errorInfo.message`, or the older `errors[]`); 401/403 mean a missing,
+/// wrong or under-privileged key. Err is a sentence for the customer.
+fn key_accepted(status: Option<u16>, body: &str) -> Result<(), String> {
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    match status {
+        Some(200) if v["success"] == json!(true) => Ok(()),
+        Some(401 | 403) => Err("Ashby did not accept this API key.".into()),
+        Some(200) => Err(format!(
+            "Ashby did not accept this API key: {}",
+            v["errorInfo"]["message"]
+                .as_str()
+                .or(v["errors"][0].as_str())
+                .unwrap_or("no reason given")
+        )),
+        Some(s) => Err(format!("Ashby answered HTTP {s}; try again in a minute.")),
+        None => Err("Ashby could not be reached; try again in a minute.".into()),
+    }
 }
 
 fn render_list(_: &EdgeRequest, packages: &[Package]) -> ApiResult<Value> {
@@ -198,7 +230,7 @@ fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
         .map_err(|why| {
             ApiError::new(
                 422,
-                "invalid_configuration",
+                code::INVALID_CONFIGURATION,
                 format!("ASHBY_API_BASE {why}."),
             )
         })?;
@@ -334,15 +366,17 @@ pub fn normalize(
             phones: None,
         },
         job_id: s.job_id.clone(),
-        job: (s.job_id.is_some() || s.job_name.is_some()).then(|| Job {
-            id: s.job_id.clone(),
-            name: s.job_name.clone(),
-            requisition_id: s.req_id.clone(),
-            url: s.job_url.clone(),
-            locations: None,
-            departments: None,
+        job: (s.job_id.is_some() || s.job_name.is_some()).then(|| {
+            context(Job {
+                id: s.job_id.clone(),
+                name: s.job_name.clone(),
+                requisition_id: s.req_id.clone(),
+                url: s.job_url.clone(),
+                locations: None,
+                departments: None,
+            })
         }),
-        hiring_team: s.hiring_team.as_ref().map(hiring_team),
+        hiring_team: s.hiring_team.as_ref().map(|t| context(hiring_team(t))),
         requester: None,
         custom_fields: None,
         enrichment: None,
@@ -360,7 +394,7 @@ pub fn normalize(
     }
 }
 
-/// `job.hiringTeam[{userId, firstName, lastName, email, role}]` → `hiringTeam` (SPEC §15);
+/// `job.hiringTeam[{userId, firstName, lastName, email, role}]` → `hiringTeam` (README "Webhooks you receive");
 /// entries that are not objects are skipped, Ashby's role labels map to the nearest role.
 fn hiring_team(team: &Value) -> Vec<TeamMember> {
     team.as_array()
@@ -631,6 +665,41 @@ mod tests {
     use super::*;
     use crate::model::OrderKind;
 
+    #[test]
+    fn connect_page_key_check() {
+        let settings = Settings(
+            [(
+                "ASHBY_API_BASE".to_string(),
+                "https://api.ashbyhq.com/".to_string(),
+            )]
+            .into(),
+        );
+        let c = credential_check(&[("api_key", "k1".into())], &settings).unwrap();
+        assert_eq!(c.url, "https://api.ashbyhq.com/apiKey.info");
+        assert_eq!(c.basic_user, "k1");
+        assert!(credential_check(&[], &settings).is_none());
+        let accept = c.accept;
+        assert!(accept(Some(200), r#"{"success":true,"results":{}}"#).is_ok());
+        let e = accept(
+            Some(200),
+            r#"{"success":false,"errorInfo":{"code":"x","message":"Key revoked"}}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("Key revoked"), "{e}");
+        assert!(
+            accept(Some(200), r#"{"success":false,"errors":["old form"]}"#)
+                .unwrap_err()
+                .contains("old form")
+        );
+        assert!(accept(Some(401), "")
+            .unwrap_err()
+            .contains("did not accept"));
+        assert!(accept(None, "")
+            .unwrap_err()
+            .contains("could not be reached"));
+        assert!(accept(Some(500), "").is_err());
+    }
+
     fn start_json() -> Value {
         json!({
             "assessment_type_id": "pkg_456",
@@ -650,6 +719,7 @@ mod tests {
             description: Some("Skills".into()),
             package_type: Some("SKILLS_TEST".into()),
             kind: Some(OrderKind::ReferenceCheck),
+            criteria: vec![],
         }];
         let catalogue = Catalogue {
             packages: Some(&cat),
@@ -725,6 +795,7 @@ mod tests {
     #[test]
     fn update_bodies() {
         let done = ResultUpdate {
+            attachments: vec![],
             status: Status::Completed,
             score: Some(87.5),
             max_score: Some(100.0),
@@ -764,6 +835,7 @@ mod tests {
         assert_eq!(ids.len(), meta.len(), "identifiers are unique");
 
         let started = ResultUpdate {
+            attachments: vec![],
             status: Status::Started,
             score: None,
             max_score: None,
@@ -916,6 +988,7 @@ mod tests {
             packages: vec![],
             default_kind: Default::default(),
             credentials: Default::default(),
+            retention_days: crate::tenant::privacy::default_retention_days(),
             created_at: 0,
             updated_at: 0,
         };
@@ -968,6 +1041,7 @@ mod tests {
             v,
         );
         let started = ResultUpdate {
+            attachments: vec![],
             status: Status::Started,
             score: None,
             max_score: None,

@@ -10,12 +10,12 @@ use super::setup::{no_credential_check, SetupGuide, SetupUrl};
 use super::{
     basic_authorization, basic_keys, compact, optional, required, CredentialField,
     CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall,
-    ReportedError, Setting, Spec, StatusView, Surface, WriteBack,
+    ReportedError, ScoreShape, Setting, Spec, StatusView, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer};
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email, Enrichment,
+    context, AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email, Enrichment,
     EnrichmentStatus, Package, Phone, Provider, Requester, ResultUpdate, Status,
 };
 use crate::routes::Method;
@@ -96,10 +96,14 @@ pub static SPEC: Spec = Spec {
     idempotency: Idempotency::KeyHeldForever,
     facts: Facts {
         result_fields: &[
-            "partner_status",
-            "partner_profile_url",
-            "partner_score",
-            "metadata",
+            ("status", "partner_status (only `complete` is shown)"),
+            ("result_url", "partner_profile_url"),
+            ("score", "partner_score"),
+            ("max_score", "metadata \"Max Score\""),
+            ("started_at", "metadata \"Started At\""),
+            ("completed_at", "metadata \"Completed At\""),
+            ("summary", "metadata \"Notes\""),
+            ("metadata", "metadata (label → value)"),
         ],
         limits: &[
             ("key length", "under 171 characters"),
@@ -118,6 +122,10 @@ pub static SPEC: Spec = Spec {
             (Status::Expired, "expired"),
             (Status::Cancelled, "cancelled"),
         ],
+        score: ScoreShape::Number,
+        attachments: 0,
+        // Greenhouse reads the result once `complete` is answered (test_status).
+        final_result_changeable: false,
     },
     setup: &SETUP,
     credential_check: no_credential_check,
@@ -349,14 +357,16 @@ pub fn normalize(
         job_id: None,
         job: None,
         hiring_team: None,
-        requester: o.sent_by.clone().map(|email| Requester {
-            id: None,
-            name: None,
-            email: Some(email),
+        requester: o.sent_by.clone().map(|email| {
+            context(Requester {
+                id: None,
+                name: None,
+                email: Some(email),
+            })
         }),
         custom_fields: None,
-        // Harvest v3 is what would fill job, hiring team and requester (SPEC §15).
-        enrichment: Some(Enrichment {
+        // Harvest v3 is what would fill job, hiring team and requester (README "Webhooks you receive").
+        enrichment: Some(context(Enrichment {
             status: EnrichmentStatus::NotConfigured,
             missing: ["job", "hiringTeam"]
                 .into_iter()
@@ -364,7 +374,7 @@ pub fn normalize(
                 .map(String::from)
                 .collect(),
             error: None,
-        }),
+        })),
         meta_data: compact(json!({"preferredName": o.preferred_name, "sentBy": o.sent_by})),
         origin_data: origin,
         status: Status::NotSpecified,
@@ -476,6 +486,7 @@ mod tests {
             description: Some("90 min".into()),
             package_type: Some("CODE".into()),
             kind: None,
+            criteria: vec![],
         }];
         let catalogue = Catalogue {
             packages: Some(&cat),
@@ -571,6 +582,7 @@ mod tests {
     #[test]
     fn status_answers() {
         let r = ResultUpdate {
+            attachments: vec![],
             status: Status::Completed,
             score: Some(87.5),
             max_score: Some(100.0),
@@ -690,6 +702,7 @@ mod tests {
             packages: vec![],
             default_kind: Default::default(),
             credentials: Default::default(),
+            retention_days: crate::tenant::privacy::default_retention_days(),
             created_at: 0,
             updated_at: 0,
         };
@@ -751,6 +764,7 @@ mod tests {
 
     fn result(status: Status) -> ResultUpdate {
         ResultUpdate {
+            attachments: vec![],
             status,
             score: None,
             max_score: None,

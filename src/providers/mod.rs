@@ -2,13 +2,17 @@
 //! docs/adding-an-ats.md). The [`REGISTRY`] is the only list of ATSs: routing, edge
 //! authentication, the tenant object, results, the admin API and the tests read it.
 
+pub(crate) mod listing;
+mod preflight;
 mod seam;
 pub mod setup;
 
 pub(crate) mod ashby;
 pub(crate) mod greenhouse;
 pub(crate) mod recruitee;
+pub(crate) mod teamtailor;
 
+pub use preflight::preflight;
 pub use seam::*;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -18,7 +22,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::scalar_string;
 
 /// Every provider the bridge speaks to: one line per ATS.
-pub static REGISTRY: &[&Spec] = &[&greenhouse::SPEC, &ashby::SPEC, &recruitee::SPEC];
+pub static REGISTRY: &[&Spec] = &[
+    &greenhouse::SPEC,
+    &ashby::SPEC,
+    &recruitee::SPEC,
+    &teamtailor::SPEC,
+];
 
 /// An ATS the bridge speaks to: a handle on its registered [`Spec`]. Serialized as its name
 /// (`"greenhouse"`), the `provider` value of the API and events.
@@ -48,6 +57,7 @@ impl Provider {
         self.0
     }
     /// The operation at `segment`, if the provider has one.
+    #[cfg(test)]
     pub fn operation(self, segment: &str) -> Option<&'static Operation> {
         self.0.operations.iter().find(|o| o.segment == segment)
     }
@@ -75,6 +85,7 @@ impl Provider {
         }
     }
     /// The route template of one of its operations (`/t/{tenant}/x/op`, `/p/x/op`).
+    #[cfg(test)]
     pub fn template(self, op: &Operation) -> String {
         match self.0.surface {
             Surface::TenantScoped => format!("/t/{{tenant}}/{}/{}", self.0.name, op.segment),

@@ -16,13 +16,14 @@ use serde_json::{json, Map, Value};
 use super::setup::{no_credential_check, SetupGuide};
 use super::{
     compact, optional, required, CredentialSource, EdgeRequest, Facts, Fixture, Handler,
-    Idempotency, Inbound, Operation, OutboundCall, PlacedOrder, Setting, Spec, Surface, WriteBack,
+    Idempotency, Inbound, Operation, OutboundCall, PlacedOrder, ScoreShape, Setting, Spec, Surface,
+    WriteBack,
 };
 use crate::error::{ApiError, ApiResult, ErrorShape};
 use crate::model::{
-    parse_rfc3339, rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email,
-    Enrichment, EnrichmentStatus, OrderKind, Package, Phone, Provider, Requester, ResultUpdate,
-    Status,
+    context, parse_rfc3339, rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
+    Email, Enrichment, EnrichmentStatus, OrderKind, Package, Phone, Provider, Requester,
+    ResultUpdate, Status,
 };
 use crate::routes::Method;
 use crate::targets;
@@ -94,7 +95,13 @@ pub static SPEC: Spec = Spec {
     // report_id is unique per order: a repeat is always the same order.
     idempotency: Idempotency::KeyHeldForever,
     facts: Facts {
-        result_fields: &["status", "score", "completed_at", "subtitle", "urls.cancel"],
+        result_fields: &[
+            ("status", "status (and subtitle while in progress)"),
+            ("score", "score (text)"),
+            ("max_score", "score (text, after the slash)"),
+            ("completed_at", "completed_at"),
+            ("reason", "subtitle"),
+        ],
         limits: &[
             (
                 "score",
@@ -119,6 +126,9 @@ pub static SPEC: Spec = Spec {
             (Status::Expired, "failed"),
             (Status::Cancelled, "canceled"),
         ],
+        score: ScoreShape::Text,
+        attachments: 0,
+        final_result_changeable: false,
     },
     setup: &SETUP,
     credential_check: no_credential_check,
@@ -380,10 +390,10 @@ pub fn normalize(
         job_id: None,
         job: None,
         hiring_team: None,
-        requester: admin(&o.inputs),
+        requester: admin(&o.inputs).map(context),
         custom_fields: None,
         // Recruitee sends no job context and the bridge has no other source for it.
-        enrichment: Some(Enrichment {
+        enrichment: Some(context(Enrichment {
             status: EnrichmentStatus::NotConfigured,
             missing: ["job", "hiringTeam"]
                 .into_iter()
@@ -391,7 +401,7 @@ pub fn normalize(
                 .map(String::from)
                 .collect(),
             error: None,
-        }),
+        })),
         meta_data: compact(json!({
             "reportId": o.report_id,
             "companyId": o.company_id,
@@ -527,6 +537,7 @@ mod tests {
 
     fn result(status: Status) -> ResultUpdate {
         ResultUpdate {
+            attachments: vec![],
             status,
             score: None,
             max_score: None,
@@ -591,6 +602,7 @@ mod tests {
             description: Some("7 years".into()),
             package_type: Some("CRIMINAL_RECORD".into()),
             kind: Some(OrderKind::BackgroundCheck),
+            criteria: vec![],
         }];
         let catalogue = Catalogue {
             packages: Some(&cat),
@@ -641,6 +653,7 @@ mod tests {
                 description: Some("ignored".into()),
                 package_type: None,
                 kind: None,
+                criteria: vec![],
             },
             Package {
                 id: "2".into(),
@@ -648,6 +661,7 @@ mod tests {
                 description: None,
                 package_type: None,
                 kind: Some(OrderKind::Assessment),
+                criteria: vec![],
             },
         ];
         assert_eq!(

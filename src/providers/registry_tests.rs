@@ -43,6 +43,7 @@ fn registry_is_well_formed() {
         prefixes.insert(spec.key_prefix);
         assert!(!spec.operations.is_empty(), "{}", spec.name);
         let mut segments = BTreeSet::new();
+        let mut orders = 0;
         for op in spec.operations {
             // A segment may serve several methods, each once.
             assert!(
@@ -52,7 +53,25 @@ fn registry_is_well_formed() {
                 op.segment
             );
             assert!(op.method != Method::Other);
+            let kind = op.handler.kind();
+            assert!(
+                [
+                    "list_packages",
+                    "order",
+                    "status",
+                    "cancel",
+                    "report_error",
+                    "config",
+                    "activation"
+                ]
+                .contains(&kind.as_str()),
+                "{}/{}",
+                spec.name,
+                op.segment
+            );
+            orders += usize::from(kind == OperationKind::Order);
         }
+        assert!(orders <= 1, "{}: one order operation at most", spec.name);
         let mut fields = BTreeSet::new();
         for f in spec.credentials {
             assert!(fields.insert(f.name), "{}.{}", spec.name, f.name);
@@ -74,6 +93,17 @@ fn registry_is_well_formed() {
             spec.name
         );
         assert!(!spec.facts.result_fields.is_empty(), "{}", spec.name);
+        // Every field named is a field of the result body, once.
+        let mut shown = BTreeSet::new();
+        for (field, _) in spec.facts.result_fields {
+            assert!(
+                super::preflight::RESULT_FIELDS.contains(field),
+                "{}: `{field}` is not a result field",
+                spec.name
+            );
+            assert!(shown.insert(*field), "{}: `{field}` twice", spec.name);
+        }
+        assert!(shown.contains("status"), "{}", spec.name);
     }
 }
 
@@ -179,7 +209,10 @@ static PARTNER: Spec = Spec {
     operations: &[Operation {
         segment: "activation",
         method: Method::Get,
-        handler: Handler::Activation { render: nothing },
+        handler: Handler::Activation {
+            render: nothing,
+            public: false,
+        },
     }],
     error_shape: crate::error::ErrorShape::ErrorList,
     extract_keys: bearer_keys,
@@ -197,6 +230,9 @@ static PARTNER: Spec = Spec {
         result_fields: &[],
         limits: &[],
         status_mapping: &[],
+        score: ScoreShape::Number,
+        attachments: 0,
+        final_result_changeable: true,
     },
     fixtures: &[],
     setup: &NO_SETUP,
@@ -314,6 +350,9 @@ const PARTNER_FIELDS: Spec = Spec {
         result_fields: &[],
         limits: &[],
         status_mapping: &[],
+        score: ScoreShape::Number,
+        attachments: 0,
+        final_result_changeable: true,
     },
     fixtures: &[],
     setup: &NO_SETUP,

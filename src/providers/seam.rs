@@ -14,6 +14,9 @@ use crate::model::{CandidateAssessment, Catalogue, Package, ResultUpdate, Status
 use crate::routes::Method;
 
 /// Everything the bridge knows about one ATS.
+// `title` and `facts` are declared for `GET /v1/providers` (SPEC §12), which publishes them;
+// `fixtures` are read by the tests.
+#[allow(dead_code)]
 pub struct Spec {
     /// The provider's name: URL segment, `provider` value in the API and events.
     pub name: &'static str,
@@ -99,8 +102,11 @@ impl Operation {
 }
 
 /// The kind of an operation with its functions; the tenant object has one match over it.
+/// (`Config` and `Activation` are the kinds partner-level ATSs use, docs/adding-an-ats.md; no
+/// registered provider has them yet.)
 /// Every answer is `200` JSON with the rendered value; errors are `ApiError`s in the
 /// provider's `error_shape`.
+#[allow(dead_code)]
 pub enum Handler {
     /// Answer the tenant's packages (SPEC §5 sources).
     ListPackages {
@@ -135,15 +141,22 @@ pub enum Handler {
     },
     /// A configuration form or document built from the tenant's packages.
     Config {
+        /// What the vendor's `packages_url` is told about this request besides the tenant and
+        /// the provider (e.g. Teamtailor's `job_id`, `stage_id`): merged into the body it is
+        /// POSTed, and part of the 5-minute cache key. Empty: the plain question.
+        context: fn(&EdgeRequest) -> Vec<(&'static str, String)>,
         render: fn(&EdgeRequest, &[Package]) -> ApiResult<Value>,
     },
-    /// An activation form or check that needs no tenant data.
+    /// An activation form or check that needs no tenant data. `public`: answered by the front
+    /// door without any credential or tenant (an ATS fetches it before the customer has a key;
+    /// the request's `tenant` is empty); otherwise the key is checked like any edge call.
     Activation {
         render: fn(&EdgeRequest) -> ApiResult<Value>,
+        public: bool,
     },
 }
 
-/// Operation kinds (SPEC §12), as named in logs and docs.
+/// Operation kinds (SPEC §12), as `GET /v1/providers` and the docs name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OperationKind {
     ListPackages,
@@ -184,6 +197,7 @@ impl Handler {
 
     /// Run only the request parser (no storage): what the fuzzers and fixture checks call.
     /// None when the kind parses nothing.
+    #[cfg(test)]
     pub fn parse_only(&self, req: &EdgeRequest) -> Option<ApiResult<()>> {
         match self {
             Handler::Order { parse, .. } => Some(parse(req).map(|_| ())),
@@ -202,6 +216,7 @@ impl Handler {
 impl Handler {
     /// Whether the handler reads nothing of the request (no body, no query): such an
     /// operation needs no fixture.
+    #[cfg(test)]
     pub fn parse_only_reads_nothing(&self) -> bool {
         matches!(
             self,
@@ -213,7 +228,9 @@ impl Handler {
     }
 }
 
-/// What an edge handler sees of the request.
+/// What an edge handler sees of the request. (`tenant`, `headers` and `settings` are for
+/// providers that verify signed requests or tokens, docs/adding-an-ats.md.)
+#[allow(dead_code)]
 pub struct EdgeRequest<'a> {
     /// The tenant the request belongs to.
     pub tenant: &'a str,
@@ -236,6 +253,7 @@ impl EdgeRequest<'_> {
         serde_json::from_slice(self.body).map_err(ApiError::bad_json)
     }
     /// A forwarded header's value.
+    #[allow(dead_code)]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -344,6 +362,8 @@ pub type AfterOrder = fn(&PlacedOrder) -> ApiResult<Vec<OutboundCall>>;
 
 /// What `after_order` sees of an order just committed.
 pub struct PlacedOrder<'a> {
+    /// Like `WriteBack::assessment_id`; no registered provider's `after_order` reads it yet.
+    #[allow(dead_code)]
     pub assessment_id: &'a str,
     pub record: &'a CandidateAssessment,
     /// The URL that cancels this assessment, when the provider has a `CancelLink` operation:
@@ -363,24 +383,59 @@ pub struct OutboundCall {
     pub body: Option<String>,
 }
 
-/// What an inbound request presents, for `extract_keys`.
+/// What an inbound request presents, for `extract_keys` (`header` and `settings` serve
+/// providers whose key travels in a signed token, docs/adding-an-ats.md).
+#[allow(dead_code)]
 pub struct Inbound<'a> {
     pub authorization: Option<&'a str>,
     pub header: &'a dyn Fn(&str) -> Option<String>,
     pub settings: &'a Settings,
 }
 
-/// Facts for `GET /v1/providers` (SPEC §12).
+/// What the ATS does with a result: published by `GET /v1/providers` (README "What the
+/// recruiter sees") and read by the pre-flight (`providers::preflight`), so both say the same.
 pub struct Facts {
-    /// Result fields the ATS shows to its users.
-    pub result_fields: &'static [&'static str],
-    /// Limits the ATS imposes: (what, limit).
+    /// Where the recruiter sees each result field: (field of the `POST …/result` body, where
+    /// the ATS shows it). A field of the body not listed here is dropped (pre-flight warning).
+    pub result_fields: &'static [(&'static str, &'static str)],
+    /// Other limits the ATS imposes: (what, limit), for people.
     pub limits: &'static [(&'static str, &'static str)],
     /// Bridge status → the ATS's word for it.
     pub status_mapping: &'static [(Status, &'static str)],
+    /// How the ATS takes `score`.
+    pub score: ScoreShape,
+    /// Most attachments the ATS shows; 0: it cannot show any.
+    pub attachments: usize,
+    /// Whether a final result, once sent, can still be changed in the ATS (the bridge refuses
+    /// a second final result either way: 409 `assessment_final`).
+    pub final_result_changeable: bool,
 }
 
-/// One recorded request of an operation.
+/// How an ATS takes a result's `score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreShape {
+    /// A JSON number, as sent (no range).
+    Number,
+    /// A number from 0 to 100: `score / max_score × 100` (as sent without `max_score`), so
+    /// a score outside `0..=max_score` (or `0..=100` without one) is refused with 422.
+    Percent,
+    /// Free text: `score/max_score`, e.g. `87.5/100`.
+    Text,
+}
+
+impl ScoreShape {
+    /// Its name in `GET /v1/providers` (`number`, `percent`, `text`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScoreShape::Number => "number",
+            ScoreShape::Percent => "percent",
+            ScoreShape::Text => "text",
+        }
+    }
+}
+
+/// One recorded request of an operation (read by the tests).
+#[cfg_attr(not(test), allow(dead_code))]
 pub struct Fixture {
     /// The operation's `segment`.
     pub operation: &'static str,

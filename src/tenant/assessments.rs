@@ -5,9 +5,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{SqlStorage, SqlStorageValue as V};
 
-use super::internal;
 use crate::admin::query;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Context};
 use crate::model::{rfc3339, CandidateAssessment, Provider, ResultUpdate, Status};
 
 pub const SCHEMA: &str = "
@@ -50,7 +49,7 @@ const COLS: &str =
 
 impl Row {
     pub fn record(&self) -> ApiResult<CandidateAssessment> {
-        serde_json::from_str(&self.record).map_err(internal("parse record"))
+        serde_json::from_str(&self.record).context("parse record")
     }
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::NotSpecified)
@@ -93,7 +92,7 @@ pub fn get(sql: &SqlStorage, id: &str) -> ApiResult<Option<Row>> {
             vec![id.into()],
         )
         .and_then(|c| c.to_array())
-        .map_err(internal("get"))?;
+        .context("get")?;
     Ok(rows.into_iter().next())
 }
 
@@ -113,7 +112,7 @@ pub fn find_active_id(
             vec![provider.as_str().into(), key.into()],
         )
         .and_then(|c| c.to_array())
-        .map_err(internal("find"))?;
+        .context("find")?;
     Ok(rows.into_iter().next().map(|r| r.id))
 }
 
@@ -123,7 +122,7 @@ pub fn insert(
     dedupe_key: &str,
     now: i64,
 ) -> ApiResult<()> {
-    let record = serde_json::to_string(a).map_err(internal("encode"))?;
+    let record = serde_json::to_string(a).context("encode")?;
     sql.exec(
         "INSERT INTO assessments (id, provider, status, dedupe_key, record, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         vec![
@@ -136,7 +135,7 @@ pub fn insert(
             V::Integer(now),
         ],
     )
-    .map_err(internal("insert"))?;
+    .context("insert")?;
     Ok(())
 }
 
@@ -151,9 +150,9 @@ pub fn update(
 ) -> ApiResult<CandidateAssessment> {
     let mut record = row.record()?;
     record.status = status;
-    let text = serde_json::to_string(&record).map_err(internal("encode"))?;
+    let text = serde_json::to_string(&record).context("encode")?;
     let result = match result {
-        Some(r) => Some(serde_json::to_string(r).map_err(internal("encode result"))?),
+        Some(r) => Some(serde_json::to_string(r).context("encode result")?),
         None => row.result.clone(),
     };
     sql.exec(
@@ -167,7 +166,7 @@ pub fn update(
             row.id.clone().into(),
         ],
     )
-    .map_err(internal("update"))?;
+    .context("update")?;
     Ok(record)
 }
 
@@ -186,7 +185,7 @@ pub fn append_error(sql: &SqlStorage, row: &Row, error: Value) -> ApiResult<()> 
         "UPDATE assessments SET errors = ? WHERE id = ?",
         vec![Value::Array(list).to_string().into(), row.id.clone().into()],
     )
-    .map_err(internal("append error"))?;
+    .context("append error")?;
     Ok(())
 }
 
@@ -195,7 +194,7 @@ pub fn set_sync(sql: &SqlStorage, id: &str, sync: &Value) -> ApiResult<()> {
         "UPDATE assessments SET sync = ? WHERE id = ?",
         vec![sync.to_string().into(), id.into()],
     )
-    .map_err(internal("set sync"))?;
+    .context("set sync")?;
     Ok(())
 }
 
@@ -212,7 +211,7 @@ pub fn next_update_ts(sql: &SqlStorage, row: &Row, now: i64) -> ApiResult<i64> {
         "UPDATE assessments SET last_update_ts = ? WHERE id = ?",
         vec![V::Integer(ts), row.id.clone().into()],
     )
-    .map_err(internal("update ts"))?;
+    .context("update ts")?;
     Ok(ts)
 }
 
@@ -260,7 +259,7 @@ pub fn list(sql: &SqlStorage, query_string: Option<&str>) -> ApiResult<Value> {
             ],
         )
         .and_then(|c| c.to_array())
-        .map_err(internal("list"))?;
+        .context("list")?;
     let more = rows.len() as i64 > limit;
     let page = &rows[..rows.len().min(limit as usize)];
     Ok(json!({

@@ -246,7 +246,7 @@ impl Tenant {
                 ApiError::new(
                     422,
                     "invalid_configuration",
-                    format!("The ATS API base {why}."),
+                    format!("The {} API base {why}.", g.display_name),
                 )
             })?;
             let headers = Headers::new();
@@ -263,7 +263,7 @@ impl Tenant {
                 attempt::PROVIDER_READ_CAP,
             )
             .await;
-            setup::check_outcome(provider, r.status, &r.body)
+            (check.accept)(r.status, &r.body)
                 .map_err(|why| ApiError::new(422, "credentials_rejected", why))?;
         }
         if !fields.is_empty() {

@@ -29,8 +29,13 @@ const PACKAGES_TIMEOUT_MS: u64 = 10_000;
 /// least 256 KB; README "What the ATSs call"); a longer answer is a 502 naming the cap.
 pub const PACKAGES_READ_CAP: usize = 256 * 1024;
 
-/// Cached `packages_url` answers: (url, provider) → (fetched at, packages).
-pub type PackageCache = HashMap<(String, Provider), (i64, Vec<Package>)>;
+/// Cached `packages_url` answers: (url, provider, context as a query string) → (fetched at,
+/// packages).
+pub type PackageCache = HashMap<(String, Provider, String), (i64, Vec<Package>)>;
+
+/// What a `packages_url` question says besides tenant and provider (`Handler::Config`'s
+/// context), e.g. `[("job_id", "5521")]`.
+pub type PackageContext = [(&'static str, String)];
 
 impl Tenant {
     /// Run an authenticated edge call: the provider parses and renders, this object stores.
@@ -46,11 +51,15 @@ impl Tenant {
             settings: &self.config().settings,
         };
         let answer = match &edge.op.handler {
-            Handler::ListPackages { render } | Handler::Config { render } => {
-                let pkgs = self.packages(&cfg, provider).await?;
+            Handler::ListPackages { render } => {
+                let pkgs = self.packages(&cfg, provider, &[]).await?;
                 render(&req, &pkgs)?
             }
-            Handler::Activation { render } => render(&req)?,
+            Handler::Config { context, render } => {
+                let pkgs = self.packages(&cfg, provider, &context(&req)).await?;
+                render(&req, &pkgs)?
+            }
+            Handler::Activation { render, .. } => render(&req)?,
             Handler::Order { parse, render } => {
                 let order = parse(&req)?;
                 let id = self
@@ -108,8 +117,8 @@ impl Tenant {
 
     /// Store a new order and commit its `record.new` (one transaction), unless an active
     /// assessment already holds `dedupe_key`: then its id comes back and nothing is emitted.
-    /// A provider's `after_order` call(s) (e.g. Recruitee's "report sent" with its cancel link)
-    /// are stored in the same transaction and sent right after the answer, with retries.
+    /// A provider's `after_order` call(s) (e.g. a "report sent" carrying the order's cancel
+    /// link, `providers::PlacedOrder`) are stored in the same transaction and sent right after the answer, with retries.
     async fn place_order(
         &self,
         provider: Provider,
@@ -129,11 +138,11 @@ impl Tenant {
         let mut awaited = creds.is_some();
         // Name the package from the catalogue; if the vendor's endpoint fails the order is
         // still accepted with the name and description null (SPEC §5).
-        let catalogue = match self.packages_at_hand(&cfg, provider) {
+        let catalogue = match self.packages_at_hand(&cfg, provider, &[]) {
             Some(p) => Some(p),
             None => {
                 awaited = true;
-                self.packages(&cfg, provider).await.ok()
+                self.packages(&cfg, provider, &[]).await.ok()
             }
         };
         // Look again: another copy of this order may have committed while we awaited.
@@ -257,6 +266,7 @@ impl Tenant {
                 summary: None,
                 metadata: Default::default(),
                 reason: None,
+                attachments: Vec::new(),
             };
             let outbound = (spec.write_back)(&WriteBack {
                 assessment_id: &row.id,
@@ -347,22 +357,28 @@ impl Tenant {
         &self,
         cfg: &TenantConfig,
         provider: Provider,
+        context: &PackageContext,
     ) -> ApiResult<Vec<Package>> {
-        if let Some(p) = self.packages_at_hand(cfg, provider) {
+        if let Some(p) = self.packages_at_hand(cfg, provider, context) {
             return Ok(p);
         }
         let url = cfg.packages_url.clone().unwrap_or_default();
         let t = now();
-        let fetched = self.fetch_packages(cfg, &url, provider).await?;
+        let fetched = self.fetch_packages(cfg, &url, provider, context).await?;
         self.package_cache
             .borrow_mut()
-            .insert((url, provider), (t, fetched.clone()));
+            .insert((url, provider, context_key(context)), (t, fetched.clone()));
         Ok(fetched)
     }
 
     /// The packages if they are known without I/O: stored, static, or a fresh cached answer
     /// of `packages_url`. None: `packages_url` has to be asked.
-    fn packages_at_hand(&self, cfg: &TenantConfig, provider: Provider) -> Option<Vec<Package>> {
+    fn packages_at_hand(
+        &self,
+        cfg: &TenantConfig,
+        provider: Provider,
+        context: &PackageContext,
+    ) -> Option<Vec<Package>> {
         let Some(url) = &cfg.packages_url else {
             if !cfg.packages.is_empty() {
                 return Some(cfg.packages.clone());
@@ -376,12 +392,13 @@ impl Tenant {
                         description: None,
                         package_type: None,
                         kind: Some(cfg.default_kind),
+                        criteria: vec![],
                     })
                     .collect(),
             );
         };
         let cache = self.package_cache.borrow();
-        let (at, p) = cache.get(&(url.clone(), provider))?;
+        let (at, p) = cache.get(&(url.clone(), provider, context_key(context)))?;
         (now() - at < PACKAGES_TTL_MS).then(|| p.clone())
     }
 
@@ -390,6 +407,7 @@ impl Tenant {
         cfg: &TenantConfig,
         url: &str,
         provider: Provider,
+        context: &PackageContext,
     ) -> ApiResult<Vec<Package>> {
         let upstream = |why: String| {
             worker::console_warn!(
@@ -401,7 +419,11 @@ impl Tenant {
         targets::check_target(url, self.config().allow_insecure)
             .map_err(|why| upstream(format!("the URL {why}")))?;
         let secrets = self.load_secrets(&cfg.id).await?;
-        let body = json!({ "tenant_id": cfg.id, "provider": provider.as_str() }).to_string();
+        let mut body = json!({ "tenant_id": cfg.id, "provider": provider.as_str() });
+        for (k, v) in context {
+            body[*k] = json!(v);
+        }
+        let body = body.to_string();
         let headers = attempt::signed_headers(&secrets, &secrets::new_id("msg_"), &body, now());
         let r = attempt::send_with_timeout(
             Method::Post,
@@ -427,4 +449,11 @@ impl Tenant {
             .map_err(|_| upstream("the answer is not a JSON array of packages".into()))?;
         parse_packages(&v).map_err(upstream)
     }
+}
+
+/// The cache-key form of a package context: `job_id=5521&stage_id=88` ("" when empty).
+fn context_key(context: &PackageContext) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(context.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish()
 }

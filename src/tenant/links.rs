@@ -1,5 +1,6 @@
-//! Cancel links (README "Cancel links"): capability URLs the bridge hands an ATS (Recruitee's
-//! `report.urls.cancel`), each bound to one assessment. The token names its tenant (so the
+//! Cancel links (README "Cancel links"): capability URLs the bridge hands an ATS (a provider
+//! with a `Handler::CancelLink` operation puts one in its `after_order` call), each bound to one
+//! assessment. The token names its tenant (so the
 //! front door routes without a lookup); this object keeps only the token's hash.
 
 use serde::Deserialize;

@@ -15,9 +15,11 @@ mod assessments;
 mod calls;
 mod connect;
 mod edge;
+mod erasure;
 mod links;
 mod migrations;
 mod outbox;
+pub(crate) mod privacy;
 mod results;
 mod schedule;
 mod serial;
@@ -36,7 +38,7 @@ use worker::{
 use crate::admin::tenants::{self, KeyInfo, TenantConfig, TenantSecrets, ROTATION_WINDOW_MS};
 use crate::config::Config;
 use crate::delivery::{MsgKind, QueueMsg};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::EventType;
 use crate::model::{parse_packages, Provider};
@@ -106,11 +108,10 @@ pub(crate) fn now() -> i64 {
     Date::now().as_millis() as i64
 }
 
+/// `map_err(internal("what"))`: an internal fault with context, logged once where the
+/// response is made (`http::error`). New code writes `.context("what")` (`error::Context`).
 pub(crate) fn internal<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> ApiError + '_ {
-    move |e| {
-        worker::console_error!("tenant object: {what}: {e}");
-        ApiError::internal()
-    }
+    move |e| ApiError::internal_because(format!("tenant object: {what}: {e}"))
 }
 
 impl DurableObject for Tenant {
@@ -170,10 +171,17 @@ impl DurableObject for Tenant {
                 Ok(c) => c.sweep().await,
                 Err(e) => Err(e),
             };
-            let next = match (webhooks, calls) {
-                (Ok(a), Ok(b)) => a.into_iter().chain(b).min(),
-                (a, b) => {
-                    worker::console_error!("sweep failed: {:?} {:?}", a.err(), b.err());
+            // Retention (README "Personal data"): a bounded purge per alarm.
+            let retention = self.retention_pass();
+            let next = match (webhooks, calls, retention) {
+                (Ok(a), Ok(b), Ok(c)) => a.into_iter().chain(b).chain(c).min(),
+                (a, b, c) => {
+                    worker::console_error!(
+                        "sweep failed: {:?} {:?} {:?}",
+                        a.err(),
+                        b.err(),
+                        c.err()
+                    );
                     Some(now() + 30_000)
                 }
             };
@@ -195,7 +203,7 @@ impl Tenant {
     }
 
     fn kv(&self) -> ApiResult<worker::KvStore> {
-        self.env.kv("SECRETS").map_err(internal("SECRETS binding"))
+        self.env.kv("SECRETS").context("SECRETS binding")
     }
 
     /// Does this object hold a tenant? Answered from memory after the first look.
@@ -411,7 +419,7 @@ impl Tenant {
                     None,
                 )
                 .and_then(|c| c.to_array())
-                .map_err(internal("read keys"))?,
+                .context("read keys")?,
         );
         *self.key_cache.borrow_mut() = Some(rows.clone());
         Ok(rows)
@@ -510,15 +518,15 @@ impl Tenant {
         match route {
             Admin::CreateTenant => self.create_tenant(call).await,
             // Answered by the worker from the tenant directory, never forwarded here.
-            Admin::ListTenants => Err(ApiError::route_not_found()),
+            Admin::ListTenants | Admin::ListProviders => Err(ApiError::route_not_found()),
             Admin::GetTenant(t) => {
                 self.load_config()?;
                 let s = self.load_secrets(&t).await?;
                 let cfg = self.load_config()?;
-                Ok(http::json(
-                    200,
-                    &tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now()),
-                ))
+                let mut v = tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now());
+                // What the object's SQLite database takes (README "Personal data").
+                v["storageBytes"] = json!(self.sql().database_size());
+                Ok(http::json(200, &v))
             }
             Admin::PatchTenant(t) => self.patch_tenant(&t, call).await,
             Admin::RotateWebhookSecret(t) => {
@@ -549,7 +557,7 @@ impl Tenant {
                         "DELETE FROM keys WHERE provider = ?",
                         vec![p.as_str().into()],
                     )
-                    .map_err(internal("delete key"))?;
+                    .context("delete key")?;
                 self.key_cache.replace(None);
                 if let Some(old) = old {
                     // The index entry is only a cache; the row above is what edge auth reads.
@@ -562,7 +570,7 @@ impl Tenant {
                 let mut cfg = self.load_config()?;
                 let v = call.json()?;
                 cfg.packages = parse_packages(&v).map_err(|m| {
-                    ApiError::new(422, "invalid_field", format!("Invalid packages: {m}."))
+                    ApiError::new(422, code::INVALID_FIELD, format!("Invalid packages: {m}."))
                 })?;
                 cfg.updated_at = now();
                 self.save_config(&cfg)?;
@@ -622,6 +630,7 @@ impl Tenant {
             Admin::CreateConnectLink(t) => self.create_connect_link(&t, call),
             Admin::ListConnectLinks(_) => self.list_connect_links(),
             Admin::RevokeConnectLink(_, id) => self.revoke_connect_link(&id),
+            Admin::Erasure(_) => self.erasure(call),
         }
     }
 
@@ -665,7 +674,7 @@ impl Tenant {
         let new = tenants::parse_create(&call.json()?, self.config().allow_insecure)?;
         if self.exists() {
             return Err(ApiError::conflict(
-                "tenant_exists",
+                code::TENANT_EXISTS,
                 format!("A tenant with id `{}` already exists.", new.id),
             ));
         }
@@ -680,6 +689,7 @@ impl Tenant {
             packages: vec![],
             default_kind: Default::default(),
             credentials: Default::default(),
+            retention_days: crate::tenant::privacy::default_retention_days(),
             created_at: n,
             updated_at: n,
         };
@@ -720,6 +730,7 @@ impl Tenant {
         self.load_secrets(t).await?;
         let mut cfg = self.load_config()?;
         let touches_secrets = patch.touches_secrets();
+        let retention_changed = patch.retention_days != tenants::Change::Keep;
         let (reenabled, version) = {
             let mut slot = self.secrets.borrow_mut();
             let s = slot.as_mut().ok_or_else(ApiError::internal)?;
@@ -742,6 +753,10 @@ impl Tenant {
         if touches_secrets {
             // A PATCH is idempotent: if KV fails it answers 500 and can be repeated.
             self.persist_secrets(t, version).await?;
+        }
+        if retention_changed {
+            // The alarm works out the next purge (README "Personal data").
+            self.arm(now() + 1_000).await;
         }
         if flushed > 0 {
             let grace = crate::delivery::sweep_grace_ms(&self.config().retry_schedule);
@@ -827,7 +842,7 @@ impl Tenant {
                     previous_until.map(SqlStorageValue::Integer).unwrap_or(SqlStorageValue::Null),
                 ],
             )
-            .map_err(internal("store key"))?;
+            .context("store key")?;
         self.key_cache.replace(None);
         let kv = self.kv()?;
         if let (Some(old), None) = (&old, previous_until) {

@@ -7,7 +7,7 @@ use worker::Response;
 use super::calls::NewCall;
 use super::{assessments, now, Call, Tenant};
 use crate::admin::tenants::Credentials;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult};
 use crate::http;
 use crate::model::{parse_result, EventType, Provider};
 use crate::providers::{Idempotency, WriteBack};
@@ -24,7 +24,7 @@ impl Tenant {
             assessments::get(&self.sql(), id)?.ok_or_else(|| ApiError::not_found("assessment"))?;
         if row.status().is_final() {
             return Err(ApiError::conflict(
-                "assessment_final",
+                code::ASSESSMENT_FINAL,
                 format!(
                     "The assessment is already {}; final results cannot change.",
                     row.status().as_str()
@@ -34,7 +34,9 @@ impl Tenant {
         let provider = row.provider().ok_or_else(ApiError::internal)?;
         let spec = provider.spec();
         let t = now();
-        // Refuse before storing anything when the result could never reach the ATS.
+        // Refuse before storing anything when the ATS would reject the result or it could
+        // never reach the ATS; say what the ATS will drop or alter (README "Results").
+        let warnings = crate::providers::preflight(spec, &r)?;
         let outbound = (spec.write_back)(&WriteBack {
             assessment_id: &row.id,
             record: &row.record()?,
@@ -86,7 +88,9 @@ impl Tenant {
             });
         }
         let fresh = assessments::get(&sql, id)?.ok_or_else(ApiError::internal)?;
-        Ok(http::json(200, &fresh.view()))
+        let mut answer = fresh.view();
+        answer["warnings"] = json!(warnings);
+        Ok(http::json(200, &answer))
     }
 
     /// Every provider's credentials for this tenant: its fields' values and the deployment's

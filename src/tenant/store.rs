@@ -6,9 +6,8 @@ use std::rc::Rc;
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::internal;
 use crate::admin::tenants::TenantConfig;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Context};
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tenant (
@@ -39,23 +38,23 @@ pub fn read_config(sql: &SqlStorage, cache: &ConfigCache) -> ApiResult<TenantCon
     let rows: Vec<Row> = sql
         .exec("SELECT config FROM tenant WHERE id = 1", None)
         .and_then(|c| c.to_array())
-        .map_err(internal("load config"))?;
+        .context("load config")?;
     let row = rows
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::not_found("tenant"))?;
-    let cfg: TenantConfig = serde_json::from_str(&row.config).map_err(internal("parse config"))?;
+    let cfg: TenantConfig = serde_json::from_str(&row.config).context("parse config")?;
     *cache.borrow_mut() = Some(cfg.clone());
     Ok(cfg)
 }
 
 pub fn write_config(sql: &SqlStorage, cache: &ConfigCache, cfg: &TenantConfig) -> ApiResult<()> {
-    let text = serde_json::to_string(cfg).map_err(internal("encode config"))?;
+    let text = serde_json::to_string(cfg).context("encode config")?;
     sql.exec(
         "INSERT INTO tenant (id, config) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET config = excluded.config",
         vec![text.into()],
     )
-    .map_err(internal("save config"))?;
+    .context("save config")?;
     *cache.borrow_mut() = Some(cfg.clone());
     Ok(())
 }

@@ -163,12 +163,27 @@ function Tenant({ id, tab }) {
   </main>`;
 }
 
+/** Each provider's credential fields from the tenant view: `{field, secret, value|set}`. */
+function credentialFields(t) {
+  return Object.keys(t.providers)
+    .filter((p) => t[p] && typeof t[p] === "object")
+    .map((p) => ({
+      provider: p,
+      fields: Object.entries(t[p]).map(([k, v]) => k.endsWith("_set")
+        ? { field: k.slice(0, -4), secret: true, set: v === true }
+        : { field: k, secret: false, value: v ?? "" }),
+    }));
+}
+const human = (s) => s.replace(/_/g, " ");
+
 function Overview({ tenant, reload }) {
   const t = tenant;
   const [form, setForm] = useState({
     name: t.name || "", url: t.webhook.url, packages_url: t.packages_url || "", static_package_id: t.static_package_id || "",
   });
-  const [creds, setCreds] = useState({ ashby: "", gh_user: t.greenhouse.partner_username || "", gh_pass: "" });
+  const creds = credentialFields(t);
+  const initial = Object.fromEntries(creds.flatMap((c) => c.fields.map((f) => [`${c.provider}.${f.field}`, f.secret ? "" : f.value])));
+  const [values, setValues] = useState(initial);
   const [secret, setSecret] = useState(null);
   const [ping, setPing] = useState(null);
   const save = useAction(), cred = useAction(), wh = useAction();
@@ -181,8 +196,7 @@ function Overview({ tenant, reload }) {
         <dt>Tenant id</dt><dd class="mono">${t.id}</dd>
         <dt>Webhook</dt><dd><span class="mono">${t.webhook.url}</span> <${Badge} value=${t.webhook.enabled ? "enabled" : "disabled (410)"} />${t.webhook.secret_rotating ? html` <${Badge} value="secret rotating" />` : null}</dd>
         <dt>Packages source</dt><dd>${t.packages_url ? html`<span class="mono">${t.packages_url}</span>` : t.packages.length ? `${t.packages.length} stored packages` : t.static_package_id ? `static package ${t.static_package_id}` : "none"}</dd>
-        <dt>Ashby API key</dt><dd>${t.ashby.api_key_set ? "set" : "not set"}</dd>
-        <dt>Greenhouse partner credentials</dt><dd>${t.greenhouse.partner_username ? `user ${t.greenhouse.partner_username}` : "deployment default"}${t.greenhouse.partner_password_set ? ", password set" : ""}</dd>
+        ${creds.map((c) => html`<dt>${c.provider} credentials</dt><dd>${c.fields.map((f) => f.secret ? `${human(f.field)}: ${f.set ? "set" : "not set"}` : `${human(f.field)}: ${f.value || "—"}`).join(" · ")}</dd>`)}
         <dt>Created</dt><dd>${when(t.createdAt)}</dd><dt>Updated</dt><dd>${when(t.updatedAt)}</dd>
       </dl>
       <form onSubmit=${async (e) => { e.preventDefault(); await save.run(async () => {
@@ -198,25 +212,31 @@ function Overview({ tenant, reload }) {
         <button type="submit" disabled=${save.busy}>Save configuration</button>
       </form>
     </section>
-    <section class="card" aria-labelledby="creds-h">
+    ${creds.length ? html`<section class="card" aria-labelledby="creds-h">
       <h2 id="creds-h">ATS credentials for results</h2>
       <form onSubmit=${async (e) => { e.preventDefault(); await cred.run(async () => {
         const body = {};
-        if (creds.ashby.trim()) body.ashby = { api_key: creds.ashby.trim() };
-        const g = {};
-        if (creds.gh_user.trim() !== (t.greenhouse.partner_username || "")) g.partner_username = opt(creds.gh_user);
-        if (creds.gh_pass.trim()) g.partner_password = creds.gh_pass.trim();
-        if (Object.keys(g).length) body.greenhouse = g;
+        for (const c of creds) {
+          const change = {};
+          for (const f of c.fields) {
+            const v = values[`${c.provider}.${f.field}`].trim();
+            if (f.secret ? v !== "" : v !== (f.value || "")) change[f.field] = v === "" ? null : v;
+          }
+          if (Object.keys(change).length) body[c.provider] = change;
+        }
         await api("PATCH", `/v1/tenants/${enc(t.id)}`, body);
-        setCreds({ ...creds, ashby: "", gh_pass: "" });
+        setValues(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, creds.some((c) => c.fields.some((f) => f.secret && `${c.provider}.${f.field}` === k)) ? "" : v])));
         await reload(); }); }}>
-        <${Field} label="Ashby API key" name="ashby_key" type="password" value=${creds.ashby} onInput=${(v) => setCreds({ ...creds, ashby: v })} hint=${t.ashby.api_key_set ? "Set. Type a new key to replace it." : "Not set."} />
-        <${Field} label="Greenhouse partner username" name="gh_user" value=${creds.gh_user} onInput=${(v) => setCreds({ ...creds, gh_user: v })} />
-        <${Field} label="Greenhouse partner password" name="gh_pass" type="password" value=${creds.gh_pass} onInput=${(v) => setCreds({ ...creds, gh_pass: v })} hint=${t.greenhouse.partner_password_set ? "Set. Type a new one to replace it." : "Not set."} />
+        ${creds.map((c) => html`<fieldset><legend>${c.provider}</legend>
+          ${c.fields.map((f) => html`<${Field} label=${`${c.provider} ${human(f.field)}`} name=${`${c.provider}_${f.field}`}
+            type=${f.secret ? "password" : "text"} value=${values[`${c.provider}.${f.field}`]}
+            onInput=${(v) => setValues({ ...values, [`${c.provider}.${f.field}`]: v })}
+            hint=${f.secret ? (f.set ? "Set. Type a new value to replace it." : "Not set.") : "Empty the field to clear it."} />`)}
+        </fieldset>`)}
         <${Notice} error=${cred.error} />
         <button type="submit" disabled=${cred.busy}>Save credentials</button>
       </form>
-    </section>
+    </section>` : null}
     <section class="card" aria-labelledby="wh-h">
       <h2 id="wh-h">Webhook</h2>
       <div class="actions">

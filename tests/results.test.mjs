@@ -1,0 +1,122 @@
+// Issue 16: results that land right in every ATS. GET /v1/providers from the registry, result
+// attachments and pre-flight warnings, idempotency keys on result writes — through the built
+// worker with a loopback fake Greenhouse and a loopback receiver.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  startWorker, startReceiver, admin, edge, createTenant, createKey, assertErrorShape, fixture,
+  events, ROOT,
+} from "./harness.mjs";
+
+let w;
+const closers = [];
+async function receiver(fn) {
+  const r = await startReceiver(fn);
+  closers.push(r);
+  return r;
+}
+
+before(async () => { w = await startWorker(); });
+after(async () => { await Promise.all([w?.stop(), ...closers.map((c) => c.close())]); });
+
+/** A tenant with a receiver, a fake Greenhouse (answers 200 to the completion PATCH) and one
+ *  Greenhouse order; returns the assessment id, the receiver and the fake. */
+async function greenhouseOrder(id) {
+  const hooks = await receiver(() => ({ status: 200 }));
+  const gh = await receiver(() => ({ status: 200 }));
+  await createTenant(w, id, hooks.url);
+  await admin(w, "PUT", `/v1/tenants/${id}/packages`, fixture("packages.json"));
+  await admin(w, "PATCH", `/v1/tenants/${id}`, { greenhouse: { partner_username: "gh-partner", partner_password: "gh-secret" } });
+  const key = (await createKey(w, id, "greenhouse")).secretKey;
+  const body = { ...fixture("greenhouse/send_test.json"), url: `${gh.url}/integrations/testing_partners/take_home_tests/1` };
+  const r = await edge(w, id, "greenhouse", "send_test", { key, body });
+  assert.equal(r.status, 200, r.text);
+  await hooks.waitFor(1, 15_000, (rs) => events(hooks, "record.new").length === 1);
+  return { assessment: r.body.partner_interview_id, hooks, gh };
+}
+
+test("GET /v1/providers: every registered ATS with its surface, result fields, limits and status mapping", async () => {
+  assertErrorShape(assert, await admin(w, "GET", "/v1/providers", undefined, { token: null }), 401);
+  assertErrorShape(assert, await admin(w, "POST", "/v1/providers", {}), 405);
+  const r = await admin(w, "GET", "/v1/providers");
+  assert.equal(r.status, 200, r.text);
+  const byName = Object.fromEntries(r.body.providers.map((p) => [p.name, p]));
+  for (const name of ["greenhouse", "ashby", "recruitee"]) assert.ok(byName[name], `${name} listed`);
+
+  const gh = byName.greenhouse;
+  assert.equal(gh.surface.kind, "tenant_scoped");
+  assert.equal(gh.surface.baseUrl, `${w.url}/t/{tenant}/greenhouse`);
+  const send = gh.surface.urls.find((u) => u.kind === "order");
+  assert.deepEqual(send, { label: "Send test URL", kind: "order", method: "POST", url: `${w.url}/t/{tenant}/greenhouse/send_test` });
+  assert.equal(gh.surface.key.prefix, "gh_");
+  assert.deepEqual(gh.credentials.map((c) => c.field).sort(), ["greenhouse.partner_password", "greenhouse.partner_username"]);
+  assert.equal(gh.limits.attachments, 0);
+  assert.equal(gh.limits.score, "number");
+  assert.equal(gh.limits.finalResultChangeable, false);
+  assert.equal(gh.statusMapping.COMPLETED, "complete");
+  assert.deepEqual(gh.resultFields.find((f) => f.field === "result_url"), { field: "result_url", shownAs: "partner_profile_url" });
+  assert.equal(gh.resultFields.find((f) => f.field === "reason"), undefined, "Greenhouse does not show a reason");
+
+  const rc = byName.recruitee;
+  assert.equal(rc.surface.kind, "partner_level");
+  assert.equal(rc.surface.baseUrl, `${w.url}/p/recruitee`);
+  assert.ok(rc.surface.urls.every((u) => u.url.startsWith(`${w.url}/p/recruitee/`)), JSON.stringify(rc.surface.urls));
+  assert.equal(rc.limits.score, "text");
+  assert.equal(rc.statusMapping.CANCELLED, "canceled");
+
+  // The README table is the same facts (the unit test renders it from this answer; here the
+  // served answer's rows are found in the README as they are).
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("<!-- recruiter-sees:start -->"), readme.indexOf("<!-- recruiter-sees:end -->"));
+  for (const p of r.body.providers) {
+    for (const f of p.resultFields) {
+      assert.ok(section.includes(`| ${p.title} | \`${f.field}\` | ${f.shownAs} |`), `${p.name} ${f.field} in README`);
+    }
+  }
+});
+
+test("result answer carries pre-flight warnings for what Greenhouse drops; attachments are validated", async () => {
+  const { assessment, hooks } = await greenhouseOrder("res-warn");
+  const post = (body) => admin(w, "POST", `/v1/tenants/res-warn/assessments/${assessment}/result`, body);
+
+  // Bad attachments: 422 naming the field, nothing stored or emitted.
+  for (const [body, field] of [
+    [{ status: "IN_PROGRESS", attachments: [{ url: "http://vendor.example/r.pdf" }] }, "attachments[0].url"],
+    [{ status: "IN_PROGRESS", attachments: Array(6).fill({ url: "https://vendor.example/r.pdf" }) }, "attachments"],
+    [{ status: "IN_PROGRESS", attachments: [{ url: "https://vendor.example/r.pdf", size: 3 }] }, "attachments[0].size"],
+  ]) {
+    const r = await post(body);
+    assertErrorShape(assert, r, 422);
+    assert.match(r.body.error.message, new RegExp(field.replace(/[[\]]/g, "\\$&")), r.text);
+  }
+  assert.equal(events(hooks, "record.modified").length, 0);
+
+  // Nothing Greenhouse cannot show: no warnings.
+  const plain = await post({ status: "IN_PROGRESS", started_at: "2026-11-01T10:00:00Z" });
+  assert.equal(plain.status, 200, plain.text);
+  assert.deepEqual(plain.body.warnings, []);
+
+  // A reason and attachments: Greenhouse shows neither.
+  const r = await post({
+    status: "IN_PROGRESS", reason: "proctoring paused",
+    attachments: [{ url: "https://vendor.example/r.pdf", description: "Report" }],
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.warnings.length, 2, JSON.stringify(r.body.warnings));
+  assert.ok(r.body.warnings.some((m) => m.includes("`attachments`") && m.includes("Greenhouse")), JSON.stringify(r.body.warnings));
+  assert.ok(r.body.warnings.some((m) => m.includes("`reason`")), JSON.stringify(r.body.warnings));
+  // The result is stored as sent (the vendor's record keeps the attachments).
+  assert.equal(r.body.result.attachments[0].url, "https://vendor.example/r.pdf");
+});
+
+test("a score Greenhouse shows as sent (its facts say `number`) draws no warning", async () => {
+  const r = await admin(w, "GET", "/v1/providers");
+  const numberScored = r.body.providers.filter((p) => p.limits.score === "number").map((p) => p.name);
+  assert.ok(numberScored.includes("greenhouse"));
+  const { assessment } = await greenhouseOrder("res-score");
+  const res = await admin(w, "POST", `/v1/tenants/res-score/assessments/${assessment}/result`, { status: "IN_PROGRESS", score: 12, max_score: 15 });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.body.warnings, []);
+});
