@@ -372,8 +372,15 @@ async function measureReference(hookPort) {
     for (let i = 0; i < WARMUP_ORDERS; i++) await timedOrder(agent, base, eps[1]);
     const sequential = [];
     for (let i = 0; i < ORDERS; i++) sequential.push(await timedOrder(agent, base, eps[1]));
+    const burstAgent = new http.Agent({ keepAlive: true });
+    const burst = await Promise.all(Array.from({ length: BURST }, () => timedOrder(burstAgent, base, eps[1])));
+    burstAgent.destroy();
     agent.destroy();
-    const webhook = { "order → webhook (sequential)": stats(sequential.map((o) => o.receiptMs)) };
+    const webhook = {
+      "order → webhook (sequential)": stats(sequential.map((o) => o.receiptMs)),
+      [`order response (burst ${BURST})`]: stats(burst.map((o) => o.responseMs)),
+      [`order → webhook (burst ${BURST})`]: stats(burst.map((o) => o.receiptMs)),
+    };
     printCells("reference worker", cells);
     printTable("reference webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
     return { server: "reference worker, wrangler dev, inspector detached", throughput: cells, webhookMs: webhook };
@@ -381,6 +388,39 @@ async function measureReference(hookPort) {
     await worker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The performance targets (README "Performance"): the bridge against the reference worker in
+ *  the same run, both on the inspector-detached server. Ratios are bridge / reference; rates
+ *  must reach the target (`≥`), latencies stay under it (`≤`). The burst target is absolute. */
+function versusReference(bridge, reference) {
+  const rate = (cells, endpoint, conc) => cells.find((c) => c.endpoint === endpoint && c.conc === conc)?.rps;
+  const wh = (w, name) => w[name] ?? {};
+  const rows = [];
+  const ratio = (figure, b, r, target, higherIsBetter) => {
+    const value = b / r;
+    rows.push({ figure, bridge: b, reference: r, ratio: value, target: `${higherIsBetter ? "≥" : "≤"} ${target}`,
+      met: higherIsBetter ? value >= target : value <= target });
+  };
+  for (const conc of CONCURRENCY) {
+    ratio(`/healthz req/s, ${conc} conn`, rate(bridge.throughput, "GET /healthz", conc), rate(reference.throughput, "GET /healthz", conc), 0.9, true);
+  }
+  const top = Math.max(...CONCURRENCY);
+  ratio(`order req/s (send_test vs POST /order), ${top} conn`, rate(bridge.throughput, "GH POST send_test", top),
+    rate(reference.throughput, "reference POST /order", top), 0.7, true);
+  const bSeq = wh(bridge.webhookMs, "send_test → record.new (sequential)");
+  const rSeq = wh(reference.webhookMs, "order → webhook (sequential)");
+  ratio("order → webhook p50, sequential (ms)", bSeq.p50, rSeq.p50, 1.5, false);
+  ratio("order → webhook p99, sequential (ms)", bSeq.p99, rSeq.p99, 4, false);
+  const bBurst = wh(bridge.webhookMs, `send_test → record.new (burst ${BURST})`);
+  const rBurst = wh(reference.webhookMs, `order → webhook (burst ${BURST})`);
+  rows.push({ figure: `burst of ${BURST} to one tenant, order → webhook p99 (ms)`, bridge: bBurst.p99, reference: rBurst.p99,
+    ratio: bBurst.p99 / rBurst.p99, target: "≤ 300 ms", met: bBurst.p99 <= 300 });
+  const bAns = wh(bridge.webhookMs, `send_test response (burst ${BURST})`);
+  const rAns = wh(reference.webhookMs, `order response (burst ${BURST})`);
+  rows.push({ figure: `burst of ${BURST} to one tenant, answer p99 (ms)`, bridge: bAns.p99, reference: rAns.p99,
+    ratio: bAns.p99 / rAns.p99, target: "(reported)", met: true });
+  return rows;
 }
 
 async function main() {
@@ -416,6 +456,10 @@ async function main() {
       summary[`${c.endpoint} c=${c.conc}`] = { detached: c.vsHealthz };
     }
     printTable("vs /healthz: detached = inspector detached, cli = wrangler dev CLI", ["detached", "cli"], summary);
+
+    const vsReference = versusReference(servers.detached, reference);
+    printTable("bridge vs reference worker (both inspector detached, this run)", ["bridge", "reference", "ratio", "target", "met"],
+      Object.fromEntries(vsReference.map((r) => [r.figure, { ...r, met: r.met ? "yes" : "NO" }])), []);
     const kB = (b) => `${(b / 1000).toFixed(1)} kB`;
     console.log(`\nwasm index_bg.wasm: ${kB(wasm.rawBytes)} raw, ${kB(wasm.gzipBytes)} gzip -9 ` +
       `(target ≤ ${kB(GZIP_TARGET_BYTES)}: ${wasm.withinTarget ? "met" : "NOT met"})`);
@@ -429,6 +473,7 @@ async function main() {
       params: { seconds: SECONDS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, orders: ORDERS, warmupOrders: WARMUP_ORDERS, burst: BURST },
       servers,
       reference,
+      vsReference,
       wasm,
       orders: { acknowledged: ordersAcked, recordNewReceived: arrivals.size, duplicates },
       wallSeconds: (performance.now() - wall) / 1000,
