@@ -25,7 +25,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { ROOT, createWorker, onSignals, printTable, runInfo, stats, workerdProcesses, writeResults } from "./lib.mjs";
+import { ROOT, createWorker, groupCpuMs, onSignals, printTable, runInfo, stats, workerdProcesses, writeResults } from "./lib.mjs";
 
 const TOKEN = "bench-admin-token";
 const TENANT = "bench";
@@ -155,7 +155,7 @@ function endpoints(ctx) {
 }
 
 /** `conc` connections each sending `ep` back to back: WARMUP_MS unmeasured, then `seconds`. */
-async function runCell(base, ep, conc, seconds) {
+async function runCell(base, ep, conc, seconds, pgid) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
   const latencies = [];
   let errors = 0;
@@ -178,23 +178,28 @@ async function runCell(base, ep, conc, seconds) {
     return Promise.all(Array.from({ length: conc }, () => loop(until, measure)));
   };
   await run(WARMUP_MS, false);
+  if (ep.order) await drained(); // the warm-up's deliveries are not counted below
+  const cpu0 = groupCpuMs(pgid);
   const t0 = performance.now();
   await run(seconds * 1000, true);
   const elapsed = (performance.now() - t0) / 1000; // includes the last in-flight requests
   agent.destroy();
-  if (ep.order) await drained();
+  if (ep.order) await drained(); // an order's CPU includes its webhook delivery
+  const cpu1 = groupCpuMs(pgid);
+  const done = latencies.length + errors;
   const { p50, p99 } = stats(latencies);
-  return { endpoint: ep.name, conc, rps: latencies.length / elapsed, p50, p99, errors, errorSample };
+  return { endpoint: ep.name, conc, rps: latencies.length / elapsed, p50, p99, errors, errorSample,
+    cpuMsPerReq: { workerd: (cpu1.workerd - cpu0.workerd) / done, other: (cpu1.other - cpu0.other) / done } };
 }
 
 /** Every endpoint (the first is /healthz) at every concurrency, with its ratio to /healthz.
  *  Concurrency is the outer loop so each ratio's /healthz baseline is measured in the same
  *  stretch of the run as the endpoints it is compared with. */
-async function matrix(base, eps) {
+async function matrix(base, eps, pgid) {
   const cells = [];
   for (const conc of CONCURRENCY) {
     for (const ep of eps) {
-      const c = await runCell(base, ep, conc, SECONDS);
+      const c = await runCell(base, ep, conc, SECONDS, pgid);
       cells.push(c);
       process.stdout.write(`  ${ep.name} c=${conc}: ${c.rps.toFixed(0)} req/s\n`);
     }
@@ -204,8 +209,10 @@ async function matrix(base, eps) {
 }
 
 function printCells(title, cells) {
-  printTable(`${title} (${SECONDS} s/cell, keep-alive)`, ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors"],
-    cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors }]));
+  printTable(`${title} (${SECONDS} s/cell, keep-alive; CPU ms per request: workerd / wrangler's node)`,
+    ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors", "cpu workerd", "cpu node"],
+    cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors,
+      "cpu workerd": c.cpuMsPerReq.workerd, "cpu node": c.cpuMsPerReq.other }]));
   for (const c of cells.filter((c) => c.errors)) console.log(`  ${c.endpoint} c=${c.conc} first error: ${c.errorSample}`);
 }
 
@@ -289,7 +296,7 @@ async function measure(server, hookPort, ghPort) {
     ctx.interviewId = JSON.parse(first.text).partner_interview_id;
 
     // 1. Throughput matrix.
-    const cells = await matrix(base, eps);
+    const cells = await matrix(base, eps, worker.pgid);
 
     // 2. Webhook commit-to-receipt: warm-up, sequential orders, then a burst.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -367,7 +374,7 @@ async function measureReference(hookPort) {
       { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) },
       { name: "reference POST /order", order: true, request: () => ({ method: "POST", path: "/order", body }) },
     ];
-    const cells = await matrix(base, eps);
+    const cells = await matrix(base, eps, worker.pgid);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     for (let i = 0; i < WARMUP_ORDERS; i++) await timedOrder(agent, base, eps[1]);
     const sequential = [];
