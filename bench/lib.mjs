@@ -173,7 +173,8 @@ export function workerdProcesses() {
 
 /** CPU time (user + system, ms) used so far by the processes of process group `pgid`, split
  *  into workerd (the runtime running the worker) and the rest (wrangler's node process).
- *  Unlike req/s, CPU per request hardly moves when other work shares the machine. */
+ *  It tells where a request's cost lands (the worker's runtime or the dev server), but it is not
+ *  immune to a shared machine: contention inflates it too, so compare figures of one quiet run. */
 export function groupCpuMs(pgid) {
   const out = { workerd: 0, other: 0 };
   if (!pgid) return out;
