@@ -1,5 +1,5 @@
 //! Order enrichment and the job listing inside the tenant object (README "Order enrichment"):
-//! the I/O around a provider's read API (`providers::ReadApi`, e.g. Greenhouse Harvest v3).
+//! the I/O around a provider's read API (`providers::ReadApi`).
 //! The provider's pure functions decide what to read and what it means; this file fetches
 //! tokens (cached until shortly before expiry, refreshed once on a 401), makes the reads
 //! (per-tenant answer cache, `Retry-After` honoured within the budget), and delivers the result.
