@@ -1,7 +1,8 @@
 // The operator console and the customer connect page in a real headless Chromium (the OS
 // package, driven by playwright-core), against the built worker under wrangler dev with
 // loopback fakes. Covers sign-in, tenant creation, key rotation, an order appearing, a failed
-// delivery replayed (one and all), a test result, a connect link used end to end, a revoked
+// delivery replayed (one and all), a test result, a connect link used end to end (Ashby, and
+// Greenhouse with Harvest v3 credentials shown as configured in the console), a revoked
 // link refused, and the Content-Security-Policy holding (no console errors, no violations).
 // Screenshots of the main screens go to test-output/screenshots/ for review.
 //
@@ -57,6 +58,12 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   hooks = await startReceiver(() => ({ status: 200 }));
   ashby = await startReceiver((req) => {
+    if (req.path === "/token") { // Greenhouse's Harvest v3 token endpoint, for the connect page's check
+      const ok = req.headers.authorization === "Basic " + Buffer.from("hv-web:hv-good-secret").toString("base64");
+      return ok
+        ? { status: 200, headers: { "content-type": "application/json" }, body: { access_token: "at", token_type: "bearer", expires_in: 3600 } }
+        : { status: 401, headers: { "content-type": "application/json" }, body: { error: "invalid_client" } };
+    }
     if (req.path.endsWith("/apiKey.info")) {
       return ashbyKeyOk
         ? { status: 200, headers: { "content-type": "application/json" }, body: { success: true, results: { title: "bridge" } } }
@@ -64,7 +71,7 @@ before(async () => {
     }
     return { status: 200, headers: { "content-type": "application/json" }, body: { success: true, results: {} } };
   });
-  w = await startWorker({ vars: { RETRY_SCHEDULE: "1,1", ASHBY_API_BASE: ashby.url } });
+  w = await startWorker({ vars: { RETRY_SCHEDULE: "1,1", ASHBY_API_BASE: ashby.url, HARVEST_TOKEN_URL: `${ashby.url}/token` } });
   profile = mkdtempSync(join(tmpdir(), "ats-bridge-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 },
@@ -349,6 +356,40 @@ test("a revoked connect link is refused with a 404 page that says so", async () 
   // A made-up token for a real tenant is refused the same way.
   assert.equal((await fetch(`${w.url}/connect/acme-web/${"A".repeat(43)}`)).status, 404);
   await customer.close();
+});
+
+test("a Greenhouse connect link takes Harvest v3 credentials, checked with Greenhouse; the console shows Harvest configured, never the secret", async () => {
+  await admin(w, "POST", "/v1/tenants", { id: "acme-harvest", name: "Acme Harvest", webhook: { url: `${hooks.url}/harvest` } });
+  const link = (await admin(w, "POST", "/v1/tenants/acme-harvest/connect-links", { provider: "greenhouse" })).body;
+  const customer = await newPage();
+  await customer.goto(link.url);
+  await customer.getByRole("heading", { name: "Connect Greenhouse" }).waitFor();
+  assert.match(await customer.getByRole("textbox", { name: "API key", exact: true }).inputValue(), /^gh_/);
+  // The Harvest fields are optional, labelled, and the secret one is masked.
+  const secret = customer.getByLabel(/Harvest v3 client secret/);
+  assert.equal(await secret.getAttribute("type"), "password");
+  assert.equal(await customer.getByLabel(/Harvest v3 client ID/).getAttribute("required"), null);
+  await customer.getByLabel(/Harvest v3 client ID/).fill("hv-web");
+  await secret.fill("wrong-secret");
+  await customer.getByLabel(/Greenhouse user ID/).fill("4711");
+  await customer.getByRole("button", { name: "Check and connect" }).click();
+  await customer.getByRole("alert").filter({ hasText: "refused the Harvest v3 client credentials" }).waitFor();
+  problems.length = 0; // the refused check's 422 is logged by the browser as a failed load
+  await secret.fill("hv-good-secret");
+  await customer.getByRole("button", { name: "Check and connect" }).click();
+  await customer.getByRole("heading", { name: /Connected/ }).waitFor();
+  await shot(customer, "12-connect-greenhouse-harvest");
+  const check = ashby.requests.filter((r) => r.path === "/token").pop();
+  assert.equal(check.headers.authorization, "Basic " + Buffer.from("hv-web:hv-good-secret").toString("base64"));
+  assert.equal(check.body, "grant_type=client_credentials&sub=4711");
+  await assertNoCspViolations(customer);
+  await customer.close();
+
+  await page.goto(`${w.url}/console#/t/acme-harvest`);
+  const creds = page.getByRole("definition").filter({ hasText: "harvest: set" });
+  await creds.waitFor();
+  assert.ok(!(await page.locator("body").innerText()).includes("hv-good-secret"));
+  await shot(page, "13-console-harvest-configured");
 });
 
 test("the Content-Security-Policy holds: strict headers, inline script blocked, no errors or violations", async () => {

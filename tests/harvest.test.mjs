@@ -3,7 +3,7 @@
 // loopback partner receiver: the write-only credential, the enriched record.new, a slow
 // Harvest (partial record.new, then exactly one record.modified), a missing scope, 429 with
 // Retry-After, an expired token (one refresh), an unknown application, wrong credentials, the
-// job listing, and the connect page's Harvest fields.
+// job listing, the connect page's Harvest fields, and a restart in the middle of an enrichment.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -333,4 +333,23 @@ test("the connect page asks for Harvest v3 credentials (optional), checks them w
   const id = await order(t);
   const [ev] = await waitEvent(id, "record.new");
   assert.equal(ev.eventData.candidateAssessment.enrichment.status, "complete");
+});
+
+test("a restart mid-enrichment loses nothing and sends nothing twice: the held record.new goes at its time, the alarm finishes the reads, one record.modified", async () => {
+  let first = true;
+  const t = await tenant("hv-restart", { read: async (u) => {
+    // The first read hangs past the restart; after it Harvest answers normally.
+    if (u.pathname === "/v3/applications" && first) { first = false; await sleep(6_000); }
+  } });
+  const id = await order(t);
+  await w.restart();
+  const [ev] = await waitEvent(id, "record.new", 1, 30_000);
+  assert.equal(ev.eventData.candidateAssessment.enrichment.status, "partial", "sent as stored at its due time");
+  const [mod] = await waitEvent(id, "record.modified", 1, 60_000);
+  assert.equal(mod.eventData.candidateAssessment.enrichment.status, "complete");
+  assert.equal(mod.eventData.candidateAssessment.job.name, "Backend Engineer");
+  await sleep(3_000);
+  assert.equal(eventsOf(id, "record.new").length, 1);
+  assert.equal(eventsOf(id, "record.modified").length, 1);
+  assert.equal(new Set(hooks.requests.filter((r) => r.body.includes(id)).map((r) => r.headers["webhook-id"])).size, 2);
 });

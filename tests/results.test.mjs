@@ -51,7 +51,8 @@ test("GET /v1/providers: every registered ATS with its surface, result fields, l
   const send = gh.surface.urls.find((u) => u.kind === "order");
   assert.deepEqual(send, { label: "Send test URL", kind: "order", method: "POST", url: `${w.url}/t/{tenant}/greenhouse/send_test` });
   assert.equal(gh.surface.key.prefix, "gh_");
-  assert.deepEqual(gh.credentials.map((c) => c.field).sort(), ["greenhouse.partner_password", "greenhouse.partner_username"]);
+  assert.deepEqual(gh.credentials.map((c) => c.field).sort(), ["greenhouse.harvest", "greenhouse.partner_password", "greenhouse.partner_username"]);
+  assert.deepEqual(gh.credentials.find((c) => c.field === "greenhouse.harvest"), { field: "greenhouse.harvest", secret: true, parts: ["client_id", "client_secret", "user_id"] });
   assert.equal(gh.limits.attachments, 0);
   assert.equal(gh.limits.score, "number");
   assert.equal(gh.limits.finalResultChangeable, false);

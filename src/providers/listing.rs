@@ -66,6 +66,7 @@ fn one(p: Provider, origin: &str) -> Value {
         "credentials": spec.credentials.iter().map(|c| json!({
             "field": format!("{}.{}", spec.name, c.name),
             "secret": c.secret,
+            "parts": c.parts.iter().map(|p| p.name).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "settings": spec.settings.iter().map(|s| json!({
             "env": s.env,

@@ -175,6 +175,11 @@ function credentialFields(t) {
     }));
 }
 const human = (s) => s.replace(/_/g, " ");
+/** A credential typed as a JSON object (e.g. `greenhouse.harvest`: `{"client_id","client_secret"}`) is sent as one. */
+function objectOrText(v) {
+  if (!v.startsWith("{")) return v;
+  try { return JSON.parse(v); } catch { return v; }
+}
 
 function Overview({ tenant, reload }) {
   const t = tenant;
@@ -220,7 +225,7 @@ function Overview({ tenant, reload }) {
           const change = {};
           for (const f of c.fields) {
             const v = values[`${c.provider}.${f.field}`].trim();
-            if (f.secret ? v !== "" : v !== (f.value || "")) change[f.field] = v === "" ? null : v;
+            if (f.secret ? v !== "" : v !== (f.value || "")) change[f.field] = v === "" ? null : objectOrText(v);
           }
           if (Object.keys(change).length) body[c.provider] = change;
         }
@@ -231,7 +236,8 @@ function Overview({ tenant, reload }) {
           ${c.fields.map((f) => html`<${Field} label=${`${c.provider} ${human(f.field)}`} name=${`${c.provider}_${f.field}`}
             type=${f.secret ? "password" : "text"} value=${values[`${c.provider}.${f.field}`]}
             onInput=${(v) => setValues({ ...values, [`${c.provider}.${f.field}`]: v })}
-            hint=${f.secret ? (f.set ? "Set. Type a new value to replace it." : "Not set.") : "Empty the field to clear it."} />`)}
+            hint=${(f.secret ? (f.set ? "Set. Type a new value to replace it." : "Not set.") : "Empty the field to clear it.")
+              + (f.field === "harvest" ? ' A JSON object: {"client_id": "…", "client_secret": "…", "user_id": "…"} (README "Order enrichment").' : "")} />`)}
         </fieldset>`)}
         <${Notice} error=${cred.error} />
         <button type="submit" disabled=${cred.busy}>Save credentials</button>
