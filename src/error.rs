@@ -13,8 +13,9 @@ pub struct ApiError {
     pub message: String,
     /// The body's shape (a provider's edge may answer in its own, see [`ErrorShape`]).
     pub shape: ErrorShape,
-    /// Add `WWW-Authenticate: Basic` (edge 401s, SPEC §4).
-    pub basic_challenge: bool,
+    /// The `WWW-Authenticate` challenge to send (edge 401s: the provider's scheme, see
+    /// [`EdgeAuth`]).
+    pub challenge: Option<&'static str>,
     /// What failed, for the log (internal faults only; never rendered).
     pub detail: Option<String>,
 }
@@ -59,7 +60,7 @@ impl ApiError {
             code,
             message: message.into(),
             shape: ErrorShape::Bridge,
-            basic_challenge: false,
+            challenge: None,
             detail: None,
         }
     }
@@ -78,15 +79,12 @@ impl ApiError {
             "A valid `Authorization: Bearer <ADMIN_TOKEN>` header is required.",
         )
     }
-    /// The one edge 401: the same for unknown tenants, wrong providers and bad keys, so a
-    /// caller cannot learn which tenants exist.
-    pub fn unauthorized_edge() -> Self {
-        let mut e = Self::new(
-            401,
-            code::UNAUTHORIZED,
-            "Missing or invalid API key. Send HTTP Basic auth with the key as username.",
-        );
-        e.basic_challenge = true;
+    /// The one edge 401 of a provider whose ATS authenticates as `auth` says: the same for
+    /// unknown tenants, wrong providers and bad keys, so a caller cannot learn which tenants
+    /// exist. Its message and `WWW-Authenticate` challenge name the scheme the ATS must use.
+    pub fn unauthorized_edge(auth: EdgeAuth) -> Self {
+        let mut e = Self::new(401, code::UNAUTHORIZED, auth.message());
+        e.challenge = Some(auth.challenge());
         e
     }
     pub fn not_found(what: &str) -> Self {
@@ -186,6 +184,39 @@ pub enum ErrorShape {
     ValidationMessage,
     /// `{"errors":["…"]}` for every 4xx.
     ErrorList,
+}
+
+/// How an ATS presents the bridge key on the edge (a provider's `Spec::edge_auth`): it
+/// words the edge 401 and picks its `WWW-Authenticate` challenge (RFC 9110 §11.6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeAuth {
+    /// HTTP Basic with the key as username (RFC 7617).
+    Basic,
+    /// `Authorization: Bearer <token>`: the key itself or a signed token carrying it
+    /// (RFC 6750).
+    Bearer,
+}
+
+impl EdgeAuth {
+    /// The 401's sentence.
+    pub fn message(self) -> &'static str {
+        match self {
+            EdgeAuth::Basic => {
+                "Missing or invalid API key. Send HTTP Basic auth with the key as username."
+            }
+            EdgeAuth::Bearer => {
+                "Missing or invalid API key. Send it as `Authorization: Bearer <token>`."
+            }
+        }
+    }
+
+    /// The `WWW-Authenticate` header value.
+    pub fn challenge(self) -> &'static str {
+        match self {
+            EdgeAuth::Basic => "Basic realm=\"ats-bridge\"",
+            EdgeAuth::Bearer => "Bearer realm=\"ats-bridge\"",
+        }
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -324,7 +355,7 @@ mod tests {
 
     #[test]
     fn error_list_shape_for_every_4xx() {
-        let e = ApiError::unauthorized_edge().shaped(ErrorShape::ErrorList);
+        let e = ApiError::unauthorized_edge(EdgeAuth::Basic).shaped(ErrorShape::ErrorList);
         assert_eq!(
             e.body(),
             r#"{"errors":["Missing or invalid API key. Send HTTP Basic auth with the key as username."]}"#
@@ -333,5 +364,18 @@ mod tests {
             .shaped(ErrorShape::ErrorList)
             .body()
             .starts_with(r#"{"error""#));
+    }
+
+    #[test]
+    fn the_edge_401_names_the_scheme_the_ats_uses() {
+        let basic = ApiError::unauthorized_edge(EdgeAuth::Basic);
+        assert_eq!(basic.challenge, Some("Basic realm=\"ats-bridge\""));
+        assert!(basic.message.contains("HTTP Basic"));
+        let bearer = ApiError::unauthorized_edge(EdgeAuth::Bearer);
+        assert_eq!(bearer.challenge, Some("Bearer realm=\"ats-bridge\""));
+        assert!(bearer.message.contains("Bearer"), "{}", bearer.message);
+        assert!(!bearer.message.contains("Basic"), "{}", bearer.message);
+        assert_eq!((bearer.status, bearer.code), (401, code::UNAUTHORIZED));
+        assert_eq!(ApiError::internal().challenge, None);
     }
 }

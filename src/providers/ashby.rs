@@ -14,7 +14,7 @@ use super::{
     Setting, Spec, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
-use crate::error::{code, ApiError, ApiResult, ErrorShape};
+use crate::error::{code, ApiError, ApiResult, EdgeAuth, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment,
     Catalogue, Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
@@ -55,6 +55,7 @@ pub static SPEC: Spec = Spec {
         },
     ],
     error_shape: ErrorShape::ValidationMessage,
+    edge_auth: EdgeAuth::Basic,
     extract_keys: basic_keys,
     forward_headers: &[],
     credentials: &[CredentialField {

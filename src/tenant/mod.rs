@@ -472,7 +472,9 @@ impl Tenant {
         // link hashes; every other operation needs the provider's key.
         let authenticated = match edge.op.handler {
             crate::providers::Handler::CancelLink { .. } if self.exists() => Ok(()),
-            crate::providers::Handler::CancelLink { .. } => Err(ApiError::unauthorized_edge()),
+            crate::providers::Handler::CancelLink { .. } => {
+                Err(ApiError::unauthorized_edge(edge.provider.spec().edge_auth))
+            }
             _ => self.authenticate(edge.provider, call),
         };
         match authenticated {
@@ -486,21 +488,18 @@ impl Tenant {
     /// wrong provider, revoked or rotated key: the same 401.
     fn authenticate(&self, provider: Provider, call: &Call) -> ApiResult<()> {
         if !self.exists() {
-            return Err(ApiError::unauthorized_edge());
+            return Err(ApiError::unauthorized_edge(provider.spec().edge_auth));
         }
-        let (provider, t) = (provider.as_str(), now());
+        let (name, t) = (provider.as_str(), now());
         let rows = self.key_rows()?;
         // The previous key counts only inside its rotation grace period.
-        let hashes = rows
-            .iter()
-            .filter(|r| r.provider == provider)
-            .flat_map(|r| {
-                let previous = r
-                    .previous_hash
-                    .as_ref()
-                    .filter(|_| r.previous_until > Some(t));
-                std::iter::once(&r.hash).chain(previous)
-            });
+        let hashes = rows.iter().filter(|r| r.provider == name).flat_map(|r| {
+            let previous = r
+                .previous_hash
+                .as_ref()
+                .filter(|_| r.previous_until > Some(t));
+            std::iter::once(&r.hash).chain(previous)
+        });
         let mut ok = false;
         for stored in hashes {
             for h in &call.key_hashes {
@@ -510,7 +509,7 @@ impl Tenant {
         if ok {
             Ok(())
         } else {
-            Err(ApiError::unauthorized_edge())
+            Err(ApiError::unauthorized_edge(provider.spec().edge_auth))
         }
     }
 
