@@ -272,7 +272,7 @@ impl Start {
 fn missing(what: &str, field: &str) -> ApiError {
     let mut e = ApiError::new(
         422,
-        "invalid_field",
+        code::INVALID_FIELD,
         format!("The assessment could not be started: {what} is missing (`{field}`)."),
     );
     e.shape = ErrorShape::ValidationMessage;
@@ -292,7 +292,7 @@ pub fn parse_start(v: &Value) -> ApiResult<Start> {
     if !email.contains('@') {
         let mut e = ApiError::new(
             422,
-            "invalid_field",
+            code::INVALID_FIELD,
             format!("The candidate's email address `{email}` is not valid (`candidate.email`)."),
         );
         e.shape = ErrorShape::ValidationMessage;
@@ -334,7 +334,7 @@ pub fn parse_cancel(v: &Value) -> ApiResult<String> {
         .ok_or_else(|| {
             let mut e = ApiError::new(
                 422,
-                "invalid_field",
+                code::INVALID_FIELD,
                 "The assessment could not be cancelled: the assessment id is missing (`assessment_id`).",
             );
             e.shape = ErrorShape::ValidationMessage;
