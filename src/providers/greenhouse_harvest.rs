@@ -21,7 +21,7 @@ use super::{
     basic_authorization, CredentialPart, CredentialSource, EnrichRun, Enriched, IssuedToken, Read,
     ReadAnswer, ReadApi, TokenRequest, ENRICH_BUDGET_MS,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult};
 use crate::model::{
     context, CandidateAssessment, CustomField, Enrichment, EnrichmentStatus, Job, Location,
     Requester, TeamMember, TeamRole,
@@ -118,7 +118,7 @@ fn setting_url(
         .map_err(|why| {
             ApiError::new(
                 422,
-                "invalid_configuration",
+                code::INVALID_CONFIGURATION,
                 format!("The deployment's {env} {why}."),
             )
         })

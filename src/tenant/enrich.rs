@@ -25,11 +25,11 @@ use serde_json::json;
 use worker::{Delay, Headers, Method, Response, SqlStorage, SqlStorageValue as V};
 
 use super::outbox::Outbox;
-use super::{assessments, internal, now, privacy, Call, Tenant};
+use super::{assessments, now, privacy, Call, Tenant};
 use crate::admin::tenants::TenantSecrets;
 use crate::delivery::attempt;
 use crate::delivery::schedule::retry_after_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::{EventType, Provider};
 use crate::providers::{CredentialSource, EnrichRun, Enriched, Read, ReadAnswer, ReadApi};
@@ -294,7 +294,7 @@ fn running(sql: &SqlStorage, id: &str) -> ApiResult<Option<Row>> {
             vec![id.into()],
         )
         .and_then(|c| c.to_array())
-        .map_err(internal("read enrichment"))?;
+        .context("read enrichment")?;
     Ok(rows.into_iter().next())
 }
 
@@ -303,7 +303,7 @@ fn mark_done(sql: &SqlStorage, id: &str, t: i64) -> ApiResult<()> {
         "UPDATE enrichments SET state = 'done', updated_at = ? WHERE assessment_id = ?",
         vec![V::Integer(t), id.into()],
     )
-    .map_err(internal("finish enrichment"))?;
+    .context("finish enrichment")?;
     Ok(())
 }
 
@@ -325,7 +325,7 @@ pub fn start(
             V::Integer(t),
         ],
     )
-    .map_err(internal("start enrichment"))?;
+    .context("start enrichment")?;
     Ok(())
 }
 
@@ -511,7 +511,7 @@ impl Tenant {
                 None,
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("running enrichments"))?;
+            .context("running enrichments")?;
         let mut next: Option<i64> = None;
         for row in rows {
             let live = self.read_state.borrow().live.contains(&row.assessment_id);
@@ -541,7 +541,7 @@ impl Tenant {
                 "UPDATE enrichments SET runs = runs + 1, created_at = ?, updated_at = ? WHERE assessment_id = ?",
                 vec![V::Integer(t), V::Integer(t), row.assessment_id.clone().into()],
             )
-            .map_err(internal("count enrichment run"))?;
+            .context("count enrichment run")?;
             let creds = self.credentials().await?.source(provider);
             let insecure = self.config().allow_insecure;
             let e = Enrichment {
