@@ -330,7 +330,7 @@ async fn edge_call(
         .collect();
     log.tenant = path_tenant.map(str::to_string);
     let Some((tenant, hashes)) = credentials else {
-        return Err(shape(ApiError::unauthorized_edge()));
+        return Err(shape(ApiError::unauthorized_edge(spec.edge_auth)));
     };
     log.tenant = Some(tenant.clone());
     let body = if call.takes_body() {

@@ -333,7 +333,7 @@ pub fn match_edge(method: Method, segs: &[&str]) -> Result<Edge, ApiError> {
     };
     let call = match_call(method, Surface::TenantScoped, provider, segment)?;
     if !is_valid_slug(tenant) {
-        return Err(ApiError::unauthorized_edge());
+        return Err(ApiError::unauthorized_edge(call.provider.spec().edge_auth));
     }
     Ok(Edge {
         tenant: tenant.to_string(),

@@ -7,7 +7,7 @@
 use worker::{Env, Headers, Request, Response};
 
 use crate::admin::connect::is_token_shaped;
-use crate::error::ApiError;
+use crate::error::{ApiError, Context};
 use crate::model::is_valid_slug;
 use crate::router::{config, forward, origin, read_body, Mount, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::Method;
@@ -203,22 +203,16 @@ async fn serve_with_csp(
     status: u16,
     csp: &str,
 ) -> Result<Response, ApiError> {
-    let internal = |what: &str, e: worker::Error| {
-        worker::console_error!("{what} failed: {e}");
-        ApiError::internal()
-    };
     let ct = content_type(path).ok_or_else(ApiError::route_not_found)?;
-    let assets = env
-        .assets("ASSETS")
-        .map_err(|e| internal("assets binding", e))?;
+    let assets = env.assets("ASSETS").context("assets binding")?;
     let mut resp = assets
         .fetch(format!("https://assets/{path}"), None)
         .await
-        .map_err(|e| internal("asset fetch", e))?;
+        .context("asset fetch")?;
     if resp.status_code() != 200 {
         return Err(ApiError::route_not_found());
     }
-    let bytes = resp.bytes().await.map_err(|e| internal("asset body", e))?;
+    let bytes = resp.bytes().await.context("asset body")?;
     let headers = Headers::new();
     let _ = headers.set("content-type", ct);
     // Pages are tiny; revalidating every time keeps a deploy visible at once.

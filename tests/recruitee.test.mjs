@@ -158,6 +158,10 @@ test("a bad token is the same 401 whether or not the tenant exists", async () =>
     for (const [path, body] of [["/p/recruitee/tests", undefined], ["/p/recruitee/send_candidate", order()]]) {
       const r = await call(path, { ...c, body });
       assertErrorShape(assert, r, 401);
+      // Recruitee sends a bearer token: the challenge and the message say so.
+      assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="ats-bridge"');
+      assert.match(r.body.error.message, /Authorization: Bearer/);
+      assert.doesNotMatch(r.body.error.message, /Basic/);
       bodies.add(r.text);
     }
   }
