@@ -9,7 +9,7 @@
 //! the ATS has its answer. Done within the budget: the held event gets the completed record and
 //! goes at once. Not done: at the budget the event goes as stored (enrichment `partial`), and
 //! when the reads finish exactly one `record.modified` follows with the completed record (it
-//! waits behind the `record.new`, SPEC §20). The `enrichments` row moves to `done` in the same
+//! waits behind the `record.new`, SPEC §20). The `enrichments` row is deleted in the same
 //! write that completes the event or emits the `record.modified`, so nothing is sent twice. If
 //! the object restarts mid-way, the held event still goes at its due time (alarm sweep) and the
 //! alarm runs the reads again for rows left `running` (at most `MAX_RUNS` times, then the
@@ -62,8 +62,8 @@ pub const MAX_RUNS: i64 = 3;
 const READ_CAP: usize = attempt::PROVIDER_READ_CAP;
 
 /// What the tenant object keeps in memory for read APIs: access tokens by credentials digest
-/// (`TokenRequest::cache_key`), cacheable answers by URL, and the orders a live task is
-/// enriching in this instance.
+/// (`TokenRequest::cache_key`), cacheable answers by token and URL, and the orders a live task
+/// is enriching in this instance.
 #[derive(Default)]
 pub struct ReadState {
     tokens: HashMap<String, (String, i64)>,
@@ -224,9 +224,9 @@ impl Enrichment {
         }
     }
 
-    /// Complete the record: in one write, the stored record, the `enrichments` row and either
-    /// the still-held `record.new` (sent at once) or one `record.modified`. Exactly once: a row
-    /// no longer `running` was finished by someone else.
+    /// Complete the record: in one write, the stored record, the `enrichments` row (deleted)
+    /// and either the still-held `record.new` (sent at once) or one `record.modified`. Exactly
+    /// once: without its row, the order was finished by someone else.
     async fn finish(&self, outcome: Enriched) {
         match self.complete(outcome) {
             Ok(Completed::Released) => {
@@ -248,7 +248,7 @@ impl Enrichment {
         let Some(row) = running(&self.sql, &self.assessment_id)? else {
             return Ok(Completed::Nothing);
         };
-        mark_done(&self.sql, &row.assessment_id, t)?;
+        mark_done(&self.sql, &row.assessment_id)?;
         let Some(a) = assessments::get(&self.sql, &self.assessment_id)? else {
             return Ok(Completed::Nothing);
         };
@@ -298,10 +298,11 @@ fn running(sql: &SqlStorage, id: &str) -> ApiResult<Option<Row>> {
     Ok(rows.into_iter().next())
 }
 
-fn mark_done(sql: &SqlStorage, id: &str, t: i64) -> ApiResult<()> {
+fn mark_done(sql: &SqlStorage, id: &str) -> ApiResult<()> {
+    // The row only says "running": once done it goes, so storage does not grow per order.
     sql.exec(
-        "UPDATE enrichments SET state = 'done', updated_at = ? WHERE assessment_id = ?",
-        vec![V::Integer(t), id.into()],
+        "DELETE FROM enrichments WHERE assessment_id = ?",
+        vec![id.into()],
     )
     .context("finish enrichment")?;
     Ok(())
@@ -375,11 +376,17 @@ async fn token(
     Ok(issued.access_token)
 }
 
+/// Cached answers are per access token: another account's credentials never see them, and
+/// none outlives the token it was read with.
+fn cache_key(token: &str, url: &str) -> String {
+    format!("{}\n{url}", crate::secrets::hash_key(token))
+}
+
 /// One GET with the bearer token (from the answer cache when the read allows it).
 async fn get(state: &Rc<RefCell<ReadState>>, token: &str, read: &Read) -> ReadAnswer {
     let t = now();
     if read.cache_ms > 0 {
-        if let Some((until, a)) = state.borrow().answers.get(&read.url) {
+        if let Some((until, a)) = state.borrow().answers.get(&cache_key(token, &read.url)) {
             if *until > t {
                 return a.clone();
             }
@@ -525,15 +532,15 @@ impl Tenant {
                 continue;
             }
             let Some(provider) = Provider::parse(&row.provider) else {
-                mark_done(&sql, &row.assessment_id, t)?;
+                mark_done(&sql, &row.assessment_id)?;
                 continue;
             };
             let Some(api) = provider.spec().read_api else {
-                mark_done(&sql, &row.assessment_id, t)?;
+                mark_done(&sql, &row.assessment_id)?;
                 continue;
             };
             let Some(a) = assessments::get(&sql, &row.assessment_id)? else {
-                mark_done(&sql, &row.assessment_id, t)?;
+                mark_done(&sql, &row.assessment_id)?;
                 continue;
             };
             let record = a.record()?;
