@@ -152,7 +152,29 @@ async function expectWebhook(type, recordId) {
   say(`candidate  ${c.firstName} ${c.lastName} <${maskEmail(c.emails?.[0]?.email)}>`, 7);
   say(`package    ${p.id} · ${p.name ?? "(no name)"}`, 7);
   say(`status     ${a.status}   (from ${a.provider})`, 7);
+  if (a.job) {
+    say(`job        ${a.job.name} · ${a.job.requisitionId} · ${(a.job.departments ?? []).join(", ")}   (enrichment ${a.enrichment?.status}, from Harvest v3)`, 7);
+    say(`team       ${(a.hiringTeam ?? []).map((m) => `${m.firstName} ${m.lastName} (${m.role})`).join(", ")}; requested by ${a.requester?.name}`, 7);
+  }
   say("✓ signature verified", 7);
+}
+
+/** The fake Greenhouse's Harvest v3 (README "Order enrichment"): a token, and the order's
+ *  application, job, hiring team and requester. */
+function harvest(req) {
+  const u = new URL(req.path, "http://fake");
+  const json = (body) => ({ status: 200, headers: { "content-type": "application/json" }, body });
+  if (u.pathname === "/token") return json({ access_token: "demo-harvest-token", token_type: "bearer", expires_in: 3600 });
+  if (req.headers.authorization !== "Bearer demo-harvest-token") return { status: 401 };
+  switch (u.pathname) {
+    case "/v3/applications": return json([{ id: Number(u.searchParams.get("ids")), job_id: 4021 }]);
+    case "/v3/jobs": return json([{ id: 4021, name: "Senior Backend Engineer", requisition_id: "ENG-118",
+      departments: [{ name: "Engineering" }], offices: [{ name: "Remote (EU)" }],
+      hiring_team: { hiring_managers: [{ id: 31, first_name: "Maya", last_name: "Okafor", email: "maya@demo.example" }],
+        recruiters: [{ id: 32, first_name: "Sam", last_name: "Lee", email: "sam@demo.example" }] } }]);
+    case "/v3/users": return json([{ id: 33, first_name: "Robin", last_name: "Recruiter", primary_email_address: u.searchParams.get("email") }]);
+    default: return { status: 404 };
+  }
 }
 
 // ---------- local mode ----------
@@ -167,7 +189,7 @@ async function local() {
   // which is why the bridge stores the result before it PATCHes.
   const gh = { key: null, interviewId: null, seen: [] };
   const greenhouse = await startReceiver(async (req) => {
-    if (req.method !== "PATCH") return { status: 404 };
+    if (req.method !== "PATCH") return harvest(req);
     const user = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /i, ""), "base64").toString().split(":")[0];
     try {
       const st = await edge(w, TENANT, "greenhouse", "test_status", { key: gh.key, query: `?partner_interview_id=${gh.interviewId}` });
@@ -179,14 +201,15 @@ async function local() {
   const ashby = await startReceiver(() => ({ status: 200, headers: { "content-type": "application/json" }, body: { success: true } }));
   servers.push(ashby);
   // RETRY_SCHEDULE short: if anything hiccups, a retry lands within the demo instead of minutes later.
-  workerP = startWorker({ vars: { ASHBY_API_BASE: `${ashby.url}/api/`, RETRY_SCHEDULE: "1,2,3" } });
+  workerP = startWorker({ vars: { ASHBY_API_BASE: `${ashby.url}/api/`, RETRY_SCHEDULE: "1,2,3",
+    HARVEST_API_BASE: `${greenhouse.url}/v3`, HARVEST_TOKEN_URL: `${greenhouse.url}/token` } });
   const w = await workerP.catch((e) => {
     const tail = e.message.trim().split("\n").slice(-12).map((l) => `     ${l}`).join("\n");
     fail(`the worker did not start:\n${tail}`);
   });
   say(`worker            ${w.url}   (build/index.js under wrangler dev, fresh local state)`);
   say(`webhook receiver  ${hooks.url}/webhooks/ats   (your backend; verifies every signature)`);
-  say(`fake Greenhouse   ${greenhouse.url}   (receives the completion PATCH)`);
+  say(`fake Greenhouse   ${greenhouse.url}   (receives the completion PATCH; plays Harvest v3 at /token and /v3)`);
   say(`fake Ashby API    ${ashby.url}/api/   (ASHBY_API_BASE; receives assessment.update)`);
 
   heading(2, `Onboard a customer: tenant "${TENANT}"`);
@@ -199,9 +222,10 @@ async function local() {
   await call(`PUT /v1/tenants/${TENANT}/packages   (${packages.map((p) => p.id).join(", ")})`,
     admin(w, "PUT", `/v1/tenants/${TENANT}/packages`, packages), { brief: true });
   // Outbound credentials: Greenhouse's partner login (for the PATCH) and the customer's Ashby API key.
-  await call(`PATCH /v1/tenants/${TENANT}   greenhouse partner credentials + ashby.api_key`,
+  await call(`PATCH /v1/tenants/${TENANT}   greenhouse partner credentials + Harvest v3 credentials + ashby.api_key`,
     admin(w, "PATCH", `/v1/tenants/${TENANT}`, {
-      greenhouse: { partner_username: "demo-partner", partner_password: "demo-partner-password" },
+      greenhouse: { partner_username: "demo-partner", partner_password: "demo-partner-password",
+        harvest: { client_id: "demo-harvest-client", client_secret: "demo-harvest-secret" } },
       ashby: { api_key: "demo-customer-ashby-key" },
     }), { brief: true });
   const ghKey = await call(`POST /v1/tenants/${TENANT}/secrets {"provider":"greenhouse"}`, admin(w, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "greenhouse" }), { brief: true });

@@ -418,7 +418,7 @@ async fn get(state: &Rc<RefCell<ReadState>>, token: &str, read: &Read) -> ReadAn
             s.answers.retain(|_, (until, _)| *until > t);
         }
         s.answers
-            .insert(read.url.clone(), (t + read.cache_ms, a.clone()));
+            .insert(cache_key(token, &read.url), (t + read.cache_ms, a.clone()));
     }
     a
 }
