@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   startWorker, startReceiver, admin, edge, createTenant, createKey, assertErrorShape, fixture,
-  events, ROOT,
+  events, ROOT, ADMIN_TOKEN,
 } from "./harness.mjs";
 
 let w;
@@ -119,4 +119,63 @@ test("a score Greenhouse shows as sent (its facts say `number`) draws no warning
   const res = await admin(w, "POST", `/v1/tenants/res-score/assessments/${assessment}/result`, { status: "IN_PROGRESS", score: 12, max_score: 15 });
   assert.equal(res.status, 200, res.text);
   assert.deepEqual(res.body.warnings, []);
+});
+
+test("Idempotency-Key: a repeat answers the first answer and sends nothing again; another body is 409", async () => {
+  const { assessment, hooks, gh } = await greenhouseOrder("res-idem");
+  const url = `${w.url}/v1/tenants/res-idem/assessments/${assessment}/result`;
+  const send = (body, key, raw) => fetch(url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...(key ? { "idempotency-key": key } : {}) },
+    body: raw ?? JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, text: await r.text(), headers: r.headers }));
+  const done = { ...fixture("result.completed.json"), reason: "n/a" };
+
+  const first = await send(done, "key-1");
+  assert.equal(first.status, 200, first.text);
+  await hooks.waitFor(1, 15_000, () => events(hooks, "record.modified").length === 1);
+  await gh.waitFor(1, 15_000, (rs) => rs.some((r) => r.method === "PATCH"));
+
+  // Same key, same body (other whitespace): the first answer, byte for byte; nothing emitted
+  // or sent again (a plain repeat would be 409 assessment_final).
+  const again = await send(undefined, "key-1", JSON.stringify(done, null, 2));
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.text, first.text);
+  assert.equal(again.headers.get("idempotent-replayed"), "true");
+  assert.ok(JSON.parse(again.text).warnings.some((m) => m.includes("`reason`")));
+
+  // Same key, another body: 409 idempotency_key_reused.
+  const reused = await send({ ...done, score: 1 }, "key-1");
+  assert.equal(reused.status, 409, reused.text);
+  assert.equal(JSON.parse(reused.text).error.code, "idempotency_key_reused");
+
+  // Without the key the repeat is judged on its own: the result is final.
+  const plain = await send(done);
+  assert.equal(plain.status, 409, plain.text);
+  assert.equal(JSON.parse(plain.text).error.code, "assessment_final");
+
+  // A malformed key is refused before anything happens.
+  const bad = await send(done, "a b");
+  assert.equal(bad.status, 400, bad.text);
+  assert.equal(JSON.parse(bad.text).error.code, "invalid_idempotency_key");
+
+  // Give stray deliveries a moment, then count: one record.modified, one completion PATCH.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(events(hooks, "record.modified").length, 1);
+  assert.equal(gh.requests.filter((r) => r.method === "PATCH").length, 1);
+});
+
+test("Idempotency-Key: concurrent repeats of a progress result are processed once", async () => {
+  const { assessment, hooks } = await greenhouseOrder("res-idem-race");
+  const body = JSON.stringify({ status: "IN_PROGRESS", started_at: "2026-11-01T10:00:00Z" });
+  const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(`${w.url}/v1/tenants/res-idem-race/assessments/${assessment}/result`, {
+    method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", "idempotency-key": "race-1" }, body,
+  }).then(async (r) => ({ status: r.status, text: await r.text() }))));
+  for (const a of answers) {
+    assert.equal(a.status, 200, a.text);
+    assert.equal(a.text, answers[0].text);
+  }
+  await hooks.waitFor(1, 15_000, () => events(hooks, "record.modified").length >= 1);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(events(hooks, "record.modified").length, 1, "six concurrent repeats, one event");
 });

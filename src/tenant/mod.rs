@@ -15,6 +15,7 @@ mod assessments;
 mod calls;
 mod connect;
 mod edge;
+mod idempotency;
 mod links;
 mod outbox;
 mod results;
@@ -93,6 +94,13 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    /// A request header's value (names compared case-insensitively).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
     fn json(&self) -> ApiResult<Value> {
         if self.body.is_empty() {
             return Err(ApiError::bad_json("the body is empty"));
@@ -236,6 +244,7 @@ impl Tenant {
             calls::SCHEMA,
             connect::SCHEMA,
             links::SCHEMA,
+            idempotency::SCHEMA,
         ]
         .concat();
         if let Err(e) = self.sql().exec(&schema, None) {

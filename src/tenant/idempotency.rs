@@ -1,0 +1,214 @@
+//! Idempotency keys on result writes (README "Results"): `POST …/result` with an
+//! `Idempotency-Key` header. The protocol, for a handler of this single-threaded object:
+//!
+//! 1. [`begin`] after the handler's last await before its writes: it looks the key up and
+//!    [`decide`]s — [`NextAction::Replay`] the saved answer, refuse a reused key
+//!    ([`ApiError`] 409 `idempotency_key_reused`), or [`NextAction::Process`].
+//! 2. The handler does its work and, with no await in between, [`save`]s its accepted answer.
+//!
+//! Because nothing awaits between (1) and (2), a concurrent request with the same key runs
+//! either wholly before or wholly after, so a key is processed once. Only accepted (200)
+//! answers are kept: a refused request changed nothing, and its repeat is judged afresh.
+//! Keys are kept [`KEEP_MS`] (24 h) and purged on the next save after that.
+
+use serde::Deserialize;
+use worker::{SqlStorage, SqlStorageValue as V};
+
+use super::internal;
+use crate::error::{ApiError, ApiResult};
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS idempotency (
+  key TEXT PRIMARY KEY,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);
+";
+
+/// How long a key is kept: 24 hours, in milliseconds.
+pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Longest accepted `Idempotency-Key` header, in characters.
+pub const MAX_KEY_LEN: usize = 255;
+
+/// A kept answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Saved {
+    pub request_hash: String,
+    pub status: i64,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// What to do with a request carrying a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextAction {
+    /// First time (or the kept answer expired): do the work, then [`save`].
+    Process,
+    /// Answer this again, do nothing else.
+    Replay { status: u16, body: String },
+}
+
+/// The `Idempotency-Key` header's value: None when absent; 400 `invalid_idempotency_key` when
+/// empty, longer than [`MAX_KEY_LEN`] or not printable ASCII.
+pub fn key_from_header(value: Option<&str>) -> ApiResult<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(k) if !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| (0x21..=0x7e).contains(&b)) => {
+            Ok(Some(k.to_string()))
+        }
+        Some(_) => Err(ApiError::new(
+            400,
+            "invalid_idempotency_key",
+            format!("The Idempotency-Key header must be 1–{MAX_KEY_LEN} printable ASCII characters without spaces."),
+        )),
+    }
+}
+
+/// The hash that says whether two requests are "the same": the endpoint's scope (e.g. the
+/// assessment id) and the JSON body, re-serialized so whitespace does not count.
+pub fn request_hash(scope: &str, body: &serde_json::Value) -> String {
+    crate::secrets::hash_key(&format!("{scope}\n{body}"))
+}
+
+/// Pure rule: the kept answer (if any) against this request at `now` (ms).
+pub fn decide(saved: Option<&Saved>, request_hash: &str, now: i64) -> ApiResult<NextAction> {
+    match saved {
+        Some(s) if now - s.created_at < KEEP_MS => {
+            if s.request_hash == request_hash {
+                Ok(NextAction::Replay {
+                    status: u16::try_from(s.status).unwrap_or(200),
+                    body: s.body.clone(),
+                })
+            } else {
+                Err(ApiError::conflict(
+                    "idempotency_key_reused",
+                    "This Idempotency-Key was already used with another request body; use a new key for a new result.",
+                ))
+            }
+        }
+        _ => Ok(NextAction::Process),
+    }
+}
+
+/// Step 1 of the protocol: look `key` up and decide (call with no await before [`save`]).
+pub fn begin(sql: &SqlStorage, key: &str, request_hash: &str, now: i64) -> ApiResult<NextAction> {
+    let rows: Vec<Saved> = sql
+        .exec(
+            "SELECT request_hash, status, body, created_at FROM idempotency WHERE key = ?",
+            vec![key.into()],
+        )
+        .and_then(|c| c.to_array())
+        .map_err(internal("read idempotency key"))?;
+    decide(rows.first(), request_hash, now)
+}
+
+/// Step 2: keep the accepted answer under `key` (replacing an expired one) and purge keys
+/// older than [`KEEP_MS`].
+pub fn save(
+    sql: &SqlStorage,
+    key: &str,
+    request_hash: &str,
+    status: u16,
+    body: &str,
+    now: i64,
+) -> ApiResult<()> {
+    sql.exec(
+        "DELETE FROM idempotency WHERE created_at <= ?",
+        vec![V::Integer(now - KEEP_MS)],
+    )
+    .map_err(internal("purge idempotency keys"))?;
+    sql.exec(
+        "INSERT INTO idempotency (key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT(key) DO UPDATE SET request_hash = excluded.request_hash, status = excluded.status, \
+         body = excluded.body, created_at = excluded.created_at",
+        vec![
+            key.into(),
+            request_hash.into(),
+            V::Integer(i64::from(status)),
+            body.into(),
+            V::Integer(now),
+        ],
+    )
+    .map_err(internal("save idempotency key"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn saved(hash: &str, at: i64) -> Saved {
+        Saved {
+            request_hash: hash.into(),
+            status: 200,
+            body: "{\"id\":\"a\"}".into(),
+            created_at: at,
+        }
+    }
+
+    #[test]
+    fn first_use_processes() {
+        assert_eq!(decide(None, "h", 5).unwrap(), NextAction::Process);
+    }
+
+    #[test]
+    fn same_key_same_request_replays_the_first_answer() {
+        let s = saved("h", 1_000);
+        assert_eq!(
+            decide(Some(&s), "h", 1_000 + KEEP_MS - 1).unwrap(),
+            NextAction::Replay {
+                status: 200,
+                body: "{\"id\":\"a\"}".into()
+            }
+        );
+    }
+
+    #[test]
+    fn same_key_other_request_is_409() {
+        let e = decide(Some(&saved("h", 1_000)), "other", 2_000).unwrap_err();
+        assert_eq!(e.status, 409);
+        assert_eq!(e.code, "idempotency_key_reused");
+    }
+
+    #[test]
+    fn keys_expire_after_24_hours() {
+        let s = saved("h", 1_000);
+        assert_eq!(
+            decide(Some(&s), "other", 1_000 + KEEP_MS).unwrap(),
+            NextAction::Process
+        );
+    }
+
+    #[test]
+    fn request_hash_ignores_whitespace_but_not_scope_or_content() {
+        let a: serde_json::Value = serde_json::from_str("{ \"status\" : \"STARTED\" }").unwrap();
+        let b = json!({"status": "STARTED"});
+        assert_eq!(request_hash("x", &a), request_hash("x", &b));
+        assert_ne!(request_hash("x", &b), request_hash("y", &b));
+        assert_ne!(
+            request_hash("x", &b),
+            request_hash("x", &json!({"status": "IN_PROGRESS"}))
+        );
+    }
+
+    #[test]
+    fn header_values_are_checked() {
+        assert_eq!(key_from_header(None).unwrap(), None);
+        assert_eq!(
+            key_from_header(Some("k-1")).unwrap().as_deref(),
+            Some("k-1")
+        );
+        for bad in ["", "a b", "é", &"x".repeat(MAX_KEY_LEN + 1)] {
+            assert_eq!(
+                key_from_header(Some(bad)).unwrap_err().status,
+                400,
+                "{bad:?}"
+            );
+        }
+    }
+}
