@@ -12,6 +12,9 @@
 //   - send_test → record.new commit-to-receipt latency: from just before send_test is sent until
 //     the receiver sees the webhook arrive, for --orders sequential orders and a --burst at once;
 //   - peak memory (VmHWM) of the workerd processes;
+//   - (first server only) Durable Object storage per order: a fresh tenant's `storageBytes`
+//     (`GET /v1/tenants/{t}`, the object's SQLite `databaseSize`) before and after --storage-orders
+//     Greenhouse orders, each delivered to the receiver, divided by the number of orders;
 // and once: raw and gzip -9 size of the wasm that was run.
 // Prints tables and writes everything to bench/results/bench-<ISO timestamp>.json.
 
@@ -36,6 +39,7 @@ const { values: opts } = parseArgs({ options: {
   seconds: { type: "string", default: "5" },
   orders: { type: "string", default: "100" },
   burst: { type: "string", default: "200" },
+  "storage-orders": { type: "string", default: "1000" },
 } });
 const positive = (name) => {
   const v = Number(opts[name]);
@@ -45,6 +49,8 @@ const positive = (name) => {
 const SECONDS = positive("seconds");
 const ORDERS = Math.round(positive("orders"));
 const BURST = Math.round(positive("burst"));
+const STORAGE_ORDERS = Math.round(positive("storage-orders"));
+const STORAGE_TENANT = "bench-storage";
 
 // ---- loopback servers -----------------------------------------------------------------------
 
@@ -301,7 +307,28 @@ async function measure(server, hookPort, ghPort) {
       [`send_test → record.new (burst ${BURST})`]: stats(burst.map((o) => o.receiptMs)),
     };
 
-    // 3. Memory, read once more while workerd is still running.
+    // 3. Durable Object storage per order, on a tenant of its own (its object holds only these).
+    let storage = null;
+    if (server.key === SERVERS[0].key) {
+      await adminCall(base, "POST", "/v1/tenants", { id: STORAGE_TENANT, webhook: { url: `http://127.0.0.1:${hookPort}/hook` } });
+      await adminCall(base, "PUT", `/v1/tenants/${STORAGE_TENANT}/packages`, fixture("packages.json"));
+      const key = (await adminCall(base, "POST", `/v1/tenants/${STORAGE_TENANT}/secrets`, { provider: "greenhouse" })).secretKey;
+      const sendTest = fixture("greenhouse/send_test.json");
+      const ep = { name: "GH POST send_test (storage tenant)", request: () => ({ method: "POST", path: `/t/${STORAGE_TENANT}/greenhouse/send_test`,
+        headers: basic(key), body: JSON.stringify({ ...sendTest, url: `http://127.0.0.1:${ghPort}/take_home_tests/${++n}` }) }) };
+      const before = (await adminCall(base, "GET", `/v1/tenants/${STORAGE_TENANT}`)).storageBytes;
+      const sagent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < STORAGE_ORDERS; i++) await timedOrder(sagent, base, ep);
+      sagent.destroy();
+      await new Promise((r) => setTimeout(r, 1000)); // the last attempt records land
+      const after = (await adminCall(base, "GET", `/v1/tenants/${STORAGE_TENANT}`)).storageBytes;
+      storage = { orders: STORAGE_ORDERS, bytesBefore: before, bytesAfter: after, bytesPerOrder: Math.round((after - before) / STORAGE_ORDERS),
+        source: "GET /v1/tenants/{t} storageBytes (SQLite databaseSize of the tenant's Durable Object)" };
+      console.log(`Durable Object storage: ${storage.bytesPerOrder} bytes per order after ${STORAGE_ORDERS} delivered Greenhouse orders ` +
+        `(${before} → ${after} bytes, storageBytes = the object's SQLite databaseSize)`);
+    }
+
+    // 4. Memory, read once more while workerd is still running.
     mem.sample();
     const peaks = Object.values(mem.memory.peakHwmKB);
     const memory = { workerdProcesses: peaks.length, maxVmHWMKB: Math.max(0, ...peaks), peakSumVmRSSKB: mem.memory.peakSumRssKB,
@@ -316,7 +343,7 @@ async function measure(server, hookPort, ghPort) {
     if (memory.otherWorkerdProcessesMax) {
       console.log(`WARNING: up to ${memory.otherWorkerdProcessesMax} other workerd processes ran during this measurement; figures are contended`);
     }
-    return { server: server.name, inspector: server.inspector, wasmSha256, throughput: cells, webhookMs: webhook, memory };
+    return { server: server.name, inspector: server.inspector, wasmSha256, throughput: cells, webhookMs: webhook, memory, storage };
   } finally {
     mem.stop();
     await worker.stop();

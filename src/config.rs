@@ -17,6 +17,10 @@ pub struct Config {
     pub settings: Settings,
     /// Seconds between delivery attempts (`RETRY_SCHEDULE`, default in SPEC §8).
     pub retry_schedule: Vec<u32>,
+    /// `TEST_ONLY_RETENTION_DAY_MS`: the length of a retention day in tests. Honoured only
+    /// when `allow_insecure` is also set (`tenant::privacy::retention_day_ms`), which a
+    /// production deployment never does; README "Personal data".
+    pub test_only_retention_day_ms: Option<i64>,
 }
 
 fn read(env: &Env, name: &str) -> Option<String> {
@@ -55,6 +59,8 @@ impl Config {
                     .collect(),
             ),
             retry_schedule,
+            test_only_retention_day_ms: read(env, "TEST_ONLY_RETENTION_DAY_MS")
+                .and_then(|v| v.parse().ok()),
         }
     }
 }

@@ -65,6 +65,7 @@ pub enum Admin {
     CreateConnectLink(String),
     ListConnectLinks(String),
     RevokeConnectLink(String, String),
+    Erasure(String),
 }
 
 impl Admin {
@@ -90,7 +91,8 @@ impl Admin {
             | ReplayFailedEvents(t)
             | CreateConnectLink(t)
             | ListConnectLinks(t)
-            | RevokeConnectLink(t, _) => Some(t),
+            | RevokeConnectLink(t, _)
+            | Erasure(t) => Some(t),
         }
     }
     /// The route as a template, for logs and the OpenAPI check.
@@ -118,6 +120,7 @@ impl Admin {
             CreateConnectLink(_) => "POST /v1/tenants/{tenant}/connect-links",
             ListConnectLinks(_) => "GET /v1/tenants/{tenant}/connect-links",
             RevokeConnectLink(..) => "DELETE /v1/tenants/{tenant}/connect-links/{id}",
+            Erasure(_) => "POST /v1/tenants/{tenant}/erasure",
         }
     }
 
@@ -131,6 +134,7 @@ impl Admin {
                 | Admin::PutPackages(_)
                 | Admin::PostResult(..)
                 | Admin::CreateConnectLink(_)
+                | Admin::Erasure(_)
         )
     }
 }
@@ -206,6 +210,7 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
             vec![(Post, Admin::PostResult(tenant(t)?, id.to_string()))],
         ),
         ["tenants", t, "events"] => pick(method, vec![(Get, Admin::ListEvents(tenant(t)?))]),
+        ["tenants", t, "erasure"] => pick(method, vec![(Post, Admin::Erasure(tenant(t)?))]),
         ["tenants", t, "events", "replay"] => {
             pick(method, vec![(Post, Admin::ReplayFailedEvents(tenant(t)?))])
         }
@@ -436,6 +441,7 @@ mod tests {
             Admin::CreateConnectLink("t".into()),
             Admin::ListConnectLinks("t".into()),
             Admin::RevokeConnectLink("t".into(), "c".into()),
+            Admin::Erasure("t".into()),
         ];
         for a in &all {
             use Admin::*;
@@ -460,7 +466,8 @@ mod tests {
                 | ReplayFailedEvents(_)
                 | CreateConnectLink(_)
                 | ListConnectLinks(_)
-                | RevokeConnectLink(..) => {}
+                | RevokeConnectLink(..)
+                | Erasure(_) => {}
             }
         }
         all

@@ -35,6 +35,10 @@ pub struct TenantConfig {
     /// (SPEC §12; default `assessment`).
     #[serde(default)]
     pub default_kind: OrderKind,
+    /// Days a final assessment's personal data is kept (README "Personal data"); None keeps
+    /// it without limit. Absent in stored configs from before: the default, 180.
+    #[serde(default = "crate::tenant::privacy::default_retention_days")]
+    pub retention_days: Option<u32>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Non-secret provider credential fields, keyed `<provider>_<field>` (`Spec::credentials`).
@@ -197,6 +201,8 @@ pub struct TenantPatch {
     pub static_package_id: Change<String>,
     /// `null` resets it to `assessment`.
     pub default_kind: Change<OrderKind>,
+    /// `retention_days`: a number of days (60 to 3650), or `null` to keep data.
+    pub retention_days: Change<u32>,
     /// Changes to provider credential fields (`{"<provider>": {"<field>": …}}`).
     pub credentials: Vec<CredentialChange>,
 }
@@ -246,6 +252,7 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
         "packages_url",
         "static_package_id",
         "default_kind",
+        "retention_days",
     ];
     allowed.extend(with_credentials.iter().map(|p| p.as_str()));
     reject_unknown(m, "", &allowed)?;
@@ -309,7 +316,15 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
                 .unwrap_or_default(),
         ),
     };
+    let retention_days = match m.get("retention_days") {
+        None => Change::Keep,
+        Some(v) => match crate::tenant::privacy::parse_retention_days(v)? {
+            Some(d) => Change::Set(d),
+            None => Change::Clear,
+        },
+    };
     Ok(TenantPatch {
+        retention_days,
         name: change(m, "name", "name", 200)?,
         webhook_url,
         packages_url,
@@ -336,6 +351,7 @@ pub fn apply_patch(
         cfg.webhook_disabled = false;
     }
     p.packages_url.apply(&mut cfg.packages_url);
+    p.retention_days.apply(&mut cfg.retention_days);
     p.static_package_id.apply(&mut cfg.static_package_id);
     let mut kind = Some(cfg.default_kind);
     p.default_kind.apply(&mut kind);
@@ -453,6 +469,7 @@ pub fn view(
         "packages_url": cfg.packages_url,
         "static_package_id": cfg.static_package_id,
         "default_kind": cfg.default_kind,
+        "retention_days": cfg.retention_days,
         "packages": cfg.packages,
     });
     // Each provider's credential fields: values of non-secret ones, `<field>_set` for secrets.
@@ -495,6 +512,7 @@ mod tests {
             packages: vec![],
             default_kind: OrderKind::Assessment,
             credentials: Default::default(),
+            retention_days: crate::tenant::privacy::default_retention_days(),
             created_at: 0,
             updated_at: 0,
         }

@@ -988,6 +988,7 @@ mod tests {
             packages: vec![],
             default_kind: Default::default(),
             credentials: Default::default(),
+            retention_days: crate::tenant::privacy::default_retention_days(),
             created_at: 0,
             updated_at: 0,
         };

@@ -15,9 +15,11 @@ mod assessments;
 mod calls;
 mod connect;
 mod edge;
+mod erasure;
 mod idempotency;
 mod links;
 mod outbox;
+pub(crate) mod privacy;
 mod results;
 mod schedule;
 mod serial;
@@ -176,10 +178,17 @@ impl DurableObject for Tenant {
                 Ok(c) => c.sweep().await,
                 Err(e) => Err(e),
             };
-            let next = match (webhooks, calls) {
-                (Ok(a), Ok(b)) => a.into_iter().chain(b).min(),
-                (a, b) => {
-                    worker::console_error!("sweep failed: {:?} {:?}", a.err(), b.err());
+            // Retention (README "Personal data"): a bounded purge per alarm.
+            let retention = self.retention_pass();
+            let next = match (webhooks, calls, retention) {
+                (Ok(a), Ok(b), Ok(c)) => a.into_iter().chain(b).chain(c).min(),
+                (a, b, c) => {
+                    worker::console_error!(
+                        "sweep failed: {:?} {:?} {:?}",
+                        a.err(),
+                        b.err(),
+                        c.err()
+                    );
                     Some(now() + 30_000)
                 }
             };
@@ -534,10 +543,10 @@ impl Tenant {
                 self.load_config()?;
                 let s = self.load_secrets(&t).await?;
                 let cfg = self.load_config()?;
-                Ok(http::json(
-                    200,
-                    &tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now()),
-                ))
+                let mut v = tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now());
+                // What the object's SQLite database takes (README "Personal data").
+                v["storageBytes"] = json!(self.sql().database_size());
+                Ok(http::json(200, &v))
             }
             Admin::PatchTenant(t) => self.patch_tenant(&t, call).await,
             Admin::RotateWebhookSecret(t) => {
@@ -641,6 +650,7 @@ impl Tenant {
             Admin::CreateConnectLink(t) => self.create_connect_link(&t, call),
             Admin::ListConnectLinks(_) => self.list_connect_links(),
             Admin::RevokeConnectLink(_, id) => self.revoke_connect_link(&id),
+            Admin::Erasure(_) => self.erasure(call),
         }
     }
 
@@ -699,6 +709,7 @@ impl Tenant {
             packages: vec![],
             default_kind: Default::default(),
             credentials: Default::default(),
+            retention_days: crate::tenant::privacy::default_retention_days(),
             created_at: n,
             updated_at: n,
         };
@@ -739,6 +750,7 @@ impl Tenant {
         self.load_secrets(t).await?;
         let mut cfg = self.load_config()?;
         let touches_secrets = patch.touches_secrets();
+        let retention_changed = patch.retention_days != tenants::Change::Keep;
         let (reenabled, version) = {
             let mut slot = self.secrets.borrow_mut();
             let s = slot.as_mut().ok_or_else(ApiError::internal)?;
@@ -761,6 +773,10 @@ impl Tenant {
         if touches_secrets {
             // A PATCH is idempotent: if KV fails it answers 500 and can be repeated.
             self.persist_secrets(t, version).await?;
+        }
+        if retention_changed {
+            // The alarm works out the next purge (README "Personal data").
+            self.arm(now() + 1_000).await;
         }
         if flushed > 0 {
             let grace = crate::delivery::sweep_grace_ms(&self.config().retry_schedule);

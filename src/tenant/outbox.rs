@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Method, SqlStorage, SqlStorageValue as V};
 
+use super::privacy::{self, ATTEMPTS_KEPT, ERASED_BODY};
 use super::schedule::{Route, Scheduled, LEASE_MS};
 use super::{internal, now, store};
 use crate::admin::query;
@@ -328,6 +329,9 @@ impl Outbox {
         if ev.state != "pending" || ev.lease_until > t0 {
             return Ok(());
         }
+        if privacy::is_erased_body(&self.body(id)?) {
+            return Ok(()); // erased: never sent again (README "Personal data")
+        }
         if expected_n.is_some_and(|n| n != ev.attempt_count + 1) {
             return Ok(());
         }
@@ -400,6 +404,22 @@ impl Outbox {
                 ],
             )
             .map_err(internal("record attempt"))?;
+        // Bounded storage: the first attempt and the latest ones are kept; `attempt_count`
+        // stays exact. An event erased while this attempt was in flight keeps no snippet.
+        if let Some((lo, hi)) = privacy::attempts_to_drop(n, ATTEMPTS_KEPT) {
+            self.sql
+                .exec(
+                    "DELETE FROM attempts WHERE event_id = ? AND n BETWEEN ? AND ?",
+                    vec![ev.id.clone().into(), V::Integer(lo), V::Integer(hi)],
+                )
+                .map_err(internal("cap attempts"))?;
+        }
+        self.sql
+            .exec(
+                "UPDATE attempts SET response = NULL WHERE event_id = ? AND n = ? AND EXISTS (SELECT 1 FROM events WHERE id = ? AND body = ?)",
+                vec![ev.id.clone().into(), V::Integer(n), ev.id.clone().into(), ERASED_BODY.into()],
+            )
+            .map_err(internal("erased attempt"))?;
         let error = r.error().or_else(|| {
             r.status
                 .filter(|s| !(200..300).contains(s))
@@ -438,7 +458,7 @@ impl Outbox {
             Next::Delivered => {
                 self.sql
                     .exec(
-                        "UPDATE events SET state = 'delivered', delivered_at = ?, next_attempt_at = NULL, lease_until = 0, last_error = NULL WHERE id = ?",
+                        "UPDATE events SET state = 'delivered', delivered_at = ?, next_attempt_at = NULL, lease_until = 0, last_error = NULL WHERE id = ? AND state = 'pending'",
                         vec![V::Integer(t1), ev.id.clone().into()],
                     )
                     .map_err(internal("mark delivered"))?;
@@ -446,7 +466,7 @@ impl Outbox {
             Next::Failed => {
                 self.sql
                     .exec(
-                        "UPDATE events SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ? WHERE id = ?",
+                        "UPDATE events SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ? WHERE id = ? AND state = 'pending'",
                         vec![error.into(), ev.id.clone().into()],
                     )
                     .map_err(internal("mark failed"))?;
@@ -490,7 +510,7 @@ impl Outbox {
             Next::RetryAt(when) => {
                 self.sql
                     .exec(
-                        "UPDATE events SET next_attempt_at = ?, cycle_retries = cycle_retries + 1, lease_until = 0, last_error = ? WHERE id = ?",
+                        "UPDATE events SET next_attempt_at = ?, cycle_retries = cycle_retries + 1, lease_until = 0, last_error = ? WHERE id = ? AND state = 'pending'",
                         vec![V::Integer(when), error.into(), ev.id.clone().into()],
                     )
                     .map_err(internal("schedule retry"))?;
@@ -530,7 +550,7 @@ impl Outbox {
     pub fn on_dead_letter(&self, msg: &QueueMsg) -> ApiResult<()> {
         self.sql
             .exec(
-                "UPDATE events SET last_error = ? WHERE id = ?",
+                "UPDATE events SET last_error = ? WHERE id = ? AND state = 'pending'",
                 vec![
                     format!("queue message for attempt {} was dead-lettered; the sweep will re-enqueue it", msg.n).into(),
                     msg.e.clone().into(),
@@ -588,6 +608,12 @@ impl Outbox {
         let Some(_) = self.row(id)? else {
             return Err(ApiError::not_found("event"));
         };
+        if privacy::is_erased_body(&self.body(id)?) {
+            return Err(ApiError::conflict(
+                "erased",
+                "The event's personal data was erased; it cannot be sent again.",
+            ));
+        }
         self.sql
             .exec(
                 "UPDATE events SET state = 'pending', cycle_retries = 0, next_attempt_at = ?, delivered_at = NULL, lease_until = 0 WHERE id = ?",
@@ -608,8 +634,8 @@ impl Outbox {
         let failed: Vec<F> = self
             .sql
             .exec(
-                "SELECT id, attempt_count FROM events WHERE state = 'failed' ORDER BY seq LIMIT 1000",
-                None,
+                "SELECT id, attempt_count FROM events WHERE state = 'failed' AND body != ? ORDER BY seq LIMIT 1000",
+                vec![ERASED_BODY.into()],
             )
             .and_then(|c| c.to_array())
             .map_err(internal("list failed"))?;

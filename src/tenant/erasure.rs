@@ -1,0 +1,245 @@
+//! The tenant object's side of retention and erasure: load the rows, apply the rules of
+//! `privacy.rs`, store the result. Every change to one assessment (its record, errors, events,
+//! attempts) is written with no await in between, so it commits as one transaction and
+//! nothing half-erased is ever visible or survives a restart.
+
+use serde::Deserialize;
+use serde_json::Value;
+use worker::{Response, SqlStorage, SqlStorageValue as V};
+
+use super::privacy::{self, Counts, ErasureTarget, Reason, ERASED_BODY, PURGE_BATCH};
+use super::{internal, now, Call, Tenant};
+use crate::error::{ApiError, ApiResult};
+use crate::http;
+use crate::model::Status;
+
+#[derive(Deserialize)]
+struct Candidate {
+    id: String,
+    record: String,
+    errors: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct N {
+    n: i64,
+}
+
+fn count(sql: &SqlStorage, query: &str, args: Vec<V>) -> ApiResult<usize> {
+    sql.exec(query, args)
+        .and_then(|c| c.one::<N>())
+        .map(|r| r.n.max(0) as usize)
+        .map_err(internal("count"))
+}
+
+/// The SQL list of final statuses (`'COMPLETED', …`), from the model.
+fn final_statuses() -> String {
+    Status::ALL
+        .iter()
+        .filter(|s| s.is_final())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Erase one assessment's personal data and its events' bodies, attempt snippets and
+/// provider errors; cancel its pending deliveries. Synchronous: one transaction.
+fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> ApiResult<Counts> {
+    let record: Value = serde_json::from_str(&a.record).unwrap_or(Value::Null);
+    let mut counts = Counts::default();
+    if !privacy::is_erased_record(&record) {
+        counts.assessments = 1;
+    }
+    let redacted = privacy::redact_record(&record, t, reason);
+    let errors = a
+        .errors
+        .as_deref()
+        .and_then(|e| serde_json::from_str::<Value>(e).ok())
+        .map(|e| privacy::redact_errors(&e).to_string());
+    sql.exec(
+        "UPDATE assessments SET record = ?, errors = ? WHERE id = ?",
+        vec![
+            redacted.to_string().into(),
+            errors.into(),
+            a.id.clone().into(),
+        ],
+    )
+    .map_err(internal("erase assessment"))?;
+    let args = || vec![a.id.clone().into(), ERASED_BODY.into()];
+    counts.events = count(
+        sql,
+        "SELECT count(*) AS n FROM events WHERE record_id = ? AND body != ?",
+        args(),
+    )?;
+    counts.cancelled_deliveries = count(
+        sql,
+        "SELECT count(*) AS n FROM events WHERE record_id = ? AND state = 'pending'",
+        vec![a.id.clone().into()],
+    )?;
+    counts.attempts = count(
+        sql,
+        "SELECT count(*) AS n FROM attempts WHERE event_id IN (SELECT id FROM events WHERE record_id = ?) AND response IS NOT NULL",
+        vec![a.id.clone().into()],
+    )?;
+    sql.exec(
+        "UPDATE attempts SET response = NULL WHERE event_id IN (SELECT id FROM events WHERE record_id = ?)",
+        vec![a.id.clone().into()],
+    )
+    .map_err(internal("erase attempts"))?;
+    // A pending delivery is cancelled: it fails with the reason, and is never sent again
+    // (its body is gone, and replay refuses an erased event).
+    sql.exec(
+        "UPDATE events SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ? WHERE record_id = ? AND state = 'pending'",
+        vec![privacy::cancelled_note(reason).into(), a.id.clone().into()],
+    )
+    .map_err(internal("cancel deliveries"))?;
+    sql.exec(
+        "UPDATE events SET body = ? WHERE record_id = ?",
+        vec![ERASED_BODY.into(), a.id.clone().into()],
+    )
+    .map_err(internal("erase events"))?;
+    Ok(counts)
+}
+
+impl Tenant {
+    /// `POST /v1/tenants/{t}/erasure`: erase at once every matching assessment's personal
+    /// data; answers the counts and writes one audit line (without the email).
+    pub(super) fn erasure(&self, call: &Call) -> ApiResult<Response> {
+        let cfg = self.load_config()?;
+        let target = privacy::parse_erasure(&call.json()?)?;
+        let sql = self.sql();
+        let rows: Vec<Candidate> = match &target {
+            ErasureTarget::AssessmentId(id) => {
+                let rows: Vec<Candidate> = sql
+                    .exec(
+                        "SELECT id, record, errors FROM assessments WHERE id = ?",
+                        vec![id.clone().into()],
+                    )
+                    .and_then(|c| c.to_array())
+                    .map_err(internal("erasure by id"))?;
+                if rows.is_empty() {
+                    return Err(ApiError::not_found("assessment"));
+                }
+                rows
+            }
+            ErasureTarget::Email(email) => {
+                // SQLite's lower() folds ASCII only: an ASCII address narrows the scan in
+                // SQL; every candidate is then checked exactly, ignoring case.
+                let rows: Vec<Candidate> = if email.is_ascii() {
+                    sql.exec(
+                        "SELECT id, record, errors FROM assessments WHERE instr(lower(record), ?) > 0",
+                        vec![email.clone().into()],
+                    )
+                } else {
+                    sql.exec("SELECT id, record, errors FROM assessments", None)
+                }
+                .and_then(|c| c.to_array())
+                .map_err(internal("erasure by email"))?;
+                rows.into_iter()
+                    .filter(|r| {
+                        serde_json::from_str::<Value>(&r.record)
+                            .is_ok_and(|v| privacy::record_has_email(&v, email))
+                    })
+                    .collect()
+            }
+        };
+        let t = now();
+        let mut counts = Counts::default();
+        for a in &rows {
+            counts.add(erase_assessment(&sql, a, Reason::Request, t)?);
+        }
+        worker::console_log!("{}", privacy::audit_line(&cfg.id, &target, &counts, t));
+        Ok(http::json(200, &counts.view()))
+    }
+
+    /// One retention pass (from the alarm): purge up to [`PURGE_BATCH`] final assessments
+    /// whose final state is older than the tenant's `retention_days`, and as many delivered
+    /// events' bodies. Returns when the alarm should run again for retention (at once while a
+    /// batch came back full; else when the oldest remaining item falls due), or None.
+    pub(super) fn retention_pass(&self) -> ApiResult<Option<i64>> {
+        let cfg = self.load_config()?;
+        let day_ms = privacy::retention_day_ms(
+            self.config().test_only_retention_day_ms,
+            self.config().allow_insecure,
+        );
+        let t = now();
+        let Some(cutoff) = privacy::retention_cutoff(t, cfg.retention_days, day_ms) else {
+            return Ok(None);
+        };
+        let sql = self.sql();
+        let finals = final_statuses();
+        let due: Vec<Candidate> = sql
+            .exec(
+                &format!("SELECT id, record, errors FROM assessments WHERE status IN ({finals}) AND updated_at < ? AND json_extract(record, '$.personalDataErased') IS NULL ORDER BY updated_at LIMIT ?"),
+                vec![V::Integer(cutoff), V::Integer(PURGE_BATCH as i64)],
+            )
+            .and_then(|c| c.to_array())
+            .map_err(internal("retention candidates"))?;
+        let mut counts = Counts::default();
+        for a in &due {
+            counts.add(erase_assessment(&sql, a, Reason::Retention, t)?);
+        }
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let old_events: Vec<Id> = sql
+            .exec(
+                "SELECT id FROM events WHERE state = 'delivered' AND delivered_at < ? AND body != ? LIMIT ?",
+                vec![V::Integer(cutoff), ERASED_BODY.into(), V::Integer(PURGE_BATCH as i64)],
+            )
+            .and_then(|c| c.to_array())
+            .map_err(internal("retention events"))?;
+        for e in &old_events {
+            sql.exec(
+                "UPDATE events SET body = ? WHERE id = ?",
+                vec![ERASED_BODY.into(), e.id.clone().into()],
+            )
+            .map_err(internal("purge event"))?;
+            sql.exec(
+                "UPDATE attempts SET response = NULL WHERE event_id = ?",
+                vec![e.id.clone().into()],
+            )
+            .map_err(internal("purge attempts"))?;
+        }
+        if counts.assessments + old_events.len() > 0 {
+            worker::console_log!(
+                "{}",
+                serde_json::json!({
+                    "msg": "retention purge",
+                    "tenant": cfg.id,
+                    "assessments": counts.assessments,
+                    "events": counts.events + old_events.len(),
+                })
+            );
+        }
+        if due.len() == PURGE_BATCH || old_events.len() == PURGE_BATCH {
+            return Ok(Some(t + 1_000));
+        }
+        #[derive(Deserialize)]
+        struct Oldest {
+            at: Option<i64>,
+        }
+        let oldest = |q: &str, args: Vec<V>| -> ApiResult<Option<i64>> {
+            sql.exec(q, args)
+                .and_then(|c| c.one::<Oldest>())
+                .map(|o| o.at)
+                .map_err(internal("retention next"))
+        };
+        let next_final = oldest(
+            &format!("SELECT min(updated_at) AS at FROM assessments WHERE status IN ({finals}) AND json_extract(record, '$.personalDataErased') IS NULL"),
+            vec![],
+        )?;
+        let next_event = oldest(
+            "SELECT min(delivered_at) AS at FROM events WHERE state = 'delivered' AND body != ?",
+            vec![ERASED_BODY.into()],
+        )?;
+        Ok(next_final
+            .into_iter()
+            .chain(next_event)
+            .min()
+            .and_then(|o| privacy::purge_due_at(o, cfg.retention_days, day_ms))
+            // A moment after the item falls due, so the pass finds it past the cutoff.
+            .map(|at| at.max(t) + 1_000))
+    }
+}

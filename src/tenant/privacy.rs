@@ -1,0 +1,483 @@
+//! Retention and erasure of candidates' personal data (README "Personal data", SPEC §18).
+//!
+//! The rules — what an erasure request names, what of a record is personal data, when a
+//! final assessment's data is due for purging, which attempts of an event are kept — are pure
+//! functions here, unit-tested on the host. The tenant object (`Tenant::erase`,
+//! `Tenant::retention_pass`) only loads rows, calls these, and stores what they return.
+//!
+//! An erased record keeps its ids, status, timestamps and result (so `test_status` and the
+//! admin API still answer) and gains `personalDataErased: {"at", "reason"}`. An erased event
+//! keeps its id, type, record id, state history and attempt count; its body becomes
+//! [`ERASED_BODY`], and it can never be sent again (replay answers `409 erased`).
+
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::rfc3339;
+
+/// Days a final assessment's personal data is kept when the tenant set nothing.
+pub const DEFAULT_RETENTION_DAYS: u32 = 180;
+/// The shortest retention: Greenhouse may call `test_status` for 8 weeks after an order.
+pub const MIN_RETENTION_DAYS: u32 = 60;
+/// The longest explicit retention (ten years); `null` keeps data without limit.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+/// One day in milliseconds (the production length of a retention day).
+pub const DAY_MS: i64 = 86_400_000;
+/// Assessments (and, separately, delivered events) purged per alarm; the alarm re-arms at
+/// once while a batch comes back full.
+pub const PURGE_BATCH: usize = 50;
+/// Attempts kept per event: the first one and the latest `ATTEMPTS_KEPT - 1`. The event's
+/// `attemptCount` stays exact.
+pub const ATTEMPTS_KEPT: i64 = 10;
+/// The body an erased or purged event keeps (JSON, so readers of `body` still parse it).
+pub const ERASED_BODY: &str = r#"{"erased":true}"#;
+/// The longest email an erasure request may name (RFC 5321's path limit).
+const MAX_EMAIL_LEN: usize = 254;
+
+/// Why personal data was removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// `POST /v1/tenants/{t}/erasure`.
+    Request,
+    /// The tenant's `retention_days` passed after the assessment became final.
+    Retention,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Request => "request",
+            Reason::Retention => "retention",
+        }
+    }
+}
+
+/// What a `POST /v1/tenants/{t}/erasure` body names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErasureTarget {
+    /// Every assessment whose candidate has this email (lower-cased; matched
+    /// case-insensitively).
+    Email(String),
+    /// One assessment by id.
+    AssessmentId(String),
+}
+
+impl ErasureTarget {
+    /// The request's kind for the audit line (never the email itself).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ErasureTarget::Email(_) => "email",
+            ErasureTarget::AssessmentId(_) => "assessment_id",
+        }
+    }
+}
+
+/// Parse an erasure body: exactly one of `{"email": "…"}` or `{"assessment_id": "…"}`.
+///
+/// # Errors
+/// `422 invalid_field` naming `email` or `assessment_id` (missing, both, empty, not a string,
+/// too long, an email without `@`); `400` if the body is not an object is the caller's.
+pub fn parse_erasure(v: &Value) -> ApiResult<ErasureTarget> {
+    let m = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_field("body", "must be a JSON object"))?;
+    if let Some(k) = m
+        .keys()
+        .find(|k| !matches!(k.as_str(), "email" | "assessment_id"))
+    {
+        return Err(ApiError::invalid_field(k, "is not a known field"));
+    }
+    match (m.get("email"), m.get("assessment_id")) {
+        (Some(_), Some(_)) => Err(ApiError::invalid_field(
+            "email",
+            "cannot be combined with assessment_id; send one of them",
+        )),
+        (Some(Value::String(e)), None) => {
+            let e = e.trim();
+            if e.is_empty() || e.len() > MAX_EMAIL_LEN || !e.contains('@') {
+                return Err(ApiError::invalid_field(
+                    "email",
+                    "must be an email address (at most 254 characters)",
+                ));
+            }
+            Ok(ErasureTarget::Email(e.to_lowercase()))
+        }
+        (Some(_), None) => Err(ApiError::invalid_field("email", "must be a string")),
+        (None, Some(Value::String(id))) if !id.is_empty() && id.len() <= 256 => {
+            Ok(ErasureTarget::AssessmentId(id.clone()))
+        }
+        (None, Some(_)) => Err(ApiError::invalid_field(
+            "assessment_id",
+            "must be a non-empty string",
+        )),
+        (None, None) => Err(ApiError::invalid_field(
+            "email",
+            "is required (or assessment_id)",
+        )),
+    }
+}
+
+/// Parse `retention_days` from a tenant PATCH: an integer from 60 to 3650, or `null` (keep
+/// without limit).
+///
+/// # Errors
+/// `422 invalid_field` naming `retention_days`.
+pub fn parse_retention_days(v: &Value) -> ApiResult<Option<u32>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_u64()
+            .filter(|d| (MIN_RETENTION_DAYS as u64..=MAX_RETENTION_DAYS as u64).contains(d))
+            .map(|d| Some(d as u32))
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "retention_days",
+                    "must be a whole number of days from 60 to 3650, or null to keep data",
+                )
+            }),
+        _ => Err(ApiError::invalid_field(
+            "retention_days",
+            "must be a number of days or null",
+        )),
+    }
+}
+
+/// Serde default of the tenant setting: [`DEFAULT_RETENTION_DAYS`].
+pub fn default_retention_days() -> Option<u32> {
+    Some(DEFAULT_RETENTION_DAYS)
+}
+
+/// Whether any of the record's candidate emails equals `email` (already lower-cased),
+/// ignoring case.
+pub fn record_has_email(record: &Value, email: &str) -> bool {
+    record["candidate"]["emails"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["email"].as_str())
+        .any(|e| e.trim().to_lowercase() == email)
+}
+
+/// Whether the record's personal data is already gone.
+pub fn is_erased_record(record: &Value) -> bool {
+    !record["personalDataErased"].is_null()
+}
+
+/// The record without personal data: the candidate's fields, `originData`, `metaData`,
+/// custom fields, the hiring team and the requester become null; ids, package, job, status,
+/// provider and tenant stay, and `personalDataErased` says when and why.
+pub fn redact_record(record: &Value, at: i64, reason: Reason) -> Value {
+    let mut r = record.clone();
+    if let Some(m) = r.as_object_mut() {
+        m.insert(
+            "candidate".into(),
+            json!({"emails": null, "firstName": null, "lastName": null, "id": null,
+                   "links": null, "location": null, "phones": null}),
+        );
+        for k in [
+            "originData",
+            "metaData",
+            "customFields",
+            "hiringTeam",
+            "requester",
+        ] {
+            if m.contains_key(k) {
+                m.insert(k.into(), Value::Null);
+            }
+        }
+        m.insert(
+            "personalDataErased".into(),
+            json!({"at": rfc3339(at), "reason": reason.as_str()}),
+        );
+    }
+    r
+}
+
+/// Provider errors without their text: each keeps only its time and code fields, so the
+/// count and the kinds of errors stay visible.
+pub fn redact_errors(errors: &Value) -> Value {
+    match errors.as_array() {
+        None => errors.clone(),
+        Some(list) => Value::Array(
+            list.iter()
+                .map(|e| {
+                    let mut kept = serde_json::Map::new();
+                    if let Some(m) = e.as_object() {
+                        for k in ["at", "receivedAt", "code", "status"] {
+                            if let Some(v) = m.get(k) {
+                                kept.insert(k.into(), v.clone());
+                            }
+                        }
+                    }
+                    kept.insert("erased".into(), json!(true));
+                    Value::Object(kept)
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Whether an event's stored body was erased or purged (such an event is never sent again).
+pub fn is_erased_body(body: &str) -> bool {
+    body == ERASED_BODY
+}
+
+/// What a pending delivery cancelled by an erasure shows as `lastError`.
+pub fn cancelled_note(reason: Reason) -> String {
+    match reason {
+        Reason::Request => "cancelled: the candidate's personal data was erased on request".into(),
+        Reason::Retention => {
+            "cancelled: the candidate's personal data was purged after the retention period".into()
+        }
+    }
+}
+
+/// The length of a retention day in ms: a day, unless the test-only variable
+/// `TEST_ONLY_RETENTION_DAY_MS` is set **and** `ALLOW_INSECURE_TARGETS` is `"true"` (which a
+/// production deployment never sets: it would let webhooks reach private networks).
+pub fn retention_day_ms(test_only_day_ms: Option<i64>, allow_insecure: bool) -> i64 {
+    match test_only_day_ms {
+        Some(ms) if allow_insecure && ms > 0 => ms,
+        _ => DAY_MS,
+    }
+}
+
+/// The time (ms) before which a final assessment's (or a delivered event's) personal data is
+/// due for purging, or None when the tenant keeps data (`retention_days: null`).
+pub fn retention_cutoff(now: i64, retention_days: Option<u32>, day_ms: i64) -> Option<i64> {
+    retention_days.map(|d| now.saturating_sub((d as i64).saturating_mul(day_ms)))
+}
+
+/// When the oldest not-yet-purged item (final or delivered at `oldest`) becomes due.
+pub fn purge_due_at(oldest: i64, retention_days: Option<u32>, day_ms: i64) -> Option<i64> {
+    retention_days.map(|d| oldest.saturating_add((d as i64).saturating_mul(day_ms)))
+}
+
+/// After attempt `latest` of an event is stored, the attempt numbers to delete so that only
+/// the first and the latest `keep - 1` remain: an inclusive range, or None when nothing goes.
+pub fn attempts_to_drop(latest: i64, keep: i64) -> Option<(i64, i64)> {
+    let hi = latest - (keep - 1);
+    (keep >= 2 && hi >= 2).then_some((2, hi))
+}
+
+/// How many things one erasure or purge changed (the erasure's answer, and the audit line).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub assessments: usize,
+    pub events: usize,
+    pub attempts: usize,
+    pub cancelled_deliveries: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, o: Counts) {
+        self.assessments += o.assessments;
+        self.events += o.events;
+        self.attempts += o.attempts;
+        self.cancelled_deliveries += o.cancelled_deliveries;
+    }
+    /// The answer to `POST …/erasure`.
+    pub fn view(&self) -> Value {
+        json!({
+            "erased": {
+                "assessments": self.assessments,
+                "events": self.events,
+                "attempts": self.attempts,
+                "cancelledDeliveries": self.cancelled_deliveries,
+            }
+        })
+    }
+}
+
+/// The one audit line of an erasure: what kind of request, for which tenant, the counts.
+/// It never carries the email or any other personal data (the assessment id is an opaque
+/// bridge id and is included when the request named it).
+pub fn audit_line(tenant: &str, target: &ErasureTarget, counts: &Counts, at: i64) -> Value {
+    json!({
+        "msg": "personal data erased",
+        "tenant": tenant,
+        "by": target.kind(),
+        "assessmentId": match target {
+            ErasureTarget::AssessmentId(id) => Some(id.as_str()),
+            ErasureTarget::Email(_) => None,
+        },
+        "assessments": counts.assessments,
+        "events": counts.events,
+        "attempts": counts.attempts,
+        "cancelledDeliveries": counts.cancelled_deliveries,
+        "at": rfc3339(at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> Value {
+        json!({
+            "id": "ats_ass_1", "applicationId": "app_1", "jobId": "job_1",
+            "assessmentPackage": {"id": "pkg", "name": "Test"},
+            "callbackUrl": "https://app.greenhouse.io/cb/1",
+            "candidate": {"emails": [{"email": "John.Doe@Example.com", "type": "personal"}],
+                          "firstName": "John", "lastName": "Doe", "id": "c1",
+                          "links": ["https://cv"], "location": "Berlin",
+                          "phones": [{"phoneNumber": "+49", "type": "mobile"}]},
+            "originData": {"candidate": {"email": "john.doe@example.com"}},
+            "metaData": {"x": 1}, "hiringTeam": [{"email": "sam@example.com"}],
+            "requester": {"email": "r@example.com"}, "customFields": {"a": {"value": "b"}},
+            "status": "COMPLETED", "provider": "greenhouse", "tenantId": "acme"
+        })
+    }
+
+    #[test]
+    fn erasure_names_one_email_or_one_assessment() {
+        assert_eq!(
+            parse_erasure(&json!({"email": " John.Doe@Example.COM "})).unwrap(),
+            ErasureTarget::Email("john.doe@example.com".into())
+        );
+        assert_eq!(
+            parse_erasure(&json!({"assessment_id": "ats_ass_1"})).unwrap(),
+            ErasureTarget::AssessmentId("ats_ass_1".into())
+        );
+        let field = |v: Value| parse_erasure(&v).unwrap_err().message;
+        assert!(field(json!({})).contains("email"));
+        assert!(field(json!({"email": "nope"})).contains("email"));
+        assert!(field(json!({"email": 3})).contains("email"));
+        assert!(field(json!({"assessment_id": ""})).contains("assessment_id"));
+        assert!(field(json!({"email": "a@b", "assessment_id": "x"})).contains("email"));
+        assert!(field(json!({"name": "x"})).contains("name"));
+        assert_eq!(parse_erasure(&json!([])).unwrap_err().status, 422);
+        assert_eq!(parse_erasure(&json!({})).unwrap_err().status, 422);
+    }
+
+    #[test]
+    fn retention_days_is_60_to_3650_or_null() {
+        assert_eq!(parse_retention_days(&json!(60)).unwrap(), Some(60));
+        assert_eq!(parse_retention_days(&json!(3650)).unwrap(), Some(3650));
+        assert_eq!(parse_retention_days(&Value::Null).unwrap(), None);
+        for bad in [
+            json!(59),
+            json!(0),
+            json!(-1),
+            json!(3651),
+            json!(90.5),
+            json!("90"),
+        ] {
+            let e = parse_retention_days(&bad).unwrap_err();
+            assert_eq!(e.status, 422);
+            assert!(e.message.contains("retention_days"), "{}", e.message);
+        }
+        assert_eq!(default_retention_days(), Some(180));
+    }
+
+    #[test]
+    fn emails_match_ignoring_case() {
+        assert!(record_has_email(&record(), "john.doe@example.com"));
+        assert!(!record_has_email(&record(), "sam@example.com"));
+        assert!(!record_has_email(&json!({"candidate": null}), "a@b"));
+    }
+
+    #[test]
+    fn redaction_keeps_ids_status_and_package_and_drops_personal_data() {
+        let r = redact_record(&record(), 0, Reason::Request);
+        assert_eq!(r["id"], "ats_ass_1");
+        assert_eq!(r["applicationId"], "app_1");
+        assert_eq!(r["jobId"], "job_1");
+        assert_eq!(r["status"], "COMPLETED");
+        assert_eq!(r["assessmentPackage"]["id"], "pkg");
+        assert_eq!(r["callbackUrl"], "https://app.greenhouse.io/cb/1");
+        assert_eq!(r["personalDataErased"]["reason"], "request");
+        assert_eq!(r["personalDataErased"]["at"], "1970-01-01T00:00:00.000Z");
+        let text = r.to_string();
+        for gone in [
+            "John",
+            "Doe",
+            "example.com",
+            "Berlin",
+            "+49",
+            "https://cv",
+            "\"b\"",
+        ] {
+            assert!(!text.contains(gone), "{gone} survived: {text}");
+        }
+        assert!(is_erased_record(&r));
+        assert!(!is_erased_record(&record()));
+        // The redacted record still parses as a CandidateAssessment (test_status reads it).
+        let parsed: crate::model::CandidateAssessment = serde_json::from_value(r).unwrap();
+        assert!(parsed.candidate.emails.is_none());
+    }
+
+    #[test]
+    fn provider_errors_keep_only_time_and_code() {
+        let e = redact_errors(
+            &json!([{"at": "t", "code": "x", "message": "John Doe failed", "body": {"email": "j@d"}}]),
+        );
+        assert_eq!(e, json!([{"at": "t", "code": "x", "erased": true}]));
+        assert_eq!(redact_errors(&Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn erased_bodies_are_recognised() {
+        assert!(is_erased_body(ERASED_BODY));
+        assert!(!is_erased_body(r#"{"eventType":"record.new"}"#));
+        assert!(serde_json::from_str::<Value>(ERASED_BODY).is_ok());
+        assert!(cancelled_note(Reason::Request).contains("erased"));
+    }
+
+    #[test]
+    fn the_test_clock_needs_insecure_targets() {
+        assert_eq!(retention_day_ms(Some(50), true), 50);
+        assert_eq!(retention_day_ms(Some(50), false), DAY_MS);
+        assert_eq!(retention_day_ms(None, true), DAY_MS);
+        assert_eq!(retention_day_ms(Some(0), true), DAY_MS);
+        assert_eq!(retention_day_ms(Some(-5), true), DAY_MS);
+    }
+
+    #[test]
+    fn cutoff_and_due_times() {
+        assert_eq!(
+            retention_cutoff(100 * DAY_MS, Some(60), DAY_MS),
+            Some(40 * DAY_MS)
+        );
+        assert_eq!(retention_cutoff(100, None, DAY_MS), None);
+        assert_eq!(purge_due_at(5, Some(60), 10), Some(605));
+        assert_eq!(purge_due_at(5, None, 10), None);
+        assert_eq!(retention_cutoff(0, Some(3650), i64::MAX), Some(-i64::MAX));
+    }
+
+    #[test]
+    fn attempts_keep_the_first_and_the_latest() {
+        assert_eq!(attempts_to_drop(1, 10), None);
+        assert_eq!(attempts_to_drop(10, 10), None);
+        assert_eq!(attempts_to_drop(11, 10), Some((2, 2)));
+        assert_eq!(attempts_to_drop(16, 10), Some((2, 7)));
+        // After dropping, attempts 1 and 8..=16 remain: ten of them.
+        let kept: Vec<i64> = (1..=16).filter(|n| !(2..=7).contains(n)).collect();
+        assert_eq!(kept.len(), 10);
+        assert_eq!(attempts_to_drop(5, 1), None);
+    }
+
+    #[test]
+    fn the_audit_line_never_carries_the_email() {
+        let target = ErasureTarget::Email("john.doe@example.com".into());
+        let c = Counts {
+            assessments: 2,
+            events: 3,
+            attempts: 4,
+            cancelled_deliveries: 1,
+        };
+        let line = audit_line("acme", &target, &c, 0).to_string();
+        assert!(!line.contains("john"), "{line}");
+        assert!(!line.contains("example.com"), "{line}");
+        assert!(line.contains("\"by\":\"email\""));
+        assert!(line.contains("\"assessments\":2"));
+        let by_id = audit_line(
+            "acme",
+            &ErasureTarget::AssessmentId("ats_ass_1".into()),
+            &c,
+            0,
+        );
+        assert_eq!(by_id["assessmentId"], "ats_ass_1");
+        assert_eq!(c.view()["erased"]["cancelledDeliveries"], 1);
+    }
+}

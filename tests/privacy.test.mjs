@@ -1,0 +1,273 @@
+// Issue 17: retention and erasure of candidates' personal data (README "Personal data"),
+// through the built worker with loopback receivers.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startWorker, startReceiver, admin, edge, createTenant, createKey, sleep, assertErrorShape, fixture,
+} from "./harness.mjs";
+
+let w, clock;
+const closers = [];
+async function receiver(fn) {
+  const r = await startReceiver(fn);
+  closers.push(r);
+  return r;
+}
+
+// A retention day lasts 50 ms in `clock` (60 days = 3 s). The variable is test-only: it is
+// honoured only together with ALLOW_INSECURE_TARGETS=true (the harness default).
+before(async () => {
+  [w, clock] = await Promise.all([
+    startWorker({ vars: { RETRY_SCHEDULE: "5,5" } }),
+    startWorker({ vars: { RETRY_SCHEDULE: "1,1,1,1,1,1,1,1,1,1,1,1", TEST_ONLY_RETENTION_DAY_MS: "50" } }),
+  ]);
+});
+after(async () => {
+  await Promise.all([w?.stop(), clock?.stop(), ...closers.map((c) => c.close())]);
+});
+
+async function setup(worker, id, respond = () => ({ status: 200 })) {
+  const hooks = await receiver(respond);
+  await createTenant(worker, id, hooks.url);
+  await admin(worker, "PATCH", `/v1/tenants/${id}`, { greenhouse: { partner_username: "p", partner_password: "s" } });
+  const gh = (await createKey(worker, id, "greenhouse")).secretKey;
+  const ab = (await createKey(worker, id, "ashby")).secretKey;
+  return { id, hooks, gh, ab };
+}
+
+let seq = 0;
+async function ghOrder(worker, ctx, candidate = {}) {
+  const base = fixture("greenhouse/send_test.json");
+  const body = { ...base, candidate: { ...base.candidate, ...candidate }, url: `https://app.greenhouse.io/integrations/testing_partners/take_home_tests/${++seq}` };
+  const r = await edge(worker, ctx.id, "greenhouse", "send_test", { key: ctx.gh, body });
+  assert.equal(r.status, 200, r.text);
+  return r.body.partner_interview_id;
+}
+async function abOrder(worker, ctx, candidate = {}) {
+  const base = fixture("ashby/assessment.start.json");
+  const body = { ...base, candidate: { ...base.candidate, ...candidate }, application: { ...base.application, ashby_id: `app_${++seq}` } };
+  const r = await edge(worker, ctx.id, "ashby", "assessment.start", { key: ctx.ab, body });
+  assert.equal(r.status, 200, r.text);
+  return r.body.assessment_id ?? r.body.results?.assessment_id;
+}
+const get = async (worker, path) => {
+  const r = await admin(worker, "GET", path);
+  assert.equal(r.status, 200, r.text);
+  return r.body;
+};
+const eventsOf = async (worker, t, recordId) => (await get(worker, `/v1/tenants/${t}/events?record_id=${recordId}`)).data;
+async function until(what, fn, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+const delivered = (worker, t, recordId) => until(`${recordId} delivered`, async () =>
+  (await eventsOf(worker, t, recordId)).every((e) => e.state === "delivered"));
+
+test("erasure by email (any case) reaches every provider's assessments, leaves others, and survives a restart", async () => {
+  const ctx = await setup(w, "priv-email");
+  const a1 = await ghOrder(w, ctx);
+  const a2 = await ghOrder(w, ctx, { phone_number: "+1-555-000-0000" });
+  const a3 = await abOrder(w, ctx, { email: "JOHN.DOE@example.com", first_name: "John", last_name: "Doe" });
+  const other = await ghOrder(w, ctx, { email: "jane.roe@example.com", first_name: "Jane", last_name: "Roe" });
+  assert.ok(a3, "ashby order answered an id");
+  for (const id of [a1, a2, a3, other]) await delivered(w, ctx.id, id);
+  const statusBefore = {};
+  for (const id of [a1, a2, a3]) statusBefore[id] = (await get(w, `/v1/tenants/${ctx.id}/assessments/${id}`)).status;
+
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "John.Doe@Example.COM" });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.erased.assessments, 3);
+  assert.equal(r.body.erased.events, 3);
+  assert.equal(r.body.erased.attempts, 3);
+  assert.equal(r.body.erased.cancelledDeliveries, 0);
+
+  const check = async () => {
+    for (const id of [a1, a2, a3]) {
+      const a = await get(w, `/v1/tenants/${ctx.id}/assessments/${id}`);
+      const text = JSON.stringify(a);
+      for (const gone of ["john", "John", "Doe", "555", "johndoe.dev", "recruiter@example.com"]) {
+        assert.ok(!text.includes(gone), `${gone} still in ${id}: ${text}`);
+      }
+      assert.equal(a.id, id);
+      assert.equal(a.status, statusBefore[id]);
+      assert.equal(a.personalDataErased.reason, "request");
+      assert.equal(a.originData, null);
+      for (const e of await eventsOf(w, ctx.id, id)) {
+        const ev = await get(w, `/v1/tenants/${ctx.id}/events/${e.eventId}`);
+        assert.equal(ev.body, '{"erased":true}');
+        assert.equal(ev.state, "delivered");
+        assert.ok(ev.attempts.length >= 1 && ev.attempts.every((x) => x.response === null), JSON.stringify(ev.attempts));
+        const replay = await admin(w, "POST", `/v1/tenants/${ctx.id}/events/${e.eventId}/replay`);
+        assertErrorShape(assert, replay, 409);
+        assert.equal(replay.body.error.code, "erased");
+      }
+    }
+    const kept = await get(w, `/v1/tenants/${ctx.id}/assessments/${other}`);
+    assert.equal(kept.candidate.firstName, "Jane");
+    assert.equal(kept.personalDataErased, undefined);
+  };
+  await check();
+  // One audit line, without the email.
+  const logs = w.logs();
+  const audit = logs.split("\n").filter((l) => l.includes("personal data erased") && l.includes("priv-email"));
+  assert.equal(audit.length, 1, logs.slice(-3000));
+  assert.ok(audit[0].includes('"by":"email"') && audit[0].includes('"assessments":3'), audit[0]);
+  assert.ok(!/john\.doe/i.test(logs), "the email appears in the worker's log");
+
+  // A second request finds nothing left to erase; nothing reappears after a restart.
+  const again = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "john.doe@example.com" });
+  assert.equal(again.status, 200);
+  assert.equal(again.body.erased.assessments, 0);
+  await w.restart();
+  await check();
+});
+
+test("erasure by assessment id keeps the status answer for the ATS; bad requests answer 4xx naming the field", async () => {
+  const ctx = await setup(w, "priv-id");
+  const a = await ghOrder(w, ctx);
+  const b = await ghOrder(w, ctx);
+  await delivered(w, ctx.id, a);
+  const res = await admin(w, "POST", `/v1/tenants/${ctx.id}/assessments/${a}/result`, { status: "EXPIRED" });
+  assert.equal(res.status, 200, res.text);
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { assessment_id: a });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.erased.assessments, 1);
+  assert.ok(r.body.erased.events >= 2, r.text);
+  const erased = await get(w, `/v1/tenants/${ctx.id}/assessments/${a}`);
+  assert.equal(erased.status, "EXPIRED");
+  assert.equal(erased.candidate.emails, null);
+  assert.equal(erased.result.status, "EXPIRED");
+  const s = await edge(w, ctx.id, "greenhouse", "test_status", { key: ctx.gh, query: `?partner_interview_id=${a}` });
+  assert.equal(s.status, 200, s.text);
+  assert.equal(s.body.partner_status, "expired");
+  assert.equal((await get(w, `/v1/tenants/${ctx.id}/assessments/${b}`)).candidate.firstName, "John");
+
+  assertErrorShape(assert, await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { assessment_id: "ats_ass_nope" }), 404);
+  for (const [body, field] of [[{}, "email"], [{ email: "nope" }, "email"], [{ email: 7 }, "email"], [{ assessment_id: "" }, "assessment_id"], [{ email: "a@b.c", assessment_id: a }, "email"], [{ phone: "1" }, "phone"]]) {
+    const bad = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, body);
+    assertErrorShape(assert, bad, 422);
+    assert.ok(bad.body.error.message.includes(field), `${JSON.stringify(body)}: ${bad.text}`);
+  }
+  assertErrorShape(assert, await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, undefined, { raw: "{" }), 400);
+  assertErrorShape(assert, await admin(w, "GET", `/v1/tenants/${ctx.id}/erasure`), 405);
+  assertErrorShape(assert, await admin(w, "POST", `/v1/tenants/priv-none/erasure`, { email: "a@b.c" }), 404);
+});
+
+test("a pending delivery of an erased event is cancelled, says why, and is never sent (retry, replay-all, restart)", async () => {
+  const ctx = await setup(w, "priv-pending", () => ({ status: 503 }));
+  const a = await ghOrder(w, ctx);
+  await ctx.hooks.waitFor(1);
+  const [ev] = await eventsOf(w, ctx.id, a);
+  assert.equal(ev.state, "pending");
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "john.doe@example.com" });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.erased.cancelledDeliveries, 1);
+  const sent = ctx.hooks.requests.length;
+  const cancelled = await get(w, `/v1/tenants/${ctx.id}/events/${ev.eventId}`);
+  assert.equal(cancelled.state, "failed");
+  assert.match(cancelled.lastError, /erased/);
+  assert.equal(cancelled.body, '{"erased":true}');
+  // "Replay all failed" skips it; a single replay refuses it.
+  const all = await admin(w, "POST", `/v1/tenants/${ctx.id}/events/replay`);
+  assert.equal(all.status, 202, all.text);
+  assert.equal(all.body.replayed, 0);
+  assertErrorShape(assert, await admin(w, "POST", `/v1/tenants/${ctx.id}/events/${ev.eventId}/replay`), 409);
+  // The receiver recovers; after a restart (the sweep runs) and past the 5 s retry, nothing
+  // of the erased event is sent.
+  ctx.hooks.setScript(() => ({ status: 200 }));
+  await w.restart();
+  await sleep(12_000);
+  assert.equal(ctx.hooks.requests.length, sent, "an erased event was sent again");
+  const still = await get(w, `/v1/tenants/${ctx.id}/events/${ev.eventId}`);
+  assert.equal(still.state, "failed");
+  assert.match(still.lastError, /erased/);
+});
+
+test("retention_days: default 180, 60..3650 or null, 422 naming the field otherwise", async () => {
+  await setup(clock, "priv-ret-cfg");
+  assert.equal((await get(clock, "/v1/tenants/priv-ret-cfg")).retention_days, 180);
+  for (const bad of [59, 0, 3651, 90.5, "90", true]) {
+    const r = await admin(clock, "PATCH", "/v1/tenants/priv-ret-cfg", { retention_days: bad });
+    assertErrorShape(assert, r, 422);
+    assert.match(r.body.error.message, /retention_days/);
+  }
+  const keep = await admin(clock, "PATCH", "/v1/tenants/priv-ret-cfg", { retention_days: null });
+  assert.equal(keep.status, 200, keep.text);
+  assert.equal(keep.body.retention_days, null);
+  assert.equal((await get(clock, "/v1/tenants/priv-ret-cfg")).retention_days, null);
+  const set = await admin(clock, "PATCH", "/v1/tenants/priv-ret-cfg", { retention_days: 60 });
+  assert.equal(set.body.retention_days, 60);
+  const t = await get(clock, "/v1/tenants/priv-ret-cfg");
+  assert.equal(t.retention_days, 60);
+  assert.ok(Number.isInteger(t.storageBytes) && t.storageBytes > 0, JSON.stringify(t));
+});
+
+test("retention purges final assessments' personal data after the window (test clock), keeps ids, states and results", async () => {
+  const ctx = await setup(clock, "priv-ret");
+  const kept = await setup(clock, "priv-ret-keep");
+  await admin(clock, "PATCH", `/v1/tenants/${kept.id}`, { retention_days: null });
+  const done = await ghOrder(clock, ctx);
+  const open = await ghOrder(clock, ctx);
+  const keepDone = await ghOrder(clock, kept);
+  for (const [t, id] of [[ctx.id, done], [ctx.id, open], [kept.id, keepDone]]) await delivered(clock, t, id);
+  for (const [t, id] of [[ctx.id, done], [kept.id, keepDone]]) {
+    const r = await admin(clock, "POST", `/v1/tenants/${t}/assessments/${id}/result`, { status: "EXPIRED" });
+    assert.equal(r.status, 200, r.text);
+  }
+  await admin(clock, "PATCH", `/v1/tenants/${ctx.id}`, { retention_days: 60 }); // 3 s here
+  const purged = await until("retention purge", async () => {
+    const a = await get(clock, `/v1/tenants/${ctx.id}/assessments/${done}`);
+    return a.personalDataErased ? a : null;
+  }, 40_000);
+  assert.equal(purged.personalDataErased.reason, "retention");
+  assert.equal(purged.status, "EXPIRED");
+  assert.equal(purged.result.status, "EXPIRED");
+  assert.ok(!JSON.stringify(purged).includes("john.doe"), JSON.stringify(purged));
+  const s = await edge(clock, ctx.id, "greenhouse", "test_status", { key: ctx.gh, query: `?partner_interview_id=${done}` });
+  assert.equal(s.body.partner_status, "expired");
+  for (const e of await eventsOf(clock, ctx.id, done)) {
+    const ev = await get(clock, `/v1/tenants/${ctx.id}/events/${e.eventId}`);
+    assert.equal(ev.body, '{"erased":true}');
+    assert.ok(ev.attempts.every((x) => x.response === null));
+  }
+  // The open assessment keeps its candidate; its delivered event loses its body past the window.
+  const stillOpen = await get(clock, `/v1/tenants/${ctx.id}/assessments/${open}`);
+  assert.equal(stillOpen.candidate.firstName, "John");
+  assert.equal(stillOpen.personalDataErased, undefined);
+  await until("delivered bodies purged", async () => {
+    const [e] = await eventsOf(clock, ctx.id, open);
+    return (await get(clock, `/v1/tenants/${ctx.id}/events/${e.eventId}`)).body === '{"erased":true}';
+  }, 20_000);
+  // A tenant keeping data (null) keeps it.
+  const k = await get(clock, `/v1/tenants/${kept.id}/assessments/${keepDone}`);
+  assert.equal(k.candidate.firstName, "John");
+  assert.equal(k.personalDataErased, undefined);
+});
+
+test("attempts kept per event are capped (first and latest), the count stays exact", async () => {
+  const ctx = await setup(clock, "priv-cap", () => ({ status: 500, body: "down" }));
+  await admin(clock, "PATCH", `/v1/tenants/${ctx.id}`, { retention_days: null });
+  const a = await ghOrder(clock, ctx);
+  const ev = await until("event failed", async () => {
+    const [e] = await eventsOf(clock, ctx.id, a);
+    return e.state === "failed" ? e : null;
+  }, 90_000);
+  assert.equal(ev.attemptCount, 13);
+  const detail = await get(clock, `/v1/tenants/${ctx.id}/events/${ev.eventId}`);
+  assert.equal(detail.attemptCount, 13);
+  assert.equal(detail.attempts.length, 10);
+  // Each attempt reached the receiver, but for the odd one lost to a keep-alive race (the
+  // receiver closes idle sockets after 1 s, the retry interval): that one is recorded as a
+  // network failure and still counted.
+  const network = detail.attempts.filter((x) => x.kind === "network").length;
+  assert.ok(ctx.hooks.requests.length <= 13 && ctx.hooks.requests.length >= 13 - 3 - network, `${ctx.hooks.requests.length} requests`);
+  const times = detail.attempts.map((x) => Date.parse(x.at));
+  assert.deepEqual([...times].sort((x, y) => x - y), times);
+  // The first attempt is kept: it was made before the second receiver request arrived.
+  assert.ok(times[0] < ctx.hooks.requests[1].at + performance.timeOrigin, "the first attempt is kept");
+});
