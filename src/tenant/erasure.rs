@@ -8,7 +8,7 @@ use serde_json::Value;
 use worker::{Response, SqlStorage, SqlStorageValue as V};
 
 use super::privacy::{self, Counts, ErasureTarget, Reason, ERASED_BODY, PURGE_BATCH};
-use super::{internal, now, Call, Tenant};
+use super::{idempotency, internal, now, Call, Tenant};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::model::Status;
@@ -98,6 +98,8 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
         vec![ERASED_BODY.into(), a.id.clone().into()],
     )
     .map_err(internal("erase events"))?;
+    // Kept result answers (Idempotency-Key) repeat the record: gone too.
+    idempotency::forget_assessment(sql, &a.id)?;
     Ok(counts)
 }
 

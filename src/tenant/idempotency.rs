@@ -9,24 +9,31 @@
 //! Because nothing awaits between (1) and (2), a concurrent request with the same key runs
 //! either wholly before or wholly after, so a key is processed once. Only accepted (200)
 //! answers are kept: a refused request changed nothing, and its repeat is judged afresh.
-//! Keys are kept [`KEEP_MS`] (24 h) and purged on the next save after that.
+//! Keys are kept [`KEEP_MS`] (24 h); the alarm purges older ones, [`PURGE_BATCH`] at a time
+//! ([`purge`]). Erasing an assessment (README "Personal data") deletes its kept answers, which
+//! carry the candidate's data: a repeat after that is judged afresh.
 
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue as V};
 
 use super::internal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult};
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS idempotency (
   key TEXT PRIMARY KEY,
+  assessment_id TEXT NOT NULL,
   request_hash TEXT NOT NULL,
   status INTEGER NOT NULL,
   body TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at);
+CREATE INDEX IF NOT EXISTS idempotency_assessment ON idempotency (assessment_id);
 ";
+
+/// Keys deleted per alarm pass; the alarm comes back at once while a batch is full.
+pub const PURGE_BATCH: i64 = 200;
 
 /// How long a key is kept: 24 hours, in milliseconds.
 pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
@@ -62,7 +69,7 @@ pub fn key_from_header(value: Option<&str>) -> ApiResult<Option<String>> {
         }
         Some(_) => Err(ApiError::new(
             400,
-            "invalid_idempotency_key",
+            code::INVALID_IDEMPOTENCY_KEY,
             format!("The Idempotency-Key header must be 1–{MAX_KEY_LEN} printable ASCII characters without spaces."),
         )),
     }
@@ -85,7 +92,7 @@ pub fn decide(saved: Option<&Saved>, request_hash: &str, now: i64) -> ApiResult<
                 })
             } else {
                 Err(ApiError::conflict(
-                    "idempotency_key_reused",
+                    code::IDEMPOTENCY_KEY_REUSED,
                     "This Idempotency-Key was already used with another request body; use a new key for a new result.",
                 ))
             }
@@ -106,27 +113,24 @@ pub fn begin(sql: &SqlStorage, key: &str, request_hash: &str, now: i64) -> ApiRe
     decide(rows.first(), request_hash, now)
 }
 
-/// Step 2: keep the accepted answer under `key` (replacing an expired one) and purge keys
-/// older than [`KEEP_MS`].
+/// Step 2: keep the accepted answer (`status`, `body`) to a request about `assessment_id`
+/// under `key` (replacing an expired one).
 pub fn save(
     sql: &SqlStorage,
     key: &str,
+    assessment_id: &str,
     request_hash: &str,
     status: u16,
     body: &str,
     now: i64,
 ) -> ApiResult<()> {
     sql.exec(
-        "DELETE FROM idempotency WHERE created_at <= ?",
-        vec![V::Integer(now - KEEP_MS)],
-    )
-    .map_err(internal("purge idempotency keys"))?;
-    sql.exec(
-        "INSERT INTO idempotency (key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?) \
-         ON CONFLICT(key) DO UPDATE SET request_hash = excluded.request_hash, status = excluded.status, \
-         body = excluded.body, created_at = excluded.created_at",
+        "INSERT INTO idempotency (key, assessment_id, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+         ON CONFLICT(key) DO UPDATE SET assessment_id = excluded.assessment_id, request_hash = excluded.request_hash, \
+         status = excluded.status, body = excluded.body, created_at = excluded.created_at",
         vec![
             key.into(),
+            assessment_id.into(),
             request_hash.into(),
             V::Integer(i64::from(status)),
             body.into(),
@@ -135,6 +139,56 @@ pub fn save(
     )
     .map_err(internal("save idempotency key"))?;
     Ok(())
+}
+
+/// Forget the kept answers about an assessment (erasure: they hold its personal data).
+pub fn forget_assessment(sql: &SqlStorage, assessment_id: &str) -> ApiResult<()> {
+    sql.exec(
+        "DELETE FROM idempotency WHERE assessment_id = ?",
+        vec![assessment_id.into()],
+    )
+    .map_err(internal("forget idempotency keys"))?;
+    Ok(())
+}
+
+/// Pure rule for the alarm: after a purge pass that deleted `deleted` keys (at most
+/// [`PURGE_BATCH`]) when the oldest kept key left is from `oldest` (ms), when to purge again
+/// (ms; None: no key left).
+pub fn next_purge_at(deleted: i64, oldest: Option<i64>, now: i64) -> Option<i64> {
+    if deleted >= PURGE_BATCH {
+        return Some(now + 1_000);
+    }
+    // A moment after the key expires, so the pass finds it past the cutoff.
+    oldest.map(|o| (o + KEEP_MS).max(now) + 1_000)
+}
+
+/// One purge pass (from the alarm): delete up to [`PURGE_BATCH`] keys older than
+/// [`KEEP_MS`]; returns when to purge again ([`next_purge_at`]).
+pub fn purge(sql: &SqlStorage, now: i64) -> ApiResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct N {
+        n: i64,
+    }
+    #[derive(Deserialize)]
+    struct Oldest {
+        at: Option<i64>,
+    }
+    let deleted = sql
+        .exec(
+            "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE created_at <= ? ORDER BY created_at LIMIT ?) RETURNING 1 AS n",
+            vec![V::Integer(now - KEEP_MS), V::Integer(PURGE_BATCH)],
+        )
+        .and_then(|c| c.to_array::<N>())
+        .map_err(internal("purge idempotency keys"))?
+        .iter()
+        .map(|r| r.n)
+        .sum::<i64>();
+    let oldest = sql
+        .exec("SELECT min(created_at) AS at FROM idempotency", None)
+        .and_then(|c| c.one::<Oldest>())
+        .map_err(internal("oldest idempotency key"))?
+        .at;
+    Ok(next_purge_at(deleted, oldest, now))
 }
 
 #[cfg(test)]
@@ -172,7 +226,7 @@ mod tests {
     fn same_key_other_request_is_409() {
         let e = decide(Some(&saved("h", 1_000)), "other", 2_000).unwrap_err();
         assert_eq!(e.status, 409);
-        assert_eq!(e.code, "idempotency_key_reused");
+        assert_eq!(e.code, code::IDEMPOTENCY_KEY_REUSED);
     }
 
     #[test]
@@ -193,6 +247,21 @@ mod tests {
         assert_ne!(
             request_hash("x", &b),
             request_hash("x", &json!({"status": "IN_PROGRESS"}))
+        );
+    }
+
+    #[test]
+    fn purge_comes_back_at_once_while_batches_are_full_else_when_the_oldest_expires() {
+        assert_eq!(next_purge_at(PURGE_BATCH, Some(0), 50), Some(1_050));
+        assert_eq!(next_purge_at(3, None, 50), None);
+        assert_eq!(
+            next_purge_at(3, Some(10_000), 50),
+            Some(10_000 + KEEP_MS + 1_000)
+        );
+        // A key already past its time (e.g. the clock moved): soon, not in the past.
+        assert_eq!(
+            next_purge_at(0, Some(0), KEEP_MS * 3),
+            Some(KEEP_MS * 3 + 1_000)
         );
     }
 

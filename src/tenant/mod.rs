@@ -180,14 +180,17 @@ impl DurableObject for Tenant {
             };
             // Retention (README "Personal data"): a bounded purge per alarm.
             let retention = self.retention_pass();
-            let next = match (webhooks, calls, retention) {
-                (Ok(a), Ok(b), Ok(c)) => a.into_iter().chain(b).chain(c).min(),
-                (a, b, c) => {
+            // Idempotency keys past their 24 hours (README "Results"): a bounded purge too.
+            let keys = idempotency::purge(&self.sql(), now());
+            let next = match (webhooks, calls, retention, keys) {
+                (Ok(a), Ok(b), Ok(c), Ok(d)) => a.into_iter().chain(b).chain(c).chain(d).min(),
+                (a, b, c, d) => {
                     worker::console_error!(
-                        "sweep failed: {:?} {:?} {:?}",
+                        "sweep failed: {:?} {:?} {:?} {:?}",
                         a.err(),
                         b.err(),
-                        c.err()
+                        c.err(),
+                        d.err()
                     );
                     Some(now() + 30_000)
                 }

@@ -97,7 +97,7 @@ impl Tenant {
         let mut answer = fresh.view();
         answer["warnings"] = json!(warnings);
         if let Some((key, hash)) = &idem {
-            idempotency::save(&sql, key, hash, 200, &answer.to_string(), t)?;
+            idempotency::save(&sql, key, &row.id, hash, 200, &answer.to_string(), t)?;
         }
         self.kick(ob, event, t).await;
         if !call_ids.is_empty() {
