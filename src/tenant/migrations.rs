@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{assessments, calls, connect, enrich, links, outbox, store};
+use super::{assessments, calls, connect, enrich, idempotency, links, outbox, store};
 
 /// A column that older builds' `CREATE TABLE` lacked: `(table, column, declaration)`.
 pub type LateColumn = (&'static str, &'static str, &'static str);
@@ -44,9 +44,15 @@ pub const LADDER: &[Step] = &[
         ],
     },
     Step {
+        // Idempotency keys of result writes (README "Results").
+        version: 2,
+        sql: &[idempotency::SCHEMA],
+        late_columns: &[],
+    },
+    Step {
         // Order enrichment (README "Order enrichment"): one row per order whose record is being
         // completed from the ATS's read API.
-        version: 2,
+        version: 3,
         sql: &[enrich::SCHEMA],
         late_columns: &[],
     },

@@ -17,6 +17,7 @@ mod connect;
 mod edge;
 mod enrich;
 mod erasure;
+mod idempotency;
 mod links;
 mod migrations;
 mod outbox;
@@ -99,6 +100,13 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    /// A request header's value (names compared case-insensitively).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
     fn json(&self) -> ApiResult<Value> {
         if self.body.is_empty() {
             return Err(ApiError::bad_json("the body is empty"));
@@ -178,17 +186,22 @@ impl DurableObject for Tenant {
             };
             // Retention (README "Personal data"): a bounded purge per alarm.
             let retention = self.retention_pass();
+            // Idempotency keys past their 24 hours (README "Results"): a bounded purge too.
+            let keys = idempotency::purge(&self.sql(), now());
             // Enrichments a restart left unfinished (README "Order enrichment").
             let enrichments = self.enrich_sweep().await;
-            let next = match (webhooks, calls, retention, enrichments) {
-                (Ok(a), Ok(b), Ok(c), Ok(d)) => a.into_iter().chain(b).chain(c).chain(d).min(),
-                (a, b, c, d) => {
+            let next = match (webhooks, calls, retention, keys, enrichments) {
+                (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e)) => {
+                    a.into_iter().chain(b).chain(c).chain(d).chain(e).min()
+                }
+                (a, b, c, d, e) => {
                     worker::console_error!(
-                        "sweep failed: {:?} {:?} {:?} {:?}",
+                        "sweep failed: {:?} {:?} {:?} {:?} {:?}",
                         a.err(),
                         b.err(),
                         c.err(),
-                        d.err()
+                        d.err(),
+                        e.err()
                     );
                     Some(now() + 30_000)
                 }

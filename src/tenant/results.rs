@@ -5,21 +5,37 @@ use serde_json::json;
 use worker::Response;
 
 use super::calls::NewCall;
-use super::{assessments, now, Call, Tenant};
+use super::{assessments, idempotency, now, Call, Tenant};
 use crate::admin::tenants::Credentials;
 use crate::error::{code, ApiError, ApiResult};
 use crate::http;
 use crate::model::{parse_result, EventType, Provider};
 use crate::providers::{Idempotency, WriteBack};
 
+/// The request header of an idempotency key (README "Results").
+pub const H_IDEMPOTENCY_KEY: &str = "idempotency-key";
+
 impl Tenant {
     pub(super) async fn post_result(&self, id: &str, call: &Call) -> ApiResult<Response> {
         let v = call.json()?;
         let r = parse_result(&v)?;
+        let idem_key = idempotency::key_from_header(call.header(H_IDEMPOTENCY_KEY))?;
         // Every await comes first: from reading the assessment to writing the result, its
         // event and its outbound calls, nothing awaits, so two concurrent final results cannot
         // both pass the finality check (another request runs while this one awaits KV).
         let creds = self.credentials().await?;
+        // The idempotency check comes after the last await and its answer is saved before the
+        // next one (`idempotency` protocol), so a key is processed once.
+        let idem = idem_key.map(|k| (k, idempotency::request_hash(id, &v)));
+        if let Some((key, hash)) = &idem {
+            if let idempotency::NextAction::Replay { status, body } =
+                idempotency::begin(&self.sql(), key, hash, now())?
+            {
+                let resp = http::raw_json(status, body);
+                let _ = resp.headers().set("idempotent-replayed", "true");
+                return Ok(resp);
+            }
+        }
         let row =
             assessments::get(&self.sql(), id)?.ok_or_else(|| ApiError::not_found("assessment"))?;
         if row.status().is_final() {
@@ -77,6 +93,12 @@ impl Tenant {
                 )?);
             }
         }
+        let fresh = assessments::get(&sql, id)?.ok_or_else(ApiError::internal)?;
+        let mut answer = fresh.view();
+        answer["warnings"] = json!(warnings);
+        if let Some((key, hash)) = &idem {
+            idempotency::save(&sql, key, &row.id, hash, 200, &answer.to_string(), t)?;
+        }
         self.kick(ob, event, t).await;
         if !call_ids.is_empty() {
             let calls = self.calls()?;
@@ -87,9 +109,6 @@ impl Tenant {
                 }
             });
         }
-        let fresh = assessments::get(&sql, id)?.ok_or_else(ApiError::internal)?;
-        let mut answer = fresh.view();
-        answer["warnings"] = json!(warnings);
         Ok(http::json(200, &answer))
     }
 
