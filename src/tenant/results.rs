@@ -7,10 +7,35 @@ use worker::Response;
 use super::calls::NewCall;
 use super::{assessments, now, Call, Tenant};
 use crate::admin::tenants::Credentials;
-use crate::error::{code, ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
-use crate::model::{parse_result, EventType, Provider};
+use crate::model::{parse_result, EventType, Provider, Status};
 use crate::providers::{Idempotency, WriteBack};
+
+/// Result acceptance (README "Results back to the ATS"): whether a result with status
+/// `incoming` may be stored on an assessment whose status is `current`, and whether the
+/// order's idempotency key stays held afterwards. A final assessment takes no more results
+/// (409 `assessment_final`); the key is freed by a final result unless the provider holds it
+/// for good ([`Idempotency`]).
+pub(super) fn accept(
+    current: Status,
+    incoming: Status,
+    idempotency: Idempotency,
+) -> ApiResult<bool> {
+    if current.is_final() {
+        return Err(ApiError::conflict(
+            code::ASSESSMENT_FINAL,
+            format!(
+                "The assessment is already {}; final results cannot change.",
+                current.as_str()
+            ),
+        ));
+    }
+    Ok(match idempotency {
+        Idempotency::KeyHeldForever => true,
+        Idempotency::KeyFreedWhenFinal => !incoming.is_final(),
+    })
+}
 
 impl Tenant {
     pub(super) async fn post_result(&self, id: &str, call: &Call) -> ApiResult<Response> {
@@ -22,17 +47,9 @@ impl Tenant {
         let creds = self.credentials().await?;
         let row =
             assessments::get(&self.sql(), id)?.ok_or_else(|| ApiError::not_found("assessment"))?;
-        if row.status().is_final() {
-            return Err(ApiError::conflict(
-                code::ASSESSMENT_FINAL,
-                format!(
-                    "The assessment is already {}; final results cannot change.",
-                    row.status().as_str()
-                ),
-            ));
-        }
-        let provider = row.provider().ok_or_else(ApiError::internal)?;
+        let provider = row.provider().context("the assessment's provider")?;
         let spec = provider.spec();
+        let active = accept(row.status(), r.status, spec.idempotency)?;
         let t = now();
         // Refuse before storing anything when the ATS would reject the result or it could
         // never reach the ATS; say what the ATS will drop or alter (README "Results").
@@ -46,10 +63,6 @@ impl Tenant {
             allow_insecure: self.config().allow_insecure,
         })?;
         let sql = self.sql();
-        let active = match spec.idempotency {
-            Idempotency::KeyHeldForever => true,
-            Idempotency::KeyFreedWhenFinal => !r.status.is_final(),
-        };
         let record = assessments::update(&sql, &row, r.status, Some(&r), active, t)?;
         let ob = self.outbox()?;
         let event = ob.emit(
@@ -87,7 +100,7 @@ impl Tenant {
                 }
             });
         }
-        let fresh = assessments::get(&sql, id)?.ok_or_else(ApiError::internal)?;
+        let fresh = assessments::get(&sql, id)?.context("the assessment just written")?;
         let mut answer = fresh.view();
         answer["warnings"] = json!(warnings);
         Ok(http::json(200, &answer))
@@ -99,5 +112,40 @@ impl Tenant {
         let cfg = self.load_config()?;
         let s = self.load_secrets(&cfg.id).await?;
         Ok(Credentials::resolve(&cfg, &s, &self.config().settings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Status; 8] = Status::ALL;
+
+    #[test]
+    fn a_final_assessment_takes_no_more_results() {
+        for current in ALL.into_iter().filter(|s| s.is_final()) {
+            for incoming in ALL {
+                for idem in [Idempotency::KeyHeldForever, Idempotency::KeyFreedWhenFinal] {
+                    let e = accept(current, incoming, idem).unwrap_err();
+                    assert_eq!((e.status, e.code), (409, code::ASSESSMENT_FINAL));
+                    assert!(e.message.contains(current.as_str()), "{}", e.message);
+                }
+            }
+        }
+        assert!(ALL.iter().any(|s| s.is_final()) && ALL.iter().any(|s| !s.is_final()));
+    }
+
+    #[test]
+    fn an_open_assessment_takes_any_result_and_a_final_one_frees_the_key() {
+        for current in ALL.into_iter().filter(|s| !s.is_final()) {
+            for incoming in ALL {
+                assert!(accept(current, incoming, Idempotency::KeyHeldForever).unwrap());
+                assert_eq!(
+                    accept(current, incoming, Idempotency::KeyFreedWhenFinal).unwrap(),
+                    !incoming.is_final(),
+                    "{current:?} -> {incoming:?}"
+                );
+            }
+        }
     }
 }

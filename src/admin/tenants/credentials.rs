@@ -85,4 +85,59 @@ mod tests {
             serde_json::from_value(json!({"webhook_secret": "w", "x_key": "k"})).unwrap();
         assert_eq!(s.credentials.get("x_key"), Some(&Some("k".to_string())));
     }
+
+    /// Each provider reads each field from where its kind is kept (secret ones from the KV
+    /// secrets, the others from the configuration), only its own fields, and only the
+    /// deployment settings it declared.
+    #[test]
+    fn resolution_reads_each_field_from_its_place_and_only_declared_settings() {
+        let mut cfg: TenantConfig = serde_json::from_value(json!({
+            "id": "acme", "name": null, "webhook_url": "https://h.example/x",
+            "created_at": 0, "updated_at": 0
+        }))
+        .unwrap();
+        let empty = cfg.clone();
+        let mut secrets = TenantSecrets::default();
+        let mut env = std::collections::BTreeMap::new();
+        env.insert("UNDECLARED_SETTING".to_string(), "x".to_string());
+        for p in Provider::all() {
+            for f in p.spec().credentials {
+                let (right, wrong) = if f.secret {
+                    (&mut secrets.credentials, &mut cfg.credentials)
+                } else {
+                    (&mut cfg.credentials, &mut secrets.credentials)
+                };
+                let key = credential_key(p, f.name);
+                right.insert(key.clone(), Some(format!("right-{key}")));
+                wrong.insert(key, Some("wrong".into()));
+            }
+            for s in p.spec().settings {
+                env.insert(s.env.to_string(), format!("env-{}", s.env));
+            }
+        }
+        let c = Credentials::resolve(&cfg, &secrets, &Settings(env));
+        for p in Provider::all() {
+            let src = c.source(p);
+            assert_eq!(
+                src.values.len(),
+                p.spec().credentials.len(),
+                "{}",
+                p.as_str()
+            );
+            for f in p.spec().credentials {
+                let want = format!("right-{}", credential_key(p, f.name));
+                assert_eq!(src.tenant(f.name), Some(want.as_str()));
+            }
+            for s in p.spec().settings {
+                assert_eq!(src.setting(s.env), Some(format!("env-{}", s.env).as_str()));
+            }
+            assert_eq!(src.setting("UNDECLARED_SETTING"), None);
+            assert_eq!(src.settings.0.len(), p.spec().settings.len());
+        }
+        // Nothing stored and nothing deployed: every source is empty.
+        let bare = Credentials::resolve(&empty, &TenantSecrets::default(), &Settings::default());
+        for p in Provider::all() {
+            assert!(bare.source(p).values.is_empty() && bare.source(p).settings.0.is_empty());
+        }
+    }
 }

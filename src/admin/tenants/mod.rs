@@ -74,6 +74,17 @@ impl TenantSecrets {
         );
         v
     }
+
+    /// Rotate the webhook secret at `now` (ms): `fresh` signs from now on, the replaced
+    /// secret co-signs for [`ROTATION_WINDOW_MS`] (README "Webhooks you receive"), and
+    /// co-signers whose window has ended are dropped. Newest co-signer first.
+    pub fn rotate_webhook_secret(&mut self, fresh: String, now: i64) {
+        self.previous_webhook_secrets
+            .retain(|(_, until)| *until > now);
+        let replaced = std::mem::replace(&mut self.webhook_secret, fresh);
+        self.previous_webhook_secrets
+            .insert(0, (replaced, now + ROTATION_WINDOW_MS));
+    }
 }
 
 /// How long a replaced webhook secret keeps co-signing (SPEC §5).
@@ -86,6 +97,29 @@ pub struct NewTenant {
     pub name: Option<String>,
     pub webhook_url: String,
     pub webhook_secret: Option<String>,
+}
+
+impl NewTenant {
+    /// The new tenant's configuration at `now` (ms): webhook enabled, no packages, default
+    /// kind and retention, created and updated now. Also gives back the webhook secret the
+    /// body chose, if any (None: the bridge generates one).
+    pub fn into_config(self, now: i64) -> (TenantConfig, Option<String>) {
+        let cfg = TenantConfig {
+            id: self.id,
+            name: self.name,
+            webhook_url: self.webhook_url,
+            webhook_disabled: false,
+            packages_url: None,
+            static_package_id: None,
+            packages: vec![],
+            default_kind: Default::default(),
+            credentials: Default::default(),
+            retention_days: crate::tenant::privacy::default_retention_days(),
+            created_at: now,
+            updated_at: now,
+        };
+        (cfg, self.webhook_secret)
+    }
 }
 
 fn obj<'a>(v: &'a Value, field: &str) -> ApiResult<&'a Map<String, Value>> {
@@ -321,6 +355,58 @@ mod tests {
             );
             assert_eq!(v["providers"][p.as_str()]["key_set"], false);
         }
+    }
+
+    #[test]
+    fn a_new_tenant_starts_enabled_and_empty() {
+        let new = parse_create(
+            &json!({"id": "acme", "webhook": {"url": "https://h.example/x"}}),
+            false,
+        )
+        .unwrap();
+        let (c, secret) = new.into_config(42);
+        assert_eq!(
+            (c.id.as_str(), c.webhook_url.as_str()),
+            ("acme", "https://h.example/x")
+        );
+        assert!(!c.webhook_disabled);
+        assert!(c.packages.is_empty() && c.packages_url.is_none() && c.static_package_id.is_none());
+        assert_eq!(c.default_kind, OrderKind::Assessment);
+        assert_eq!(
+            c.retention_days,
+            crate::tenant::privacy::default_retention_days()
+        );
+        assert_eq!((c.created_at, c.updated_at), (42, 42));
+        assert!(c.credentials.is_empty());
+        assert_eq!(secret, None, "the bridge generates one");
+    }
+
+    #[test]
+    fn a_rotated_webhook_secret_co_signs_for_the_window_then_drops_out() {
+        let mut s = TenantSecrets {
+            webhook_secret: "s1".into(),
+            ..Default::default()
+        };
+        s.rotate_webhook_secret("s2".into(), 1_000);
+        assert_eq!(s.webhook_secret, "s2");
+        assert_eq!(s.signing_secrets(1_000), vec!["s2", "s1"]);
+        assert_eq!(
+            s.signing_secrets(1_000 + ROTATION_WINDOW_MS - 1),
+            vec!["s2", "s1"]
+        );
+        assert_eq!(s.signing_secrets(1_000 + ROTATION_WINDOW_MS), vec!["s2"]);
+        // A second rotation inside the window: both earlier secrets co-sign, newest first.
+        s.rotate_webhook_secret("s3".into(), 2_000);
+        assert_eq!(s.signing_secrets(2_000), vec!["s3", "s2", "s1"]);
+        // A rotation after the first window ended drops the expired co-signer for good.
+        s.rotate_webhook_secret("s4".into(), 1_000 + ROTATION_WINDOW_MS);
+        assert_eq!(
+            s.previous_webhook_secrets,
+            vec![
+                ("s3".to_string(), 1_000 + 2 * ROTATION_WINDOW_MS),
+                ("s2".to_string(), 2_000 + ROTATION_WINDOW_MS),
+            ]
+        );
     }
 
     #[test]
