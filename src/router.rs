@@ -269,7 +269,8 @@ async fn edge_call(
         header: &header,
         settings: &cfg.settings,
     };
-    // A public form (Teamtailor's activation form) is the same for everyone: answered here,
+    // A public form (an activation form the ATS shows before any key exists) is the same for
+    // everyone: answered here,
     // without a credential or a tenant object.
     if let Handler::Activation {
         render,

@@ -68,8 +68,8 @@ pub struct Package {
     /// What the package orders; None: the tenant's `default_kind` applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<OrderKind>,
-    /// What the package scores separately (README "Teamtailor": offered to recruiters as
-    /// Teamtailor's `assessment-criteria`).
+    /// What the package scores separately: criteria an ATS may offer recruiters to pick (see
+    /// the provider files; README "What the ATSs call").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub criteria: Vec<Criterion>,
 }

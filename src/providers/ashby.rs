@@ -20,7 +20,7 @@ use crate::model::{
     Catalogue, Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
 };
 use crate::routes::Method;
-use crate::targets;
+use crate::targets::{self, AllowedHost, Refusal};
 
 /// Ashby, as the registry sees it.
 pub static SPEC: Spec = Spec {
@@ -69,6 +69,7 @@ pub static SPEC: Spec = Spec {
     }],
     authorization,
     authorization_header: "authorization",
+    outbound_hosts: &[AllowedHost::SubdomainOf("ashbyhq.com")],
     call_headers: &[],
     call_answer: update_answer,
     write_back,
@@ -227,8 +228,8 @@ fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
         .setting("ASHBY_API_BASE")
         .unwrap_or_default()
         .trim_end_matches('/');
-    let url = targets::check_ashby_api(&format!("{base}/assessment.update"), w.allow_insecure)
-        .map_err(|why| {
+    let url =
+        check_api_url(&format!("{base}/assessment.update"), w.allow_insecure).map_err(|why| {
             ApiError::new(
                 422,
                 code::INVALID_CONFIGURATION,
@@ -661,6 +662,17 @@ fn warnings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The `assessment.update` URL built from `ASHBY_API_BASE`: on Ashby's API hosts
+/// (`https://<subdomain>.ashbyhq.com`, `SPEC.outbound_hosts`), without a query or fragment,
+/// unless insecure targets are allowed (then any target `targets::check_target` accepts).
+fn check_api_url(raw: &str, allow_insecure: bool) -> Result<crate::weburl::WebUrl, Refusal> {
+    let url = targets::check_outbound(raw, allow_insecure, SPEC.outbound_hosts)?;
+    if !allow_insecure && (url.query().is_some() || raw.contains('#')) {
+        return Err("must be an https://<subdomain>.ashbyhq.com URL without a query".into());
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1084,5 +1096,30 @@ mod tests {
         let e = wb(&creds, false).unwrap_err();
         assert_eq!((e.status, e.code), (422, "invalid_configuration"));
         assert!(wb(&creds, true).is_ok());
+    }
+
+    #[test]
+    fn api_urls_stay_on_ashbys_hosts() {
+        let ab = |u: &str| check_api_url(u, false);
+        assert!(ab("https://api.ashbyhq.com/assessment.update").is_ok());
+        assert!(ab("https://API.AshbyHQ.com/assessment.update").is_ok());
+        for bad in [
+            "https://ashbyhq.com/assessment.update",
+            "https://api.ashbyhq.com.evil.com/assessment.update",
+            "https://evilashbyhq.com/assessment.update",
+            "https://k@api.ashbyhq.com/assessment.update",
+            "https://api.ashbyhq.com:8443/assessment.update",
+            "https://api.ashbyhq.com?x=/assessment.update",
+            "https://api.ashbyhq.com#/assessment.update",
+            "http://api.ashbyhq.com/assessment.update",
+        ] {
+            assert!(ab(bad).is_err(), "{bad} should be refused");
+        }
+        assert!(ab("https://ashbyhq.com/x")
+            .unwrap_err()
+            .contains("<subdomain>.ashbyhq.com"));
+        // Local development and tests: loopback fakes.
+        assert!(ab("http://127.0.0.1:9/api/assessment.update").is_err());
+        assert!(check_api_url("http://127.0.0.1:9/api/assessment.update", true).is_ok());
     }
 }

@@ -88,6 +88,7 @@ pub static SPEC: Spec = Spec {
     ],
     authorization,
     authorization_header: SECRET_HEADER,
+    outbound_hosts: &[],
     call_headers: &[],
     // A report PATCH answer is its status code (Recruitee Partners API, "patch-reports").
     call_answer: crate::delivery::attempt::answer_by_status,

@@ -800,6 +800,7 @@ pub static SPEC: Spec = Spec {
     authorization,
     authorization_header: "authorization",
     call_answer: result_answer,
+    outbound_hosts: &[],
     call_headers: &[
         ("x-api-version", API_VERSION),
         ("content-type", "application/vnd.api+json"),

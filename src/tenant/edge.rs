@@ -100,7 +100,7 @@ impl Tenant {
                 let id = links::resolve(&self.sql(), &call.key_hashes)?
                     .ok_or_else(|| ApiError::unauthorized_edge(provider.spec().edge_auth))?;
                 // The ATS handed the cancellation to us: its record is brought to CANCELLED
-                // too, through the provider's write-back (Recruitee: report `canceled`).
+                // too, through the provider's write-back (e.g. a report set to canceled).
                 let creds = self.credentials().await?;
                 self.cancel(provider, &id, "assessment", Some(creds))
                     .await?;
@@ -244,7 +244,7 @@ impl Tenant {
         }
         let t = now();
         let spec = provider.spec();
-        // A key held for good (e.g. Recruitee's report id) stays taken after a cancellation.
+        // A key held for good (e.g. an ATS's report id) stays taken after a cancellation.
         let active = spec.idempotency == Idempotency::KeyHeldForever;
         let record = assessments::update(&sql, &row, Status::Cancelled, None, active, t)?;
         let ob = self.outbox()?;

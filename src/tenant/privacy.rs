@@ -17,7 +17,8 @@ use crate::model::rfc3339;
 
 /// Days a final assessment's personal data is kept when the tenant set nothing.
 pub const DEFAULT_RETENTION_DAYS: u32 = 180;
-/// The shortest retention: Greenhouse may call `test_status` for 8 weeks after an order.
+/// The shortest retention: longer than any registered ATS keeps asking for an order's status
+/// (the longest a provider file documents is 8 weeks after the order).
 pub const MIN_RETENTION_DAYS: u32 = 60;
 /// The longest explicit retention (ten years); `null` keeps data without limit.
 pub const MAX_RETENTION_DAYS: u32 = 3650;
@@ -317,7 +318,7 @@ mod tests {
         json!({
             "id": "ats_ass_1", "applicationId": "app_1", "jobId": "job_1",
             "assessmentPackage": {"id": "pkg", "name": "Test"},
-            "callbackUrl": "https://app.greenhouse.io/cb/1",
+            "callbackUrl": "https://app.ats.example/cb/1",
             "candidate": {"emails": [{"email": "John.Doe@Example.com", "type": "personal"}],
                           "firstName": "John", "lastName": "Doe", "id": "c1",
                           "links": ["https://cv"], "location": "Berlin",
@@ -325,7 +326,8 @@ mod tests {
             "originData": {"candidate": {"email": "john.doe@example.com"}},
             "metaData": {"x": 1}, "hiringTeam": [{"email": "sam@example.com"}],
             "requester": {"email": "r@example.com"}, "customFields": {"a": {"value": "b"}},
-            "status": "COMPLETED", "provider": "greenhouse", "tenantId": "acme"
+            "status": "COMPLETED", "provider": crate::model::Provider::all().next().unwrap().as_str(),
+            "tenantId": "acme"
         })
     }
 
@@ -385,7 +387,7 @@ mod tests {
         assert_eq!(r["jobId"], "job_1");
         assert_eq!(r["status"], "COMPLETED");
         assert_eq!(r["assessmentPackage"]["id"], "pkg");
-        assert_eq!(r["callbackUrl"], "https://app.greenhouse.io/cb/1");
+        assert_eq!(r["callbackUrl"], "https://app.ats.example/cb/1");
         assert_eq!(r["personalDataErased"]["reason"], "request");
         assert_eq!(r["personalDataErased"]["at"], "1970-01-01T00:00:00.000Z");
         let text = r.to_string();
