@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{code, ApiError, Context as _};
 use crate::http;
 use crate::providers::{self, EdgeRequest, Handler, Inbound};
-use crate::routes::{self, EdgeCall, Method};
+use crate::routes::{self, EdgeRoute, Method};
 use crate::secrets;
 use crate::weburl::WebUrl;
 
@@ -212,7 +212,7 @@ async fn route(
         ["t", rest @ ..] => {
             log.route = "/t";
             let edge = routes::match_edge(method, rest)?;
-            edge_call(req, env, url, edge.call, Some(&edge.tenant), log).await
+            edge_call(req, env, url, edge.route, Some(&edge.tenant), log).await
         }
         ["p", rest @ ..] => {
             log.route = "/p";
@@ -253,7 +253,7 @@ async fn edge_call(
     mut req: Request,
     env: &Env,
     url: &Mount<'_>,
-    call: EdgeCall,
+    call: EdgeRoute,
     path_tenant: Option<&str>,
     log: &mut RequestLog,
 ) -> std::result::Result<Response, ApiError> {

@@ -198,7 +198,7 @@ fn parse_order(req: &EdgeRequest) -> ApiResult<super::Order> {
     let start = parse_start(&v)?;
     Ok(super::Order {
         // Idempotent while active: Ashby may retry a start; the same id comes back.
-        idempotency_key: start.dedupe_key(),
+        idempotency_key: start.idempotency_key(),
         normalize: Box::new(move |id, tenant, catalogue| {
             normalize(&start, id, tenant, catalogue, v)
         }),
@@ -264,7 +264,7 @@ pub struct Start {
 
 impl Start {
     /// Idempotency key: one active assessment per application and assessment type.
-    pub fn dedupe_key(&self) -> String {
+    pub fn idempotency_key(&self) -> String {
         format!("{}\u{1f}{}", self.application_id, self.assessment_type_id)
     }
 }
@@ -771,7 +771,7 @@ mod tests {
             assert!(out[k].is_null(), "{k} is present and null");
             assert!(out.as_object().unwrap().contains_key(k), "{k} is present");
         }
-        assert_eq!(s.dedupe_key(), "app_123abc\u{1f}pkg_456");
+        assert_eq!(s.idempotency_key(), "app_123abc\u{1f}pkg_456");
     }
 
     #[test]

@@ -668,7 +668,7 @@ mod tests {
 
     use crate::admin::tenants::{self, Change, Credentials, TenantConfig, TenantSecrets};
     use crate::providers::{Settings, REGISTRY};
-    use crate::routes::{match_edge, Edge, EdgeCall};
+    use crate::routes::{match_edge, EdgeRoute, ScopedRoute};
 
     fn gh() -> Provider {
         Provider::parse("greenhouse").unwrap()
@@ -680,9 +680,9 @@ mod tests {
         assert_eq!(gh().key_prefix(), "gh_");
         assert_eq!(
             match_edge(Method::Post, &["acme", "greenhouse", "send_test"]),
-            Ok(Edge {
+            Ok(ScopedRoute {
                 tenant: "acme".into(),
-                call: EdgeCall {
+                route: EdgeRoute {
                     provider: gh(),
                     op: gh().operation("send_test").unwrap()
                 }

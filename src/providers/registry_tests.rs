@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::*;
-use crate::routes::{EdgeCall, Method};
+use crate::routes::{EdgeRoute, Method};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -155,7 +155,7 @@ fn every_provider_has_fixtures_that_parse() {
 #[test]
 fn every_operation_is_documented_in_openapi() {
     let doc: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
-    for call in EdgeCall::all() {
+    for call in EdgeRoute::all() {
         let path = call.provider.template(call.op);
         let method = call.op.method.as_str().to_ascii_lowercase();
         assert!(

@@ -8,12 +8,12 @@ use crate::providers::{Operation, Provider, Surface};
 
 /// A provider operation an ATS calls: which provider, which of its operations.
 #[derive(Clone, Copy)]
-pub struct EdgeCall {
+pub struct EdgeRoute {
     pub provider: Provider,
     pub op: &'static Operation,
 }
 
-impl EdgeCall {
+impl EdgeRoute {
     /// The operation's path segment, as logged (`send_test`, `assessment.start`).
     pub fn name(self) -> &'static str {
         self.op.segment
@@ -23,13 +23,13 @@ impl EdgeCall {
     }
     /// Every operation of every registered provider.
     #[cfg(test)]
-    pub fn all() -> impl Iterator<Item = EdgeCall> {
+    pub fn all() -> impl Iterator<Item = EdgeRoute> {
         Provider::all().flat_map(|provider| {
             provider
                 .spec()
                 .operations
                 .iter()
-                .map(move |op| EdgeCall { provider, op })
+                .map(move |op| EdgeRoute { provider, op })
         })
     }
     /// `METHOD /t/{tenant}/x/op` or `METHOD /p/x/op`, for the OpenAPI check.
@@ -43,49 +43,50 @@ impl EdgeCall {
     }
 }
 
-impl PartialEq for EdgeCall {
-    fn eq(&self, other: &EdgeCall) -> bool {
+impl PartialEq for EdgeRoute {
+    fn eq(&self, other: &EdgeRoute) -> bool {
         self.provider == other.provider && self.op.segment == other.op.segment
     }
 }
 
-impl Eq for EdgeCall {}
+impl Eq for EdgeRoute {}
 
-impl std::fmt::Debug for EdgeCall {
+impl std::fmt::Debug for EdgeRoute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "EdgeCall({}/{})",
+            "EdgeRoute({}/{})",
             self.provider.as_str(),
             self.op.segment
         )
     }
 }
 
+/// A tenant-scoped edge route matched with the tenant its path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edge {
+pub struct ScopedRoute {
     pub tenant: String,
-    pub call: EdgeCall,
+    pub route: EdgeRoute,
 }
 
 /// The operation `segment` of the provider named `provider` on `surface`, or 404; then the
 /// method, or 405.
-fn match_call(
+fn match_route(
     method: Method,
     surface: Surface,
     provider: &str,
     segment: &str,
-) -> Result<EdgeCall, ApiError> {
+) -> Result<EdgeRoute, ApiError> {
     let provider = Provider::parse(provider)
         .filter(|p| p.spec().surface == surface)
         .ok_or_else(ApiError::route_not_found)?;
     // A segment may serve several methods (one operation each).
-    let ops: Vec<(Method, EdgeCall)> = provider
+    let ops: Vec<(Method, EdgeRoute)> = provider
         .spec()
         .operations
         .iter()
         .filter(|o| o.segment == segment)
-        .map(|op| (op.method, EdgeCall { provider, op }))
+        .map(|op| (op.method, EdgeRoute { provider, op }))
         .collect();
     if ops.is_empty() {
         return Err(ApiError::route_not_found());
@@ -95,27 +96,27 @@ fn match_call(
 
 /// Match `/t/{tenant}/{provider}/{operation}` (segments after `t`). A malformed tenant answers
 /// the same 401 as a bad key (SPEC §10), so tenant ids cannot be probed.
-pub fn match_edge(method: Method, segs: &[&str]) -> Result<Edge, ApiError> {
+pub fn match_edge(method: Method, segs: &[&str]) -> Result<ScopedRoute, ApiError> {
     let [tenant, provider, segment] = segs else {
         return Err(ApiError::route_not_found());
     };
-    let call = match_call(method, Surface::TenantScoped, provider, segment)?;
+    let route = match_route(method, Surface::TenantScoped, provider, segment)?;
     if !is_valid_slug(tenant) {
-        return Err(ApiError::unauthorized_edge(call.provider.spec().edge_auth));
+        return Err(ApiError::unauthorized_edge(route.provider.spec().edge_auth));
     }
-    Ok(Edge {
+    Ok(ScopedRoute {
         tenant: tenant.to_string(),
-        call,
+        route,
     })
 }
 
 /// Match `/p/{provider}/{operation}` (segments after `p`): partner-level providers, whose
 /// tenant comes from the presented key (SPEC §12).
-pub fn match_partner(method: Method, segs: &[&str]) -> Result<EdgeCall, ApiError> {
+pub fn match_partner(method: Method, segs: &[&str]) -> Result<EdgeRoute, ApiError> {
     let [provider, segment] = segs else {
         return Err(ApiError::route_not_found());
     };
-    match_call(method, Surface::PartnerLevel, provider, segment)
+    match_route(method, Surface::PartnerLevel, provider, segment)
 }
 
 #[cfg(test)]
@@ -128,7 +129,7 @@ mod tests {
     /// routes by name.)
     #[test]
     fn edge_routes() {
-        for call in EdgeCall::all() {
+        for call in EdgeRoute::all() {
             let (p, seg) = (call.provider.as_str(), call.op.segment);
             let other = if call.op.method == Method::Get {
                 Method::Delete
@@ -138,7 +139,7 @@ mod tests {
             match call.provider.spec().surface {
                 Surface::TenantScoped => {
                     let got = match_edge(call.op.method, &["acme", p, seg]).unwrap();
-                    assert_eq!(got.call, call);
+                    assert_eq!(got.route, call);
                     assert_eq!(got.tenant, "acme");
                     let e = match_edge(other, &["acme", p, seg]).unwrap_err();
                     assert_eq!(e.status, 405);

@@ -141,7 +141,7 @@ mod tests {
         ]
         .into();
         served.extend(every_admin_route().iter().map(|a| a.template().to_string()));
-        served.extend(EdgeCall::all().map(EdgeCall::template));
+        served.extend(EdgeRoute::all().map(EdgeRoute::template));
         assert_eq!(documented, served);
 
         // And every documented template really routes to itself.
@@ -160,7 +160,7 @@ mod tests {
                     assert_eq!(match_admin(method, rest).unwrap().template(), op.as_str())
                 }
                 ["t", rest @ ..] => {
-                    assert_eq!(&match_edge(method, rest).unwrap().call.template(), op)
+                    assert_eq!(&match_edge(method, rest).unwrap().route.template(), op)
                 }
                 ["p", rest @ ..] => {
                     assert_eq!(&match_partner(method, rest).unwrap().template(), op)

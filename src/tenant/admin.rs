@@ -6,7 +6,7 @@ use serde_json::json;
 use worker::Response;
 
 use super::outbox::Due;
-use super::{assessments, now, Call, Tenant};
+use super::{assessments, now, Tenant, TenantRequest};
 use crate::admin::tenants::{self, TenantSecrets};
 use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
@@ -15,7 +15,7 @@ use crate::routes::Admin;
 use crate::secrets;
 
 impl Tenant {
-    pub(super) async fn admin(&self, route: Admin, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn admin(&self, route: Admin, call: &TenantRequest) -> ApiResult<Response> {
         match route {
             Admin::CreateTenant => self.create_tenant(call).await,
             // Answered by the worker from the tenant directory, never forwarded here.
@@ -109,7 +109,7 @@ impl Tenant {
         }
     }
 
-    pub(super) async fn create_tenant(&self, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn create_tenant(&self, call: &TenantRequest) -> ApiResult<Response> {
         let new = tenants::parse_create(&call.json()?, self.config().allow_insecure)?;
         if self.exists() {
             return Err(ApiError::conflict(
@@ -145,7 +145,7 @@ impl Tenant {
         Ok(http::json(201, &v))
     }
 
-    pub(super) async fn patch_tenant(&self, t: &str, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn patch_tenant(&self, t: &str, call: &TenantRequest) -> ApiResult<Response> {
         self.load_config()?;
         let patch = tenants::parse_patch(&call.json()?, self.config().allow_insecure)?;
         // Await first; from here the configuration is read, changed and written with no

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use worker::{Method, Response};
 
 use super::calls::NewCall;
-use super::{assessments, links, now, Call, Tenant};
+use super::{assessments, links, now, Tenant, TenantRequest};
 use crate::admin::tenants::{Credentials, TenantConfig};
 use crate::delivery::attempt;
 use crate::error::{ApiError, ApiResult};
@@ -19,7 +19,7 @@ use crate::model::{
     Status,
 };
 use crate::providers::{EdgeRequest, Handler, Idempotency, PlacedOrder, StatusView, WriteBack};
-use crate::routes::EdgeCall;
+use crate::routes::EdgeRoute;
 use crate::{secrets, targets};
 
 /// The vendor's `packages_url` answer may be reused for this long (SPEC §5).
@@ -39,7 +39,7 @@ pub type PackageContext = [(&'static str, String)];
 
 impl Tenant {
     /// Run an authenticated edge call: the provider parses and renders, this object stores.
-    pub(super) async fn edge(&self, edge: EdgeCall, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn edge(&self, edge: EdgeRoute, call: &TenantRequest) -> ApiResult<Response> {
         let provider = edge.provider;
         let cfg = self.load_config()?;
         let req = EdgeRequest {
@@ -116,17 +116,17 @@ impl Tenant {
     }
 
     /// Store a new order and commit its `record.new` (one transaction), unless an active
-    /// assessment already holds `dedupe_key`: then its id comes back and nothing is emitted.
+    /// assessment already holds `idempotency_key`: then its id comes back and nothing is emitted.
     /// A provider's `after_order` call(s) (e.g. a "report sent" carrying the order's cancel
     /// link, `providers::PlacedOrder`) are stored in the same transaction and sent right after the answer, with retries.
     async fn place_order(
         &self,
         provider: Provider,
-        dedupe_key: &str,
+        idempotency_key: &str,
         normalize: impl FnOnce(&str, &str, Catalogue<'_>) -> CandidateAssessment,
         origin: &str,
     ) -> ApiResult<String> {
-        if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
+        if let Some(id) = assessments::find_active_id(&self.sql(), provider, idempotency_key)? {
             return Ok(id);
         }
         let cfg = self.load_config()?;
@@ -147,7 +147,7 @@ impl Tenant {
         };
         // Look again: another copy of this order may have committed while we awaited.
         if awaited {
-            if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
+            if let Some(id) = assessments::find_active_id(&self.sql(), provider, idempotency_key)? {
                 return Ok(id);
             }
         }
@@ -163,7 +163,7 @@ impl Tenant {
         let t = now();
         let ob = self.outbox()?;
         let sql = self.sql();
-        assessments::insert(&sql, &a, dedupe_key, t)?;
+        assessments::insert(&sql, &a, idempotency_key, t)?;
         let event = ob.emit(
             EventType::RecordNew,
             Some(&id),

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Response, SqlStorageValue};
 
-use super::{now, Call, Tenant};
+use super::{now, Tenant, TenantRequest};
 use crate::admin::tenants::KeyInfo;
 use crate::error::{ApiError, ApiResult, Context};
 use crate::http;
@@ -141,7 +141,7 @@ impl Tenant {
 
     /// Edge authentication against the authoritative key hashes (SPEC §4). Unknown tenant,
     /// wrong provider, revoked or rotated key: the same 401.
-    pub(super) fn authenticate(&self, provider: Provider, call: &Call) -> ApiResult<()> {
+    pub(super) fn authenticate(&self, provider: Provider, call: &TenantRequest) -> ApiResult<()> {
         if self.exists()
             && accepts(
                 &self.key_rows()?,
@@ -156,7 +156,7 @@ impl Tenant {
         }
     }
 
-    pub(super) async fn create_key(&self, t: &str, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn create_key(&self, t: &str, call: &TenantRequest) -> ApiResult<Response> {
         self.load_config()?;
         let (provider, grace_secs) = parse_key_request(&call.json()?)?;
         Ok(http::json(

@@ -44,7 +44,7 @@ use crate::error::{ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::EventType;
 use crate::router::{H_KEY_HASHES, H_ORIGIN, H_REQUEST_ID};
-use crate::routes::{self, EdgeCall, Method};
+use crate::routes::{self, EdgeRoute, Method};
 use crate::weburl::WebUrl;
 use calls::Calls;
 use outbox::{Due, Outbox};
@@ -73,7 +73,7 @@ pub struct Tenant {
 }
 
 /// What a handler needs from the incoming request.
-pub(crate) struct Call {
+pub(crate) struct TenantRequest {
     method: Method,
     path: String,
     query: Option<String>,
@@ -84,7 +84,7 @@ pub(crate) struct Call {
     body: Vec<u8>,
 }
 
-impl Call {
+impl TenantRequest {
     fn json(&self) -> ApiResult<Value> {
         if self.body.is_empty() {
             return Err(ApiError::bad_json("the body is empty"));
@@ -135,7 +135,7 @@ impl DurableObject for Tenant {
             .ok_or_else(|| worker::Error::RustError(format!("failed to parse Url: {href}")))?;
         let header = |n: &str| req.headers().get(n).ok().flatten();
         let request_id = header(H_REQUEST_ID);
-        let call = Call {
+        let call = TenantRequest {
             method: Method::parse(req.method().as_ref()),
             path: url.path().to_string(),
             query: url.query().map(str::to_string),
@@ -332,7 +332,7 @@ impl Tenant {
         id
     }
 
-    async fn dispatch(&self, call: &Call) -> ApiResult<Response> {
+    async fn dispatch(&self, call: &TenantRequest) -> ApiResult<Response> {
         let segs = routes::segments(&call.path);
         match segs.as_slice() {
             ["v1", rest @ ..] => {
@@ -343,7 +343,7 @@ impl Tenant {
             ["connect", t, token, action @ ..] => self.connect_call(t, token, action, call).await,
             ["t", rest @ ..] => {
                 let edge = routes::match_edge(call.method, rest)?;
-                self.edge_call(edge.call, call).await
+                self.edge_call(edge.route, call).await
             }
             ["p", rest @ ..] => {
                 let edge = routes::match_partner(call.method, rest)?;
@@ -354,7 +354,7 @@ impl Tenant {
     }
 
     /// An edge call: authenticate, run, and answer errors in the provider's shape.
-    async fn edge_call(&self, edge: EdgeCall, call: &Call) -> ApiResult<Response> {
+    async fn edge_call(&self, edge: EdgeRoute, call: &TenantRequest) -> ApiResult<Response> {
         let shape = edge.provider.spec().error_shape;
         // A cancel link is its own credential, checked by its handler against the stored
         // link hashes; every other operation needs the provider's key.

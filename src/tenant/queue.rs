@@ -5,7 +5,7 @@
 use serde_json::json;
 use worker::Response;
 
-use super::{Call, Tenant};
+use super::{Tenant, TenantRequest};
 use crate::delivery::{MsgKind, QueueMsg};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
@@ -13,7 +13,11 @@ use crate::http;
 impl Tenant {
     /// Calls from this worker's own queue consumer (never routed from the public internet:
     /// the front door only forwards `/v1` and `/t` paths).
-    pub(super) async fn internal_call(&self, op: &str, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn internal_call(
+        &self,
+        op: &str,
+        call: &TenantRequest,
+    ) -> ApiResult<Response> {
         let msg: QueueMsg = serde_json::from_slice(&call.body).map_err(ApiError::bad_json)?;
         if !self.exists() {
             return Err(ApiError::not_found("tenant"));

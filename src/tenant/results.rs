@@ -5,7 +5,7 @@ use serde_json::json;
 use worker::Response;
 
 use super::calls::NewCall;
-use super::{assessments, now, Call, Tenant};
+use super::{assessments, now, Tenant, TenantRequest};
 use crate::admin::tenants::Credentials;
 use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
@@ -38,7 +38,7 @@ pub(super) fn accept(
 }
 
 impl Tenant {
-    pub(super) async fn post_result(&self, id: &str, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn post_result(&self, id: &str, call: &TenantRequest) -> ApiResult<Response> {
         let v = call.json()?;
         let r = parse_result(&v)?;
         // Every await comes first: from reading the assessment to writing the result, its
