@@ -62,8 +62,7 @@ pub fn check_target(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> 
 /// A host the bridge may call for one ATS (when insecure targets are off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllowedHost {
-    /// Exactly this host name (for ATSs with fixed API hosts; none registered uses it yet).
-    #[allow(dead_code)]
+    /// Exactly this host name (for ATSs with fixed API hosts).
     Exact(&'static str),
     /// Any subdomain of this domain, at any depth — never the domain itself (the apex) and
     /// never a name that merely ends with the same letters (`evilats.example` for `ats.example`).

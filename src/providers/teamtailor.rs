@@ -30,7 +30,7 @@ use crate::model::{
     TeamMember, TeamRole,
 };
 use crate::routes::Method;
-use crate::targets::{self, Refusal};
+use crate::targets::{self, AllowedHost, Refusal};
 use crate::weburl::{Host, WebUrl};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -38,12 +38,13 @@ type HmacSha256 = Hmac<Sha256>;
 /// `X-Api-Version` of every call to Teamtailor's partner API (its docs' `config[:api_version]`).
 pub const API_VERSION: &str = "20180828";
 
-/// The hosts of Teamtailor's partner API (EU, NA and AP stacks). A partner result's
-/// `update-url` must be `https://` on exactly one of them (unless insecure targets are allowed).
-pub const API_HOSTS: [&str; 3] = [
-    "api.teamtailor.com",
-    "api.na.teamtailor.com",
-    "api.au.teamtailor.com",
+/// The hosts of Teamtailor's partner API (EU, NA and AP stacks; `SPEC.outbound_hosts`). A
+/// partner result's `update-url` must be `https://` on exactly one of them (unless insecure
+/// targets are allowed).
+const API_HOSTS: &[AllowedHost] = &[
+    AllowedHost::Exact("api.teamtailor.com"),
+    AllowedHost::Exact("api.na.teamtailor.com"),
+    AllowedHost::Exact("api.au.teamtailor.com"),
 ];
 
 /// How far a `Teamtailor-Signature` timestamp may be from now, in seconds.
@@ -341,13 +342,20 @@ pub fn check_update_url(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refus
     if allow_insecure {
         return Ok(url);
     }
-    let on_api_host = matches!(url.host(), Some(Host::Domain(d)) if API_HOSTS.contains(&d.to_ascii_lowercase().as_str()));
+    let on_api_host = matches!(url.host(), Some(Host::Domain(d)) if targets::host_allowed(d, SPEC.outbound_hosts));
     if url.scheme() == "https" && on_api_host && url.port().is_none() {
         Ok(url)
     } else {
+        let hosts: Vec<&str> = SPEC
+            .outbound_hosts
+            .iter()
+            .map(|h| match h {
+                AllowedHost::Exact(h) | AllowedHost::SubdomainOf(h) => *h,
+            })
+            .collect();
         Err(format!(
             "must be an https URL on {} (Teamtailor's partner API)",
-            API_HOSTS.join(", ")
+            hosts.join(", ")
         ))
     }
 }
@@ -800,7 +808,7 @@ pub static SPEC: Spec = Spec {
     authorization,
     authorization_header: "authorization",
     call_answer: result_answer,
-    outbound_hosts: &[],
+    outbound_hosts: API_HOSTS,
     call_headers: &[
         ("x-api-version", API_VERSION),
         ("content-type", "application/vnd.api+json"),
