@@ -22,6 +22,7 @@ mod kv_secrets;
 mod links;
 mod migrations;
 mod outbox;
+mod packages;
 pub(crate) mod privacy;
 mod queue;
 mod results;
@@ -65,7 +66,7 @@ pub struct Tenant {
     secrets_serial: serial::Serial,
     /// The alarm time last set by this instance (None: unknown, ask storage).
     alarm_at: Cell<Option<i64>>,
-    package_cache: RefCell<edge::PackageCache>,
+    package_cache: RefCell<packages::PackageCache>,
     config_cache: store::ConfigCache,
     /// The `keys` rows (None: not read yet). Every write to `keys` goes through this object
     /// and clears it, so edge authentication needs no query.

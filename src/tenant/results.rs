@@ -4,12 +4,11 @@
 use serde_json::json;
 use worker::Response;
 
-use super::calls::NewCall;
 use super::{assessments, now, Tenant, TenantRequest};
 use crate::admin::tenants::Credentials;
 use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
-use crate::model::{parse_result, EventType, Provider, Status};
+use crate::model::{parse_result, EventType, Status};
 use crate::providers::{Idempotency, WriteBack};
 
 /// Result acceptance (README "Results back to the ATS"): whether a result with status
@@ -71,35 +70,13 @@ impl Tenant {
             json!({ "candidateAssessment": record, "result": r }),
             t,
         )?;
-        let mut call_ids = Vec::new();
         if !outbound.is_empty() {
             // The update timestamp the calls carry is now the assessment's latest.
             assessments::next_update_ts(&sql, &row, t)?;
-            let calls = self.calls()?;
-            for c in outbound {
-                call_ids.push(calls.insert(
-                    NewCall {
-                        assessment_id: row.id.clone(),
-                        provider,
-                        label: c.label,
-                        method: c.method,
-                        url: c.url,
-                        body: c.body,
-                    },
-                    t,
-                )?);
-            }
         }
+        let call_ids = self.store_calls(provider, &row.id, outbound, t)?;
         self.kick(ob, event, t).await;
-        if !call_ids.is_empty() {
-            let calls = self.calls()?;
-            let auth = move |p: Provider| creds.authorization(p);
-            self.state.wait_until(async move {
-                for call_id in call_ids {
-                    calls.attempt(&call_id, None, &auth).await;
-                }
-            });
-        }
+        self.send_after_answer(call_ids, creds)?;
         let fresh = assessments::get(&sql, id)?.context("the assessment just written")?;
         let mut answer = fresh.view();
         answer["warnings"] = json!(warnings);
