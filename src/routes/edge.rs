@@ -119,10 +119,50 @@ pub fn match_partner(method: Method, segs: &[&str]) -> Result<EdgeRoute, ApiErro
     match_route(method, Surface::PartnerLevel, provider, segment)
 }
 
+/// Whether `/p/{provider}/{operation}` (segments after `p`) is a partner-level provider's cancel
+/// link (`Handler::CancelLink`), which a browser may open (docs/architecture.md, "The URL map").
+pub fn is_cancel_link(segs: &[&str]) -> bool {
+    let [provider, segment] = segs else {
+        return false;
+    };
+    Provider::parse(provider)
+        .filter(|p| p.spec().surface == Surface::PartnerLevel)
+        .is_some_and(|p| {
+            p.spec().operations.iter().any(|o| {
+                o.segment == *segment
+                    && matches!(o.handler, crate::providers::Handler::CancelLink { .. })
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::routes::segments;
+
+    #[test]
+    fn cancel_links_are_found_from_the_registry() {
+        let links: Vec<(&str, &str)> = Provider::all()
+            .flat_map(|p| {
+                p.spec()
+                    .operations
+                    .iter()
+                    .filter(|o| matches!(o.handler, crate::providers::Handler::CancelLink { .. }))
+                    .map(move |o| (p.spec().name, o.segment))
+            })
+            .collect();
+        assert!(
+            !links.is_empty(),
+            "a registered provider hosts a cancel link"
+        );
+        for (provider, segment) in links {
+            assert!(is_cancel_link(&[provider, segment]));
+            assert!(!is_cancel_link(&[provider, "nope"]));
+            assert!(!is_cancel_link(&[provider]));
+            assert!(!is_cancel_link(&["p", provider, segment]));
+        }
+        assert!(!is_cancel_link(&["nope", "cancel"]));
+    }
 
     /// Every registered operation routes to itself on its provider's surface, answers 405 to
     /// another method, and 404 on the other surface. (Each provider's file tests its own

@@ -142,6 +142,12 @@ mod tests {
         .into();
         served.extend(every_admin_route().iter().map(|a| a.template().to_string()));
         served.extend(EdgeRoute::all().map(EdgeRoute::template));
+        // A cancel link opened in a browser answers a page (router, `web::CancelLinkPage`).
+        served.extend(
+            EdgeRoute::all()
+                .filter(|c| matches!(c.op.handler, crate::providers::Handler::CancelLink { .. }))
+                .map(|c| format!("GET /p/{}/{}", c.provider.as_str(), c.op.segment)),
+        );
         assert_eq!(documented, served);
 
         // And every documented template really routes to itself.
@@ -161,6 +167,12 @@ mod tests {
                 }
                 ["t", rest @ ..] => {
                     assert_eq!(&match_edge(method, rest).unwrap().route.template(), op)
+                }
+                ["p", rest @ ..] if method == Method::Get && is_cancel_link(rest) => {
+                    assert!(
+                        match_partner(method, rest).is_err(),
+                        "the page is not an operation"
+                    )
                 }
                 ["p", rest @ ..] => {
                     assert_eq!(&match_partner(method, rest).unwrap().template(), op)
