@@ -39,6 +39,10 @@ pub mod code {
     pub const TENANT_EXISTS: &str = "tenant_exists";
     /// 409: the assessment already has a final result.
     pub const ASSESSMENT_FINAL: &str = "assessment_final";
+    /// 409: an `Idempotency-Key` already used with another request body (README "Results").
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
+    /// 400: the `Idempotency-Key` header is empty, too long or not printable ASCII.
+    pub const INVALID_IDEMPOTENCY_KEY: &str = "invalid_idempotency_key";
     /// 413: the body is over 256 KB.
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// 422: a field is missing or invalid; the message names it.

@@ -208,6 +208,10 @@ async fn route(
             let headers = Headers::new();
             let _ = headers.set(H_ORIGIN, &origin(&cfg, url));
             let _ = headers.set(H_REQUEST_ID, &log.request_id);
+            // README "Results": result writes may carry an idempotency key.
+            if let Ok(Some(k)) = req.headers().get("idempotency-key") {
+                let _ = headers.set("idempotency-key", &k);
+            }
             forward(env, &tenant, &req, url, headers, body).await
         }
         ["t", rest @ ..] => {

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   startWorker, startReceiver, admin, edge, createTenant, createKey, assertErrorShape, fixture,
-  events, ROOT,
+  events, ROOT, ADMIN_TOKEN,
 } from "./harness.mjs";
 
 let w;
@@ -119,4 +119,98 @@ test("a score Greenhouse shows as sent (its facts say `number`) draws no warning
   const res = await admin(w, "POST", `/v1/tenants/res-score/assessments/${assessment}/result`, { status: "IN_PROGRESS", score: 12, max_score: 15 });
   assert.equal(res.status, 200, res.text);
   assert.deepEqual(res.body.warnings, []);
+});
+
+test("Idempotency-Key: a repeat answers the first answer and sends nothing again; another body is 409", async () => {
+  const { assessment, hooks, gh } = await greenhouseOrder("res-idem");
+  const url = `${w.url}/v1/tenants/res-idem/assessments/${assessment}/result`;
+  const send = (body, key, raw) => fetch(url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...(key ? { "idempotency-key": key } : {}) },
+    body: raw ?? JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, text: await r.text(), headers: r.headers }));
+  const done = { ...fixture("result.completed.json"), reason: "n/a" };
+
+  const first = await send(done, "key-1");
+  assert.equal(first.status, 200, first.text);
+  await hooks.waitFor(1, 15_000, () => events(hooks, "record.modified").length === 1);
+  await gh.waitFor(1, 15_000, (rs) => rs.some((r) => r.method === "PATCH"));
+
+  // Same key, same body (other whitespace): the first answer, byte for byte; nothing emitted
+  // or sent again (a plain repeat would be 409 assessment_final).
+  const again = await send(undefined, "key-1", JSON.stringify(done, null, 2));
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.text, first.text);
+  assert.equal(again.headers.get("idempotent-replayed"), "true");
+  assert.ok(JSON.parse(again.text).warnings.some((m) => m.includes("`reason`")));
+
+  // Same key, another body: 409 idempotency_key_reused.
+  const reused = await send({ ...done, score: 1 }, "key-1");
+  assert.equal(reused.status, 409, reused.text);
+  assert.equal(JSON.parse(reused.text).error.code, "idempotency_key_reused");
+
+  // Without the key the repeat is judged on its own: the result is final.
+  const plain = await send(done);
+  assert.equal(plain.status, 409, plain.text);
+  assert.equal(JSON.parse(plain.text).error.code, "assessment_final");
+
+  // A malformed key is refused before anything happens.
+  const bad = await send(done, "a b");
+  assert.equal(bad.status, 400, bad.text);
+  assert.equal(JSON.parse(bad.text).error.code, "invalid_idempotency_key");
+
+  // Give stray deliveries a moment, then count: one record.modified, one completion PATCH.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(events(hooks, "record.modified").length, 1);
+  assert.equal(gh.requests.filter((r) => r.method === "PATCH").length, 1);
+});
+
+test("Idempotency-Key: identical requests racing on a cold and on a warm object are processed once", async () => {
+  const ctxs = await Promise.all(["res-idem-cold", "res-idem-warm"].map(greenhouseOrder));
+  const race = async (tenant, assessment, key, body, n = 4) => {
+    const answers = await Promise.all(Array.from({ length: n }, () => fetch(`${w.url}/v1/tenants/${tenant}/assessments/${assessment}/result`, {
+      method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", "idempotency-key": key }, body,
+    }).then(async (r) => ({ status: r.status, text: await r.text(), replayed: r.headers.get("idempotent-replayed") }))));
+    for (const a of answers) {
+      assert.equal(a.status, 200, a.text);
+      assert.equal(a.text, answers[0].text, "every repeat gets the first answer");
+    }
+    assert.equal(answers.filter((a) => a.replayed === "true").length, n - 1, "one processed, the others replayed");
+  };
+  const done = JSON.stringify(fixture("result.completed.json"));
+  // Cold: the worker restarts, so each object's first request awaits a KV read.
+  await w.restart();
+  await race("res-idem-cold", ctxs[0].assessment, "cold-1", done);
+  // Warm: a progress result (which may be sent many times) raced with one key, then a final one.
+  await race("res-idem-warm", ctxs[1].assessment, "warm-1", JSON.stringify({ status: "IN_PROGRESS", started_at: "2026-11-01T10:00:00Z" }), 6);
+  await race("res-idem-warm", ctxs[1].assessment, "warm-2", done);
+  const [cold, warm] = ctxs;
+  await cold.hooks.waitFor(1, 15_000, () => events(cold.hooks, "record.modified").length >= 1);
+  await warm.hooks.waitFor(1, 15_000, () => events(warm.hooks, "record.modified").length >= 2);
+  await cold.gh.waitFor(1, 15_000, (rs) => rs.some((r) => r.method === "PATCH"));
+  await warm.gh.waitFor(1, 15_000, (rs) => rs.some((r) => r.method === "PATCH"));
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(events(cold.hooks, "record.modified").length, 1, "cold: four racing repeats, one event");
+  assert.equal(cold.gh.requests.filter((r) => r.method === "PATCH").length, 1, "cold: one completion PATCH");
+  assert.equal(events(warm.hooks, "record.modified").length, 2, "warm: one event per key");
+  assert.equal(warm.gh.requests.filter((r) => r.method === "PATCH").length, 1, "warm: one completion PATCH");
+});
+
+test("Idempotency-Key: erasing the assessment forgets its kept answers (no personal data replayed)", async () => {
+  const { assessment } = await greenhouseOrder("res-idem-erase");
+  const url = `${w.url}/v1/tenants/res-idem-erase/assessments/${assessment}/result`;
+  const body = JSON.stringify({ status: "IN_PROGRESS" });
+  const send = () => fetch(url, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", "idempotency-key": "erase-1" }, body })
+    .then(async (r) => ({ status: r.status, text: await r.text(), replayed: r.headers.get("idempotent-replayed") }));
+  const first = await send();
+  assert.equal(first.status, 200, first.text);
+  const email = JSON.parse(first.text).candidate.emails[0].email;
+  assert.ok(first.text.includes(email));
+  assert.equal((await send()).replayed, "true");
+  const er = await admin(w, "POST", "/v1/tenants/res-idem-erase/erasure", { assessment_id: assessment });
+  assert.equal(er.status, 200, er.text);
+  const after = await send();
+  assert.equal(after.status, 200, after.text);
+  assert.equal(after.replayed, null, "judged afresh, not replayed");
+  assert.ok(!after.text.includes(email), "the erased email does not come back");
 });

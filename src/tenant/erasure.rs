@@ -8,7 +8,7 @@ use serde_json::Value;
 use worker::{Response, SqlStorage, SqlStorageValue as V};
 
 use super::privacy::{self, Counts, ErasureTarget, Reason, ERASED_BODY, PURGE_BATCH};
-use super::{now, Tenant, TenantRequest};
+use super::{idempotency, now, Tenant, TenantRequest};
 use crate::error::{ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::Status;
@@ -98,6 +98,8 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
         vec![ERASED_BODY.into(), a.id.clone().into()],
     )
     .context("erase events")?;
+    // Kept result answers (Idempotency-Key) repeat the record: gone too.
+    idempotency::forget_assessment(sql, &a.id)?;
     Ok(counts)
 }
 

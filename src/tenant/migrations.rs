@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{assessments, calls, connect, links, outbox, store};
+use super::{assessments, calls, connect, idempotency, links, outbox, store};
 
 /// A column that older builds' `CREATE TABLE` lacked: `(table, column, declaration)`.
 pub type LateColumn = (&'static str, &'static str, &'static str);
@@ -26,22 +26,30 @@ pub struct Step {
 }
 
 /// The ladder, in order; versions are 1, 2, 3, … with no gaps (checked by a unit test).
-pub const LADDER: &[Step] = &[Step {
-    version: 1,
-    sql: &[
-        store::SCHEMA,
-        outbox::SCHEMA,
-        assessments::SCHEMA,
-        calls::SCHEMA,
-        links::SCHEMA,
-        connect::SCHEMA,
-    ],
-    late_columns: &[
-        ("keys", "previous_hash", "TEXT"),
-        ("keys", "previous_until", "INTEGER"),
-        ("attempts", "kind", "TEXT"),
-    ],
-}];
+pub const LADDER: &[Step] = &[
+    Step {
+        version: 1,
+        sql: &[
+            store::SCHEMA,
+            outbox::SCHEMA,
+            assessments::SCHEMA,
+            calls::SCHEMA,
+            links::SCHEMA,
+            connect::SCHEMA,
+        ],
+        late_columns: &[
+            ("keys", "previous_hash", "TEXT"),
+            ("keys", "previous_until", "INTEGER"),
+            ("attempts", "kind", "TEXT"),
+        ],
+    },
+    Step {
+        // Idempotency keys of result writes (README "Results").
+        version: 2,
+        sql: &[idempotency::SCHEMA],
+        late_columns: &[],
+    },
+];
 
 /// The version the code expects: the last step's.
 #[cfg(test)]

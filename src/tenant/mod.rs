@@ -17,6 +17,7 @@ mod calls;
 mod connect;
 mod edge;
 mod erasure;
+mod idempotency;
 mod keys;
 mod kv_secrets;
 mod links;
@@ -86,6 +87,13 @@ pub(crate) struct TenantRequest {
 }
 
 impl TenantRequest {
+    /// A request header's value (names compared case-insensitively).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
     fn json(&self) -> ApiResult<Value> {
         if self.body.is_empty() {
             return Err(ApiError::bad_json("the body is empty"));
@@ -171,14 +179,17 @@ impl DurableObject for Tenant {
             };
             // Retention (README "Personal data"): a bounded purge per alarm.
             let retention = self.retention_pass();
-            let next = match (webhooks, calls, retention) {
-                (Ok(a), Ok(b), Ok(c)) => a.into_iter().chain(b).chain(c).min(),
-                (a, b, c) => {
+            // Idempotency keys past their 24 hours (README "Results"): a bounded purge too.
+            let keys = idempotency::purge(&self.sql(), now());
+            let next = match (webhooks, calls, retention, keys) {
+                (Ok(a), Ok(b), Ok(c), Ok(d)) => a.into_iter().chain(b).chain(c).chain(d).min(),
+                (a, b, c, d) => {
                     worker::console_error!(
-                        "sweep failed: {:?} {:?} {:?}",
+                        "sweep failed: {:?} {:?} {:?} {:?}",
                         a.err(),
                         b.err(),
-                        c.err()
+                        c.err(),
+                        d.err()
                     );
                     Some(now() + 30_000)
                 }

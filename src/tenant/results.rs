@@ -4,12 +4,15 @@
 use serde_json::json;
 use worker::Response;
 
-use super::{assessments, now, Tenant, TenantRequest};
+use super::{assessments, idempotency, now, Tenant, TenantRequest};
 use crate::admin::tenants::Credentials;
 use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::{parse_result, EventType, Status};
 use crate::providers::{Idempotency, WriteBack};
+
+/// The request header of an idempotency key (README "Results").
+pub const H_IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// Result acceptance (README "Results back to the ATS"): whether a result with status
 /// `incoming` may be stored on an assessment whose status is `current`, and whether the
@@ -40,10 +43,23 @@ impl Tenant {
     pub(super) async fn post_result(&self, id: &str, call: &TenantRequest) -> ApiResult<Response> {
         let v = call.json()?;
         let r = parse_result(&v)?;
+        let idem_key = idempotency::key_from_header(call.header(H_IDEMPOTENCY_KEY))?;
         // Every await comes first: from reading the assessment to writing the result, its
         // event and its outbound calls, nothing awaits, so two concurrent final results cannot
         // both pass the finality check (another request runs while this one awaits KV).
         let creds = self.credentials().await?;
+        // The idempotency check comes after the last await and its answer is saved before the
+        // next one (`idempotency` protocol), so a key is processed once.
+        let idem = idem_key.map(|k| (k, idempotency::request_hash(id, &v)));
+        if let Some((key, hash)) = &idem {
+            if let idempotency::NextAction::Replay { status, body } =
+                idempotency::begin(&self.sql(), key, hash, now())?
+            {
+                let resp = http::raw_json(status, body);
+                let _ = resp.headers().set("idempotent-replayed", "true");
+                return Ok(resp);
+            }
+        }
         let row =
             assessments::get(&self.sql(), id)?.ok_or_else(|| ApiError::not_found("assessment"))?;
         let provider = row.provider().context("the assessment's provider")?;
@@ -75,11 +91,14 @@ impl Tenant {
             assessments::next_update_ts(&sql, &row, t)?;
         }
         let call_ids = self.store_calls(provider, &row.id, outbound, t)?;
-        self.kick(ob, event, t).await;
-        self.send_after_answer(call_ids, creds)?;
         let fresh = assessments::get(&sql, id)?.context("the assessment just written")?;
         let mut answer = fresh.view();
         answer["warnings"] = json!(warnings);
+        if let Some((key, hash)) = &idem {
+            idempotency::save(&sql, key, &row.id, hash, 200, &answer.to_string(), t)?;
+        }
+        self.kick(ob, event, t).await;
+        self.send_after_answer(call_ids, creds)?;
         Ok(http::json(200, &answer))
     }
 
