@@ -25,7 +25,7 @@ use serde_json::json;
 use worker::{Delay, Headers, Method, Response, SqlStorage, SqlStorageValue as V};
 
 use super::outbox::Outbox;
-use super::{assessments, now, privacy, Call, Tenant};
+use super::{assessments, now, privacy, Tenant, TenantRequest};
 use crate::admin::tenants::TenantSecrets;
 use crate::delivery::attempt;
 use crate::delivery::schedule::retry_after_ms;
@@ -426,7 +426,11 @@ async fn get(state: &Rc<RefCell<ReadState>>, token: &str, read: &Read) -> ReadAn
 impl Tenant {
     /// `GET /v1/tenants/{t}/{provider}/jobs?status=&cursor=` (README "Order enrichment"): one
     /// page of the customer's jobs through the provider's read API.
-    pub(super) async fn list_jobs(&self, provider: Provider, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn list_jobs(
+        &self,
+        provider: Provider,
+        call: &TenantRequest,
+    ) -> ApiResult<Response> {
         self.load_config()?;
         let api = provider.spec().read_api.ok_or_else(|| {
             let with: Vec<&str> = Provider::all()
