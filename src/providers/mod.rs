@@ -248,4 +248,6 @@ pub(crate) fn compact(v: Value) -> Option<Value> {
 }
 
 #[cfg(test)]
+mod credential_tests;
+#[cfg(test)]
 mod registry_tests;
