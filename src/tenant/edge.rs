@@ -424,7 +424,12 @@ impl Tenant {
             body[*k] = json!(v);
         }
         let body = body.to_string();
-        let headers = attempt::signed_headers(&secrets, &secrets::new_id("msg_"), &body, now());
+        let headers = attempt::signed_headers(
+            &secrets.signing_secrets(now()),
+            &secrets::new_id("msg_"),
+            &body,
+            now(),
+        );
         let r = attempt::send_with_timeout(
             Method::Post,
             url,

@@ -15,6 +15,7 @@ mod assessments;
 mod calls;
 mod connect;
 mod edge;
+mod endpoints;
 mod erasure;
 mod idempotency;
 mod links;
@@ -252,6 +253,8 @@ impl Tenant {
         let schema = [
             store::SCHEMA,
             outbox::SCHEMA,
+            outbox::DELIVERIES_SCHEMA,
+            endpoints::SCHEMA,
             assessments::SCHEMA,
             calls::SCHEMA,
             connect::SCHEMA,
@@ -633,10 +636,17 @@ impl Tenant {
             )),
             Admin::GetEvent(_, id) => Ok(http::json(200, &self.outbox()?.get(&id)?)),
             Admin::ReplayEvent(_, id) => {
+                // `?endpoint=<id>` replays the delivery to one extra endpoint; without it (or
+                // `webhook`), the delivery to the tenant's webhook.
+                let q = crate::admin::query::pairs(call.query.as_deref());
+                let endpoint = crate::admin::query::get(&q, "endpoint").filter(|e| !e.is_empty());
                 let ob = self.outbox()?;
-                ob.replay(&id)?;
-                self.kick(ob, Due::Stored(id.clone()), now()).await;
-                Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
+                let due = ob.replay(&id, endpoint)?;
+                self.kick(ob, due, now()).await;
+                Ok(http::json(
+                    202,
+                    &json!({"eventId": id, "endpoint": endpoint.unwrap_or(endpoints::WEBHOOK), "state": "pending"}),
+                ))
             }
             Admin::ReplayFailedEvents(_) => {
                 let ob = self.outbox()?;
@@ -654,6 +664,12 @@ impl Tenant {
             Admin::ListConnectLinks(_) => self.list_connect_links(),
             Admin::RevokeConnectLink(_, id) => self.revoke_connect_link(&id),
             Admin::Erasure(_) => self.erasure(call),
+            Admin::CreateEndpoint(_) => self.create_endpoint(call),
+            Admin::ListEndpoints(_) => self.list_endpoints(),
+            Admin::GetEndpoint(_, id) => self.get_endpoint(&id),
+            Admin::PatchEndpoint(_, id) => self.patch_endpoint(&id, call).await,
+            Admin::DeleteEndpoint(_, id) => self.delete_endpoint(&id),
+            Admin::ListEndpointDeliveries(_, id) => self.endpoint_deliveries(&id, call),
         }
     }
 
@@ -668,7 +684,7 @@ impl Tenant {
         match op {
             "deliver" => {
                 let next = match msg.k {
-                    MsgKind::Webhook => {
+                    MsgKind::Webhook | MsgKind::Endpoint => {
                         let secrets = self.load_secrets(&ob.tenant).await?;
                         ob.on_message(&msg, &secrets).await?;
                         ob.next_due()?
@@ -685,7 +701,7 @@ impl Tenant {
                 }
             }
             "dead-letter" => match msg.k {
-                MsgKind::Webhook => ob.on_dead_letter(&msg)?,
+                MsgKind::Webhook | MsgKind::Endpoint => ob.on_dead_letter(&msg)?,
                 MsgKind::Provider => self.calls()?.on_dead_letter(&msg)?,
             },
             _ => return Err(ApiError::route_not_found()),
@@ -769,7 +785,7 @@ impl Tenant {
             // What the 410 held goes out now through the queue (the rows are marked due in
             // this same synchronous stretch; the messages follow).
             let ob = self.outbox()?;
-            ob.flush().await?
+            ob.flush(None).await?
         } else {
             0
         };
