@@ -171,6 +171,27 @@ export function workerdProcesses() {
   return out;
 }
 
+/** CPU time (user + system, ms) used so far by the processes of process group `pgid`, split
+ *  into workerd (the runtime running the worker) and the rest (wrangler's node process).
+ *  It tells where a request's cost lands (the worker's runtime or the dev server), but it is not
+ *  immune to a shared machine: contention inflates it too, so compare figures of one quiet run. */
+export function groupCpuMs(pgid) {
+  const out = { workerd: 0, other: 0 };
+  if (!pgid) return out;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
+      if (Number(f[2]) !== pgid) continue;
+      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS; // utime, stime (fields 14, 15)
+      out[comm === "workerd" ? "workerd" : "other"] += ms;
+    } catch {} // gone between readdir and read
+  }
+  return out;
+}
+const CLOCK_TICKS = (() => { try { return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100; } catch { return 100; } })();
+
 // ---- statistics and results -----------------------------------------------------------------
 
 /** Nearest-rank percentiles, in ms. */

@@ -25,7 +25,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { ROOT, createWorker, onSignals, printTable, runInfo, stats, workerdProcesses, writeResults } from "./lib.mjs";
+import { ROOT, createWorker, groupCpuMs, onSignals, printTable, runInfo, stats, workerdProcesses, writeResults } from "./lib.mjs";
 
 const TOKEN = "bench-admin-token";
 const TENANT = "bench";
@@ -155,7 +155,7 @@ function endpoints(ctx) {
 }
 
 /** `conc` connections each sending `ep` back to back: WARMUP_MS unmeasured, then `seconds`. */
-async function runCell(base, ep, conc, seconds) {
+async function runCell(base, ep, conc, seconds, pgid) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
   const latencies = [];
   let errors = 0;
@@ -178,23 +178,28 @@ async function runCell(base, ep, conc, seconds) {
     return Promise.all(Array.from({ length: conc }, () => loop(until, measure)));
   };
   await run(WARMUP_MS, false);
+  if (ep.order) await drained(); // the warm-up's deliveries are not counted below
+  const cpu0 = groupCpuMs(pgid);
   const t0 = performance.now();
   await run(seconds * 1000, true);
   const elapsed = (performance.now() - t0) / 1000; // includes the last in-flight requests
   agent.destroy();
-  if (ep.order) await drained();
+  if (ep.order) await drained(); // an order's CPU includes its webhook delivery
+  const cpu1 = groupCpuMs(pgid);
+  const done = latencies.length + errors;
   const { p50, p99 } = stats(latencies);
-  return { endpoint: ep.name, conc, rps: latencies.length / elapsed, p50, p99, errors, errorSample };
+  return { endpoint: ep.name, conc, rps: latencies.length / elapsed, p50, p99, errors, errorSample,
+    cpuMsPerReq: { workerd: (cpu1.workerd - cpu0.workerd) / done, other: (cpu1.other - cpu0.other) / done } };
 }
 
 /** Every endpoint (the first is /healthz) at every concurrency, with its ratio to /healthz.
  *  Concurrency is the outer loop so each ratio's /healthz baseline is measured in the same
  *  stretch of the run as the endpoints it is compared with. */
-async function matrix(base, eps) {
+async function matrix(base, eps, pgid) {
   const cells = [];
   for (const conc of CONCURRENCY) {
     for (const ep of eps) {
-      const c = await runCell(base, ep, conc, SECONDS);
+      const c = await runCell(base, ep, conc, SECONDS, pgid);
       cells.push(c);
       process.stdout.write(`  ${ep.name} c=${conc}: ${c.rps.toFixed(0)} req/s\n`);
     }
@@ -204,8 +209,10 @@ async function matrix(base, eps) {
 }
 
 function printCells(title, cells) {
-  printTable(`${title} (${SECONDS} s/cell, keep-alive)`, ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors"],
-    cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors }]));
+  printTable(`${title} (${SECONDS} s/cell, keep-alive; CPU ms per request: workerd / wrangler's node)`,
+    ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors", "cpu workerd", "cpu node"],
+    cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors,
+      "cpu workerd": c.cpuMsPerReq.workerd, "cpu node": c.cpuMsPerReq.other }]));
   for (const c of cells.filter((c) => c.errors)) console.log(`  ${c.endpoint} c=${c.conc} first error: ${c.errorSample}`);
 }
 
@@ -289,7 +296,7 @@ async function measure(server, hookPort, ghPort) {
     ctx.interviewId = JSON.parse(first.text).partner_interview_id;
 
     // 1. Throughput matrix.
-    const cells = await matrix(base, eps);
+    const cells = await matrix(base, eps, worker.pgid);
 
     // 2. Webhook commit-to-receipt: warm-up, sequential orders, then a burst.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -367,13 +374,20 @@ async function measureReference(hookPort) {
       { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) },
       { name: "reference POST /order", order: true, request: () => ({ method: "POST", path: "/order", body }) },
     ];
-    const cells = await matrix(base, eps);
+    const cells = await matrix(base, eps, worker.pgid);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     for (let i = 0; i < WARMUP_ORDERS; i++) await timedOrder(agent, base, eps[1]);
     const sequential = [];
     for (let i = 0; i < ORDERS; i++) sequential.push(await timedOrder(agent, base, eps[1]));
+    const burstAgent = new http.Agent({ keepAlive: true });
+    const burst = await Promise.all(Array.from({ length: BURST }, () => timedOrder(burstAgent, base, eps[1])));
+    burstAgent.destroy();
     agent.destroy();
-    const webhook = { "order → webhook (sequential)": stats(sequential.map((o) => o.receiptMs)) };
+    const webhook = {
+      "order → webhook (sequential)": stats(sequential.map((o) => o.receiptMs)),
+      [`order response (burst ${BURST})`]: stats(burst.map((o) => o.responseMs)),
+      [`order → webhook (burst ${BURST})`]: stats(burst.map((o) => o.receiptMs)),
+    };
     printCells("reference worker", cells);
     printTable("reference webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
     return { server: "reference worker, wrangler dev, inspector detached", throughput: cells, webhookMs: webhook };
@@ -381,6 +395,39 @@ async function measureReference(hookPort) {
     await worker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The performance targets (README "Performance"): the bridge against the reference worker in
+ *  the same run, both on the inspector-detached server. Ratios are bridge / reference; rates
+ *  must reach the target (`≥`), latencies stay under it (`≤`). The burst target is absolute. */
+function versusReference(bridge, reference) {
+  const rate = (cells, endpoint, conc) => cells.find((c) => c.endpoint === endpoint && c.conc === conc)?.rps;
+  const wh = (w, name) => w[name] ?? {};
+  const rows = [];
+  const ratio = (figure, b, r, target, higherIsBetter) => {
+    const value = b / r;
+    rows.push({ figure, bridge: b, reference: r, ratio: value, target: `${higherIsBetter ? "≥" : "≤"} ${target}`,
+      met: higherIsBetter ? value >= target : value <= target });
+  };
+  for (const conc of CONCURRENCY) {
+    ratio(`/healthz req/s, ${conc} conn`, rate(bridge.throughput, "GET /healthz", conc), rate(reference.throughput, "GET /healthz", conc), 0.9, true);
+  }
+  const top = Math.max(...CONCURRENCY);
+  ratio(`order req/s (send_test vs POST /order), ${top} conn`, rate(bridge.throughput, "GH POST send_test", top),
+    rate(reference.throughput, "reference POST /order", top), 0.7, true);
+  const bSeq = wh(bridge.webhookMs, "send_test → record.new (sequential)");
+  const rSeq = wh(reference.webhookMs, "order → webhook (sequential)");
+  ratio("order → webhook p50, sequential (ms)", bSeq.p50, rSeq.p50, 1.5, false);
+  ratio("order → webhook p99, sequential (ms)", bSeq.p99, rSeq.p99, 4, false);
+  const bBurst = wh(bridge.webhookMs, `send_test → record.new (burst ${BURST})`);
+  const rBurst = wh(reference.webhookMs, `order → webhook (burst ${BURST})`);
+  rows.push({ figure: `burst of ${BURST} to one tenant, order → webhook p99 (ms)`, bridge: bBurst.p99, reference: rBurst.p99,
+    ratio: bBurst.p99 / rBurst.p99, target: "≤ 300 ms", met: bBurst.p99 <= 300 });
+  const bAns = wh(bridge.webhookMs, `send_test response (burst ${BURST})`);
+  const rAns = wh(reference.webhookMs, `order response (burst ${BURST})`);
+  rows.push({ figure: `burst of ${BURST} to one tenant, answer p99 (ms)`, bridge: bAns.p99, reference: rAns.p99,
+    ratio: bAns.p99 / rAns.p99, target: "(reported)", met: true });
+  return rows;
 }
 
 async function main() {
@@ -416,6 +463,10 @@ async function main() {
       summary[`${c.endpoint} c=${c.conc}`] = { detached: c.vsHealthz };
     }
     printTable("vs /healthz: detached = inspector detached, cli = wrangler dev CLI", ["detached", "cli"], summary);
+
+    const vsReference = versusReference(servers.detached, reference);
+    printTable("bridge vs reference worker (both inspector detached, this run)", ["bridge", "reference", "ratio", "target", "met"],
+      Object.fromEntries(vsReference.map((r) => [r.figure, { ...r, met: r.met ? "yes" : "NO" }])), []);
     const kB = (b) => `${(b / 1000).toFixed(1)} kB`;
     console.log(`\nwasm index_bg.wasm: ${kB(wasm.rawBytes)} raw, ${kB(wasm.gzipBytes)} gzip -9 ` +
       `(target ≤ ${kB(GZIP_TARGET_BYTES)}: ${wasm.withinTarget ? "met" : "NOT met"})`);
@@ -429,6 +480,7 @@ async function main() {
       params: { seconds: SECONDS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, orders: ORDERS, warmupOrders: WARMUP_ORDERS, burst: BURST },
       servers,
       reference,
+      vsReference,
       wasm,
       orders: { acknowledged: ordersAcked, recordNewReceived: arrivals.size, duplicates },
       wallSeconds: (performance.now() - wall) / 1000,

@@ -239,7 +239,9 @@ test("nothing lost: receiver down, 20 events, worker restarted, receiver up → 
         res.end("ok");
       });
     });
-    await new Promise((r) => server.listen(port, "127.0.0.1", r));
+    // A listen error (the port taken meanwhile on a shared machine) fails the test instead of
+    // leaving it waiting forever with its worker running.
+    await new Promise((r, reject) => { server.once("error", reject); server.listen(port, "127.0.0.1", r); });
     try {
       const deadline = Date.now() + 45_000;
       while (got.size < 20 && Date.now() < deadline) await sleep(250);

@@ -19,6 +19,7 @@ mod endpoints;
 mod erasure;
 mod idempotency;
 mod links;
+mod migrations;
 mod outbox;
 pub(crate) mod privacy;
 mod results;
@@ -249,25 +250,10 @@ impl Tenant {
         e
     }
 
+    /// Bring storage to the schema this code expects (`migrations::LADDER`).
     fn migrate(&self) {
-        let schema = [
-            store::SCHEMA,
-            outbox::SCHEMA,
-            outbox::DELIVERIES_SCHEMA,
-            endpoints::SCHEMA,
-            assessments::SCHEMA,
-            calls::SCHEMA,
-            connect::SCHEMA,
-            links::SCHEMA,
-            idempotency::SCHEMA,
-        ]
-        .concat();
-        if let Err(e) = self.sql().exec(&schema, None) {
-            worker::console_error!("tenant object: schema: {e}");
-        }
-        // Columns added after a table first shipped; "duplicate column" errors are expected.
-        for alter in store::ALTERS {
-            let _ = self.sql().exec(alter, None);
+        if let Err(e) = migrations::migrate(&self.sql()) {
+            worker::console_error!("tenant object: {e}");
         }
     }
 

@@ -23,13 +23,6 @@ CREATE TABLE IF NOT EXISTS keys (
 );
 ";
 
-/// Column additions for objects created by an earlier version (idempotent by failing).
-pub const ALTERS: [&str; 3] = [
-    "ALTER TABLE keys ADD COLUMN previous_hash TEXT",
-    "ALTER TABLE keys ADD COLUMN previous_until INTEGER",
-    "ALTER TABLE attempts ADD COLUMN kind TEXT",
-];
-
 /// The tenant's configuration as last read or written by this object. Every write goes through
 /// `write_config`, so the copy never goes stale; it saves a query and a JSON parse per call.
 pub type ConfigCache = Rc<RefCell<Option<TenantConfig>>>;
