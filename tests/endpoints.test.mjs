@@ -9,7 +9,7 @@ import {
   fixture, events, sleep,
 } from "./harness.mjs";
 
-let w;
+let w, quick;
 const closers = [];
 async function receiver(fn) {
   const r = await startReceiver(fn);
@@ -17,30 +17,37 @@ async function receiver(fn) {
   return r;
 }
 
-before(async () => { w = await startWorker({ vars: { RETRY_SCHEDULE: "1,1,1,1,1,1,1,1" } }); });
-after(async () => { await Promise.all([w?.stop(), ...closers.map((c) => c.close())]); });
+before(async () => {
+  [w, quick] = await Promise.all([
+    startWorker({ vars: { RETRY_SCHEDULE: Array(30).fill("1").join(",") } }),
+    // One retry: a delivery that keeps failing is `failed` within seconds.
+    startWorker({ vars: { RETRY_SCHEDULE: "1" } }),
+  ]);
+});
+after(async () => { await Promise.all([w?.stop(), quick?.stop(), ...closers.map((c) => c.close())]); });
 
 /** A Greenhouse tenant whose `webhook` goes to `hooks`; `order()` places one order. */
-async function tenant(id, hooks) {
-  const t = await createTenant(w, id, hooks.url);
-  const key = (await createKey(w, id, "greenhouse")).secretKey;
+async function tenant(id, hooks, worker = w) {
+  const t = await createTenant(worker, id, hooks.url);
+  const key = (await createKey(worker, id, "greenhouse")).secretKey;
   let n = 0;
   const order = async () => {
-    const r = await edge(w, id, "greenhouse", "send_test", {
+    const r = await edge(worker, id, "greenhouse", "send_test", {
       key, body: { ...fixture("greenhouse/send_test.json"), url: `http://127.0.0.1:9/take_home_tests/${id}-${++n}` },
     });
     assert.equal(r.status, 200, r.text);
     return r.body.partner_interview_id;
   };
   const progress = async (assessment, status = "IN_PROGRESS") => {
-    const r = await admin(w, "POST", `/v1/tenants/${id}/assessments/${assessment}/result`, { status });
+    const r = await admin(worker, "POST", `/v1/tenants/${id}/assessments/${assessment}/result`, { status });
     assert.equal(r.status, 200, r.text);
   };
   return { id, secret: t.webhook.secret, order, progress };
 }
 
-async function addEndpoint(t, body) {
-  const r = await admin(w, "POST", `/v1/tenants/${t}/webhooks`, body);
+async function addEndpoint(t, worker, body) {
+  if (!body) [worker, body] = [w, worker];
+  const r = await admin(worker, "POST", `/v1/tenants/${t}/webhooks`, body);
   assert.equal(r.status, 201, r.text);
   return r.body;
 }
@@ -189,9 +196,11 @@ test("one endpoint down: the others get everything exactly once at once; it catc
 
   // The down endpoint retries on its own: its deliveries are pending with attempts, the
   // other endpoint's are delivered.
-  await sleep(2500);
   const firstNew = ids(hooks, "record.new")[0];
-  const d = await admin(w, "GET", `/v1/tenants/${t.id}/events/${firstNew}`);
+  const detail = () => admin(w, "GET", `/v1/tenants/${t.id}/events/${firstNew}`);
+  const retried = Date.now() + 20_000;
+  while ((await detail()).body.deliveries.find((x) => x.endpointId === down.id).attemptCount < 2 && Date.now() < retried) await sleep(250);
+  const d = await detail();
   const byEndpoint = Object.fromEntries(d.body.deliveries.map((x) => [x.endpointId, x]));
   assert.equal(d.body.state, "delivered");
   assert.equal(byEndpoint[good.id].state, "delivered");
@@ -268,53 +277,55 @@ test("410 disables one endpoint only; a PATCH with its url re-enables it and sen
 test("per-endpoint replay: only that endpoint gets it again; unknown endpoint 404; deleted endpoint's pending deliveries fail; erasure covers endpoint deliveries", async () => {
   const hooks = await receiver();
   const a = await receiver();
-  const b = await receiver(() => ({ status: 400 })); // refuses: its delivery fails at once
-  const t = await tenant("ep-replay", hooks);
-  const ea = await addEndpoint(t.id, { url: a.url });
-  const eb = await addEndpoint(t.id, { url: b.url });
+  const b = await receiver(() => ({ status: 400 })); // refuses: its delivery fails after its one retry
+  const t = await tenant("ep-replay", hooks, quick);
+  const ea = await addEndpoint(t.id, quick, { url: a.url });
+  const eb = await addEndpoint(t.id, quick, { url: b.url });
   const id = await t.order();
-  await Promise.all([hooks.waitFor(1), a.waitFor(1), b.waitFor(1)]);
-  await sleep(300);
+  await Promise.all([hooks.waitFor(1), a.waitFor(1), b.waitFor(2)]);
   const eventId = ids(hooks)[0];
-  const before = await admin(w, "GET", `/v1/tenants/${t.id}/events/${eventId}`);
+  const detail = () => admin(quick, "GET", `/v1/tenants/${t.id}/events/${eventId}`);
+  const failedBy = Date.now() + 10_000;
+  while ((await detail()).body.deliveries.find((d) => d.endpointId === eb.id).state !== "failed" && Date.now() < failedBy) await sleep(200);
+  const before = await detail();
   const state = (ep) => before.body.deliveries.find((d) => d.endpointId === ep).state;
   assert.equal(state(ea.id), "delivered");
   assert.equal(state(eb.id), "failed");
   assert.equal(before.body.state, "delivered");
 
   // Replay to endpoint A only.
-  const r = await admin(w, "POST", `/v1/tenants/${t.id}/events/${eventId}/replay?endpoint=${ea.id}`);
+  const r = await admin(quick, "POST", `/v1/tenants/${t.id}/events/${eventId}/replay?endpoint=${ea.id}`);
   assert.equal(r.status, 202, r.text);
   assert.equal(r.body.endpoint, ea.id);
   await a.waitFor(2);
   await sleep(1000);
   assert.equal(hooks.requests.length, 1);
-  assert.equal(b.requests.length, 1);
+  assert.equal(b.requests.length, 2);
   assert.equal(a.requests[1].headers["webhook-id"], eventId, "same webhook-id");
   // The failed one at B, fixed receiver, replayed on its own.
   b.setScript(() => ({ status: 200 }));
-  const rb = await admin(w, "POST", `/v1/tenants/${t.id}/events/${eventId}/replay?endpoint=${eb.id}`);
+  const rb = await admin(quick, "POST", `/v1/tenants/${t.id}/events/${eventId}/replay?endpoint=${eb.id}`);
   assert.equal(rb.status, 202, rb.text);
-  await b.waitFor(2);
+  await b.waitFor(3);
   await sleep(500);
-  assert.equal((await admin(w, "GET", `/v1/tenants/${t.id}/events/${eventId}`)).body.deliveries.find((d) => d.endpointId === eb.id).state, "delivered");
+  assert.equal((await admin(quick, "GET", `/v1/tenants/${t.id}/events/${eventId}`)).body.deliveries.find((d) => d.endpointId === eb.id).state, "delivered");
   assert.equal(a.requests.length, 2);
   assert.equal(hooks.requests.length, 1);
   // Without `endpoint` (or with `webhook`): the tenant's webhook only.
-  assert.equal((await admin(w, "POST", `/v1/tenants/${t.id}/events/${eventId}/replay?endpoint=webhook`)).status, 202);
+  assert.equal((await admin(quick, "POST", `/v1/tenants/${t.id}/events/${eventId}/replay?endpoint=webhook`)).status, 202);
   await hooks.waitFor(2);
   await sleep(500);
   assert.equal(a.requests.length, 2);
-  assertErrorShape(assert, await admin(w, "POST", `/v1/tenants/${t.id}/events/${eventId}/replay?endpoint=we_unknown`), 404);
+  assertErrorShape(assert, await admin(quick, "POST", `/v1/tenants/${t.id}/events/${eventId}/replay?endpoint=we_unknown`), 404);
 
   // A deleted endpoint's pending deliveries fail and are never sent.
   a.setScript(() => ({ status: 503 }));
   await t.progress(id);
   await a.waitFor(3);
-  assert.equal((await admin(w, "DELETE", `/v1/tenants/${t.id}/webhooks/${ea.id}`)).status, 204);
+  assert.equal((await admin(quick, "DELETE", `/v1/tenants/${t.id}/webhooks/${ea.id}`)).status, 204);
   const modified = ids(hooks, "record.modified");
   await hooks.waitFor(3);
-  const afterDelete = await admin(w, "GET", `/v1/tenants/${t.id}/events/${ids(hooks, "record.modified")[0] ?? modified[0]}`);
+  const afterDelete = await admin(quick, "GET", `/v1/tenants/${t.id}/events/${ids(hooks, "record.modified")[0] ?? modified[0]}`);
   const dA = afterDelete.body.deliveries.find((d) => d.endpointId === ea.id);
   assert.equal(dA.state, "failed");
   assert.match(dA.lastError, /deleted/);
@@ -325,16 +336,16 @@ test("per-endpoint replay: only that endpoint gets it again; unknown endpoint 40
   // Erasure: endpoint deliveries' snippets go, a pending one is cancelled, replay refuses.
   b.setScript(() => ({ status: 503, body: "receiver says john.doe@example.com" }));
   await t.progress(id, "STARTED");
-  await b.waitFor(4);
-  const er = await admin(w, "POST", `/v1/tenants/${t.id}/erasure`, { assessment_id: id });
+  await b.waitFor(5);
+  const er = await admin(quick, "POST", `/v1/tenants/${t.id}/erasure`, { assessment_id: id });
   assert.equal(er.status, 200, er.text);
   assert.ok(er.body.erased.cancelledDeliveries >= 1, er.text);
-  const list = (await admin(w, "GET", `/v1/tenants/${t.id}/events?record_id=${id}`)).body.data;
+  const list = (await admin(quick, "GET", `/v1/tenants/${t.id}/events?record_id=${id}`)).body.data;
   for (const e of list) {
-    const detail = await admin(w, "GET", `/v1/tenants/${t.id}/events/${e.eventId}`);
+    const detail = await admin(quick, "GET", `/v1/tenants/${t.id}/events/${e.eventId}`);
     assert.ok(!detail.text.includes("john.doe@example.com"), detail.text);
     for (const dl of detail.body.deliveries) assert.notEqual(dl.state, "pending");
-    const rr = await admin(w, "POST", `/v1/tenants/${t.id}/events/${e.eventId}/replay?endpoint=${eb.id}`);
+    const rr = await admin(quick, "POST", `/v1/tenants/${t.id}/events/${e.eventId}/replay?endpoint=${eb.id}`);
     assert.equal(rr.status, 409, rr.text);
     assert.equal(rr.body.error.code, "erased");
   }
