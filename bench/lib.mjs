@@ -32,8 +32,7 @@ function fingerprint(dir) {
 }
 
 /** Copy build/ into `dest`, retrying if another process rewrote it while we were copying. */
-export async function copyBuild(dest) {
-  const src = join(ROOT, "build");
+export async function copyBuild(dest, src = join(ROOT, "build")) {
   for (let i = 0; i < 10; i++) {
     const before = fingerprint(src);
     rmSync(dest, { recursive: true, force: true });
@@ -69,9 +68,10 @@ function writeConfig(dir, mainPath, source = join(ROOT, "wrangler.toml")) {
  * `--var NAME:VALUE`. The object exists before start() so a signal handler can always stop() it.
  * `inspector: false` runs the same local server through wrangler's dev API without the DevTools
  * inspector (bench/dev-server.mjs says why); the default is the `wrangler dev` CLI.
- * `reference: true` runs bench/reference/ (a minimal JavaScript worker) instead of build/.
+ * `reference: true` runs bench/reference/ (a minimal JavaScript worker) instead of build/;
+ * `build` runs another build directory (bench/ab.mjs compares two).
  */
-export function createWorker(dir, vars, { inspector = true, reference = false } = {}) {
+export function createWorker(dir, vars, { inspector = true, reference = false, build = join(ROOT, "build") } = {}) {
   let child = null; // the wrangler process; leader of its own process group
   let logs = "";
   let stopping = null;
@@ -82,7 +82,7 @@ export function createWorker(dir, vars, { inspector = true, reference = false } 
       const src = join(ROOT, "bench", "reference");
       config = writeConfig(dir, join(src, "worker.js"), join(src, "wrangler.toml"));
     } else {
-      await copyBuild(join(dir, "build"));
+      await copyBuild(join(dir, "build"), build);
       config = writeConfig(dir, join(dir, "build", "index.js"));
     }
     const port = await freePort();

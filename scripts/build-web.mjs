@@ -12,7 +12,7 @@ const web = join(root, "web");
 const out = join(web, "dist");
 
 rmSync(out, { recursive: true, force: true });
-for (const page of ["console", "connect"]) mkdirSync(join(out, page), { recursive: true });
+for (const page of ["console", "connect", "cancel-link"]) mkdirSync(join(out, page), { recursive: true });
 
 await build({
   entryPoints: { "console/app": join(web, "console/main.js"), "connect/app": join(web, "connect/main.js") },
@@ -29,4 +29,6 @@ for (const page of ["console", "connect"]) cpSync(join(web, "shared/style.css"),
 cpSync(join(web, "console/index.html"), join(out, "console/index.html"));
 cpSync(join(web, "connect/index.html"), join(out, "connect/index.html"));
 cpSync(join(web, "connect/gone.html"), join(out, "connect/gone.html"));
+// The page a cancel link opens in a browser (README "Recruitee"): plain HTML, no script.
+for (const f of ["index.html", "done.html", "invalid.html"]) cpSync(join(web, "cancel-link", f), join(out, "cancel-link", f));
 cpSync(join(root, "openapi/openapi.json"), join(out, "openapi.json"));

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use worker::Env;
 
 use crate::admin::query;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Context};
 use crate::model::is_valid_slug;
 
 /// The KV key prefix under which each tenant's secrets live (one entry per tenant).
@@ -68,10 +68,7 @@ pub fn page(names: &[String], next_cursor: Option<String>) -> Value {
 /// List tenants (`GET /v1/tenants`).
 pub async fn list(env: &Env, query_string: Option<&str>) -> ApiResult<Value> {
     let q = parse_query(query_string)?;
-    let kv = env.kv("SECRETS").map_err(|e| {
-        worker::console_error!("SECRETS binding: {e}");
-        ApiError::internal()
-    })?;
+    let kv = env.kv("SECRETS").context("SECRETS binding")?;
     let mut req = kv
         .list()
         .prefix(format!("{TENANT_PREFIX}{}", q.prefix))

@@ -13,8 +13,9 @@ pub struct ApiError {
     pub message: String,
     /// The body's shape (a provider's edge may answer in its own, see [`ErrorShape`]).
     pub shape: ErrorShape,
-    /// Add `WWW-Authenticate: Basic` (edge 401s, SPEC §4).
-    pub basic_challenge: bool,
+    /// The `WWW-Authenticate` challenge to send (edge 401s: the provider's scheme, see
+    /// [`EdgeAuth`]).
+    pub challenge: Option<&'static str>,
     /// What failed, for the log (internal faults only; never rendered).
     pub detail: Option<String>,
 }
@@ -51,6 +52,8 @@ pub mod code {
     pub const INVALID_FIELD: &str = "invalid_field";
     /// 422: a deployment variable makes the request impossible (e.g. an API base URL).
     pub const INVALID_CONFIGURATION: &str = "invalid_configuration";
+    /// 422: the ATS refused the credentials a connect page was given (the message says why).
+    pub const CREDENTIALS_REJECTED: &str = "credentials_rejected";
     /// 502: an upstream the bridge needed (the vendor's `packages_url`) failed.
     pub const UPSTREAM_FAILED: &str = "upstream_failed";
     /// 503: `ADMIN_TOKEN` is not configured.
@@ -66,7 +69,7 @@ impl ApiError {
             code,
             message: message.into(),
             shape: ErrorShape::Bridge,
-            basic_challenge: false,
+            challenge: None,
             detail: None,
         }
     }
@@ -85,15 +88,12 @@ impl ApiError {
             "A valid `Authorization: Bearer <ADMIN_TOKEN>` header is required.",
         )
     }
-    /// The one edge 401: the same for unknown tenants, wrong providers and bad keys, so a
-    /// caller cannot learn which tenants exist.
-    pub fn unauthorized_edge() -> Self {
-        let mut e = Self::new(
-            401,
-            code::UNAUTHORIZED,
-            "Missing or invalid API key. Send HTTP Basic auth with the key as username.",
-        );
-        e.basic_challenge = true;
+    /// The one edge 401 of a provider whose ATS authenticates as `auth` says: the same for
+    /// unknown tenants, wrong providers and bad keys, so a caller cannot learn which tenants
+    /// exist. Its message and `WWW-Authenticate` challenge name the scheme the ATS must use.
+    pub fn unauthorized_edge(auth: EdgeAuth) -> Self {
+        let mut e = Self::new(401, code::UNAUTHORIZED, auth.message());
+        e.challenge = Some(auth.challenge());
         e
     }
     pub fn not_found(what: &str) -> Self {
@@ -195,6 +195,39 @@ pub enum ErrorShape {
     ErrorList,
 }
 
+/// How an ATS presents the bridge key on the edge (a provider's `Spec::edge_auth`): it
+/// words the edge 401 and picks its `WWW-Authenticate` challenge (RFC 9110 §11.6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeAuth {
+    /// HTTP Basic with the key as username (RFC 7617).
+    Basic,
+    /// `Authorization: Bearer <token>`: the key itself or a signed token carrying it
+    /// (RFC 6750).
+    Bearer,
+}
+
+impl EdgeAuth {
+    /// The 401's sentence.
+    pub fn message(self) -> &'static str {
+        match self {
+            EdgeAuth::Basic => {
+                "Missing or invalid API key. Send HTTP Basic auth with the key as username."
+            }
+            EdgeAuth::Bearer => {
+                "Missing or invalid API key. Send it as `Authorization: Bearer <token>`."
+            }
+        }
+    }
+
+    /// The `WWW-Authenticate` header value.
+    pub fn challenge(self) -> &'static str {
+        match self {
+            EdgeAuth::Basic => "Basic realm=\"ats-bridge\"",
+            EdgeAuth::Bearer => "Bearer realm=\"ats-bridge\"",
+        }
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.status, self.code, self.message)?;
@@ -283,6 +316,7 @@ mod tests {
             code::PAYLOAD_TOO_LARGE,
             code::INVALID_FIELD,
             code::INVALID_CONFIGURATION,
+            code::CREDENTIALS_REJECTED,
             code::UPSTREAM_FAILED,
             code::ADMIN_DISABLED,
             code::INTERNAL_ERROR,
@@ -295,20 +329,25 @@ mod tests {
                 "{c}"
             );
         }
-        // Files this test checks: the ones that construct errors outside the catalogue's
-        // owners (providers declare their own codes in their files).
+        // Every source file but this one: providers declare only their own codes, never
+        // spell out the catalogue's.
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        for file in [
-            "router.rs",
-            "routes.rs",
-            "admin/tenants.rs",
-            "tenant/mod.rs",
-            "tenant/edge.rs",
-            "tenant/results.rs",
-            "tenant/assessments.rs",
-            "tenant/store.rs",
-        ] {
-            let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let mut files = Vec::new();
+        sources(&root, &mut files);
+        assert!(files.len() > 20, "{files:?}");
+        for path in files.iter().filter(|p| !p.ends_with("error.rs")) {
+            let file = path.strip_prefix(&root).unwrap().display();
+            let text = std::fs::read_to_string(path).unwrap();
             // The code, not its tests (which assert the wire value).
             let text = text.split("#[cfg(test)]").next().unwrap();
             for c in all {
@@ -331,7 +370,7 @@ mod tests {
 
     #[test]
     fn error_list_shape_for_every_4xx() {
-        let e = ApiError::unauthorized_edge().shaped(ErrorShape::ErrorList);
+        let e = ApiError::unauthorized_edge(EdgeAuth::Basic).shaped(ErrorShape::ErrorList);
         assert_eq!(
             e.body(),
             r#"{"errors":["Missing or invalid API key. Send HTTP Basic auth with the key as username."]}"#
@@ -340,5 +379,18 @@ mod tests {
             .shaped(ErrorShape::ErrorList)
             .body()
             .starts_with(r#"{"error""#));
+    }
+
+    #[test]
+    fn the_edge_401_names_the_scheme_the_ats_uses() {
+        let basic = ApiError::unauthorized_edge(EdgeAuth::Basic);
+        assert_eq!(basic.challenge, Some("Basic realm=\"ats-bridge\""));
+        assert!(basic.message.contains("HTTP Basic"));
+        let bearer = ApiError::unauthorized_edge(EdgeAuth::Bearer);
+        assert_eq!(bearer.challenge, Some("Bearer realm=\"ats-bridge\""));
+        assert!(bearer.message.contains("Bearer"), "{}", bearer.message);
+        assert!(!bearer.message.contains("Basic"), "{}", bearer.message);
+        assert_eq!((bearer.status, bearer.code), (401, code::UNAUTHORIZED));
+        assert_eq!(ApiError::internal().challenge, None);
     }
 }

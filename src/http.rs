@@ -40,10 +40,8 @@ pub fn error(e: &ApiError) -> Response {
     }
     let resp = raw_json(e.status, e.body());
     let _ = resp.headers().set(H_ERROR_CODE, e.code);
-    if e.basic_challenge {
-        let _ = resp
-            .headers()
-            .set("www-authenticate", "Basic realm=\"ats-bridge\"");
+    if let Some(challenge) = e.challenge {
+        let _ = resp.headers().set("www-authenticate", challenge);
     }
     resp
 }

@@ -15,6 +15,7 @@ use crate::http;
 use crate::providers::{self, EdgeRequest, Handler, Inbound};
 use crate::routes::{self, EdgeCall, Method};
 use crate::secrets;
+use crate::web::CancelLinkPage;
 use crate::weburl::WebUrl;
 
 thread_local! {
@@ -220,8 +221,38 @@ async fn route(
         }
         ["p", rest @ ..] => {
             log.route = "/p";
-            let call = routes::match_partner(method, rest)?;
-            edge_call(req, env, url, call, None, log).await
+            let call = match routes::match_partner(method, rest) {
+                Ok(call) => call,
+                // A cancel link opened in a browser: a page that asks first (README "Recruitee").
+                Err(_) if method == Method::Get && routes::is_cancel_link(rest) => {
+                    log.route = "cancel link page";
+                    let page = match providers::link_credentials(url.url.query()) {
+                        Some(_) => CancelLinkPage::Confirm,
+                        None => CancelLinkPage::Invalid(401),
+                    };
+                    return crate::web::cancel_link_page(env, page).await;
+                }
+                Err(e) => return Err(e),
+            };
+            let content_type = req.headers().get("content-type").ok().flatten();
+            let form = matches!(call.op.handler, Handler::CancelLink { .. })
+                && crate::web::is_form_submission(content_type.as_deref());
+            let answer = edge_call(req, env, url, call, None, log).await;
+            if !form {
+                return answer;
+            }
+            // The page's button was pressed: the outcome as a page too.
+            let status = match &answer {
+                Ok(resp) => resp.status_code(),
+                Err(e) => e.status,
+            };
+            match status {
+                200 => crate::web::cancel_link_page(env, CancelLinkPage::Done).await,
+                400..=499 => {
+                    crate::web::cancel_link_page(env, CancelLinkPage::Invalid(status)).await
+                }
+                _ => answer,
+            }
         }
         ["console", rest @ ..] => {
             log.route = "/console";
@@ -303,7 +334,7 @@ async fn edge_call(
         .collect();
     log.tenant = path_tenant.map(str::to_string);
     let Some((tenant, hashes)) = credentials else {
-        return Err(shape(ApiError::unauthorized_edge()));
+        return Err(shape(ApiError::unauthorized_edge(spec.edge_auth)));
     };
     log.tenant = Some(tenant.clone());
     let body = if call.takes_body() {

@@ -381,7 +381,7 @@ pub fn match_edge(method: Method, segs: &[&str]) -> Result<Edge, ApiError> {
     };
     let call = match_call(method, Surface::TenantScoped, provider, segment)?;
     if !is_valid_slug(tenant) {
-        return Err(ApiError::unauthorized_edge());
+        return Err(ApiError::unauthorized_edge(call.provider.spec().edge_auth));
     }
     Ok(Edge {
         tenant: tenant.to_string(),
@@ -398,6 +398,22 @@ pub fn match_partner(method: Method, segs: &[&str]) -> Result<EdgeCall, ApiError
     match_call(method, Surface::PartnerLevel, provider, segment)
 }
 
+/// Whether `/p/{provider}/{operation}` (segments after `p`) is a partner-level provider's cancel
+/// link (`Handler::CancelLink`), which a browser may open (README "Recruitee").
+pub fn is_cancel_link(segs: &[&str]) -> bool {
+    let [provider, segment] = segs else {
+        return false;
+    };
+    Provider::parse(provider)
+        .filter(|p| p.spec().surface == Surface::PartnerLevel)
+        .is_some_and(|p| {
+            p.spec().operations.iter().any(|o| {
+                o.segment == *segment
+                    && matches!(o.handler, crate::providers::Handler::CancelLink { .. })
+            })
+        })
+}
+
 /// Split a path into non-empty segments.
 pub fn segments(path: &str) -> Vec<&str> {
     path.split('/').filter(|s| !s.is_empty()).collect()
@@ -406,6 +422,30 @@ pub fn segments(path: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cancel_links_are_found_from_the_registry() {
+        let links: Vec<(&str, &str)> = Provider::all()
+            .flat_map(|p| {
+                p.spec()
+                    .operations
+                    .iter()
+                    .filter(|o| matches!(o.handler, crate::providers::Handler::CancelLink { .. }))
+                    .map(move |o| (p.spec().name, o.segment))
+            })
+            .collect();
+        assert!(
+            !links.is_empty(),
+            "a registered provider hosts a cancel link"
+        );
+        for (provider, segment) in links {
+            assert!(is_cancel_link(&[provider, segment]));
+            assert!(!is_cancel_link(&[provider, "nope"]));
+            assert!(!is_cancel_link(&[provider]));
+            assert!(!is_cancel_link(&["p", provider, segment]));
+        }
+        assert!(!is_cancel_link(&["nope", "cancel"]));
+    }
 
     #[test]
     fn admin_routes() {
@@ -553,6 +593,12 @@ mod tests {
         .into();
         served.extend(every_admin_route().iter().map(|a| a.template().to_string()));
         served.extend(EdgeCall::all().map(EdgeCall::template));
+        // A cancel link opened in a browser answers a page (router, `web::CancelLinkPage`).
+        served.extend(
+            EdgeCall::all()
+                .filter(|c| matches!(c.op.handler, crate::providers::Handler::CancelLink { .. }))
+                .map(|c| format!("GET /p/{}/{}", c.provider.as_str(), c.op.segment)),
+        );
         assert_eq!(documented, served);
 
         // And every documented template really routes to itself.
@@ -572,6 +618,12 @@ mod tests {
                 }
                 ["t", rest @ ..] => {
                     assert_eq!(&match_edge(method, rest).unwrap().call.template(), op)
+                }
+                ["p", rest @ ..] if method == Method::Get && is_cancel_link(rest) => {
+                    assert!(
+                        match_partner(method, rest).is_err(),
+                        "the page is not an operation"
+                    )
                 }
                 ["p", rest @ ..] => {
                     assert_eq!(&match_partner(method, rest).unwrap().template(), op)

@@ -7,7 +7,7 @@
 use worker::{Env, Headers, Request, Response};
 
 use crate::admin::connect::is_token_shaped;
-use crate::error::ApiError;
+use crate::error::{ApiError, Context};
 use crate::model::is_valid_slug;
 use crate::router::{config, forward, origin, read_body, Mount, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::Method;
@@ -15,6 +15,10 @@ use crate::routes::Method;
 /// The Content-Security-Policy of every page: scripts, styles and API calls from this origin
 /// only, no inline code, no plugins, never inside a frame.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The Content-Security-Policy of the cancel-link pages: [`CSP`], except that the page's one
+/// form may post back to this origin.
+pub const CSP_FORM: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The headers every page and page asset carries, as (name, value).
 pub const SECURITY_HEADERS: [(&str, &str); 7] = [
@@ -101,6 +105,45 @@ pub async fn connect_page(env: &Env, usable: bool) -> Result<Response, ApiError>
     }
 }
 
+/// What a cancel link shows in a browser (README "Recruitee"): the question with a button that
+/// posts back to the link (a `GET` never cancels, so link previews cannot), the outcome of that
+/// post, or, for a token that cannot be one, that the link does not work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelLinkPage {
+    /// `200`: "Cancel this assessment?" and the button.
+    Confirm,
+    /// `200`: the assessment is cancelled (also for a repeat).
+    Done,
+    /// The link does not work, answered with the status the API gave (`401`).
+    Invalid(u16),
+}
+
+impl CancelLinkPage {
+    /// The asset and status of the page.
+    pub fn asset(self) -> (&'static str, u16) {
+        match self {
+            Self::Confirm => ("cancel-link/index.html", 200),
+            Self::Done => ("cancel-link/done.html", 200),
+            Self::Invalid(status) => ("cancel-link/invalid.html", status),
+        }
+    }
+}
+
+/// Serve a cancel-link page (its form may post to this origin: [`CSP_FORM`]).
+pub async fn cancel_link_page(env: &Env, page: CancelLinkPage) -> Result<Response, ApiError> {
+    let (path, status) = page.asset();
+    serve_with_csp(env, path, status, CSP_FORM).await
+}
+
+/// Whether a request is an HTML form's submission (a person pressing the cancel-link page's
+/// button), whose answer is a page rather than JSON.
+pub fn is_form_submission(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        let ct = ct.trim_start().to_ascii_lowercase();
+        ct.starts_with("application/x-www-form-urlencoded") || ct.starts_with("multipart/form-data")
+    })
+}
+
 /// Everything under `/connect/`: the page's files, the page itself (`GET /connect/{tenant}/{token}`,
 /// checked with the tenant's object, which holds the link's hash) and the page's own calls
 /// (`POST /connect/{tenant}/{token}/session|complete`, answered by that object). The tenant id
@@ -150,22 +193,26 @@ pub(crate) async fn connect(
 
 /// Read one file from the `ASSETS` binding and answer it with the security headers.
 pub async fn serve(env: &Env, path: &str, status: u16) -> Result<Response, ApiError> {
-    let internal = |what: &str, e: worker::Error| {
-        worker::console_error!("{what} failed: {e}");
-        ApiError::internal()
-    };
+    serve_with_csp(env, path, status, CSP).await
+}
+
+/// [`serve`] with another Content-Security-Policy (the other security headers stay).
+async fn serve_with_csp(
+    env: &Env,
+    path: &str,
+    status: u16,
+    csp: &str,
+) -> Result<Response, ApiError> {
     let ct = content_type(path).ok_or_else(ApiError::route_not_found)?;
-    let assets = env
-        .assets("ASSETS")
-        .map_err(|e| internal("assets binding", e))?;
+    let assets = env.assets("ASSETS").context("assets binding")?;
     let mut resp = assets
         .fetch(format!("https://assets/{path}"), None)
         .await
-        .map_err(|e| internal("asset fetch", e))?;
+        .context("asset fetch")?;
     if resp.status_code() != 200 {
         return Err(ApiError::route_not_found());
     }
-    let bytes = resp.bytes().await.map_err(|e| internal("asset body", e))?;
+    let bytes = resp.bytes().await.context("asset body")?;
     let headers = Headers::new();
     let _ = headers.set("content-type", ct);
     // Pages are tiny; revalidating every time keeps a deploy visible at once.
@@ -173,6 +220,7 @@ pub async fn serve(env: &Env, path: &str, status: u16) -> Result<Response, ApiEr
     for (k, v) in SECURITY_HEADERS {
         let _ = headers.set(k, v);
     }
+    let _ = headers.set("content-security-policy", csp);
     Ok(Response::builder()
         .with_status(status)
         .with_headers(headers)
@@ -182,6 +230,36 @@ pub async fn serve(env: &Env, path: &str, status: u16) -> Result<Response, ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_submissions() {
+        assert!(is_form_submission(Some(
+            "application/x-www-form-urlencoded"
+        )));
+        assert!(is_form_submission(Some(
+            "Multipart/Form-Data; boundary=----x"
+        )));
+        assert!(!is_form_submission(Some("application/json")));
+        assert!(!is_form_submission(None));
+    }
+
+    #[test]
+    fn cancel_link_pages() {
+        assert_eq!(
+            CancelLinkPage::Confirm.asset(),
+            ("cancel-link/index.html", 200)
+        );
+        assert_eq!(CancelLinkPage::Done.asset(), ("cancel-link/done.html", 200));
+        assert_eq!(
+            CancelLinkPage::Invalid(401).asset(),
+            ("cancel-link/invalid.html", 401)
+        );
+        // The only difference from every other page's policy: the form may post here.
+        assert_eq!(
+            CSP_FORM.replace("form-action 'self'", "form-action 'none'"),
+            CSP
+        );
+    }
 
     #[test]
     fn console_paths() {

@@ -14,14 +14,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { startWorker, startReceiver, admin, edge, fixture, ROOT, ADMIN_TOKEN, sleep } from "./harness.mjs";
+import { randomUUID } from "node:crypto";
+import { startWorker, startReceiver, admin, edge, fixture, createTenant, createKey, ROOT, ADMIN_TOKEN, sleep } from "./harness.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(ROOT, "test-output", "screenshots");
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-let w, hooks, ashby, context, profile, page;
+let w, hooks, ashby, recruitee, context, profile, page;
 /** Everything the pages reported that a clean run must not have. */
 const problems = [];
 let ashbyKeyOk = true;
@@ -64,7 +65,9 @@ before(async () => {
     }
     return { status: 200, headers: { "content-type": "application/json" }, body: { success: true, results: {} } };
   });
-  w = await startWorker({ vars: { RETRY_SCHEDULE: "1,1", ASHBY_API_BASE: ashby.url } });
+  recruitee = await startReceiver(() => ({ status: 200, headers: { "content-type": "application/json" }, body: { report: {} } }));
+  w = await startWorker({ vars: { RETRY_SCHEDULE: "1,1", ASHBY_API_BASE: ashby.url,
+    RECRUITEE_API_BASE: `${recruitee.url}/api`, RECRUITEE_PARTNER_CODENAME: "vendorco", RECRUITEE_PARTNER_SECRET: "rt-secret-browser" } });
   profile = mkdtempSync(join(tmpdir(), "ats-bridge-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 },
@@ -81,7 +84,7 @@ before(async () => {
 after(async () => {
   await context?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
-  await Promise.all([w?.stop(), hooks?.close(), ashby?.close()]);
+  await Promise.all([w?.stop(), hooks?.close(), ashby?.close(), recruitee?.close()]);
 });
 
 async function assertNoCspViolations(p) {
@@ -366,6 +369,45 @@ test("a revoked connect link is refused with a 404 page that says so", async () 
   // A made-up token for a real tenant is refused the same way.
   assert.equal((await fetch(`${w.url}/connect/acme-web/${"A".repeat(43)}`)).status, 404);
   await customer.close();
+});
+
+test("a Recruitee cancel link opened in the browser asks first; its button cancels the assessment", async () => {
+  await createTenant(w, "browser-rc", hooks.url);
+  const { secretKey } = await createKey(w, "browser-rc", "recruitee");
+  const order = { ...fixture("recruitee/send_candidate.json"), report_id: randomUUID() };
+  const placed = await fetch(`${w.url}/p/recruitee/send_candidate`, { method: "POST",
+    headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json" }, body: JSON.stringify(order) });
+  assert.equal(placed.status, 200);
+  const id = (await placed.json()).assessment_id;
+  // The bridge hands Recruitee the report's cancel link; a recruiter opens it from there.
+  const reqs = await recruitee.waitFor(0, 15_000, (rs) => rs.some((q) => q.path.endsWith(`/reports/${order.report_id}`)));
+  const link = JSON.parse(reqs.find((q) => q.path.endsWith(`/reports/${order.report_id}`)).body).urls.cancel;
+  const status = async () => (await admin(w, "GET", `/v1/tenants/browser-rc/assessments/${id}`)).body.status;
+
+  const p = await newPage();
+  await p.goto(link);
+  await p.getByRole("heading", { name: "Cancel this assessment?" }).waitFor();
+  await shot(p, "cancel-link-confirm");
+  assert.equal(await status(), "NOT_SPECIFIED", "opening the link cancels nothing");
+  await p.getByRole("button", { name: "Cancel the assessment" }).press("Enter"); // by keyboard
+  await p.getByRole("heading", { name: "The assessment is canceled" }).waitFor();
+  await shot(p, "cancel-link-done");
+  assert.equal(await status(), "CANCELLED");
+  await assertNoCspViolations(p);
+  const csp = (await p.context().request.get(link)).headers()["content-security-policy"];
+  assert.match(csp, /form-action 'self'/);
+
+  // An altered link asks too (opening it asks the tenant nothing), and its button says the
+  // link does not work.
+  await p.goto(link.replace(/.$/, (c) => (c === "A" ? "B" : "A")));
+  await p.getByRole("button", { name: "Cancel the assessment" }).click();
+  await p.getByRole("heading", { name: "This cancel link does not work" }).waitFor();
+  await assertNoCspViolations(p);
+  // The browser logs that 401 document as a failed load; nothing else may have been logged.
+  const expected = problems.filter((m) => /status of 401/.test(m) && m.includes("/p/recruitee/cancel?token="));
+  assert.equal(expected.length, 1, JSON.stringify(problems));
+  problems.splice(problems.indexOf(expected[0]), 1);
+  await p.close();
 });
 
 test("the Content-Security-Policy holds: strict headers, inline script blocked, no errors or violations", async () => {

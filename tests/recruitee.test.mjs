@@ -158,6 +158,10 @@ test("a bad token is the same 401 whether or not the tenant exists", async () =>
     for (const [path, body] of [["/p/recruitee/tests", undefined], ["/p/recruitee/send_candidate", order()]]) {
       const r = await call(path, { ...c, body });
       assertErrorShape(assert, r, 401);
+      // Recruitee sends a bearer token: the challenge and the message say so.
+      assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="ats-bridge"');
+      assert.match(r.body.error.message, /Authorization: Bearer/);
+      assert.doesNotMatch(r.body.error.message, /Basic/);
       bodies.add(r.text);
     }
   }
@@ -227,8 +231,28 @@ test("the cancel link ends the assessment as CANCELLED with exactly one record.d
     assertErrorShape(assert, await call(p, { method: "POST" }), 401);
   }
   assert.equal((await admin(w, "GET", `/v1/tenants/rc-cancel/assessments/${id}`)).body.status, "NOT_SPECIFIED");
-  // A GET does not cancel (link previews must not).
-  assert.equal((await call(path, { method: "GET" })).status, 405);
+  // A GET does not cancel (link previews must not): opened in a browser, the link shows a page
+  // that asks first, with a form that posts back to the link itself.
+  const page = await fetch(`${w.url}${path}`, { headers: { accept: "text/html" } });
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type"), /^text\/html/);
+  assert.match(page.headers.get("content-security-policy"), /form-action 'self'/);
+  assert.match(page.headers.get("content-security-policy"), /frame-ancestors 'none'/);
+  const html = await page.text();
+  assert.match(html, /<form method="post">/);
+  assert.doesNotMatch(html, /<script/);
+  for (const bad of ["/p/recruitee/cancel", "/p/recruitee/cancel?token=nonsense"]) {
+    const r = await fetch(`${w.url}${bad}`);
+    assert.equal(r.status, 401);
+    assert.match(await r.text(), /does not work/);
+  }
+  // The page's form, posted with an altered token: the "does not work" page, nothing cancelled.
+  const form = (p) => fetch(`${w.url}${p}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "" });
+  const badForm = await form(tampered);
+  assert.equal(badForm.status, 401);
+  assert.match(badForm.headers.get("content-type"), /^text\/html/);
+  assert.match(await badForm.text(), /does not work/);
+  assert.equal((await admin(w, "GET", `/v1/tenants/rc-cancel/assessments/${id}`)).body.status, "NOT_SPECIFIED");
 
   // Recruitee calls it (with the customer's Bearer token, which the link does not need).
   const r = await call(path, { method: "POST", key: ctx.key, body: {} });
@@ -245,6 +269,11 @@ test("the cancel link ends the assessment as CANCELLED with exactly one record.d
     assert.equal(rep.status, 200, rep.text);
     assert.deepEqual(rep.body, { assessment_id: id, status: "canceled" });
   }
+  // So does the page's button: it answers with a page saying the assessment is canceled.
+  const pressed = await form(path);
+  assert.equal(pressed.status, 200);
+  assert.match(pressed.headers.get("content-type"), /^text\/html/);
+  assert.match(await pressed.text(), /The assessment is canceled/);
   await sleep(700);
   assert.equal(events(ctx.hooks, "record.deleted").length, 1);
   assert.equal((await admin(w, "GET", `/v1/tenants/rc-cancel/assessments/${id}`)).body.status, "CANCELLED");

@@ -233,6 +233,8 @@ test("a bad token is the same 401 whether or not the tenant exists; signatures a
   ]) {
     for (const [op, b] of [["webhook", body], ["config", undefined]]) {
       const r = await tt(op, { token, body: b });
+      // Teamtailor sends a bearer token: the challenge and the message say so.
+      assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="ats-bridge"', r.text);
       answers.push([r.status, r.text]);
     }
   }
@@ -241,6 +243,8 @@ test("a bad token is the same 401 whether or not the tenant exists; signatures a
     assert.equal(text, answers[0][1], "one answer for every kind of bad credential");
   }
   assert.ok(Array.isArray(JSON.parse(answers[0][1]).errors));
+  assert.match(JSON.parse(answers[0][1]).errors[0], /Authorization: Bearer/);
+  assert.doesNotMatch(JSON.parse(answers[0][1]).errors[0], /Basic/);
 
   const eventId = body["partner-event"].id;
   const token = jws({ key: ctx.key });

@@ -14,7 +14,7 @@ use super::{
     Setting, Spec, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
-use crate::error::{code, ApiError, ApiResult, ErrorShape};
+use crate::error::{code, ApiError, ApiResult, EdgeAuth, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, scalar_string, AssessmentPackage, Candidate, CandidateAssessment,
     Catalogue, Email, Job, Package, Provider, ResultUpdate, Status, TeamMember, TeamRole,
@@ -55,6 +55,7 @@ pub static SPEC: Spec = Spec {
         },
     ],
     error_shape: ErrorShape::ValidationMessage,
+    edge_auth: EdgeAuth::Basic,
     extract_keys: basic_keys,
     forward_headers: &[],
     credentials: &[CredentialField {
@@ -271,7 +272,7 @@ impl Start {
 fn missing(what: &str, field: &str) -> ApiError {
     let mut e = ApiError::new(
         422,
-        "invalid_field",
+        code::INVALID_FIELD,
         format!("The assessment could not be started: {what} is missing (`{field}`)."),
     );
     e.shape = ErrorShape::ValidationMessage;
@@ -291,7 +292,7 @@ pub fn parse_start(v: &Value) -> ApiResult<Start> {
     if !email.contains('@') {
         let mut e = ApiError::new(
             422,
-            "invalid_field",
+            code::INVALID_FIELD,
             format!("The candidate's email address `{email}` is not valid (`candidate.email`)."),
         );
         e.shape = ErrorShape::ValidationMessage;
@@ -333,7 +334,7 @@ pub fn parse_cancel(v: &Value) -> ApiResult<String> {
         .ok_or_else(|| {
             let mut e = ApiError::new(
                 422,
-                "invalid_field",
+                code::INVALID_FIELD,
                 "The assessment could not be cancelled: the assessment id is missing (`assessment_id`).",
             );
             e.shape = ErrorShape::ValidationMessage;

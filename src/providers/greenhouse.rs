@@ -13,7 +13,7 @@ use super::{
     ReportedError, ScoreShape, Setting, Spec, StatusView, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer};
-use crate::error::{ApiError, ApiResult, ErrorShape};
+use crate::error::{ApiError, ApiResult, EdgeAuth, ErrorShape};
 use crate::model::{
     context, AssessmentPackage, Candidate, CandidateAssessment, Catalogue, Email, Enrichment,
     EnrichmentStatus, Package, Phone, Provider, Requester, ResultUpdate, Status,
@@ -62,6 +62,7 @@ pub static SPEC: Spec = Spec {
         },
     ],
     error_shape: ErrorShape::Bridge,
+    edge_auth: EdgeAuth::Basic,
     extract_keys: basic_keys,
     forward_headers: &[],
     credentials: &[

@@ -39,7 +39,11 @@ fn check(title: &str, facts: &Facts, r: &ResultUpdate) -> ApiResult<Vec<String>>
     // The fields the vendor sent: the serialized result omits absent and empty ones.
     let sent = match serde_json::to_value(r) {
         Ok(Value::Object(m)) => m,
-        _ => return Err(ApiError::internal()),
+        _ => {
+            return Err(ApiError::internal_because(
+                "pre-flight: the result did not serialize to an object",
+            ))
+        }
     };
     for field in RESULT_FIELDS {
         if *field == "status" || !sent.contains_key(*field) {

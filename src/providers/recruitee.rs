@@ -19,7 +19,7 @@ use super::{
     Idempotency, Inbound, Operation, OutboundCall, PlacedOrder, ScoreShape, Setting, Spec, Surface,
     WriteBack,
 };
-use crate::error::{ApiError, ApiResult, ErrorShape};
+use crate::error::{code, ApiError, ApiResult, EdgeAuth, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
     Email, Enrichment, EnrichmentStatus, OrderKind, Package, Phone, Provider, Requester,
@@ -68,6 +68,7 @@ pub static SPEC: Spec = Spec {
         },
     ],
     error_shape: ErrorShape::Bridge,
+    edge_auth: EdgeAuth::Bearer,
     extract_keys: bearer_keys,
     forward_headers: &[],
     credentials: &[],
@@ -203,7 +204,7 @@ fn report_call_url(
     record: &CandidateAssessment,
     allow_insecure: bool,
 ) -> ApiResult<String> {
-    let invalid = |why: String| ApiError::new(422, "invalid_configuration", why);
+    let invalid = |why: String| ApiError::new(422, code::INVALID_CONFIGURATION, why);
     let (Some(codename), Some(_)) = (c.setting("RECRUITEE_PARTNER_CODENAME"), authorization(c))
     else {
         return Err(ApiError::new(

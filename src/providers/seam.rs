@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::setup::{CredentialCheck, SetupGuide};
 use crate::delivery::attempt::ProviderAnswer;
-use crate::error::{ApiError, ApiResult, ErrorShape};
+use crate::error::{ApiError, ApiResult, EdgeAuth, ErrorShape};
 use crate::model::{CandidateAssessment, Catalogue, Package, ResultUpdate, Status};
 use crate::routes::Method;
 
@@ -31,6 +31,9 @@ pub struct Spec {
     pub operations: &'static [Operation],
     /// How its edge answers 4xx errors.
     pub error_shape: ErrorShape,
+    /// How its ATS presents the key (HTTP Basic or a bearer token): the edge 401's message
+    /// and `WWW-Authenticate` challenge (README "Authentication").
+    pub edge_auth: EdgeAuth,
     /// The bridge keys a request presents (candidates; the front door filters by prefix and
     /// length, hashes them, and the tenant object compares hashes). Empty: 401.
     pub extract_keys: fn(&Inbound) -> Vec<String>,

@@ -23,7 +23,7 @@ use super::{
     Inbound, Operation, OutboundCall, ScoreShape, Setting, Spec, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
-use crate::error::{ApiError, ApiResult, ErrorShape};
+use crate::error::{ApiError, ApiResult, EdgeAuth, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
     CustomField, Email, Job, Location, Package, Phone, Provider, Requester, ResultUpdate, Status,
@@ -783,6 +783,7 @@ pub static SPEC: Spec = Spec {
         },
     ],
     error_shape: ErrorShape::ErrorList,
+    edge_auth: EdgeAuth::Bearer,
     extract_keys,
     forward_headers: &[SIGNATURE_HEADER],
     credentials: &[],
@@ -966,7 +967,7 @@ fn parse_webhook(req: &EdgeRequest) -> ApiResult<super::Order> {
         let event_id = optional(&v, &["partner-event", "id"]).unwrap_or_default();
         if let Err(why) = verify_signature(sig, &event_id, secret, unix_now_secs()) {
             log_refusal("teamtailor signature refused", why.as_str());
-            return Err(ApiError::unauthorized_edge());
+            return Err(ApiError::unauthorized_edge(SPEC.edge_auth));
         }
     }
     let order = parse_order(&v, req.allow_insecure)?;

@@ -7,10 +7,10 @@ use base64::Engine;
 use serde_json::{json, Value};
 use worker::{Headers, Method as WMethod, Response, SqlStorageValue as V};
 
-use super::{internal, now, Call, Tenant};
+use super::{now, Call, Tenant};
 use crate::admin::connect::{self as rules, LinkRow};
 use crate::delivery::attempt;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::{rfc3339, Provider};
 use crate::providers::setup;
@@ -66,7 +66,7 @@ impl Tenant {
                     V::Integer(expires_at),
                 ],
             )
-            .map_err(internal("store connect link"))?;
+            .context("store connect link")?;
         Ok(http::json(
             201,
             &json!({
@@ -90,7 +90,7 @@ impl Tenant {
                 None,
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("list connect links"))?;
+            .context("list connect links")?;
         let n = now();
         let data: Vec<Value> = rows.iter().map(|r| rules::item(r, n)).collect();
         Ok(http::json(200, &json!({ "data": data })))
@@ -108,7 +108,7 @@ impl Tenant {
                     "UPDATE connect_links SET revoked_at = ? WHERE id = ?",
                     vec![V::Integer(now()), id.into()],
                 )
-                .map_err(internal("revoke connect link"))?;
+                .context("revoke connect link")?;
         }
         Ok(http::empty(204))
     }
@@ -121,7 +121,7 @@ impl Tenant {
                 vec![value.into()],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("read connect link"))?;
+            .context("read connect link")?;
         Ok(rows.into_iter().next())
     }
 
@@ -184,7 +184,7 @@ impl Tenant {
                 "UPDATE connect_links SET viewed_at = coalesce(viewed_at, ?), key_issued_at = coalesce(key_issued_at, ?) WHERE id = ?",
                 vec![V::Integer(n), V::Integer(n), row.id.clone().into()],
             )
-            .map_err(internal("mark connect link viewed"))?;
+            .context("mark connect link viewed")?;
         let key = if first_key {
             let issued = self
                 .issue_key(t, provider, rules::REPLACED_KEY_GRACE_SECONDS, &call.origin)
@@ -245,7 +245,7 @@ impl Tenant {
             let url = targets::check_target(&check.url, cfg.allow_insecure).map_err(|why| {
                 ApiError::new(
                     422,
-                    "invalid_configuration",
+                    code::INVALID_CONFIGURATION,
                     format!("The {} API base {why}.", g.display_name),
                 )
             })?;
@@ -264,7 +264,7 @@ impl Tenant {
             )
             .await;
             (check.accept)(r.status, &r.body)
-                .map_err(|why| ApiError::new(422, "credentials_rejected", why))?;
+                .map_err(|why| ApiError::new(422, code::CREDENTIALS_REJECTED, why))?;
         }
         if !fields.is_empty() {
             let tenant = self.load_config()?.id;
@@ -278,7 +278,7 @@ impl Tenant {
                 "UPDATE connect_links SET connected_at = coalesce(connected_at, ?) WHERE id = ?",
                 vec![V::Integer(n), row.id.clone().into()],
             )
-            .map_err(internal("mark connect link connected"))?;
+            .context("mark connect link connected")?;
         Ok(http::json(
             200,
             &json!({"state": "connected", "connectedAt": rfc3339(row.connected_at.unwrap_or(n))}),

@@ -98,7 +98,7 @@ impl Tenant {
             Handler::CancelLink { render } => {
                 // The link is the credential: unknown tokens get the one edge 401.
                 let id = links::resolve(&self.sql(), &call.key_hashes)?
-                    .ok_or_else(ApiError::unauthorized_edge)?;
+                    .ok_or_else(|| ApiError::unauthorized_edge(provider.spec().edge_auth))?;
                 // The ATS handed the cancellation to us: its record is brought to CANCELLED
                 // too, through the provider's write-back (Recruitee: report `canceled`).
                 let creds = self.credentials().await?;

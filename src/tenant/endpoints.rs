@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Response, SqlStorage, SqlStorageValue as V};
 
-use super::{internal, now, Call, Tenant};
-use crate::error::{code, ApiError, ApiResult};
+use super::{now, Call, Tenant};
+use crate::error::{code, ApiError, ApiResult, Context};
 use crate::model::{rfc3339, EventType};
 use crate::{http, secrets, targets};
 
@@ -103,7 +103,7 @@ pub fn all(sql: &SqlStorage) -> ApiResult<Vec<Endpoint>> {
         None,
     )
     .and_then(|c| c.to_array())
-    .map_err(internal("read endpoints"))
+    .context("read endpoints")
 }
 
 /// One endpoint by id.
@@ -114,7 +114,7 @@ pub fn get(sql: &SqlStorage, id: &str) -> ApiResult<Option<Endpoint>> {
             vec![id.into()],
         )
         .and_then(|c| c.to_array())
-        .map_err(internal("read endpoint"))?;
+        .context("read endpoint")?;
     Ok(rows.into_iter().next())
 }
 
@@ -124,7 +124,7 @@ pub fn set_disabled(sql: &SqlStorage, id: &str, disabled: bool, t: i64) -> ApiRe
         "UPDATE endpoints SET disabled = ?, updated_at = ? WHERE id = ?",
         vec![V::Integer(disabled as i64), V::Integer(t), id.into()],
     )
-    .map_err(internal("endpoint state"))?;
+    .context("endpoint state")?;
     Ok(())
 }
 
@@ -252,7 +252,7 @@ impl Tenant {
                 V::Integer(t),
             ],
         )
-        .map_err(internal("insert endpoint"))?;
+        .context("insert endpoint")?;
         let ep = get(&sql, &id)?.ok_or_else(ApiError::internal)?;
         let mut v = ep.view();
         v["secret"] = json!(secret);
@@ -297,7 +297,7 @@ impl Tenant {
                 id.into(),
             ],
         )
-        .map_err(internal("update endpoint"))?;
+        .context("update endpoint")?;
         let fresh = get(&sql, id)?.ok_or_else(ApiError::internal)?;
         if reenable {
             // What the 410 held goes out now through the queue (marked due in this same
@@ -318,7 +318,7 @@ impl Tenant {
         let sql = self.sql();
         get(&sql, id)?.ok_or_else(|| ApiError::not_found("endpoint"))?;
         sql.exec("DELETE FROM endpoints WHERE id = ?", vec![id.into()])
-            .map_err(internal("delete endpoint"))?;
+            .context("delete endpoint")?;
         self.outbox()?.fail_endpoint(id)?;
         Ok(http::empty(204))
     }

@@ -8,8 +8,8 @@ use serde_json::Value;
 use worker::{Response, SqlStorage, SqlStorageValue as V};
 
 use super::privacy::{self, Counts, ErasureTarget, Reason, ERASED_BODY, PURGE_BATCH};
-use super::{idempotency, internal, now, Call, Tenant};
-use crate::error::{ApiError, ApiResult};
+use super::{idempotency, now, Call, Tenant};
+use crate::error::{ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::Status;
 
@@ -29,7 +29,7 @@ fn count(sql: &SqlStorage, query: &str, args: Vec<V>) -> ApiResult<usize> {
     sql.exec(query, args)
         .and_then(|c| c.one::<N>())
         .map(|r| r.n.max(0) as usize)
-        .map_err(internal("count"))
+        .context("count")
 }
 
 /// The SQL list of final statuses (`'COMPLETED', …`), from the model.
@@ -64,7 +64,7 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
             a.id.clone().into(),
         ],
     )
-    .map_err(internal("erase assessment"))?;
+    .context("erase assessment")?;
     let args = || vec![a.id.clone().into(), ERASED_BODY.into()];
     counts.events = count(
         sql,
@@ -87,7 +87,7 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
         "UPDATE attempts SET response = NULL WHERE event_id IN (SELECT id FROM events WHERE record_id = ?) OR event_id IN (SELECT id FROM deliveries WHERE record_id = ?)",
         id2(),
     )
-    .map_err(internal("erase attempts"))?;
+    .context("erase attempts")?;
     // A pending delivery is cancelled: it fails with the reason, and is never sent again
     // (its body is gone, and replay refuses an erased event).
     for table in ["events", "deliveries"] {
@@ -95,13 +95,13 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
             &format!("UPDATE {table} SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ? WHERE record_id = ? AND state = 'pending'"),
             vec![privacy::cancelled_note(reason).into(), a.id.clone().into()],
         )
-        .map_err(internal("cancel deliveries"))?;
+        .context("cancel deliveries")?;
     }
     sql.exec(
         "UPDATE events SET body = ? WHERE record_id = ?",
         vec![ERASED_BODY.into(), a.id.clone().into()],
     )
-    .map_err(internal("erase events"))?;
+    .context("erase events")?;
     // Kept result answers (Idempotency-Key) repeat the record: gone too.
     idempotency::forget_assessment(sql, &a.id)?;
     Ok(counts)
@@ -122,7 +122,7 @@ impl Tenant {
                         vec![id.clone().into()],
                     )
                     .and_then(|c| c.to_array())
-                    .map_err(internal("erasure by id"))?;
+                    .context("erasure by id")?;
                 if rows.is_empty() {
                     return Err(ApiError::not_found("assessment"));
                 }
@@ -140,7 +140,7 @@ impl Tenant {
                     sql.exec("SELECT id, record, errors FROM assessments", None)
                 }
                 .and_then(|c| c.to_array())
-                .map_err(internal("erasure by email"))?;
+                .context("erasure by email")?;
                 rows.into_iter()
                     .filter(|r| {
                         serde_json::from_str::<Value>(&r.record)
@@ -180,7 +180,7 @@ impl Tenant {
                 vec![V::Integer(cutoff), V::Integer(PURGE_BATCH as i64)],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("retention candidates"))?;
+            .context("retention candidates")?;
         let mut counts = Counts::default();
         for a in &due {
             counts.add(erase_assessment(&sql, a, Reason::Retention, t)?);
@@ -196,18 +196,18 @@ impl Tenant {
                 vec![V::Integer(cutoff), ERASED_BODY.into(), V::Integer(PURGE_BATCH as i64)],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("retention events"))?;
+            .context("retention events")?;
         for e in &old_events {
             sql.exec(
                 "UPDATE events SET body = ? WHERE id = ?",
                 vec![ERASED_BODY.into(), e.id.clone().into()],
             )
-            .map_err(internal("purge event"))?;
+            .context("purge event")?;
             sql.exec(
                 "UPDATE attempts SET response = NULL WHERE event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)",
                 vec![e.id.clone().into(), e.id.clone().into()],
             )
-            .map_err(internal("purge attempts"))?;
+            .context("purge attempts")?;
         }
         if counts.assessments + old_events.len() > 0 {
             worker::console_log!(
@@ -231,7 +231,7 @@ impl Tenant {
             sql.exec(q, args)
                 .and_then(|c| c.one::<Oldest>())
                 .map(|o| o.at)
-                .map_err(internal("retention next"))
+                .context("retention next")
         };
         let next_final = oldest(
             &format!("SELECT min(updated_at) AS at FROM assessments WHERE status IN ({finals}) AND json_extract(record, '$.personalDataErased') IS NULL"),

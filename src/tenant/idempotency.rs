@@ -16,8 +16,7 @@
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue as V};
 
-use super::internal;
-use crate::error::{code, ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult, Context};
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -109,7 +108,7 @@ pub fn begin(sql: &SqlStorage, key: &str, request_hash: &str, now: i64) -> ApiRe
             vec![key.into()],
         )
         .and_then(|c| c.to_array())
-        .map_err(internal("read idempotency key"))?;
+        .context("read idempotency key")?;
     decide(rows.first(), request_hash, now)
 }
 
@@ -137,7 +136,7 @@ pub fn save(
             V::Integer(now),
         ],
     )
-    .map_err(internal("save idempotency key"))?;
+    .context("save idempotency key")?;
     Ok(())
 }
 
@@ -147,7 +146,7 @@ pub fn forget_assessment(sql: &SqlStorage, assessment_id: &str) -> ApiResult<()>
         "DELETE FROM idempotency WHERE assessment_id = ?",
         vec![assessment_id.into()],
     )
-    .map_err(internal("forget idempotency keys"))?;
+    .context("forget idempotency keys")?;
     Ok(())
 }
 
@@ -179,14 +178,14 @@ pub fn purge(sql: &SqlStorage, now: i64) -> ApiResult<Option<i64>> {
             vec![V::Integer(now - KEEP_MS), V::Integer(PURGE_BATCH)],
         )
         .and_then(|c| c.to_array::<N>())
-        .map_err(internal("purge idempotency keys"))?
+        .context("purge idempotency keys")?
         .iter()
         .map(|r| r.n)
         .sum::<i64>();
     let oldest = sql
         .exec("SELECT min(created_at) AS at FROM idempotency", None)
         .and_then(|c| c.one::<Oldest>())
-        .map_err(internal("oldest idempotency key"))?
+        .context("oldest idempotency key")?
         .at;
     Ok(next_purge_at(deleted, oldest, now))
 }

@@ -6,8 +6,7 @@
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue as V};
 
-use super::internal;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, Context};
 use crate::providers::{self, Operation, Provider};
 use crate::secrets;
 
@@ -48,7 +47,7 @@ pub fn mint(
             V::Integer(at),
         ],
     )
-    .map_err(internal("insert cancel link"))?;
+    .context("insert cancel link")?;
     // Token characters (slug, '.', url-safe base64) need no escaping in a query.
     Ok(format!(
         "{}/{}?token={token}",
@@ -70,7 +69,7 @@ pub fn resolve(sql: &SqlStorage, hashes: &[String]) -> ApiResult<Option<String>>
                 vec![h.as_str().into()],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("read cancel link"))?;
+            .context("read cancel link")?;
         if let Some(r) = rows.into_iter().next() {
             return Ok(Some(r.assessment_id));
         }

@@ -118,7 +118,8 @@ pub(crate) fn now() -> i64 {
 }
 
 /// `map_err(internal("what"))`: an internal fault with context, logged once where the
-/// response is made (`http::error`). New code writes `.context("what")` (`error::Context`).
+/// response is made (`http::error`). Only `outbox.rs` and `calls.rs` still use it; everything
+/// else writes `.context("what")` (`error::Context`).
 pub(crate) fn internal<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> ApiError + '_ {
     move |e| ApiError::internal_because(format!("tenant object: {what}: {e}"))
 }
@@ -356,11 +357,8 @@ impl Tenant {
             .get(&format!("tenant:{tenant}"))
             .json()
             .await
-            .map_err(internal("read secrets"))?
-            .ok_or_else(|| {
-                worker::console_error!("tenant object: secrets missing from KV");
-                ApiError::internal()
-            })?;
+            .context("read secrets")?
+            .context("secrets in KV")?;
         // Another handler may have loaded (and changed) them while this one awaited: the
         // copy in memory is then the newer one.
         Ok(self.secrets.borrow_mut().get_or_insert(s).clone())
@@ -378,7 +376,7 @@ impl Tenant {
         self.load_secrets(tenant).await?;
         let (out, version) = {
             let mut slot = self.secrets.borrow_mut();
-            let s = slot.as_mut().ok_or_else(ApiError::internal)?;
+            let s = slot.as_mut().context("secrets in memory")?;
             let out = change(s);
             let v = self.secrets_version.get() + 1;
             self.secrets_version.set(v);
@@ -397,15 +395,19 @@ impl Tenant {
         }
         let (text, newest) = match self.secrets.borrow().as_ref() {
             Some(s) => (
-                serde_json::to_string(s).map_err(internal("encode secrets"))?,
+                serde_json::to_string(s).context("encode secrets")?,
                 self.secrets_version.get(),
             ),
             // A failed write dropped the copy this change was made on.
-            None => return Err(ApiError::internal()),
+            None => {
+                return Err(ApiError::internal_because(
+                    "secrets: a failed write dropped the copy this change was made on",
+                ))
+            }
         };
         let written = match self.kv()?.put(&format!("tenant:{tenant}"), text) {
-            Ok(put) => put.execute().await.map_err(internal("write secrets")),
-            Err(e) => Err(internal("kv put")(e)),
+            Ok(put) => put.execute().await.context("write secrets"),
+            Err(e) => Err(e).context("kv put"),
         };
         match written {
             Ok(()) => {
@@ -484,7 +486,9 @@ impl Tenant {
         // link hashes; every other operation needs the provider's key.
         let authenticated = match edge.op.handler {
             crate::providers::Handler::CancelLink { .. } if self.exists() => Ok(()),
-            crate::providers::Handler::CancelLink { .. } => Err(ApiError::unauthorized_edge()),
+            crate::providers::Handler::CancelLink { .. } => {
+                Err(ApiError::unauthorized_edge(edge.provider.spec().edge_auth))
+            }
             _ => self.authenticate(edge.provider, call),
         };
         match authenticated {
@@ -498,21 +502,18 @@ impl Tenant {
     /// wrong provider, revoked or rotated key: the same 401.
     fn authenticate(&self, provider: Provider, call: &Call) -> ApiResult<()> {
         if !self.exists() {
-            return Err(ApiError::unauthorized_edge());
+            return Err(ApiError::unauthorized_edge(provider.spec().edge_auth));
         }
-        let (provider, t) = (provider.as_str(), now());
+        let (name, t) = (provider.as_str(), now());
         let rows = self.key_rows()?;
         // The previous key counts only inside its rotation grace period.
-        let hashes = rows
-            .iter()
-            .filter(|r| r.provider == provider)
-            .flat_map(|r| {
-                let previous = r
-                    .previous_hash
-                    .as_ref()
-                    .filter(|_| r.previous_until > Some(t));
-                std::iter::once(&r.hash).chain(previous)
-            });
+        let hashes = rows.iter().filter(|r| r.provider == name).flat_map(|r| {
+            let previous = r
+                .previous_hash
+                .as_ref()
+                .filter(|_| r.previous_until > Some(t));
+            std::iter::once(&r.hash).chain(previous)
+        });
         let mut ok = false;
         for stored in hashes {
             for h in &call.key_hashes {
@@ -522,7 +523,7 @@ impl Tenant {
         if ok {
             Ok(())
         } else {
-            Err(ApiError::unauthorized_edge())
+            Err(ApiError::unauthorized_edge(provider.spec().edge_auth))
         }
     }
 
@@ -758,7 +759,7 @@ impl Tenant {
         let retention_changed = patch.retention_days != tenants::Change::Keep;
         let (reenabled, version) = {
             let mut slot = self.secrets.borrow_mut();
-            let s = slot.as_mut().ok_or_else(ApiError::internal)?;
+            let s = slot.as_mut().context("secrets in memory")?;
             // Re-enables only a 410-disabled endpoint (SPEC §20): on an enabled one, the same
             // or a new URL never cuts a backoff or a receiver's Retry-After short.
             let reenabled = tenants::apply_patch(&mut cfg, s, patch, now());

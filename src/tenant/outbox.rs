@@ -23,14 +23,14 @@ use worker::{Env, Method, SqlStorage, SqlStorageValue as V};
 use super::endpoints;
 use super::privacy::{self, ATTEMPTS_KEPT, ERASED_BODY};
 use super::schedule::{Route, Scheduled, LEASE_MS};
-use super::{internal, now, store};
+use super::{now, store};
 use crate::admin::query;
 use crate::admin::tenants::TenantSecrets;
 use crate::config::Config;
 use crate::delivery::attempt::{self, AttemptResult};
 use crate::delivery::state::{self, Current, Gate, Start, Transition};
 use crate::delivery::{MsgKind, QueueMsg};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Context};
 use crate::model::{envelope, rfc3339, EventType};
 use crate::secrets;
 
@@ -320,7 +320,7 @@ impl Outbox {
                     waits_for.as_deref().map(waiting_note).into(),
                 ],
             )
-            .map_err(internal("insert event"))?;
+            .context("insert event")?;
         let mut claimed = Vec::new();
         if start == Start::Claimed {
             claimed.push(Claimed {
@@ -369,7 +369,7 @@ impl Outbox {
                         waits_for.as_deref().map(waiting_note).into(),
                     ],
                 )
-                .map_err(internal("insert delivery"))?;
+                .context("insert delivery")?;
             if start == Start::Claimed {
                 claimed.push(Claimed {
                     row: DeliveryRow {
@@ -455,7 +455,7 @@ impl Outbox {
             ),
         }
         .and_then(|c| c.to_array())
-        .map_err(internal("record head"))?;
+        .context("record head")?;
         Ok(rows.into_iter().next())
     }
 
@@ -481,7 +481,7 @@ impl Outbox {
                 ),
                 vec![V::Integer(t), head.id.clone().into()],
             )
-            .map_err(internal("release"))?;
+            .context("release")?;
         Ok(Some((head.id, head.attempt_count + 1)))
     }
 
@@ -493,7 +493,7 @@ impl Outbox {
                 vec![id.into()],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("read event"))?;
+            .context("read event")?;
         Ok(rows.into_iter().next())
     }
 
@@ -510,7 +510,7 @@ impl Outbox {
             ),
         }
         .and_then(|c| c.to_array())
-        .map_err(internal("read delivery"))?;
+        .context("read delivery")?;
         Ok(rows.into_iter().next())
     }
 
@@ -538,7 +538,7 @@ impl Outbox {
             .exec("SELECT body FROM events WHERE id = ?", vec![id.into()])
             .and_then(|c| c.one::<B>())
             .map(|b| b.body)
-            .map_err(internal("read body"))
+            .context("read body")
     }
 
     /// Make one attempt for delivery `id` if it is still due. `expected_n` (from a queue
@@ -598,7 +598,7 @@ impl Outbox {
                         ),
                         vec![waiting_note(&behind).into(), id.into()],
                     )
-                    .map_err(internal("hold"))?;
+                    .context("hold")?;
                 Ok(())
             }
             Gate::Go => {
@@ -661,7 +661,7 @@ impl Outbox {
                     attempt_kind(r).into(),
                 ],
             )
-            .map_err(internal("record attempt"))?;
+            .context("record attempt")?;
         // Bounded storage: the first attempt and the latest ones are kept; `attempt_count`
         // stays exact. An event erased while this attempt was in flight keeps no snippet.
         if let Some((lo, hi)) = privacy::attempts_to_drop(n, ATTEMPTS_KEPT) {
@@ -670,14 +670,14 @@ impl Outbox {
                     "DELETE FROM attempts WHERE event_id = ? AND n BETWEEN ? AND ?",
                     vec![row.id.clone().into(), V::Integer(lo), V::Integer(hi)],
                 )
-                .map_err(internal("cap attempts"))?;
+                .context("cap attempts")?;
         }
         self.sql
             .exec(
                 "UPDATE attempts SET response = NULL WHERE event_id = ? AND n = ? AND EXISTS (SELECT 1 FROM events WHERE id = ? AND body = ?)",
                 vec![row.id.clone().into(), V::Integer(n), row.event_id.clone().into(), ERASED_BODY.into()],
             )
-            .map_err(internal("erased attempt"))?;
+            .context("erased attempt")?;
         let error = r.error().or_else(|| {
             r.status
                 .filter(|s| !(200..300).contains(s))
@@ -720,7 +720,7 @@ impl Outbox {
                         .collect::<Vec<_>>(),
                 )
                 .map(|_| ())
-                .map_err(internal(what))
+                .context(what)
         };
         match &transition {
             Transition::Delivered => set(
@@ -819,7 +819,7 @@ impl Outbox {
                     msg.e.clone().into(),
                 ],
             )
-            .map_err(internal("dead letter"))?;
+            .context("dead letter")?;
         Ok(())
     }
 
@@ -861,7 +861,7 @@ impl Outbox {
                 [V::Integer(t)].into_iter().chain(args.clone()).collect::<Vec<_>>(),
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("flush"))?;
+            .context("flush")?;
         // Deliveries waiting for an earlier one of their record (next_attempt_at NULL) keep
         // waiting: that one's end releases them.
         let _ = self.sql.exec(
@@ -903,7 +903,7 @@ impl Outbox {
                         vec![id.into(), ep.into()],
                     )
                     .and_then(|c| c.to_array())
-                    .map_err(internal("find delivery"))?;
+                    .context("find delivery")?;
                 let d = rows.into_iter().next().ok_or_else(|| {
                     ApiError::new(
                         404,
@@ -922,7 +922,7 @@ impl Outbox {
                 &format!("UPDATE {} SET state = 'pending', cycle_retries = 0, next_attempt_at = ?, delivered_at = NULL, lease_until = 0 WHERE id = ?", lane.table()),
                 vec![V::Integer(now()), dlv.clone().into()],
             )
-            .map_err(internal("replay"))?;
+            .context("replay")?;
         Ok(Due::Stored(lane, dlv))
     }
 
@@ -947,14 +947,14 @@ impl Outbox {
                 .sql
                 .exec(q, vec![ERASED_BODY.into()])
                 .and_then(|c| c.to_array())
-                .map_err(internal("list failed"))?;
+                .context("list failed")?;
             for f in &failed {
                 self.sql
                     .exec(
                         &format!("UPDATE {} SET state = 'pending', cycle_retries = 0, next_attempt_at = ?, delivered_at = NULL, lease_until = 0 WHERE id = ? AND state = 'failed'", lane.table()),
                         vec![V::Integer(t), f.id.clone().into()],
                     )
-                    .map_err(internal("replay failed"))?;
+                    .context("replay failed")?;
                 if !ids.contains(&f.event_id) {
                     ids.push(f.event_id.clone());
                 }
@@ -998,7 +998,7 @@ impl Outbox {
                 vec![V::Integer(cursor), state.clone().into(), state.into(), record_id.clone().into(), record_id.into(), V::Integer(limit + 1)],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("list events"))?;
+            .context("list events")?;
         let more = rows.len() as i64 > limit;
         let page = &rows[..rows.len().min(limit as usize)];
         Ok(json!({
@@ -1025,7 +1025,7 @@ impl Outbox {
                 vec![delivery_id.into()],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("list attempts"))?;
+            .context("list attempts")?;
         Ok(attempts
             .iter()
             .map(|a| json!({"at": rfc3339(a.at), "status": a.status, "latencyMs": a.latency_ms, "error": a.error, "kind": a.kind, "response": a.response}))
@@ -1046,7 +1046,7 @@ impl Outbox {
                 vec![id.into()],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("event deliveries"))?;
+            .context("event deliveries")?;
         let mut deliveries = Vec::new();
         for d in &rows {
             let mut item = d.item();
@@ -1071,7 +1071,7 @@ impl Outbox {
                 vec![endpoint_id.into(), V::Integer(cursor), state.clone().into(), state.into(), V::Integer(limit + 1)],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("list deliveries"))?;
+            .context("list deliveries")?;
         let more = rows.len() as i64 > limit;
         let page = &rows[..rows.len().min(limit as usize)];
         Ok(json!({
@@ -1088,7 +1088,7 @@ impl Outbox {
                 "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = 'the endpoint was deleted' WHERE endpoint_id = ? AND state = 'pending'",
                 vec![endpoint_id.into()],
             )
-            .map_err(internal("fail endpoint deliveries"))?;
+            .context("fail endpoint deliveries")?;
         Ok(())
     }
 }

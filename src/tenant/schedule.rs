@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, MessageBuilder, SqlStorage, SqlStorageValue as V};
 
-use super::{internal, now};
+use super::now;
 use crate::delivery::attempt::TIMEOUT_MS;
 use crate::delivery::{self, MsgKind, QueueMsg};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, Context};
 
 /// A lease longer than one attempt can take, so two copies of a message never send at once.
 pub const LEASE_MS: i64 = TIMEOUT_MS as i64 + 5_000;
@@ -62,7 +62,7 @@ impl Scheduled<'_> {
                 ),
                 vec![V::Integer(n), V::Integer(t + LEASE_MS), id.into()],
             )
-            .map_err(internal("lease"))?;
+            .context("lease")?;
         Ok(n)
     }
 
@@ -146,7 +146,7 @@ impl Scheduled<'_> {
                 vec![V::Integer(t - grace), V::Integer(t), V::Integer(SWEEP_BATCH)],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("sweep"))?;
+            .context("sweep")?;
         for d in &due {
             let _ = self.sql.exec(
                 &format!("UPDATE {} SET next_attempt_at = ? WHERE id = ?", self.table),
@@ -183,7 +183,7 @@ impl Scheduled<'_> {
                 None,
             )
             .and_then(|c| c.one())
-            .map_err(internal("next due"))?;
+            .context("next due")?;
         Ok(m.m.map(|at| at + delivery::sweep_grace_ms(self.schedule)))
     }
 }

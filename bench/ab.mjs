@@ -1,0 +1,129 @@
+// Compare two builds of the worker by CPU per request, measured side by side (README
+// "Performance"): both run at once on the inspector-detached dev server, and the load
+// alternates between them in short rounds, so whatever else the machine is doing weighs on
+// both alike. The figure is CPU ms per request of each server's processes (workerd and
+// wrangler's node), read from /proc; an order's includes its webhook delivery.
+//
+//   node bench/ab.mjs --a DIR --b DIR [--rounds 10] [--requests 200] [--conc 8]
+//
+// DIR is a build directory (what scripts/build.sh writes to build/; copy it aside before
+// building the other variant). Used to find what a change saves; `make bench` stays the
+// benchmark of record.
+
+import http from "node:http";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT, createWorker, groupCpuMs, onSignals, printTable, sleep } from "./lib.mjs";
+
+const { values } = parseArgs({ options: {
+  a: { type: "string" }, b: { type: "string" },
+  rounds: { type: "string", default: "10" }, requests: { type: "string", default: "200" }, conc: { type: "string", default: "8" },
+} });
+if (!values.a || !values.b) {
+  console.error("usage: node bench/ab.mjs --a BUILD_DIR --b BUILD_DIR [--rounds N] [--requests N] [--conc N]");
+  process.exit(2);
+}
+const ROUNDS = Number(values.rounds), REQUESTS = Number(values.requests), CONC = Number(values.conc);
+const TOKEN = "ab-admin-token";
+const TENANT = "ab";
+
+let deliveries = 0;
+const receiver = http.createServer((req, res) => { req.resume(); req.on("end", () => { deliveries++; res.end("ok"); }); });
+const fake = http.createServer((req, res) => { req.resume(); req.on("end", () => res.end("ok")); });
+const listen = (s) => new Promise((r) => s.listen(0, "127.0.0.1", () => r(s.address().port)));
+
+function send(agent, base, { method, path, headers = {}, body }) {
+  if (body !== undefined) headers = { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+  return new Promise((res, rej) => {
+    const req = http.request(base + path, { method, agent, headers }, (r) => {
+      let text = ""; r.setEncoding("utf8"); r.on("data", (c) => (text += c)); r.on("end", () => res({ status: r.statusCode, text }));
+    });
+    req.on("error", rej);
+    req.end(body);
+  });
+}
+async function admin(base, method, path, body) {
+  const r = await send(undefined, base, { method, path, headers: { authorization: `Bearer ${TOKEN}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+  return JSON.parse(r.text || "null");
+}
+const fixture = (n) => JSON.parse(readFileSync(join(ROOT, "fixtures", n), "utf8"));
+
+const dirs = [], workers = [];
+onSignals(async () => { for (const w of workers) await w.stop(); for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+async function start(build, hookPort) {
+  const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-ab-"));
+  dirs.push(dir);
+  const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" }, { inspector: false, build: resolve(build) });
+  workers.push(worker);
+  const base = await worker.start();
+  await admin(base, "POST", "/v1/tenants", { id: TENANT, webhook: { url: `http://127.0.0.1:${hookPort}/hook` } });
+  await admin(base, "PUT", `/v1/tenants/${TENANT}/packages`, fixture("packages.json"));
+  const key = (await admin(base, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "greenhouse" })).secretKey;
+  return { worker, base, key };
+}
+
+let n = 0;
+function endpoints(s, ghPort) {
+  const sendTest = fixture("greenhouse/send_test.json");
+  const auth = { authorization: "Basic " + Buffer.from(`${s.key}:`).toString("base64") };
+  return {
+    "GET /healthz": () => ({ method: "GET", path: "/healthz" }),
+    "GH GET list_tests": () => ({ method: "GET", path: `/t/${TENANT}/greenhouse/list_tests`, headers: auth }),
+    "GH POST send_test": () => ({ method: "POST", path: `/t/${TENANT}/greenhouse/send_test`, headers: auth,
+      body: JSON.stringify({ ...sendTest, url: `http://127.0.0.1:${ghPort}/take_home_tests/${++n}` }) }),
+  };
+}
+
+/** REQUESTS requests at CONC connections; returns the server's CPU ms spent meanwhile. */
+async function burst(s, make) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONC });
+  const before = deliveries;
+  const cpu0 = groupCpuMs(s.worker.pgid);
+  let left = REQUESTS, orders = 0;
+  await Promise.all(Array.from({ length: CONC }, async () => {
+    while (left-- > 0) {
+      const req = make();
+      const r = await send(agent, s.base, req);
+      if (r.status !== 200) throw new Error(`${req.method} ${req.path}: ${r.status} ${r.text.slice(0, 200)}`);
+      if (req.body) orders++;
+    }
+  }));
+  agent.destroy();
+  for (let i = 0; i < 200 && deliveries - before < orders; i++) await sleep(10); // deliveries land
+  const cpu1 = groupCpuMs(s.worker.pgid);
+  return { workerd: cpu1.workerd - cpu0.workerd, other: cpu1.other - cpu0.other };
+}
+
+try {
+  const hookPort = await listen(receiver);
+  const ghPort = await listen(fake);
+  const a = await start(values.a, hookPort);
+  const b = await start(values.b, hookPort);
+  const rows = {};
+  for (const name of Object.keys(endpoints(a, ghPort))) {
+    const ea = endpoints(a, ghPort)[name], eb = endpoints(b, ghPort)[name];
+    await burst(a, ea); await burst(b, eb); // warm-up
+    const tot = { a: { workerd: 0, other: 0 }, b: { workerd: 0, other: 0 } };
+    for (let r = 0; r < ROUNDS; r++) {
+      const [first, second] = r % 2 ? [["b", b, eb], ["a", a, ea]] : [["a", a, ea], ["b", b, eb]];
+      for (const [k, s, e] of [first, second]) {
+        const c = await burst(s, e);
+        tot[k].workerd += c.workerd; tot[k].other += c.other;
+      }
+    }
+    const per = (t) => (t.workerd + t.other) / (ROUNDS * REQUESTS);
+    rows[name] = { "a workerd": tot.a.workerd / (ROUNDS * REQUESTS), "a node": tot.a.other / (ROUNDS * REQUESTS),
+      "b workerd": tot.b.workerd / (ROUNDS * REQUESTS), "b node": tot.b.other / (ROUNDS * REQUESTS), "b / a": per(tot.b) / per(tot.a) };
+    process.stdout.write(`  ${name}: done\n`);
+  }
+  printTable(`CPU ms per request, a = ${values.a}, b = ${values.b} (${ROUNDS} alternating rounds of ${REQUESTS} at ${CONC} connections)`,
+    ["a workerd", "a node", "b workerd", "b node", "b / a"], rows);
+} finally {
+  for (const w of workers) await w.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  receiver.closeAllConnections(); receiver.close(); fake.closeAllConnections(); fake.close();
+}
