@@ -270,7 +270,9 @@ let linkUrl;
 test("webhook endpoints are listed on the deliveries screen, without their secrets", async () => {
   const created = await admin(w, "POST", "/v1/tenants/acme-web/webhooks", { url: `${hooks.url}/results`, event_types: ["record.modified"], description: "Results service" });
   assert.equal(created.status, 201, created.text);
-  await page.goto(`${w.url}/console#/t/acme-web/deliveries`);
+  // From another screen, so the deliveries screen mounts afresh and reads the endpoints.
+  await page.goto(`${w.url}/console#/t/acme-web/overview`);
+  await page.getByRole("link", { name: "Deliveries" }).click();
   await page.getByRole("heading", { name: "Webhook endpoints" }).waitFor();
   const row = page.getByRole("row", { name: new RegExp(created.body.id) });
   await row.waitFor();
