@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{code, ApiError, Context as _};
 use crate::http;
 use crate::providers::{self, EdgeRequest, Handler, Inbound};
-use crate::routes::{self, EdgeCall, Method};
+use crate::routes::{self, EdgeRoute, Method};
 use crate::secrets;
 use crate::web::CancelLinkPage;
 use crate::weburl::WebUrl;
@@ -217,13 +217,13 @@ async fn route(
         ["t", rest @ ..] => {
             log.route = "/t";
             let edge = routes::match_edge(method, rest)?;
-            edge_call(req, env, url, edge.call, Some(&edge.tenant), log).await
+            edge_call(req, env, url, edge.route, Some(&edge.tenant), log).await
         }
         ["p", rest @ ..] => {
             log.route = "/p";
             let call = match routes::match_partner(method, rest) {
                 Ok(call) => call,
-                // A cancel link opened in a browser: a page that asks first (README "Recruitee").
+                // A cancel link opened in a browser: a page that asks first (docs/architecture.md, "The URL map").
                 Err(_) if method == Method::Get && routes::is_cancel_link(rest) => {
                     log.route = "cancel link page";
                     let page = match providers::link_credentials(url.url.query()) {
@@ -288,7 +288,7 @@ async fn edge_call(
     mut req: Request,
     env: &Env,
     url: &Mount<'_>,
-    call: EdgeCall,
+    call: EdgeRoute,
     path_tenant: Option<&str>,
     log: &mut RequestLog,
 ) -> std::result::Result<Response, ApiError> {
@@ -304,7 +304,8 @@ async fn edge_call(
         header: &header,
         settings: &cfg.settings,
     };
-    // A public form (Teamtailor's activation form) is the same for everyone: answered here,
+    // A public form (an activation form the ATS shows before any key exists) is the same for
+    // everyone: answered here,
     // without a credential or a tenant object.
     if let Handler::Activation {
         render,

@@ -1,6 +1,8 @@
-//! Outbound target policy: which URLs the bridge may call (SPEC §2 `ALLOW_INSECURE_TARGETS`,
-//! §6.1 Greenhouse callbacks). Checked when a URL is configured *and* again before a call,
-//! so a forged order or a stale config can never point the bridge at an internal host.
+//! Outbound target policy: which URLs the bridge may call (README "Configuration",
+//! `ALLOW_INSECURE_TARGETS`). Checked when a URL is configured *and* again before a call,
+//! so a forged order or a stale config can never point the bridge at an internal host. Each
+//! provider declares the hosts its ATS's own URLs must be on (`Spec::outbound_hosts`, checked
+//! with [`check_outbound`]).
 
 use crate::weburl::{Host, WebUrl};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -60,22 +62,15 @@ pub fn check_target(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> 
 /// A host the bridge may call for one ATS (when insecure targets are off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllowedHost {
-    /// Exactly this host name (for ATSs with fixed API hosts; none registered uses it yet).
-    #[allow(dead_code)]
+    /// Exactly this host name (for ATSs with fixed API hosts).
     Exact(&'static str),
     /// Any subdomain of this domain, at any depth — never the domain itself (the apex) and
-    /// never a name that merely ends with the same letters (`evilgreenhouse.io`).
+    /// never a name that merely ends with the same letters (`evilats.example` for `ats.example`).
     SubdomainOf(&'static str),
 }
 
-/// Greenhouse's app hosts (`app.`, `app2.`… `.greenhouse.io`): completion callbacks (SPEC
-/// §6.1, §20: a subdomain, not the apex).
-pub const GREENHOUSE_CALLBACK_HOSTS: &[AllowedHost] = &[AllowedHost::SubdomainOf("greenhouse.io")];
-/// Ashby's API hosts (`api.ashbyhq.com`): `ASHBY_API_BASE` must point there (SPEC §2, §9).
-pub const ASHBY_API_HOSTS: &[AllowedHost] = &[AllowedHost::SubdomainOf("ashbyhq.com")];
-
 /// Does `host` (a domain name as URL parsing leaves it: lower-case, punycode) match one of
-/// `rules`? A trailing dot is not stripped: `app.greenhouse.io.` is refused, not guessed at.
+/// `rules`? A trailing dot is not stripped: `app.ats.example.` is refused, not guessed at.
 pub fn host_allowed(host: &str, rules: &[AllowedHost]) -> bool {
     let host = host.to_ascii_lowercase();
     rules.iter().any(|rule| match rule {
@@ -109,30 +104,25 @@ pub fn check_allowed_host(
     }
 }
 
-/// A Greenhouse completion callback: `https://<subdomain>.greenhouse.io/…` unless insecure
-/// targets are allowed (then any target `check_target` accepts).
-pub fn check_greenhouse_callback(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> {
-    check_allowed_host(
-        raw,
-        allow_insecure,
-        GREENHOUSE_CALLBACK_HOSTS,
-        "<subdomain>.greenhouse.io",
-    )
-}
-
-/// Ashby's `assessment.update` URL built from `ASHBY_API_BASE`: on `*.ashbyhq.com`, without
-/// a query or fragment (unless insecure targets are allowed).
-pub fn check_ashby_api(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> {
-    let url = check_allowed_host(
-        raw,
-        allow_insecure,
-        ASHBY_API_HOSTS,
-        "<subdomain>.ashbyhq.com",
-    )?;
-    if !allow_insecure && (url.query().is_some() || raw.contains('#')) {
-        return Err("must be an https://<subdomain>.ashbyhq.com URL without a query".into());
+/// A URL of an ATS whose own URLs must be on `hosts` (a provider's `Spec::outbound_hosts`):
+/// [`check_allowed_host`] with the refusal naming the hosts (`<subdomain>.ats.example`), or
+/// just [`check_target`] when `hosts` is empty (any public host).
+pub fn check_outbound(
+    raw: &str,
+    allow_insecure: bool,
+    hosts: &[AllowedHost],
+) -> Result<WebUrl, Refusal> {
+    if hosts.is_empty() {
+        return check_target(raw, allow_insecure);
     }
-    Ok(url)
+    let what: Vec<String> = hosts
+        .iter()
+        .map(|h| match h {
+            AllowedHost::Exact(h) => h.to_string(),
+            AllowedHost::SubdomainOf(d) => format!("<subdomain>.{d}"),
+        })
+        .collect();
+    check_allowed_host(raw, allow_insecure, hosts, &what.join(" or https://"))
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
@@ -232,67 +222,66 @@ mod tests {
 
     #[test]
     fn host_allowlists_refuse_lookalikes_apex_userinfo_ports_and_odd_forms() {
-        let gh = |u: &str| check_greenhouse_callback(u, false);
-        // Accepted: Greenhouse's app hosts, whatever the case, with the default port spelled.
+        const HOSTS: &[AllowedHost] = &[AllowedHost::SubdomainOf("ats.example")];
+        let check = |u: &str| check_outbound(u, false, HOSTS);
+        // Accepted: subdomains at any depth, whatever the case, with the default port spelled.
         for ok in [
-            "https://app.greenhouse.io/x",
-            "https://app4.greenhouse.io/x",
-            "https://APP.GreenHouse.IO/x",
-            "https://app.greenhouse.io:443/x",
-            "https://a.b.greenhouse.io/x",
+            "https://app.ats.example/x",
+            "https://app4.ats.example/x",
+            "https://APP.Ats.EXAMPLE/x",
+            "https://app.ats.example:443/x",
+            "https://a.b.ats.example/x",
         ] {
-            assert!(gh(ok).is_ok(), "{ok} should be accepted");
+            assert!(check(ok).is_ok(), "{ok} should be accepted");
         }
         for bad in [
-            "https://greenhouse.io/x",                 // apex
-            "https://GREENHOUSE.IO/x",                 // apex, any case
-            "https://greenhouse.io.evil.com/x",        // lookalike suffix
-            "https://app.greenhouse.io.evil.com/x",    // lookalike suffix
-            "https://evilgreenhouse.io/x",             // same letters, other domain
-            "https://app-greenhouse.io/x",             // same letters, other domain
-            "https://app.greenhouse.io.:443/x",        // trailing dot
-            "https://user@app.greenhouse.io/x",        // userinfo
-            "https://app.greenhouse.io:pw@evil.com/x", // userinfo hiding the real host
-            "https://evil.com\\@app.greenhouse.io/x",  // backslash: the host is evil.com
-            "https://evil.com#@app.greenhouse.io/x",   // fragment: the host is evil.com
-            "https://app.greenhouse.io:8443/x",        // port
-            "https://app.greenhouse.io%2eevil.com/x",  // percent-encoded dot
-            "https://app.greenh\u{043e}use.io/x",      // Cyrillic o (punycode host)
-            "http://app.greenhouse.io/x",              // not https
-            "https://.greenhouse.io/x",                // empty label
+            "https://ats.example/x",                 // apex
+            "https://ATS.EXAMPLE/x",                 // apex, any case
+            "https://ats.example.evil.com/x",        // lookalike suffix
+            "https://app.ats.example.evil.com/x",    // lookalike suffix
+            "https://evilats.example/x",             // same letters, other domain
+            "https://app-ats.example/x",             // same letters, other domain
+            "https://app.ats.example.:443/x",        // trailing dot
+            "https://user@app.ats.example/x",        // userinfo
+            "https://app.ats.example:pw@evil.com/x", // userinfo hiding the real host
+            "https://evil.com\\@app.ats.example/x",  // backslash: the host is evil.com
+            "https://evil.com#@app.ats.example/x",   // fragment: the host is evil.com
+            "https://app.ats.example:8443/x",        // port
+            "https://app.ats.example%2eevil.com/x",  // percent-encoded dot
+            "https://app.\u{0430}ts.example/x",      // Cyrillic a (punycode host)
+            "http://app.ats.example/x",              // not https
+            "https://.ats.example/x",                // empty label
         ] {
-            assert!(gh(bad).is_err(), "{bad} should be refused");
+            assert!(check(bad).is_err(), "{bad} should be refused");
         }
-        assert!(gh("https://greenhouse.io/x")
+        assert!(check("https://ats.example/x")
             .unwrap_err()
-            .contains("<subdomain>.greenhouse.io"));
-
-        let ab = |u: &str| check_ashby_api(u, false);
-        assert!(ab("https://api.ashbyhq.com/assessment.update").is_ok());
-        assert!(ab("https://API.AshbyHQ.com/assessment.update").is_ok());
-        for bad in [
-            "https://ashbyhq.com/assessment.update",
-            "https://api.ashbyhq.com.evil.com/assessment.update",
-            "https://evilashbyhq.com/assessment.update",
-            "https://k@api.ashbyhq.com/assessment.update",
-            "https://api.ashbyhq.com:8443/assessment.update",
-            "https://api.ashbyhq.com?x=/assessment.update",
-            "https://api.ashbyhq.com#/assessment.update",
-            "http://api.ashbyhq.com/assessment.update",
-        ] {
-            assert!(ab(bad).is_err(), "{bad} should be refused");
-        }
-        // Local development and tests: loopback fakes.
-        assert!(ab("http://127.0.0.1:9/api/assessment.update").is_err());
-        assert!(check_ashby_api("http://127.0.0.1:9/api/assessment.update", true).is_ok());
+            .contains("https://<subdomain>.ats.example"));
+        // Insecure targets (local development and tests): loopback fakes pass.
+        assert!(check("http://127.0.0.1:9/x").is_err());
+        assert!(check_outbound("http://127.0.0.1:9/x", true, HOSTS).is_ok());
+        // No hosts declared: any public target.
+        assert!(check_outbound("https://hooks.vendor.example/x", false, &[]).is_ok());
+        assert!(check_outbound("https://127.0.0.1/x", false, &[]).is_err());
+        // Several declared hosts: the refusal names each.
+        let two = [
+            AllowedHost::SubdomainOf("a.example"),
+            AllowedHost::Exact("api.b.example"),
+        ];
+        assert!(check_outbound("https://api.b.example/x", false, &two).is_ok());
+        let why = check_outbound("https://x.b.example/x", false, &two).unwrap_err();
+        assert!(
+            why.contains("<subdomain>.a.example") && why.contains("api.b.example"),
+            "{why}"
+        );
 
         // The rule itself, on bare host names.
-        let rules = [AllowedHost::Exact("api.teamtailor.com")];
-        assert!(host_allowed("api.teamtailor.com", &rules));
-        assert!(host_allowed("API.TEAMTAILOR.COM", &rules));
-        assert!(!host_allowed("x.api.teamtailor.com", &rules));
-        assert!(!host_allowed("api.teamtailor.com.evil.com", &rules));
-        assert!(!host_allowed("teamtailor.com", &rules));
+        let rules = [AllowedHost::Exact("api.ats.example")];
+        assert!(host_allowed("api.ats.example", &rules));
+        assert!(host_allowed("API.ATS.EXAMPLE", &rules));
+        assert!(!host_allowed("x.api.ats.example", &rules));
+        assert!(!host_allowed("api.ats.example.evil.com", &rules));
+        assert!(!host_allowed("ats.example", &rules));
     }
 
     #[test]
@@ -313,17 +302,5 @@ mod tests {
         // A public host may use any port; the fragment is not the host.
         assert!(check_target("https://hooks.vendor.example:8443/x", false).is_ok());
         assert!(check_target("https://hooks.vendor.example/x#@127.0.0.1", false).is_ok());
-    }
-
-    #[test]
-    fn greenhouse_callbacks() {
-        let ok = "https://app.greenhouse.io/integrations/testing_partners/take_home_tests/1";
-        assert!(check_greenhouse_callback(ok, false).is_ok());
-        assert!(check_greenhouse_callback("https://app4.greenhouse.io/x", false).is_ok());
-        assert!(check_greenhouse_callback("https://greenhouse.io.evil.com/x", false).is_err());
-        assert!(check_greenhouse_callback("https://evilgreenhouse.io/x", false).is_err());
-        assert!(check_greenhouse_callback("http://app.greenhouse.io/x", false).is_err());
-        assert!(check_greenhouse_callback("https://app.greenhouse.io:8443/x", false).is_err());
-        assert!(check_greenhouse_callback("http://127.0.0.1:1/x", true).is_ok());
     }
 }

@@ -105,7 +105,7 @@ pub async fn connect_page(env: &Env, usable: bool) -> Result<Response, ApiError>
     }
 }
 
-/// What a cancel link shows in a browser (README "Recruitee"): the question with a button that
+/// What a cancel link shows in a browser (docs/architecture.md, "The URL map"): the question with a button that
 /// posts back to the link (a `GET` never cancels, so link previews cannot), the outcome of that
 /// post, or, for a token that cannot be one, that the link does not work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use crate::model::{
     EnrichmentStatus, Package, Phone, Provider, Requester, ResultUpdate, Status,
 };
 use crate::routes::Method;
-use crate::targets;
+use crate::targets::{self, AllowedHost, Refusal};
 
 /// Greenhouse, as the registry sees it.
 pub static SPEC: Spec = Spec {
@@ -89,6 +89,7 @@ pub static SPEC: Spec = Spec {
     ],
     authorization,
     authorization_header: "authorization",
+    outbound_hosts: &[AllowedHost::SubdomainOf("greenhouse.io")],
     call_headers: &[],
     call_answer: completion_answer,
     write_back,
@@ -236,7 +237,7 @@ fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
         ));
     }
     let callback = w.record.callback_url.clone().unwrap_or_default();
-    let url = targets::check_greenhouse_callback(&callback, w.allow_insecure)
+    let url = check_callback(&callback, w.allow_insecure)
         .map_err(|why| ApiError::invalid_field("callbackUrl", &why))?;
     Ok(vec![OutboundCall {
         label: "Greenhouse completion PATCH",
@@ -279,7 +280,7 @@ pub fn parse_send_test(v: &Value, allow_insecure: bool) -> ApiResult<Order> {
     let url = optional(v, &["url"])
         .or_else(|| optional(v, &["candidate", "url"]))
         .ok_or_else(|| ApiError::invalid_field("url", "is required"))?;
-    let callback_url = targets::check_greenhouse_callback(&url, allow_insecure)
+    let callback_url = check_callback(&url, allow_insecure)
         .map_err(|why| ApiError::invalid_field("url", &why))?
         .to_string();
     Ok(Order {
@@ -456,6 +457,13 @@ pub fn parse_response_error(v: &Value) -> ApiResult<Value> {
 /// message.
 pub fn completion_answer(status: u16, body: &str, _complete: bool) -> ProviderAnswer {
     answer_from_status(status, body)
+}
+
+/// A completion callback: on Greenhouse's app hosts (`https://<subdomain>.greenhouse.io/…`,
+/// `SPEC.outbound_hosts`; Greenhouse Assessment Partner API: the callback is on the
+/// customer's Greenhouse subdomain), or any target when insecure targets are allowed.
+fn check_callback(raw: &str, allow_insecure: bool) -> Result<crate::weburl::WebUrl, Refusal> {
+    targets::check_outbound(raw, allow_insecure, SPEC.outbound_hosts)
 }
 
 #[cfg(test)]
@@ -660,7 +668,7 @@ mod tests {
 
     use crate::admin::tenants::{self, Change, Credentials, TenantConfig, TenantSecrets};
     use crate::providers::{Settings, REGISTRY};
-    use crate::routes::{match_edge, Edge, EdgeCall};
+    use crate::routes::{match_edge, EdgeRoute, ScopedRoute};
 
     fn gh() -> Provider {
         Provider::parse("greenhouse").unwrap()
@@ -672,9 +680,9 @@ mod tests {
         assert_eq!(gh().key_prefix(), "gh_");
         assert_eq!(
             match_edge(Method::Post, &["acme", "greenhouse", "send_test"]),
-            Ok(Edge {
+            Ok(ScopedRoute {
                 tenant: "acme".into(),
-                call: EdgeCall {
+                route: EdgeRoute {
                     provider: gh(),
                     op: gh().operation("send_test").unwrap()
                 }
@@ -821,8 +829,58 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn url_parsers_never_panic(s in ".{0,200}") {
-            let _ = targets::check_greenhouse_callback(&s, false);
+            let _ = check_callback(&s, false);
             let _ = profile_ids(&s);
         }
+    }
+
+    #[test]
+    fn callback_hosts_refuse_lookalikes_apex_userinfo_ports_and_odd_forms() {
+        let gh = |u: &str| check_callback(u, false);
+        // Accepted: Greenhouse's app hosts, whatever the case, with the default port spelled.
+        for ok in [
+            "https://app.greenhouse.io/x",
+            "https://app4.greenhouse.io/x",
+            "https://APP.GreenHouse.IO/x",
+            "https://app.greenhouse.io:443/x",
+            "https://a.b.greenhouse.io/x",
+        ] {
+            assert!(gh(ok).is_ok(), "{ok} should be accepted");
+        }
+        for bad in [
+            "https://greenhouse.io/x",                 // apex
+            "https://GREENHOUSE.IO/x",                 // apex, any case
+            "https://greenhouse.io.evil.com/x",        // lookalike suffix
+            "https://app.greenhouse.io.evil.com/x",    // lookalike suffix
+            "https://evilgreenhouse.io/x",             // same letters, other domain
+            "https://app-greenhouse.io/x",             // same letters, other domain
+            "https://app.greenhouse.io.:443/x",        // trailing dot
+            "https://user@app.greenhouse.io/x",        // userinfo
+            "https://app.greenhouse.io:pw@evil.com/x", // userinfo hiding the real host
+            "https://evil.com\\@app.greenhouse.io/x",  // backslash: the host is evil.com
+            "https://evil.com#@app.greenhouse.io/x",   // fragment: the host is evil.com
+            "https://app.greenhouse.io:8443/x",        // port
+            "https://app.greenhouse.io%2eevil.com/x",  // percent-encoded dot
+            "https://app.greenh\u{043e}use.io/x",      // Cyrillic o (punycode host)
+            "http://app.greenhouse.io/x",              // not https
+            "https://.greenhouse.io/x",                // empty label
+        ] {
+            assert!(gh(bad).is_err(), "{bad} should be refused");
+        }
+        assert!(gh("https://greenhouse.io/x")
+            .unwrap_err()
+            .contains("<subdomain>.greenhouse.io"));
+    }
+
+    #[test]
+    fn greenhouse_callbacks() {
+        let ok = "https://app.greenhouse.io/integrations/testing_partners/take_home_tests/1";
+        assert!(check_callback(ok, false).is_ok());
+        assert!(check_callback("https://app4.greenhouse.io/x", false).is_ok());
+        assert!(check_callback("https://greenhouse.io.evil.com/x", false).is_err());
+        assert!(check_callback("https://evilgreenhouse.io/x", false).is_err());
+        assert!(check_callback("http://app.greenhouse.io/x", false).is_err());
+        assert!(check_callback("https://app.greenhouse.io:8443/x", false).is_err());
+        assert!(check_callback("http://127.0.0.1:1/x", true).is_ok());
     }
 }

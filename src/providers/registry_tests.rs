@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::*;
-use crate::routes::{EdgeCall, Method};
+use crate::routes::{EdgeRoute, Method};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -155,7 +155,7 @@ fn every_provider_has_fixtures_that_parse() {
 #[test]
 fn every_operation_is_documented_in_openapi() {
     let doc: Value = serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
-    for call in EdgeCall::all() {
+    for call in EdgeRoute::all() {
         let path = call.provider.template(call.op);
         let method = call.op.method.as_str().to_ascii_lowercase();
         assert!(
@@ -222,6 +222,7 @@ static PARTNER: Spec = Spec {
     settings: &[],
     authorization: no_authorization,
     authorization_header: "authorization",
+    outbound_hosts: &[],
     call_headers: &[],
     call_answer: crate::delivery::attempt::answer_by_status,
     write_back: no_write_back,
@@ -343,6 +344,7 @@ const PARTNER_FIELDS: Spec = Spec {
     settings: &[],
     authorization: no_authorization,
     authorization_header: "authorization",
+    outbound_hosts: &[],
     call_headers: &[],
     call_answer: crate::delivery::attempt::answer_by_status,
     write_back: no_write_back,
@@ -455,4 +457,44 @@ fn cancel_link_tokens_name_their_tenant_and_travel_hashed() {
             spec.name
         );
     }
+}
+
+/// No source file outside `src/providers/` names a registered ATS (docs/adding-an-ats.md: a
+/// provider is one place). Tests elsewhere reach providers through the registry.
+#[test]
+fn no_ats_is_named_outside_the_providers() {
+    // Owned by the delivery-engine work this session; their comments still name ATSs.
+    const PENDING: &[&str] = &["tenant/calls.rs", "delivery/attempt.rs"];
+    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let src = root().join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut named = Vec::new();
+    for path in &files {
+        let rel = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.starts_with("providers/") || PENDING.contains(&rel.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap().to_lowercase();
+        for p in Provider::all() {
+            if text.contains(p.as_str()) {
+                named.push(format!("{rel} names {}", p.as_str()));
+            }
+        }
+    }
+    assert!(files.len() > 20, "{files:?}");
+    assert!(named.is_empty(), "{named:#?}");
 }

@@ -12,6 +12,7 @@ use crate::delivery::attempt::ProviderAnswer;
 use crate::error::{ApiError, ApiResult, EdgeAuth, ErrorShape};
 use crate::model::{CandidateAssessment, Catalogue, Package, ResultUpdate, Status};
 use crate::routes::Method;
+use crate::targets::AllowedHost;
 
 /// Everything the bridge knows about one ATS.
 // `title` and `facts` are declared for `GET /v1/providers` (SPEC §12), which publishes them;
@@ -49,6 +50,11 @@ pub struct Spec {
     /// The header `authorization` goes in: `authorization` for most ATSs (Recruitee:
     /// `RT-PARTNER-SECRET`).
     pub authorization_header: &'static str,
+    /// The hosts the ATS's own URLs must be on when insecure targets are off (its callback
+    /// URLs, its API base), checked with `targets::check_outbound` when an order or a setting
+    /// names one and again before a call: `SubdomainOf("ats.example")` for
+    /// `https://<subdomain>.ats.example`. Empty: any public host.
+    pub outbound_hosts: &'static [AllowedHost],
     /// Fixed headers on every outbound call besides `Authorization`, `User-Agent`, `Accept`
     /// and `Content-Type`.
     pub call_headers: &'static [(&'static str, &'static str)],

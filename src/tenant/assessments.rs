@@ -9,6 +9,9 @@ use crate::admin::query;
 use crate::error::{ApiError, ApiResult, Context};
 use crate::model::{rfc3339, CandidateAssessment, Provider, ResultUpdate, Status};
 
+/// The `assessments` table (step 1 of `migrations::LADDER`; frozen). The column `dedupe_key`
+/// holds the order's idempotency key (`providers::Order::idempotency_key`); it keeps the name
+/// it shipped with, as storage is a wire format too.
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS assessments (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -97,6 +100,8 @@ pub fn get(sql: &SqlStorage, id: &str) -> ApiResult<Option<Row>> {
 }
 
 /// The id of the active assessment holding `key`, if any (idempotent orders).
+/// The assessment of `provider` whose order holds the idempotency key `key`, if one still
+/// holds it (`active`).
 pub fn find_active_id(
     sql: &SqlStorage,
     provider: Provider,
@@ -119,7 +124,7 @@ pub fn find_active_id(
 pub fn insert(
     sql: &SqlStorage,
     a: &CandidateAssessment,
-    dedupe_key: &str,
+    idempotency_key: &str,
     now: i64,
 ) -> ApiResult<()> {
     let record = serde_json::to_string(a).context("encode")?;
@@ -129,7 +134,7 @@ pub fn insert(
             a.id.clone().into(),
             a.provider.as_str().into(),
             a.status.as_str().into(),
-            dedupe_key.into(),
+            idempotency_key.into(),
             record.into(),
             V::Integer(now),
             V::Integer(now),

@@ -7,7 +7,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use worker::{Headers, Method as WMethod, Response, SqlStorageValue as V};
 
-use super::{now, Call, Tenant};
+use super::{now, Tenant, TenantRequest};
 use crate::admin::connect::{self as rules, LinkRow};
 use crate::delivery::attempt;
 use crate::error::{code, ApiError, ApiResult, Context};
@@ -49,7 +49,7 @@ fn link_not_found() -> ApiError {
 impl Tenant {
     /// `POST /v1/tenants/{t}/connect-links`: `201 {id, url, expiresAt, …}`; the token is in
     /// `url` only, this once.
-    pub(super) fn create_connect_link(&self, t: &str, call: &Call) -> ApiResult<Response> {
+    pub(super) fn create_connect_link(&self, t: &str, call: &TenantRequest) -> ApiResult<Response> {
         self.load_config()?;
         let new = rules::parse_create(&call.json()?)?;
         let token = rules::new_token();
@@ -145,7 +145,7 @@ impl Tenant {
         t: &str,
         token: &str,
         action: &[&str],
-        call: &Call,
+        call: &TenantRequest,
     ) -> ApiResult<Response> {
         let row = self.usable_link(token)?;
         let provider = Provider::parse(&row.provider).ok_or_else(link_not_found)?;
@@ -172,7 +172,7 @@ impl Tenant {
         t: &str,
         row: LinkRow,
         provider: Provider,
-        call: &Call,
+        call: &TenantRequest,
     ) -> ApiResult<Response> {
         let cfg = self.load_config()?;
         let n = now();
@@ -231,7 +231,7 @@ impl Tenant {
         &self,
         row: LinkRow,
         provider: Provider,
-        call: &Call,
+        call: &TenantRequest,
     ) -> ApiResult<Response> {
         let g = setup::guide(provider);
         let body = if call.body.is_empty() {

@@ -3,43 +3,24 @@
 //! event committed in one transaction before the ATS gets its answer; the first webhook
 //! attempt starts right after.
 
-use std::collections::HashMap;
-
 use serde_json::{json, Value};
-use worker::{Method, Response};
+use worker::Response;
 
 use super::calls::NewCall;
-use super::{assessments, links, now, Call, Tenant};
-use crate::admin::tenants::{Credentials, TenantConfig};
-use crate::delivery::attempt;
+use super::{assessments, links, now, Tenant, TenantRequest};
+use crate::admin::tenants::Credentials;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
-use crate::model::{
-    parse_packages, CandidateAssessment, Catalogue, EventType, Package, Provider, ResultUpdate,
-    Status,
+use crate::model::{CandidateAssessment, Catalogue, EventType, Provider, ResultUpdate, Status};
+use crate::providers::{
+    EdgeRequest, Handler, Idempotency, OutboundCall, PlacedOrder, StatusView, WriteBack,
 };
-use crate::providers::{EdgeRequest, Handler, Idempotency, PlacedOrder, StatusView, WriteBack};
-use crate::routes::EdgeCall;
-use crate::{secrets, targets};
-
-/// The vendor's `packages_url` answer may be reused for this long (SPEC §5).
-const PACKAGES_TTL_MS: i64 = 5 * 60 * 1000;
-const PACKAGES_TIMEOUT_MS: u64 = 10_000;
-/// The vendor's `packages_url` answer is read in full up to this many bytes (SPEC §20: at
-/// least 256 KB; README "What the ATSs call"); a longer answer is a 502 naming the cap.
-pub const PACKAGES_READ_CAP: usize = 256 * 1024;
-
-/// Cached `packages_url` answers: (url, provider, context as a query string) → (fetched at,
-/// packages).
-pub type PackageCache = HashMap<(String, Provider, String), (i64, Vec<Package>)>;
-
-/// What a `packages_url` question says besides tenant and provider (`Handler::Config`'s
-/// context), e.g. `[("job_id", "5521")]`.
-pub type PackageContext = [(&'static str, String)];
+use crate::routes::EdgeRoute;
+use crate::secrets;
 
 impl Tenant {
     /// Run an authenticated edge call: the provider parses and renders, this object stores.
-    pub(super) async fn edge(&self, edge: EdgeCall, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn edge(&self, edge: EdgeRoute, call: &TenantRequest) -> ApiResult<Response> {
         let provider = edge.provider;
         let cfg = self.load_config()?;
         let req = EdgeRequest {
@@ -100,7 +81,7 @@ impl Tenant {
                 let id = links::resolve(&self.sql(), &call.key_hashes)?
                     .ok_or_else(|| ApiError::unauthorized_edge(provider.spec().edge_auth))?;
                 // The ATS handed the cancellation to us: its record is brought to CANCELLED
-                // too, through the provider's write-back (Recruitee: report `canceled`).
+                // too, through the provider's write-back (e.g. a report set to canceled).
                 let creds = self.credentials().await?;
                 self.cancel(provider, &id, "assessment", Some(creds))
                     .await?;
@@ -116,17 +97,17 @@ impl Tenant {
     }
 
     /// Store a new order and commit its `record.new` (one transaction), unless an active
-    /// assessment already holds `dedupe_key`: then its id comes back and nothing is emitted.
+    /// assessment already holds `idempotency_key`: then its id comes back and nothing is emitted.
     /// A provider's `after_order` call(s) (e.g. a "report sent" carrying the order's cancel
     /// link, `providers::PlacedOrder`) are stored in the same transaction and sent right after the answer, with retries.
     async fn place_order(
         &self,
         provider: Provider,
-        dedupe_key: &str,
+        idempotency_key: &str,
         normalize: impl FnOnce(&str, &str, Catalogue<'_>) -> CandidateAssessment,
         origin: &str,
     ) -> ApiResult<String> {
-        if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
+        if let Some(id) = assessments::find_active_id(&self.sql(), provider, idempotency_key)? {
             return Ok(id);
         }
         let cfg = self.load_config()?;
@@ -147,7 +128,7 @@ impl Tenant {
         };
         // Look again: another copy of this order may have committed while we awaited.
         if awaited {
-            if let Some(id) = assessments::find_active_id(&self.sql(), provider, dedupe_key)? {
+            if let Some(id) = assessments::find_active_id(&self.sql(), provider, idempotency_key)? {
                 return Ok(id);
             }
         }
@@ -163,7 +144,7 @@ impl Tenant {
         let t = now();
         let ob = self.outbox()?;
         let sql = self.sql();
-        assessments::insert(&sql, &a, dedupe_key, t)?;
+        assessments::insert(&sql, &a, idempotency_key, t)?;
         let event = ob.emit(
             EventType::RecordNew,
             Some(&id),
@@ -184,42 +165,18 @@ impl Tenant {
                 allow_insecure: self.config().allow_insecure,
             };
             match after_order(&placed) {
-                Ok(outbound) => {
-                    let calls = self.calls()?;
-                    for c in outbound {
-                        call_ids.push(calls.insert(
-                            NewCall {
-                                assessment_id: id.clone(),
-                                provider,
-                                label: c.label,
-                                method: c.method,
-                                url: c.url,
-                                body: c.body,
-                            },
-                            t,
-                        )?);
-                    }
-                }
+                Ok(outbound) => call_ids = self.store_calls(provider, &id, outbound, t)?,
                 // The order stands; what could not be sent is shown on the assessment.
                 Err(e) => assessments::set_sync(
                     &sql,
                     &id,
-                    &json!({"state": "failed", "call": format!("{} after the order", provider.spec().title),
-                        "attempts": 0, "lastStatus": null,
-                        "error": {"code": e.code, "message": e.message},
-                        "updatedAt": crate::model::rfc3339(t)}),
+                    &sync_failure(&format!("{} after the order", provider.spec().title), &e, t),
                 )?,
             }
         }
         self.kick(ob, event, t).await;
-        if let (false, Some(creds)) = (call_ids.is_empty(), creds) {
-            let calls = self.calls()?;
-            let auth = move |p: Provider| creds.authorization(p);
-            self.state.wait_until(async move {
-                for call_id in call_ids {
-                    calls.attempt(&call_id, None, &auth).await;
-                }
-            });
+        if let Some(creds) = creds {
+            self.send_after_answer(call_ids, creds)?;
         }
         Ok(id)
     }
@@ -244,7 +201,7 @@ impl Tenant {
         }
         let t = now();
         let spec = provider.spec();
-        // A key held for good (e.g. Recruitee's report id) stays taken after a cancellation.
+        // A key held for good (e.g. an ATS's report id) stays taken after a cancellation.
         let active = spec.idempotency == Idempotency::KeyHeldForever;
         let record = assessments::update(&sql, &row, Status::Cancelled, None, active, t)?;
         let ob = self.outbox()?;
@@ -256,18 +213,7 @@ impl Tenant {
         )?;
         let mut call_ids = Vec::new();
         if let Some(creds) = &write_back {
-            let cancelled = ResultUpdate {
-                status: Status::Cancelled,
-                score: None,
-                max_score: None,
-                result_url: None,
-                started_at: None,
-                completed_at: None,
-                summary: None,
-                metadata: Default::default(),
-                reason: None,
-                attachments: Vec::new(),
-            };
+            let cancelled = cancelled_result();
             let outbound = (spec.write_back)(&WriteBack {
                 assessment_id: &row.id,
                 record: &record,
@@ -279,41 +225,19 @@ impl Tenant {
             match outbound {
                 Ok(outbound) if !outbound.is_empty() => {
                     assessments::next_update_ts(&sql, &row, t)?;
-                    let calls = self.calls()?;
-                    for c in outbound {
-                        call_ids.push(calls.insert(
-                            NewCall {
-                                assessment_id: row.id.clone(),
-                                provider,
-                                label: c.label,
-                                method: c.method,
-                                url: c.url,
-                                body: c.body,
-                            },
-                            t,
-                        )?);
-                    }
+                    call_ids = self.store_calls(provider, &row.id, outbound, t)?;
                 }
                 Ok(_) => {}
                 Err(e) => assessments::set_sync(
                     &sql,
                     &row.id,
-                    &json!({"state": "failed", "call": format!("{} cancellation", spec.title),
-                        "attempts": 0, "lastStatus": null,
-                        "error": {"code": e.code, "message": e.message},
-                        "updatedAt": crate::model::rfc3339(t)}),
+                    &sync_failure(&format!("{} cancellation", spec.title), &e, t),
                 )?,
             }
         }
         self.kick(ob, event, t).await;
-        if let (false, Some(creds)) = (call_ids.is_empty(), write_back) {
-            let calls = self.calls()?;
-            let auth = move |p: Provider| creds.authorization(p);
-            self.state.wait_until(async move {
-                for call_id in call_ids {
-                    calls.attempt(&call_id, None, &auth).await;
-                }
-            });
+        if let Some(creds) = write_back {
+            self.send_after_answer(call_ids, creds)?;
         }
         Ok(())
     }
@@ -350,115 +274,108 @@ impl Tenant {
         Ok(())
     }
 
-    /// The tenant's packages, in SPEC §5 order: the vendor's `packages_url` (cached for 5
-    /// minutes; a failure is a 502, never silently replaced), else the stored list, else
-    /// `static_package_id`, else none.
-    pub(super) async fn packages(
+    /// Store a provider's outbound calls for one assessment (in the caller's synchronous
+    /// block, so they commit with what caused them); their ids, in order.
+    pub(super) fn store_calls(
         &self,
-        cfg: &TenantConfig,
         provider: Provider,
-        context: &PackageContext,
-    ) -> ApiResult<Vec<Package>> {
-        if let Some(p) = self.packages_at_hand(cfg, provider, context) {
-            return Ok(p);
+        assessment_id: &str,
+        outbound: Vec<OutboundCall>,
+        t: i64,
+    ) -> ApiResult<Vec<String>> {
+        if outbound.is_empty() {
+            return Ok(Vec::new());
         }
-        let url = cfg.packages_url.clone().unwrap_or_default();
-        let t = now();
-        let fetched = self.fetch_packages(cfg, &url, provider, context).await?;
-        self.package_cache
-            .borrow_mut()
-            .insert((url, provider, context_key(context)), (t, fetched.clone()));
-        Ok(fetched)
+        let calls = self.calls()?;
+        outbound
+            .into_iter()
+            .map(|c| {
+                calls.insert(
+                    NewCall {
+                        assessment_id: assessment_id.to_string(),
+                        provider,
+                        label: c.label,
+                        method: c.method,
+                        url: c.url,
+                        body: c.body,
+                    },
+                    t,
+                )
+            })
+            .collect()
     }
 
-    /// The packages if they are known without I/O: stored, static, or a fresh cached answer
-    /// of `packages_url`. None: `packages_url` has to be asked.
-    fn packages_at_hand(
+    /// Attempt stored calls once right after the answer (in `wait_until`), with `creds`;
+    /// the delivery engine retries what fails.
+    pub(super) fn send_after_answer(
         &self,
-        cfg: &TenantConfig,
-        provider: Provider,
-        context: &PackageContext,
-    ) -> Option<Vec<Package>> {
-        let Some(url) = &cfg.packages_url else {
-            if !cfg.packages.is_empty() {
-                return Some(cfg.packages.clone());
+        call_ids: Vec<String>,
+        creds: Credentials,
+    ) -> ApiResult<()> {
+        if call_ids.is_empty() {
+            return Ok(());
+        }
+        let calls = self.calls()?;
+        let auth = move |p: Provider| creds.authorization(p);
+        self.state.wait_until(async move {
+            for call_id in call_ids {
+                calls.attempt(&call_id, None, &auth).await;
             }
-            return Some(
-                cfg.static_package_id
-                    .iter()
-                    .map(|id| Package {
-                        id: id.clone(),
-                        name: id.clone(),
-                        description: None,
-                        package_type: None,
-                        kind: Some(cfg.default_kind),
-                        criteria: vec![],
-                    })
-                    .collect(),
-            );
-        };
-        let cache = self.package_cache.borrow();
-        let (at, p) = cache.get(&(url.clone(), provider, context_key(context)))?;
-        (now() - at < PACKAGES_TTL_MS).then(|| p.clone())
-    }
-
-    async fn fetch_packages(
-        &self,
-        cfg: &TenantConfig,
-        url: &str,
-        provider: Provider,
-        context: &PackageContext,
-    ) -> ApiResult<Vec<Package>> {
-        let upstream = |why: String| {
-            worker::console_warn!(
-                "{}",
-                json!({"msg": "packages_url failed", "tenant": cfg.id, "why": why})
-            );
-            ApiError::upstream(format!("The vendor's packages_url failed: {why}."))
-        };
-        targets::check_target(url, self.config().allow_insecure)
-            .map_err(|why| upstream(format!("the URL {why}")))?;
-        let secrets = self.load_secrets(&cfg.id).await?;
-        let mut body = json!({ "tenant_id": cfg.id, "provider": provider.as_str() });
-        for (k, v) in context {
-            body[*k] = json!(v);
-        }
-        let body = body.to_string();
-        let headers = attempt::signed_headers(
-            &secrets.signing_secrets(now()),
-            &secrets::new_id("msg_"),
-            &body,
-            now(),
-        );
-        let r = attempt::send_with_timeout(
-            Method::Post,
-            url,
-            headers,
-            Some(body),
-            PACKAGES_TIMEOUT_MS,
-            PACKAGES_READ_CAP,
-        )
-        .await;
-        match r.status {
-            Some(s) if (200..300).contains(&s) => {}
-            Some(s) => return Err(upstream(format!("HTTP {s}"))),
-            None => return Err(upstream(r.error().unwrap_or_else(|| "no answer".into()))),
-        }
-        if r.body_over_cap {
-            return Err(upstream(format!(
-                "the answer exceeds the {} KB cap on packages_url answers",
-                PACKAGES_READ_CAP / 1024
-            )));
-        }
-        let v: Value = serde_json::from_str(&r.body)
-            .map_err(|_| upstream("the answer is not a JSON array of packages".into()))?;
-        parse_packages(&v).map_err(upstream)
+        });
+        Ok(())
     }
 }
 
-/// The cache-key form of a package context: `job_id=5521&stage_id=88` ("" when empty).
-fn context_key(context: &PackageContext) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(context.iter().map(|(k, v)| (*k, v.as_str())))
-        .finish()
+/// A CANCELLED result, as a cancellation the ATS handed to the bridge carries back to it.
+fn cancelled_result() -> ResultUpdate {
+    ResultUpdate {
+        status: Status::Cancelled,
+        score: None,
+        max_score: None,
+        result_url: None,
+        started_at: None,
+        completed_at: None,
+        summary: None,
+        metadata: Default::default(),
+        reason: None,
+        attachments: Vec::new(),
+    }
+}
+
+/// The assessment's sync state (`providerSync`, README "Results back to the ATS") when the
+/// provider refused to build its calls at all: failed, no attempts, the refusal's code and
+/// message, at `t` (ms).
+pub(super) fn sync_failure(call: &str, e: &ApiError, t: i64) -> Value {
+    json!({"state": "failed", "call": call,
+        "attempts": 0, "lastStatus": null,
+        "error": {"code": e.code, "message": e.message},
+        "updatedAt": crate::model::rfc3339(t)})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_call_shows_as_failed_without_attempts() {
+        let e = ApiError::invalid_field("callbackUrl", "is missing");
+        assert_eq!(
+            sync_failure("X cancellation", &e, 0),
+            json!({"state": "failed", "call": "X cancellation", "attempts": 0,
+                "lastStatus": null,
+                "error": {"code": "invalid_field", "message": "`callbackUrl` is missing."},
+                "updatedAt": "1970-01-01T00:00:00.000Z"})
+        );
+    }
+
+    #[test]
+    fn a_cancellation_carries_only_its_status() {
+        let r = cancelled_result();
+        assert_eq!(r.status, Status::Cancelled);
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"status": "CANCELLED"}),
+            "nothing else is sent to the ATS"
+        );
+    }
 }

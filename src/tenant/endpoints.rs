@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Response, SqlStorage, SqlStorageValue as V};
 
-use super::{now, Call, Tenant};
+use super::{now, Tenant, TenantRequest};
 use crate::error::{code, ApiError, ApiResult, Context};
 use crate::model::{rfc3339, EventType};
 use crate::{http, secrets, targets};
@@ -227,7 +227,7 @@ pub fn parse(v: &Value, creating: bool, allow_insecure: bool) -> ApiResult<Endpo
 impl Tenant {
     /// `POST /webhooks`: `201` with the endpoint and its `secret` (shown this once); `409
     /// webhook_limit_reached` past [`MAX_ENDPOINTS`].
-    pub(super) fn create_endpoint(&self, call: &Call) -> ApiResult<Response> {
+    pub(super) fn create_endpoint(&self, call: &TenantRequest) -> ApiResult<Response> {
         self.load_config()?;
         let input = parse(&call.json()?, true, self.config().allow_insecure)?;
         let sql = self.sql();
@@ -275,7 +275,11 @@ impl Tenant {
     /// `PATCH /webhooks/{id}`: any of `url`, `event_types`, `description`. A `url` (same or
     /// new) re-enables an endpoint a 410 disabled, and what it held goes out at once; on an
     /// enabled endpoint it never cuts a backoff short (SPEC §20).
-    pub(super) async fn patch_endpoint(&self, id: &str, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn patch_endpoint(
+        &self,
+        id: &str,
+        call: &TenantRequest,
+    ) -> ApiResult<Response> {
         self.load_config()?;
         let input = parse(&call.json()?, false, self.config().allow_insecure)?;
         let sql = self.sql();
@@ -324,7 +328,11 @@ impl Tenant {
     }
 
     /// `GET /webhooks/{id}/deliveries`: the endpoint's delivery log.
-    pub(super) fn endpoint_deliveries(&self, id: &str, call: &Call) -> ApiResult<Response> {
+    pub(super) fn endpoint_deliveries(
+        &self,
+        id: &str,
+        call: &TenantRequest,
+    ) -> ApiResult<Response> {
         self.load_config()?;
         get(&self.sql(), id)?.ok_or_else(|| ApiError::not_found("endpoint"))?;
         Ok(http::json(

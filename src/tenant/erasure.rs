@@ -8,7 +8,7 @@ use serde_json::Value;
 use worker::{Response, SqlStorage, SqlStorageValue as V};
 
 use super::privacy::{self, Counts, ErasureTarget, Reason, ERASED_BODY, PURGE_BATCH};
-use super::{idempotency, now, Call, Tenant};
+use super::{idempotency, now, Tenant, TenantRequest};
 use crate::error::{ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::Status;
@@ -110,7 +110,7 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
 impl Tenant {
     /// `POST /v1/tenants/{t}/erasure`: erase at once every matching assessment's personal
     /// data; answers the counts and writes one audit line (without the email).
-    pub(super) fn erasure(&self, call: &Call) -> ApiResult<Response> {
+    pub(super) fn erasure(&self, call: &TenantRequest) -> ApiResult<Response> {
         let cfg = self.load_config()?;
         let target = privacy::parse_erasure(&call.json()?)?;
         let sql = self.sql();

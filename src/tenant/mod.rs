@@ -11,6 +11,7 @@
 //! writes the decision with no await in between; KV writes of the secrets go one at a time
 //! from the in-memory copy (`change_secrets`).
 
+mod admin;
 mod assessments;
 mod calls;
 mod connect;
@@ -18,10 +19,14 @@ mod edge;
 mod endpoints;
 mod erasure;
 mod idempotency;
+mod keys;
+mod kv_secrets;
 mod links;
 mod migrations;
 mod outbox;
+mod packages;
 pub(crate) mod privacy;
+mod queue;
 mod results;
 mod schedule;
 mod serial;
@@ -31,22 +36,18 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{
-    durable_object, Date, DurableObject, Env, Request, Response, Result, SqlStorage,
-    SqlStorageValue, State,
+    durable_object, Date, DurableObject, Env, Request, Response, Result, SqlStorage, State,
 };
 
-use crate::admin::tenants::{self, KeyInfo, TenantConfig, TenantSecrets, ROTATION_WINDOW_MS};
+use crate::admin::tenants::{TenantConfig, TenantSecrets};
 use crate::config::Config;
-use crate::delivery::{MsgKind, QueueMsg};
-use crate::error::{code, ApiError, ApiResult, Context};
+use crate::error::{ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::EventType;
-use crate::model::{parse_packages, Provider};
 use crate::router::{H_KEY_HASHES, H_ORIGIN, H_REQUEST_ID};
-use crate::routes::{self, Admin, EdgeCall, Method};
-use crate::secrets;
+use crate::routes::{self, EdgeRoute, Method};
 use crate::weburl::WebUrl;
 use calls::Calls;
 use outbox::{Due, Outbox};
@@ -67,26 +68,15 @@ pub struct Tenant {
     secrets_serial: serial::Serial,
     /// The alarm time last set by this instance (None: unknown, ask storage).
     alarm_at: Cell<Option<i64>>,
-    package_cache: RefCell<edge::PackageCache>,
+    package_cache: RefCell<packages::PackageCache>,
     config_cache: store::ConfigCache,
     /// The `keys` rows (None: not read yet). Every write to `keys` goes through this object
     /// and clears it, so edge authentication needs no query.
-    key_cache: RefCell<Option<Rc<Vec<KeyRow>>>>,
-}
-
-/// A row of `keys`: a provider's current key hash and, during a rotation grace period, the
-/// previous one.
-#[derive(Deserialize)]
-struct KeyRow {
-    provider: String,
-    hash: String,
-    created_at: i64,
-    previous_hash: Option<String>,
-    previous_until: Option<i64>,
+    key_cache: RefCell<Option<Rc<Vec<keys::KeyRow>>>>,
 }
 
 /// What a handler needs from the incoming request.
-pub(crate) struct Call {
+pub(crate) struct TenantRequest {
     method: Method,
     path: String,
     query: Option<String>,
@@ -97,7 +87,7 @@ pub(crate) struct Call {
     body: Vec<u8>,
 }
 
-impl Call {
+impl TenantRequest {
     /// A request header's value (names compared case-insensitively).
     fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -111,6 +101,13 @@ impl Call {
         }
         serde_json::from_slice(&self.body).map_err(ApiError::bad_json)
     }
+}
+
+/// Whether an alarm set for `current` (ms) already fires in time for a sweep due `at`: it is
+/// no later than `at` and not stale (more than a minute in the past means it is not going to
+/// fire, e.g. it fired while the object was busy). Otherwise the alarm is set to `at`.
+fn alarm_covers(current: Option<i64>, at: i64, now: i64) -> bool {
+    current.is_some_and(|c| c <= at && c > now - 60_000)
 }
 
 pub(crate) fn now() -> i64 {
@@ -148,7 +145,7 @@ impl DurableObject for Tenant {
             .ok_or_else(|| worker::Error::RustError(format!("failed to parse Url: {href}")))?;
         let header = |n: &str| req.headers().get(n).ok().flatten();
         let request_id = header(H_REQUEST_ID);
-        let call = Call {
+        let call = TenantRequest {
             method: Method::parse(req.method().as_ref()),
             path: url.path().to_string(),
             query: url.query().map(str::to_string),
@@ -304,7 +301,7 @@ impl Tenant {
                 self.alarm_at.get().or(stored)
             }
         };
-        if current.is_some_and(|c| c <= at && c > now() - 60_000) {
+        if alarm_covers(current, at, now()) {
             self.alarm_at.set(current);
             return;
         }
@@ -348,117 +345,7 @@ impl Tenant {
         id
     }
 
-    async fn load_secrets(&self, tenant: &str) -> ApiResult<TenantSecrets> {
-        if let Some(s) = self.secrets.borrow().as_ref() {
-            return Ok(s.clone());
-        }
-        let s: TenantSecrets = self
-            .kv()?
-            .get(&format!("tenant:{tenant}"))
-            .json()
-            .await
-            .context("read secrets")?
-            .context("secrets in KV")?;
-        // Another handler may have loaded (and changed) them while this one awaited: the
-        // copy in memory is then the newer one.
-        Ok(self.secrets.borrow_mut().get_or_insert(s).clone())
-    }
-
-    /// Change the tenant's secrets. `change` decides and applies the change on the in-memory
-    /// copy with no await in between, so concurrent changes (two rotations) build on each
-    /// other instead of one overwriting the other; then KV is written. On a KV failure the
-    /// in-memory copy is dropped (the next reader gets KV's) and the answer is a 500.
-    async fn change_secrets<R>(
-        &self,
-        tenant: &str,
-        change: impl FnOnce(&mut TenantSecrets) -> R,
-    ) -> ApiResult<R> {
-        self.load_secrets(tenant).await?;
-        let (out, version) = {
-            let mut slot = self.secrets.borrow_mut();
-            let s = slot.as_mut().context("secrets in memory")?;
-            let out = change(s);
-            let v = self.secrets_version.get() + 1;
-            self.secrets_version.set(v);
-            (out, v)
-        };
-        self.persist_secrets(tenant, version).await?;
-        Ok(out)
-    }
-
-    /// Write the in-memory secrets to KV until KV holds change `version` (one write at a
-    /// time; each writes the newest copy, so the last to land is the newest).
-    async fn persist_secrets(&self, tenant: &str, version: u64) -> ApiResult<()> {
-        let _turn = self.secrets_serial.turn().await;
-        if self.secrets_written.get() >= version {
-            return Ok(()); // an earlier write carried this change
-        }
-        let (text, newest) = match self.secrets.borrow().as_ref() {
-            Some(s) => (
-                serde_json::to_string(s).context("encode secrets")?,
-                self.secrets_version.get(),
-            ),
-            // A failed write dropped the copy this change was made on.
-            None => {
-                return Err(ApiError::internal_because(
-                    "secrets: a failed write dropped the copy this change was made on",
-                ))
-            }
-        };
-        let written = match self.kv()?.put(&format!("tenant:{tenant}"), text) {
-            Ok(put) => put.execute().await.context("write secrets"),
-            Err(e) => Err(e).context("kv put"),
-        };
-        match written {
-            Ok(()) => {
-                self.secrets_written
-                    .set(self.secrets_written.get().max(newest));
-                Ok(())
-            }
-            Err(e) => {
-                *self.secrets.borrow_mut() = None;
-                Err(e)
-            }
-        }
-    }
-
-    fn key_rows(&self) -> ApiResult<Rc<Vec<KeyRow>>> {
-        if let Some(rows) = self.key_cache.borrow().as_ref() {
-            return Ok(rows.clone());
-        }
-        let rows: Rc<Vec<KeyRow>> = Rc::new(
-            self.sql()
-                .exec(
-                    "SELECT provider, hash, created_at, previous_hash, previous_until FROM keys ORDER BY provider",
-                    None,
-                )
-                .and_then(|c| c.to_array())
-                .context("read keys")?,
-        );
-        *self.key_cache.borrow_mut() = Some(rows.clone());
-        Ok(rows)
-    }
-
-    fn keys(&self) -> ApiResult<Vec<KeyInfo>> {
-        Ok(self
-            .key_rows()?
-            .iter()
-            .map(|r| KeyInfo {
-                provider: r.provider.clone(),
-                created_at: r.created_at,
-            })
-            .collect())
-    }
-
-    fn key_hash(&self, p: Provider) -> ApiResult<Option<String>> {
-        Ok(self
-            .key_rows()?
-            .iter()
-            .find(|r| r.provider == p.as_str())
-            .map(|r| r.hash.clone()))
-    }
-
-    async fn dispatch(&self, call: &Call) -> ApiResult<Response> {
+    async fn dispatch(&self, call: &TenantRequest) -> ApiResult<Response> {
         let segs = routes::segments(&call.path);
         match segs.as_slice() {
             ["v1", rest @ ..] => {
@@ -469,7 +356,7 @@ impl Tenant {
             ["connect", t, token, action @ ..] => self.connect_call(t, token, action, call).await,
             ["t", rest @ ..] => {
                 let edge = routes::match_edge(call.method, rest)?;
-                self.edge_call(edge.call, call).await
+                self.edge_call(edge.route, call).await
             }
             ["p", rest @ ..] => {
                 let edge = routes::match_partner(call.method, rest)?;
@@ -480,7 +367,7 @@ impl Tenant {
     }
 
     /// An edge call: authenticate, run, and answer errors in the provider's shape.
-    async fn edge_call(&self, edge: EdgeCall, call: &Call) -> ApiResult<Response> {
+    async fn edge_call(&self, edge: EdgeRoute, call: &TenantRequest) -> ApiResult<Response> {
         let shape = edge.provider.spec().error_shape;
         // A cancel link is its own credential, checked by its handler against the stored
         // link hashes; every other operation needs the provider's key.
@@ -497,395 +384,26 @@ impl Tenant {
         }
         .map_err(|e| e.shaped(shape))
     }
+}
 
-    /// Edge authentication against the authoritative key hashes (SPEC §4). Unknown tenant,
-    /// wrong provider, revoked or rotated key: the same 401.
-    fn authenticate(&self, provider: Provider, call: &Call) -> ApiResult<()> {
-        if !self.exists() {
-            return Err(ApiError::unauthorized_edge(provider.spec().edge_auth));
-        }
-        let (name, t) = (provider.as_str(), now());
-        let rows = self.key_rows()?;
-        // The previous key counts only inside its rotation grace period.
-        let hashes = rows.iter().filter(|r| r.provider == name).flat_map(|r| {
-            let previous = r
-                .previous_hash
-                .as_ref()
-                .filter(|_| r.previous_until > Some(t));
-            std::iter::once(&r.hash).chain(previous)
-        });
-        let mut ok = false;
-        for stored in hashes {
-            for h in &call.key_hashes {
-                ok |= secrets::ct_eq(h, stored);
-            }
-        }
-        if ok {
-            Ok(())
-        } else {
-            Err(ApiError::unauthorized_edge(provider.spec().edge_auth))
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    async fn admin(&self, route: Admin, call: &Call) -> ApiResult<Response> {
-        match route {
-            Admin::CreateTenant => self.create_tenant(call).await,
-            // Answered by the worker from the tenant directory, never forwarded here.
-            Admin::ListTenants | Admin::ListProviders => Err(ApiError::route_not_found()),
-            Admin::GetTenant(t) => {
-                self.load_config()?;
-                let s = self.load_secrets(&t).await?;
-                let cfg = self.load_config()?;
-                let mut v = tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now());
-                // What the object's SQLite database takes (README "Personal data").
-                v["storageBytes"] = json!(self.sql().database_size());
-                Ok(http::json(200, &v))
-            }
-            Admin::PatchTenant(t) => self.patch_tenant(&t, call).await,
-            Admin::RotateWebhookSecret(t) => {
-                self.load_config()?;
-                let fresh = secrets::new_webhook_secret();
-                // Rotated on the in-memory copy: a concurrent rotation replaces this one's
-                // secret, which then co-signs like any previous secret.
-                self.change_secrets(&t, |s| {
-                    let n = now();
-                    s.previous_webhook_secrets.retain(|(_, until)| *until > n);
-                    s.previous_webhook_secrets.insert(
-                        0,
-                        (
-                            std::mem::replace(&mut s.webhook_secret, fresh.clone()),
-                            n + ROTATION_WINDOW_MS,
-                        ),
-                    );
-                })
-                .await?;
-                Ok(http::json(201, &json!({"secret": fresh})))
-            }
-            Admin::CreateKey(t) => self.create_key(&t, call).await,
-            Admin::DeleteKey(t, p) => {
-                self.load_config()?;
-                let old = self.key_hash(p)?;
-                self.sql()
-                    .exec(
-                        "DELETE FROM keys WHERE provider = ?",
-                        vec![p.as_str().into()],
-                    )
-                    .context("delete key")?;
-                self.key_cache.replace(None);
-                if let Some(old) = old {
-                    // The index entry is only a cache; the row above is what edge auth reads.
-                    let _ = self.kv()?.delete(&format!("key:{old}")).await;
-                }
-                let _ = t;
-                Ok(http::empty(204))
-            }
-            Admin::PutPackages(_) => {
-                let mut cfg = self.load_config()?;
-                let v = call.json()?;
-                cfg.packages = parse_packages(&v).map_err(|m| {
-                    ApiError::new(422, code::INVALID_FIELD, format!("Invalid packages: {m}."))
-                })?;
-                cfg.updated_at = now();
-                self.save_config(&cfg)?;
-                Ok(http::json(200, &json!({"data": cfg.packages})))
-            }
-            Admin::GetPackages(_) => {
-                let cfg = self.load_config()?;
-                Ok(http::json(200, &json!({"data": cfg.packages})))
-            }
-            Admin::TestWebhook(t) => {
-                let id = self
-                    .emit_and_send(
-                        EventType::Ping,
-                        None,
-                        json!({"tenantId": t, "message": "ping from ats-bridge"}),
-                    )
-                    .await?;
-                Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
-            }
-            Admin::ListAssessments(_) => {
-                self.load_config()?;
-                Ok(http::json(
-                    200,
-                    &assessments::list(&self.sql(), call.query.as_deref())?,
-                ))
-            }
-            Admin::GetAssessment(_, id) => {
-                self.load_config()?;
-                let row = assessments::get(&self.sql(), &id)?
-                    .ok_or_else(|| ApiError::not_found("assessment"))?;
-                Ok(http::json(200, &row.view()))
-            }
-            Admin::PostResult(_, id) => self.post_result(&id, call).await,
-            Admin::ListEvents(_) => Ok(http::json(
-                200,
-                &self.outbox()?.list(call.query.as_deref())?,
-            )),
-            Admin::GetEvent(_, id) => Ok(http::json(200, &self.outbox()?.get(&id)?)),
-            Admin::ReplayEvent(_, id) => {
-                // `?endpoint=<id>` replays the delivery to one extra endpoint; without it (or
-                // `webhook`), the delivery to the tenant's webhook.
-                let q = crate::admin::query::pairs(call.query.as_deref());
-                let endpoint = crate::admin::query::get(&q, "endpoint").filter(|e| !e.is_empty());
-                let ob = self.outbox()?;
-                let due = ob.replay(&id, endpoint)?;
-                self.kick(ob, due, now()).await;
-                Ok(http::json(
-                    202,
-                    &json!({"eventId": id, "endpoint": endpoint.unwrap_or(endpoints::WEBHOOK), "state": "pending"}),
-                ))
-            }
-            Admin::ReplayFailedEvents(_) => {
-                let ob = self.outbox()?;
-                let ids = ob.replay_failed().await?;
-                if !ids.is_empty() {
-                    let grace = crate::delivery::sweep_grace_ms(&ob.cfg.retry_schedule);
-                    self.arm(now() + grace).await;
-                }
-                Ok(http::json(
-                    202,
-                    &json!({"replayed": ids.len(), "eventIds": ids}),
-                ))
-            }
-            Admin::CreateConnectLink(t) => self.create_connect_link(&t, call),
-            Admin::ListConnectLinks(_) => self.list_connect_links(),
-            Admin::RevokeConnectLink(_, id) => self.revoke_connect_link(&id),
-            Admin::Erasure(_) => self.erasure(call),
-            Admin::CreateEndpoint(_) => self.create_endpoint(call),
-            Admin::ListEndpoints(_) => self.list_endpoints(),
-            Admin::GetEndpoint(_, id) => self.get_endpoint(&id),
-            Admin::PatchEndpoint(_, id) => self.patch_endpoint(&id, call).await,
-            Admin::DeleteEndpoint(_, id) => self.delete_endpoint(&id),
-            Admin::ListEndpointDeliveries(_, id) => self.endpoint_deliveries(&id, call),
-        }
-    }
-
-    /// Calls from this worker's own queue consumer (never routed from the public internet:
-    /// the front door only forwards `/v1` and `/t` paths).
-    async fn internal_call(&self, op: &str, call: &Call) -> ApiResult<Response> {
-        let msg: QueueMsg = serde_json::from_slice(&call.body).map_err(ApiError::bad_json)?;
-        if !self.exists() {
-            return Err(ApiError::not_found("tenant"));
-        }
-        let ob = self.outbox()?;
-        match op {
-            "deliver" => {
-                let next = match msg.k {
-                    MsgKind::Webhook | MsgKind::Endpoint => {
-                        let secrets = self.load_secrets(&ob.tenant).await?;
-                        ob.on_message(&msg, &secrets).await?;
-                        ob.next_due()?
-                    }
-                    MsgKind::Provider => {
-                        let calls = self.calls()?;
-                        let creds = self.credentials().await?;
-                        calls.on_message(&msg, &|p| creds.authorization(p)).await?;
-                        calls.next_due()?
-                    }
-                };
-                if let Some(next) = next {
-                    self.arm(next).await;
-                }
-            }
-            "dead-letter" => match msg.k {
-                MsgKind::Webhook | MsgKind::Endpoint => ob.on_dead_letter(&msg)?,
-                MsgKind::Provider => self.calls()?.on_dead_letter(&msg)?,
-            },
-            _ => return Err(ApiError::route_not_found()),
-        }
-        Ok(http::json(200, &json!({"ok": true})))
-    }
-
-    async fn create_tenant(&self, call: &Call) -> ApiResult<Response> {
-        let new = tenants::parse_create(&call.json()?, self.config().allow_insecure)?;
-        if self.exists() {
-            return Err(ApiError::conflict(
-                code::TENANT_EXISTS,
-                format!("A tenant with id `{}` already exists.", new.id),
-            ));
-        }
-        let n = now();
-        let cfg = TenantConfig {
-            id: new.id.clone(),
-            name: new.name,
-            webhook_url: new.webhook_url,
-            webhook_disabled: false,
-            packages_url: None,
-            static_package_id: None,
-            packages: vec![],
-            default_kind: Default::default(),
-            credentials: Default::default(),
-            retention_days: crate::tenant::privacy::default_retention_days(),
-            created_at: n,
-            updated_at: n,
-        };
-        // Claim the id before the first await so a concurrent create gets 409.
-        self.migrate();
-        self.save_config(&cfg)?;
-        self.exists.set(Some(true));
-        let secret = new
-            .webhook_secret
-            .unwrap_or_else(secrets::new_webhook_secret);
-        let s = TenantSecrets {
-            webhook_secret: secret.clone(),
-            ..Default::default()
-        };
-        // In memory first, so requests arriving while KV is written see the tenant whole.
-        *self.secrets.borrow_mut() = Some(s.clone());
-        let version = self.secrets_version.get() + 1;
-        self.secrets_version.set(version);
-        if let Err(e) = self.persist_secrets(&cfg.id, version).await {
-            // Undo the claim: a tenant without its secret must not exist half-made.
-            let _ = self.sql().exec("DELETE FROM tenant", None);
-            *self.config_cache.borrow_mut() = None;
-            *self.secrets.borrow_mut() = None;
-            self.exists.set(Some(false));
-            return Err(e);
-        }
-        let mut v = tenants::view(&cfg, Some(&s), &[], &call.origin, n);
-        v["webhook"]["secret"] = json!(secret);
-        Ok(http::json(201, &v))
-    }
-
-    async fn patch_tenant(&self, t: &str, call: &Call) -> ApiResult<Response> {
-        self.load_config()?;
-        let patch = tenants::parse_patch(&call.json()?, self.config().allow_insecure)?;
-        // Await first; from here the configuration is read, changed and written with no
-        // await in between, so a concurrent 410-disable or PUT packages is never overwritten
-        // with what this request read before it.
-        self.load_secrets(t).await?;
-        let mut cfg = self.load_config()?;
-        let touches_secrets = patch.touches_secrets();
-        let retention_changed = patch.retention_days != tenants::Change::Keep;
-        let (reenabled, version) = {
-            let mut slot = self.secrets.borrow_mut();
-            let s = slot.as_mut().context("secrets in memory")?;
-            // Re-enables only a 410-disabled endpoint (SPEC §20): on an enabled one, the same
-            // or a new URL never cuts a backoff or a receiver's Retry-After short.
-            let reenabled = tenants::apply_patch(&mut cfg, s, patch, now());
-            let v = self.secrets_version.get() + touches_secrets as u64;
-            self.secrets_version.set(v);
-            (reenabled, v)
-        };
-        self.save_config(&cfg)?;
-        let flushed = if reenabled {
-            // What the 410 held goes out now through the queue (the rows are marked due in
-            // this same synchronous stretch; the messages follow).
-            let ob = self.outbox()?;
-            ob.flush(None).await?
-        } else {
-            0
-        };
-        if touches_secrets {
-            // A PATCH is idempotent: if KV fails it answers 500 and can be repeated.
-            self.persist_secrets(t, version).await?;
-        }
-        if retention_changed {
-            // The alarm works out the next purge (README "Personal data").
-            self.arm(now() + 1_000).await;
-        }
-        if flushed > 0 {
-            let grace = crate::delivery::sweep_grace_ms(&self.config().retry_schedule);
-            self.arm(now() + grace).await;
-        }
-        let s = self.load_secrets(t).await?;
-        Ok(http::json(
-            200,
-            &tenants::view(&cfg, Some(&s), &self.keys()?, &call.origin, now()),
-        ))
-    }
-
-    async fn create_key(&self, t: &str, call: &Call) -> ApiResult<Response> {
-        self.load_config()?;
-        let v = call.json()?;
-        let provider = match v.get("provider") {
-            Some(Value::String(p)) => Provider::parse(p).ok_or_else(|| {
-                ApiError::invalid_field(
-                    "provider",
-                    &format!("must be {}", crate::providers::names_or(true)),
-                )
-            })?,
-            _ => {
-                return Err(ApiError::invalid_field(
-                    "provider",
-                    &format!("is required ({})", crate::providers::names_or(true)),
-                ))
-            }
-        };
-        // Optional overlap for rotations without downtime: the old key keeps working this long
-        // (default 0: dead on the very next request).
-        let grace_secs = match v.get("previous_key_ttl_seconds") {
-            None | Some(Value::Null) => 0,
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .filter(|s| (0..=7 * 86_400).contains(s))
-                .ok_or_else(|| {
-                    ApiError::invalid_field(
-                        "previous_key_ttl_seconds",
-                        "must be a whole number of seconds from 0 to 604800 (7 days)",
-                    )
-                })?,
-            Some(_) => {
-                return Err(ApiError::invalid_field(
-                    "previous_key_ttl_seconds",
-                    "must be a number",
-                ))
-            }
-        };
-        Ok(http::json(
-            201,
-            &self
-                .issue_key(t, provider, grace_secs, &call.origin)
-                .await?,
-        ))
-    }
-
-    /// Issue (or rotate) `provider`'s key: the replaced key keeps working for `grace_secs`
-    /// (0: dead on the very next request). Answers `{provider, secretKey, baseUrl, createdAt,
-    /// previousKeyValidUntil}`; the key appears nowhere else, ever.
-    async fn issue_key(
-        &self,
-        t: &str,
-        provider: Provider,
-        grace_secs: i64,
-        origin: &str,
-    ) -> ApiResult<Value> {
-        let key = provider.new_key(t);
-        let hash = secrets::hash_key(&key);
-        let n = now();
-        let old = self.key_hash(provider)?;
-        let previous_until = (grace_secs > 0 && old.is_some()).then_some(n + grace_secs * 1000);
-        // Replacing the row is the rotation: without a grace period the old key fails on the
-        // very next request.
-        self.sql()
-            .exec(
-                "INSERT INTO keys (provider, hash, created_at, previous_hash, previous_until) VALUES (?, ?, ?, ?, ?) ON CONFLICT(provider) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at, previous_hash = excluded.previous_hash, previous_until = excluded.previous_until",
-                vec![
-                    provider.as_str().into(),
-                    hash.clone().into(),
-                    SqlStorageValue::Integer(n),
-                    previous_until.and(old.clone()).into(),
-                    previous_until.map(SqlStorageValue::Integer).unwrap_or(SqlStorageValue::Null),
-                ],
-            )
-            .context("store key")?;
-        self.key_cache.replace(None);
-        let kv = self.kv()?;
-        if let (Some(old), None) = (&old, previous_until) {
-            let _ = kv.delete(&format!("key:{old}")).await;
-        }
-        if let Ok(put) = kv.put(
-            &format!("key:{hash}"),
-            json!({"tenant": t, "provider": provider.as_str()}).to_string(),
-        ) {
-            let _ = put.execute().await;
-        }
-        Ok(json!({
-            "provider": provider.as_str(),
-            "secretKey": key,
-            "baseUrl": provider.base_url(origin, t),
-            "createdAt": crate::model::rfc3339(n),
-            "previousKeyValidUntil": previous_until.map(crate::model::rfc3339),
-        }))
+    #[test]
+    fn an_earlier_live_alarm_stands_and_anything_else_is_replaced() {
+        let now = 1_000_000;
+        assert!(!alarm_covers(None, now + 5, now), "no alarm: set one");
+        assert!(alarm_covers(Some(now + 5), now + 5, now), "same time");
+        assert!(alarm_covers(Some(now + 1), now + 5, now), "earlier");
+        assert!(
+            !alarm_covers(Some(now + 9), now + 5, now),
+            "later: brought forward"
+        );
+        assert!(
+            alarm_covers(Some(now - 59_999), now + 5, now),
+            "just overdue"
+        );
+        assert!(!alarm_covers(Some(now - 60_000), now + 5, now), "stale");
     }
 }

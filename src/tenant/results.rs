@@ -4,19 +4,43 @@
 use serde_json::json;
 use worker::Response;
 
-use super::calls::NewCall;
-use super::{assessments, idempotency, now, Call, Tenant};
+use super::{assessments, idempotency, now, Tenant, TenantRequest};
 use crate::admin::tenants::Credentials;
-use crate::error::{code, ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
-use crate::model::{parse_result, EventType, Provider};
+use crate::model::{parse_result, EventType, Status};
 use crate::providers::{Idempotency, WriteBack};
 
 /// The request header of an idempotency key (README "Results").
 pub const H_IDEMPOTENCY_KEY: &str = "idempotency-key";
 
+/// Result acceptance (README "Results back to the ATS"): whether a result with status
+/// `incoming` may be stored on an assessment whose status is `current`, and whether the
+/// order's idempotency key stays held afterwards. A final assessment takes no more results
+/// (409 `assessment_final`); the key is freed by a final result unless the provider holds it
+/// for good ([`Idempotency`]).
+pub(super) fn accept(
+    current: Status,
+    incoming: Status,
+    idempotency: Idempotency,
+) -> ApiResult<bool> {
+    if current.is_final() {
+        return Err(ApiError::conflict(
+            code::ASSESSMENT_FINAL,
+            format!(
+                "The assessment is already {}; final results cannot change.",
+                current.as_str()
+            ),
+        ));
+    }
+    Ok(match idempotency {
+        Idempotency::KeyHeldForever => true,
+        Idempotency::KeyFreedWhenFinal => !incoming.is_final(),
+    })
+}
+
 impl Tenant {
-    pub(super) async fn post_result(&self, id: &str, call: &Call) -> ApiResult<Response> {
+    pub(super) async fn post_result(&self, id: &str, call: &TenantRequest) -> ApiResult<Response> {
         let v = call.json()?;
         let r = parse_result(&v)?;
         let idem_key = idempotency::key_from_header(call.header(H_IDEMPOTENCY_KEY))?;
@@ -38,17 +62,9 @@ impl Tenant {
         }
         let row =
             assessments::get(&self.sql(), id)?.ok_or_else(|| ApiError::not_found("assessment"))?;
-        if row.status().is_final() {
-            return Err(ApiError::conflict(
-                code::ASSESSMENT_FINAL,
-                format!(
-                    "The assessment is already {}; final results cannot change.",
-                    row.status().as_str()
-                ),
-            ));
-        }
-        let provider = row.provider().ok_or_else(ApiError::internal)?;
+        let provider = row.provider().context("the assessment's provider")?;
         let spec = provider.spec();
+        let active = accept(row.status(), r.status, spec.idempotency)?;
         let t = now();
         // Refuse before storing anything when the ATS would reject the result or it could
         // never reach the ATS; say what the ATS will drop or alter (README "Results").
@@ -62,10 +78,6 @@ impl Tenant {
             allow_insecure: self.config().allow_insecure,
         })?;
         let sql = self.sql();
-        let active = match spec.idempotency {
-            Idempotency::KeyHeldForever => true,
-            Idempotency::KeyFreedWhenFinal => !r.status.is_final(),
-        };
         let record = assessments::update(&sql, &row, r.status, Some(&r), active, t)?;
         let ob = self.outbox()?;
         let event = ob.emit(
@@ -74,41 +86,19 @@ impl Tenant {
             json!({ "candidateAssessment": record, "result": r }),
             t,
         )?;
-        let mut call_ids = Vec::new();
         if !outbound.is_empty() {
             // The update timestamp the calls carry is now the assessment's latest.
             assessments::next_update_ts(&sql, &row, t)?;
-            let calls = self.calls()?;
-            for c in outbound {
-                call_ids.push(calls.insert(
-                    NewCall {
-                        assessment_id: row.id.clone(),
-                        provider,
-                        label: c.label,
-                        method: c.method,
-                        url: c.url,
-                        body: c.body,
-                    },
-                    t,
-                )?);
-            }
         }
-        let fresh = assessments::get(&sql, id)?.ok_or_else(ApiError::internal)?;
+        let call_ids = self.store_calls(provider, &row.id, outbound, t)?;
+        let fresh = assessments::get(&sql, id)?.context("the assessment just written")?;
         let mut answer = fresh.view();
         answer["warnings"] = json!(warnings);
         if let Some((key, hash)) = &idem {
             idempotency::save(&sql, key, &row.id, hash, 200, &answer.to_string(), t)?;
         }
         self.kick(ob, event, t).await;
-        if !call_ids.is_empty() {
-            let calls = self.calls()?;
-            let auth = move |p: Provider| creds.authorization(p);
-            self.state.wait_until(async move {
-                for call_id in call_ids {
-                    calls.attempt(&call_id, None, &auth).await;
-                }
-            });
-        }
+        self.send_after_answer(call_ids, creds)?;
         Ok(http::json(200, &answer))
     }
 
@@ -118,5 +108,40 @@ impl Tenant {
         let cfg = self.load_config()?;
         let s = self.load_secrets(&cfg.id).await?;
         Ok(Credentials::resolve(&cfg, &s, &self.config().settings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Status; 8] = Status::ALL;
+
+    #[test]
+    fn a_final_assessment_takes_no_more_results() {
+        for current in ALL.into_iter().filter(|s| s.is_final()) {
+            for incoming in ALL {
+                for idem in [Idempotency::KeyHeldForever, Idempotency::KeyFreedWhenFinal] {
+                    let e = accept(current, incoming, idem).unwrap_err();
+                    assert_eq!((e.status, e.code), (409, code::ASSESSMENT_FINAL));
+                    assert!(e.message.contains(current.as_str()), "{}", e.message);
+                }
+            }
+        }
+        assert!(ALL.iter().any(|s| s.is_final()) && ALL.iter().any(|s| !s.is_final()));
+    }
+
+    #[test]
+    fn an_open_assessment_takes_any_result_and_a_final_one_frees_the_key() {
+        for current in ALL.into_iter().filter(|s| !s.is_final()) {
+            for incoming in ALL {
+                assert!(accept(current, incoming, Idempotency::KeyHeldForever).unwrap());
+                assert_eq!(
+                    accept(current, incoming, Idempotency::KeyFreedWhenFinal).unwrap(),
+                    !incoming.is_final(),
+                    "{current:?} -> {incoming:?}"
+                );
+            }
+        }
     }
 }

@@ -10,27 +10,18 @@
 //! keeps its id, type, record id, state history and attempt count; its body becomes
 //! [`ERASED_BODY`], and it can never be sent again (replay answers `409 erased`).
 
+mod retention;
+
+pub use retention::*;
+
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::rfc3339;
 
-/// Days a final assessment's personal data is kept when the tenant set nothing.
-pub const DEFAULT_RETENTION_DAYS: u32 = 180;
-/// The shortest retention: Greenhouse may call `test_status` for 8 weeks after an order.
-pub const MIN_RETENTION_DAYS: u32 = 60;
-/// The longest explicit retention (ten years); `null` keeps data without limit.
-pub const MAX_RETENTION_DAYS: u32 = 3650;
-/// One day in milliseconds (the production length of a retention day).
-pub const DAY_MS: i64 = 86_400_000;
-/// Assessments (and, separately, delivered events) purged per alarm; the alarm re-arms at
-/// once while a batch comes back full.
-pub const PURGE_BATCH: usize = 50;
-/// Attempts kept per event: the first one and the latest `ATTEMPTS_KEPT - 1`. The event's
-/// `attemptCount` stays exact.
-pub const ATTEMPTS_KEPT: i64 = 10;
 /// The body an erased or purged event keeps (JSON, so readers of `body` still parse it).
 pub const ERASED_BODY: &str = r#"{"erased":true}"#;
+
 /// The longest email an erasure request may name (RFC 5321's path limit).
 const MAX_EMAIL_LEN: usize = 254;
 
@@ -115,36 +106,6 @@ pub fn parse_erasure(v: &Value) -> ApiResult<ErasureTarget> {
             "is required (or assessment_id)",
         )),
     }
-}
-
-/// Parse `retention_days` from a tenant PATCH: an integer from 60 to 3650, or `null` (keep
-/// without limit).
-///
-/// # Errors
-/// `422 invalid_field` naming `retention_days`.
-pub fn parse_retention_days(v: &Value) -> ApiResult<Option<u32>> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_u64()
-            .filter(|d| (MIN_RETENTION_DAYS as u64..=MAX_RETENTION_DAYS as u64).contains(d))
-            .map(|d| Some(d as u32))
-            .ok_or_else(|| {
-                ApiError::invalid_field(
-                    "retention_days",
-                    "must be a whole number of days from 60 to 3650, or null to keep data",
-                )
-            }),
-        _ => Err(ApiError::invalid_field(
-            "retention_days",
-            "must be a number of days or null",
-        )),
-    }
-}
-
-/// Serde default of the tenant setting: [`DEFAULT_RETENTION_DAYS`].
-pub fn default_retention_days() -> Option<u32> {
-    Some(DEFAULT_RETENTION_DAYS)
 }
 
 /// Whether any of the record's candidate emails equals `email` (already lower-cased),
@@ -232,34 +193,6 @@ pub fn cancelled_note(reason: Reason) -> String {
     }
 }
 
-/// The length of a retention day in ms: a day, unless the test-only variable
-/// `TEST_ONLY_RETENTION_DAY_MS` is set **and** `ALLOW_INSECURE_TARGETS` is `"true"` (which a
-/// production deployment never sets: it would let webhooks reach private networks).
-pub fn retention_day_ms(test_only_day_ms: Option<i64>, allow_insecure: bool) -> i64 {
-    match test_only_day_ms {
-        Some(ms) if allow_insecure && ms > 0 => ms,
-        _ => DAY_MS,
-    }
-}
-
-/// The time (ms) before which a final assessment's (or a delivered event's) personal data is
-/// due for purging, or None when the tenant keeps data (`retention_days: null`).
-pub fn retention_cutoff(now: i64, retention_days: Option<u32>, day_ms: i64) -> Option<i64> {
-    retention_days.map(|d| now.saturating_sub((d as i64).saturating_mul(day_ms)))
-}
-
-/// When the oldest not-yet-purged item (final or delivered at `oldest`) becomes due.
-pub fn purge_due_at(oldest: i64, retention_days: Option<u32>, day_ms: i64) -> Option<i64> {
-    retention_days.map(|d| oldest.saturating_add((d as i64).saturating_mul(day_ms)))
-}
-
-/// After attempt `latest` of an event is stored, the attempt numbers to delete so that only
-/// the first and the latest `keep - 1` remain: an inclusive range, or None when nothing goes.
-pub fn attempts_to_drop(latest: i64, keep: i64) -> Option<(i64, i64)> {
-    let hi = latest - (keep - 1);
-    (keep >= 2 && hi >= 2).then_some((2, hi))
-}
-
 /// How many things one erasure or purge changed (the erasure's answer, and the audit line).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -317,7 +250,7 @@ mod tests {
         json!({
             "id": "ats_ass_1", "applicationId": "app_1", "jobId": "job_1",
             "assessmentPackage": {"id": "pkg", "name": "Test"},
-            "callbackUrl": "https://app.greenhouse.io/cb/1",
+            "callbackUrl": "https://app.ats.example/cb/1",
             "candidate": {"emails": [{"email": "John.Doe@Example.com", "type": "personal"}],
                           "firstName": "John", "lastName": "Doe", "id": "c1",
                           "links": ["https://cv"], "location": "Berlin",
@@ -325,7 +258,8 @@ mod tests {
             "originData": {"candidate": {"email": "john.doe@example.com"}},
             "metaData": {"x": 1}, "hiringTeam": [{"email": "sam@example.com"}],
             "requester": {"email": "r@example.com"}, "customFields": {"a": {"value": "b"}},
-            "status": "COMPLETED", "provider": "greenhouse", "tenantId": "acme"
+            "status": "COMPLETED", "provider": crate::model::Provider::all().next().unwrap().as_str(),
+            "tenantId": "acme"
         })
     }
 
@@ -351,26 +285,6 @@ mod tests {
     }
 
     #[test]
-    fn retention_days_is_60_to_3650_or_null() {
-        assert_eq!(parse_retention_days(&json!(60)).unwrap(), Some(60));
-        assert_eq!(parse_retention_days(&json!(3650)).unwrap(), Some(3650));
-        assert_eq!(parse_retention_days(&Value::Null).unwrap(), None);
-        for bad in [
-            json!(59),
-            json!(0),
-            json!(-1),
-            json!(3651),
-            json!(90.5),
-            json!("90"),
-        ] {
-            let e = parse_retention_days(&bad).unwrap_err();
-            assert_eq!(e.status, 422);
-            assert!(e.message.contains("retention_days"), "{}", e.message);
-        }
-        assert_eq!(default_retention_days(), Some(180));
-    }
-
-    #[test]
     fn emails_match_ignoring_case() {
         assert!(record_has_email(&record(), "john.doe@example.com"));
         assert!(!record_has_email(&record(), "sam@example.com"));
@@ -385,7 +299,7 @@ mod tests {
         assert_eq!(r["jobId"], "job_1");
         assert_eq!(r["status"], "COMPLETED");
         assert_eq!(r["assessmentPackage"]["id"], "pkg");
-        assert_eq!(r["callbackUrl"], "https://app.greenhouse.io/cb/1");
+        assert_eq!(r["callbackUrl"], "https://app.ats.example/cb/1");
         assert_eq!(r["personalDataErased"]["reason"], "request");
         assert_eq!(r["personalDataErased"]["at"], "1970-01-01T00:00:00.000Z");
         let text = r.to_string();
@@ -422,39 +336,6 @@ mod tests {
         assert!(!is_erased_body(r#"{"eventType":"record.new"}"#));
         assert!(serde_json::from_str::<Value>(ERASED_BODY).is_ok());
         assert!(cancelled_note(Reason::Request).contains("erased"));
-    }
-
-    #[test]
-    fn the_test_clock_needs_insecure_targets() {
-        assert_eq!(retention_day_ms(Some(50), true), 50);
-        assert_eq!(retention_day_ms(Some(50), false), DAY_MS);
-        assert_eq!(retention_day_ms(None, true), DAY_MS);
-        assert_eq!(retention_day_ms(Some(0), true), DAY_MS);
-        assert_eq!(retention_day_ms(Some(-5), true), DAY_MS);
-    }
-
-    #[test]
-    fn cutoff_and_due_times() {
-        assert_eq!(
-            retention_cutoff(100 * DAY_MS, Some(60), DAY_MS),
-            Some(40 * DAY_MS)
-        );
-        assert_eq!(retention_cutoff(100, None, DAY_MS), None);
-        assert_eq!(purge_due_at(5, Some(60), 10), Some(605));
-        assert_eq!(purge_due_at(5, None, 10), None);
-        assert_eq!(retention_cutoff(0, Some(3650), i64::MAX), Some(-i64::MAX));
-    }
-
-    #[test]
-    fn attempts_keep_the_first_and_the_latest() {
-        assert_eq!(attempts_to_drop(1, 10), None);
-        assert_eq!(attempts_to_drop(10, 10), None);
-        assert_eq!(attempts_to_drop(11, 10), Some((2, 2)));
-        assert_eq!(attempts_to_drop(16, 10), Some((2, 7)));
-        // After dropping, attempts 1 and 8..=16 remain: ten of them.
-        let kept: Vec<i64> = (1..=16).filter(|n| !(2..=7).contains(n)).collect();
-        assert_eq!(kept.len(), 10);
-        assert_eq!(attempts_to_drop(5, 1), None);
     }
 
     #[test]

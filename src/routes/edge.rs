@@ -1,0 +1,224 @@
+//! The ATSs' edge routes (`/t/{tenant}/{provider}/{operation}`, `/p/{provider}/{operation}`;
+//! docs/architecture.md "The URL map"), all read from the provider registry.
+
+use super::{pick, Method};
+use crate::error::ApiError;
+use crate::model::is_valid_slug;
+use crate::providers::{Operation, Provider, Surface};
+
+/// A provider operation an ATS calls: which provider, which of its operations.
+#[derive(Clone, Copy)]
+pub struct EdgeRoute {
+    pub provider: Provider,
+    pub op: &'static Operation,
+}
+
+impl EdgeRoute {
+    /// The operation's path segment, as logged (`send_test`, `assessment.start`).
+    pub fn name(self) -> &'static str {
+        self.op.segment
+    }
+    pub fn takes_body(self) -> bool {
+        self.op.takes_body()
+    }
+    /// Every operation of every registered provider.
+    #[cfg(test)]
+    pub fn all() -> impl Iterator<Item = EdgeRoute> {
+        Provider::all().flat_map(|provider| {
+            provider
+                .spec()
+                .operations
+                .iter()
+                .map(move |op| EdgeRoute { provider, op })
+        })
+    }
+    /// `METHOD /t/{tenant}/x/op` or `METHOD /p/x/op`, for the OpenAPI check.
+    #[cfg(test)]
+    pub fn template(self) -> String {
+        format!(
+            "{} {}",
+            self.op.method.as_str(),
+            self.provider.template(self.op)
+        )
+    }
+}
+
+impl PartialEq for EdgeRoute {
+    fn eq(&self, other: &EdgeRoute) -> bool {
+        self.provider == other.provider && self.op.segment == other.op.segment
+    }
+}
+
+impl Eq for EdgeRoute {}
+
+impl std::fmt::Debug for EdgeRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "EdgeRoute({}/{})",
+            self.provider.as_str(),
+            self.op.segment
+        )
+    }
+}
+
+/// A tenant-scoped edge route matched with the tenant its path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedRoute {
+    pub tenant: String,
+    pub route: EdgeRoute,
+}
+
+/// The operation `segment` of the provider named `provider` on `surface`, or 404; then the
+/// method, or 405.
+fn match_route(
+    method: Method,
+    surface: Surface,
+    provider: &str,
+    segment: &str,
+) -> Result<EdgeRoute, ApiError> {
+    let provider = Provider::parse(provider)
+        .filter(|p| p.spec().surface == surface)
+        .ok_or_else(ApiError::route_not_found)?;
+    // A segment may serve several methods (one operation each).
+    let ops: Vec<(Method, EdgeRoute)> = provider
+        .spec()
+        .operations
+        .iter()
+        .filter(|o| o.segment == segment)
+        .map(|op| (op.method, EdgeRoute { provider, op }))
+        .collect();
+    if ops.is_empty() {
+        return Err(ApiError::route_not_found());
+    }
+    pick(method, ops)
+}
+
+/// Match `/t/{tenant}/{provider}/{operation}` (segments after `t`). A malformed tenant answers
+/// the same 401 as a bad key (SPEC §10), so tenant ids cannot be probed.
+pub fn match_edge(method: Method, segs: &[&str]) -> Result<ScopedRoute, ApiError> {
+    let [tenant, provider, segment] = segs else {
+        return Err(ApiError::route_not_found());
+    };
+    let route = match_route(method, Surface::TenantScoped, provider, segment)?;
+    if !is_valid_slug(tenant) {
+        return Err(ApiError::unauthorized_edge(route.provider.spec().edge_auth));
+    }
+    Ok(ScopedRoute {
+        tenant: tenant.to_string(),
+        route,
+    })
+}
+
+/// Match `/p/{provider}/{operation}` (segments after `p`): partner-level providers, whose
+/// tenant comes from the presented key (SPEC §12).
+pub fn match_partner(method: Method, segs: &[&str]) -> Result<EdgeRoute, ApiError> {
+    let [provider, segment] = segs else {
+        return Err(ApiError::route_not_found());
+    };
+    match_route(method, Surface::PartnerLevel, provider, segment)
+}
+
+/// Whether `/p/{provider}/{operation}` (segments after `p`) is a partner-level provider's cancel
+/// link (`Handler::CancelLink`), which a browser may open (docs/architecture.md, "The URL map").
+pub fn is_cancel_link(segs: &[&str]) -> bool {
+    let [provider, segment] = segs else {
+        return false;
+    };
+    Provider::parse(provider)
+        .filter(|p| p.spec().surface == Surface::PartnerLevel)
+        .is_some_and(|p| {
+            p.spec().operations.iter().any(|o| {
+                o.segment == *segment
+                    && matches!(o.handler, crate::providers::Handler::CancelLink { .. })
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::segments;
+
+    #[test]
+    fn cancel_links_are_found_from_the_registry() {
+        let links: Vec<(&str, &str)> = Provider::all()
+            .flat_map(|p| {
+                p.spec()
+                    .operations
+                    .iter()
+                    .filter(|o| matches!(o.handler, crate::providers::Handler::CancelLink { .. }))
+                    .map(move |o| (p.spec().name, o.segment))
+            })
+            .collect();
+        assert!(
+            !links.is_empty(),
+            "a registered provider hosts a cancel link"
+        );
+        for (provider, segment) in links {
+            assert!(is_cancel_link(&[provider, segment]));
+            assert!(!is_cancel_link(&[provider, "nope"]));
+            assert!(!is_cancel_link(&[provider]));
+            assert!(!is_cancel_link(&["p", provider, segment]));
+        }
+        assert!(!is_cancel_link(&["nope", "cancel"]));
+    }
+
+    /// Every registered operation routes to itself on its provider's surface, answers 405 to
+    /// another method, and 404 on the other surface. (Each provider's file tests its own
+    /// routes by name.)
+    #[test]
+    fn edge_routes() {
+        for call in EdgeRoute::all() {
+            let (p, seg) = (call.provider.as_str(), call.op.segment);
+            let other = if call.op.method == Method::Get {
+                Method::Delete
+            } else {
+                Method::Get
+            };
+            match call.provider.spec().surface {
+                Surface::TenantScoped => {
+                    let got = match_edge(call.op.method, &["acme", p, seg]).unwrap();
+                    assert_eq!(got.route, call);
+                    assert_eq!(got.tenant, "acme");
+                    let e = match_edge(other, &["acme", p, seg]).unwrap_err();
+                    assert_eq!(e.status, 405);
+                    assert_eq!(
+                        match_edge(call.op.method, &["ACME!", p, seg])
+                            .unwrap_err()
+                            .status,
+                        401
+                    );
+                    assert_eq!(
+                        match_partner(call.op.method, &[p, seg]).unwrap_err().status,
+                        404
+                    );
+                }
+                Surface::PartnerLevel => {
+                    assert_eq!(match_partner(call.op.method, &[p, seg]).unwrap(), call);
+                    assert_eq!(match_partner(other, &[p, seg]).unwrap_err().status, 405);
+                    assert_eq!(
+                        match_edge(call.op.method, &["acme", p, seg])
+                            .unwrap_err()
+                            .status,
+                        404
+                    );
+                }
+            }
+            assert_eq!(
+                match_edge(call.op.method, &["acme", p, "no_such_operation"])
+                    .unwrap_err()
+                    .status,
+                404
+            );
+        }
+        assert_eq!(
+            match_edge(Method::Post, &["acme", "no-such-ats", "x"])
+                .unwrap_err()
+                .status,
+            404
+        );
+        assert_eq!(match_partner(Method::Get, &["x"]).unwrap_err().status, 404);
+        assert_eq!(segments("/t//acme/"), vec!["t", "acme"]);
+    }
+}

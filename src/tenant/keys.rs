@@ -1,0 +1,364 @@
+//! Provider keys (README "Authentication"): the `keys` rows, edge authentication against
+//! them, and issuing, rotating and revoking keys. The rules are plain functions
+//! ([`accepts`], [`grace_until`], [`parse_key_request`]) with host unit tests; the object's
+//! methods load the rows, call them and store the outcome.
+
+use std::rc::Rc;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{Response, SqlStorageValue};
+
+use super::{now, Tenant, TenantRequest};
+use crate::admin::tenants::KeyInfo;
+use crate::error::{ApiError, ApiResult, Context};
+use crate::http;
+use crate::model::Provider;
+use crate::secrets;
+
+/// A row of `keys`: a provider's current key hash and, during a rotation grace period, the
+/// previous one (`previous_until`: ms since the epoch).
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct KeyRow {
+    pub provider: String,
+    pub hash: String,
+    pub created_at: i64,
+    pub previous_hash: Option<String>,
+    pub previous_until: Option<i64>,
+}
+
+/// Whether one of the `presented` key hashes opens `provider`'s edge at `now` (ms): its
+/// current key, or the key it replaced while the rotation grace period runs
+/// (`previous_until > now`). Every stored hash is compared with every presented one in
+/// constant time, so the answer's timing does not say which matched.
+pub(super) fn accepts(rows: &[KeyRow], provider: &str, presented: &[String], now: i64) -> bool {
+    let stored = rows
+        .iter()
+        .filter(|r| r.provider == provider)
+        .flat_map(|r| {
+            let previous = r
+                .previous_hash
+                .as_ref()
+                .filter(|_| r.previous_until > Some(now));
+            std::iter::once(&r.hash).chain(previous)
+        });
+    let mut ok = false;
+    for s in stored {
+        for h in presented {
+            ok |= secrets::ct_eq(h, s);
+        }
+    }
+    ok
+}
+
+/// Until when (ms) a replaced key keeps working after a rotation at `now` with `grace_secs` of
+/// overlap: None, dead on the very next request, without a grace period or without a key to
+/// replace.
+pub(super) fn grace_until(replaces_a_key: bool, grace_secs: i64, now: i64) -> Option<i64> {
+    (grace_secs > 0 && replaces_a_key).then_some(now + grace_secs * 1000)
+}
+
+/// The longest rotation grace period a key request may ask for: 7 days, in seconds.
+pub(super) const MAX_GRACE_SECS: i64 = 7 * 86_400;
+
+/// `POST /v1/tenants/{t}/secrets` (README "Authentication"): `{"provider", "previous_key_ttl_seconds"?}`
+/// → the provider and the grace period in seconds (0 when absent or null; at most
+/// [`MAX_GRACE_SECS`]). Errors: 422 `invalid_field` naming the field.
+pub(super) fn parse_key_request(v: &Value) -> ApiResult<(Provider, i64)> {
+    let provider = match v.get("provider") {
+        Some(Value::String(p)) => Provider::parse(p).ok_or_else(|| {
+            ApiError::invalid_field(
+                "provider",
+                &format!("must be {}", crate::providers::names_or(true)),
+            )
+        })?,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "provider",
+                &format!("is required ({})", crate::providers::names_or(true)),
+            ))
+        }
+    };
+    // Optional overlap for rotations without downtime: the old key keeps working this long
+    // (default 0: dead on the very next request).
+    let grace_secs = match v.get("previous_key_ttl_seconds") {
+        None | Some(Value::Null) => 0,
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .filter(|s| (0..=MAX_GRACE_SECS).contains(s))
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "previous_key_ttl_seconds",
+                    "must be a whole number of seconds from 0 to 604800 (7 days)",
+                )
+            })?,
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "previous_key_ttl_seconds",
+                "must be a number",
+            ))
+        }
+    };
+    Ok((provider, grace_secs))
+}
+
+impl Tenant {
+    pub(super) fn key_rows(&self) -> ApiResult<Rc<Vec<KeyRow>>> {
+        if let Some(rows) = self.key_cache.borrow().as_ref() {
+            return Ok(rows.clone());
+        }
+        let rows: Rc<Vec<KeyRow>> = Rc::new(
+            self.sql()
+                .exec(
+                    "SELECT provider, hash, created_at, previous_hash, previous_until FROM keys ORDER BY provider",
+                    None,
+                )
+                .and_then(|c| c.to_array())
+                .context("read keys")?,
+        );
+        *self.key_cache.borrow_mut() = Some(rows.clone());
+        Ok(rows)
+    }
+
+    pub(super) fn keys(&self) -> ApiResult<Vec<KeyInfo>> {
+        Ok(self
+            .key_rows()?
+            .iter()
+            .map(|r| KeyInfo {
+                provider: r.provider.clone(),
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+
+    pub(super) fn key_hash(&self, p: Provider) -> ApiResult<Option<String>> {
+        Ok(self
+            .key_rows()?
+            .iter()
+            .find(|r| r.provider == p.as_str())
+            .map(|r| r.hash.clone()))
+    }
+
+    /// Edge authentication against the authoritative key hashes (SPEC §4). Unknown tenant,
+    /// wrong provider, revoked or rotated key: the same 401.
+    pub(super) fn authenticate(&self, provider: Provider, call: &TenantRequest) -> ApiResult<()> {
+        if self.exists()
+            && accepts(
+                &self.key_rows()?,
+                provider.as_str(),
+                &call.key_hashes,
+                now(),
+            )
+        {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized_edge(provider.spec().edge_auth))
+        }
+    }
+
+    pub(super) async fn create_key(&self, t: &str, call: &TenantRequest) -> ApiResult<Response> {
+        self.load_config()?;
+        let (provider, grace_secs) = parse_key_request(&call.json()?)?;
+        Ok(http::json(
+            201,
+            &self
+                .issue_key(t, provider, grace_secs, &call.origin)
+                .await?,
+        ))
+    }
+
+    /// Issue (or rotate) `provider`'s key: the replaced key keeps working for `grace_secs`
+    /// (0: dead on the very next request). Answers `{provider, secretKey, baseUrl, createdAt,
+    /// previousKeyValidUntil}`; the key appears nowhere else, ever.
+    pub(super) async fn issue_key(
+        &self,
+        t: &str,
+        provider: Provider,
+        grace_secs: i64,
+        origin: &str,
+    ) -> ApiResult<Value> {
+        let key = provider.new_key(t);
+        let hash = secrets::hash_key(&key);
+        let n = now();
+        let old = self.key_hash(provider)?;
+        let previous_until = grace_until(old.is_some(), grace_secs, n);
+        // Replacing the row is the rotation: without a grace period the old key fails on the
+        // very next request.
+        self.sql()
+            .exec(
+                "INSERT INTO keys (provider, hash, created_at, previous_hash, previous_until) VALUES (?, ?, ?, ?, ?) ON CONFLICT(provider) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at, previous_hash = excluded.previous_hash, previous_until = excluded.previous_until",
+                vec![
+                    provider.as_str().into(),
+                    hash.clone().into(),
+                    SqlStorageValue::Integer(n),
+                    previous_until.and(old.clone()).into(),
+                    previous_until.map(SqlStorageValue::Integer).unwrap_or(SqlStorageValue::Null),
+                ],
+            )
+            .context("store key")?;
+        self.key_cache.replace(None);
+        let kv = self.kv()?;
+        if let (Some(old), None) = (&old, previous_until) {
+            let _ = kv.delete(&format!("key:{old}")).await;
+        }
+        if let Ok(put) = kv.put(
+            &format!("key:{hash}"),
+            json!({"tenant": t, "provider": provider.as_str()}).to_string(),
+        ) {
+            let _ = put.execute().await;
+        }
+        Ok(json!({
+            "provider": provider.as_str(),
+            "secretKey": key,
+            "baseUrl": provider.base_url(origin, t),
+            "createdAt": crate::model::rfc3339(n),
+            "previousKeyValidUntil": previous_until.map(crate::model::rfc3339),
+        }))
+    }
+
+    /// Revoke `provider`'s key (and any previous one in its grace period) at once.
+    pub(super) async fn delete_key(&self, p: Provider) -> ApiResult<Response> {
+        self.load_config()?;
+        let old = self.key_hash(p)?;
+        self.sql()
+            .exec(
+                "DELETE FROM keys WHERE provider = ?",
+                vec![p.as_str().into()],
+            )
+            .context("delete key")?;
+        self.key_cache.replace(None);
+        if let Some(old) = old {
+            // The index entry is only a cache; the row above is what edge auth reads.
+            let _ = self.kv()?.delete(&format!("key:{old}")).await;
+        }
+        Ok(http::empty(204))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(provider: &str, hash: &str, previous: Option<(&str, i64)>) -> KeyRow {
+        KeyRow {
+            provider: provider.into(),
+            hash: hash.into(),
+            created_at: 0,
+            previous_hash: previous.map(|(h, _)| h.into()),
+            previous_until: previous.map(|(_, u)| u),
+        }
+    }
+
+    fn hashes(h: &[&str]) -> Vec<String> {
+        h.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_current_key_opens_its_providers_edge_only() {
+        let rows = [row("a", "ha", None), row("b", "hb", None)];
+        assert!(accepts(&rows, "a", &hashes(&["ha"]), 0));
+        assert!(
+            !accepts(&rows, "a", &hashes(&["hb"]), 0),
+            "another provider's key"
+        );
+        assert!(
+            !accepts(&rows, "c", &hashes(&["ha"]), 0),
+            "a provider without a key"
+        );
+        assert!(!accepts(&rows, "a", &[], 0), "nothing presented");
+        assert!(!accepts(&[], "a", &hashes(&["ha"]), 0), "no keys at all");
+        // Any of several presented candidates may match (e.g. Basic username or password).
+        assert!(accepts(&rows, "a", &hashes(&["nope", "ha"]), 0));
+    }
+
+    #[test]
+    fn a_replaced_key_works_only_inside_its_grace_period() {
+        let rows = [row("a", "new", Some(("old", 1_000)))];
+        assert!(accepts(&rows, "a", &hashes(&["old"]), 999));
+        assert!(
+            !accepts(&rows, "a", &hashes(&["old"]), 1_000),
+            "ends at previous_until"
+        );
+        assert!(!accepts(&rows, "a", &hashes(&["old"]), 5_000));
+        assert!(
+            accepts(&rows, "a", &hashes(&["new"]), 5_000),
+            "the new key keeps working"
+        );
+        // A previous hash without an end time never counts.
+        let open = [KeyRow {
+            previous_until: None,
+            ..row("a", "new", Some(("old", 0)))
+        }];
+        assert!(!accepts(&open, "a", &hashes(&["old"]), 0));
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_old_key_only_with_grace_and_an_old_key() {
+        assert_eq!(grace_until(true, 60, 1_000), Some(61_000));
+        assert_eq!(grace_until(true, 0, 1_000), None, "no grace: dead at once");
+        assert_eq!(grace_until(false, 60, 1_000), None, "nothing replaced");
+        assert_eq!(
+            grace_until(true, MAX_GRACE_SECS, 0),
+            Some(7 * 86_400 * 1000)
+        );
+    }
+
+    #[test]
+    fn key_requests_name_a_registered_provider_and_a_bounded_grace() {
+        let p = Provider::all().next().unwrap();
+        let name = p.as_str();
+        assert_eq!(
+            parse_key_request(&json!({ "provider": name })).unwrap(),
+            (p, 0)
+        );
+        assert_eq!(
+            parse_key_request(&json!({ "provider": name, "previous_key_ttl_seconds": null }))
+                .unwrap(),
+            (p, 0)
+        );
+        assert_eq!(
+            parse_key_request(&json!({ "provider": name, "previous_key_ttl_seconds": 604800 }))
+                .unwrap(),
+            (p, 604_800)
+        );
+        for (body, field) in [
+            (json!({}), "provider"),
+            (json!({ "provider": 3 }), "provider"),
+            (json!({ "provider": "no-such-ats" }), "provider"),
+            (
+                json!({ "provider": name, "previous_key_ttl_seconds": 604801 }),
+                "previous_key_ttl_seconds",
+            ),
+            (
+                json!({ "provider": name, "previous_key_ttl_seconds": -1 }),
+                "previous_key_ttl_seconds",
+            ),
+            (
+                json!({ "provider": name, "previous_key_ttl_seconds": 1.5 }),
+                "previous_key_ttl_seconds",
+            ),
+            (
+                json!({ "provider": name, "previous_key_ttl_seconds": "60" }),
+                "previous_key_ttl_seconds",
+            ),
+        ] {
+            let e = parse_key_request(&body).unwrap_err();
+            assert_eq!(
+                (e.status, e.code),
+                (422, crate::error::code::INVALID_FIELD),
+                "{body}"
+            );
+            assert!(e.message.contains(field), "{body}: {}", e.message);
+        }
+        // Every registered provider can be asked for.
+        for p in Provider::all() {
+            assert_eq!(
+                parse_key_request(&json!({ "provider": p.as_str() }))
+                    .unwrap()
+                    .0,
+                p
+            );
+        }
+    }
+}
