@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::{Delay, Headers, Method, Response, SqlStorage, SqlStorageValue as V};
 
-use super::outbox::Outbox;
+use super::outbox::{Lane, Outbox};
 use super::{assessments, now, privacy, Tenant, TenantRequest};
 use crate::admin::tenants::TenantSecrets;
 use crate::delivery::attempt;
@@ -208,18 +208,22 @@ impl Enrichment {
         self.state.borrow_mut().live.remove(&self.assessment_id);
     }
 
+    /// Attempt each delivery of a released event (every endpoint it goes to) at once.
+    async fn attempt_all(&self, due: Vec<(Lane, String)>) {
+        let sends = due
+            .iter()
+            .map(|(lane, id)| self.outbox.attempt(*lane, id, None, &self.secrets));
+        futures_util::future::join_all(sends).await;
+    }
+
     /// Send the held `record.new` now, as stored, if no attempt has claimed it.
     async fn release_as_stored(&self) {
         match self
             .outbox
             .release_held(&self.event_id, EventType::RecordNew, None, now())
         {
-            Ok(true) => {
-                self.outbox
-                    .attempt(&self.event_id, None, &self.secrets)
-                    .await
-            }
-            Ok(false) => {}
+            Ok(Some(due)) => self.attempt_all(due).await,
+            Ok(None) => {}
             Err(e) => worker::console_error!("enrichment: release {}: {e}", self.event_id),
         }
     }
@@ -229,11 +233,7 @@ impl Enrichment {
     /// once: without its row, the order was finished by someone else.
     async fn finish(&self, outcome: Enriched) {
         match self.complete(outcome) {
-            Ok(Completed::Released) => {
-                self.outbox
-                    .attempt(&self.event_id, None, &self.secrets)
-                    .await;
-            }
+            Ok(Completed::Released(due)) => self.attempt_all(due).await,
             Ok(Completed::Modified(due)) => {
                 self.outbox.attempt_now(due, &self.secrets).await;
             }
@@ -261,11 +261,11 @@ impl Enrichment {
         outcome.apply(&mut record);
         assessments::set_record(&self.sql, &self.assessment_id, &record, t)?;
         let data = json!({ "candidateAssessment": record });
-        if self
-            .outbox
-            .release_held(&self.event_id, EventType::RecordNew, Some(data.clone()), t)?
+        if let Some(due) =
+            self.outbox
+                .release_held(&self.event_id, EventType::RecordNew, Some(data.clone()), t)?
         {
-            return Ok(Completed::Released);
+            return Ok(Completed::Released(due));
         }
         let due = self.outbox.emit(
             EventType::RecordModified,
@@ -279,8 +279,8 @@ impl Enrichment {
 
 /// What `complete` did.
 enum Completed {
-    /// The held `record.new` now carries the completed record and is due.
-    Released,
+    /// The held `record.new` now carries the completed record; its deliveries are due.
+    Released(Vec<(Lane, String)>),
     /// It had gone already: a `record.modified` was committed.
     Modified(super::outbox::Due),
     /// Finished before, or the record is gone or erased.

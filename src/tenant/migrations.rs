@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{assessments, calls, connect, enrich, idempotency, links, outbox, store};
+use super::{assessments, calls, connect, endpoints, enrich, idempotency, links, outbox, store};
 
 /// A column that older builds' `CREATE TABLE` lacked: `(table, column, declaration)`.
 pub type LateColumn = (&'static str, &'static str, &'static str);
@@ -50,9 +50,15 @@ pub const LADDER: &[Step] = &[
         late_columns: &[],
     },
     Step {
+        // Webhook endpoints and their deliveries (README "Webhook endpoints").
+        version: 3,
+        sql: &[endpoints::SCHEMA, outbox::DELIVERIES_SCHEMA],
+        late_columns: &[],
+    },
+    Step {
         // Order enrichment (README "Order enrichment"): one row per order whose record is being
         // completed from the ATS's read API.
-        version: 3,
+        version: 4,
         sql: &[enrich::SCHEMA],
         late_columns: &[],
     },

@@ -16,6 +16,7 @@ mod assessments;
 mod calls;
 mod connect;
 mod edge;
+mod endpoints;
 mod enrich;
 mod erasure;
 mod idempotency;
