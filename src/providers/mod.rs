@@ -247,4 +247,6 @@ pub(crate) fn compact(v: Value) -> Option<Value> {
 }
 
 #[cfg(test)]
+mod credential_tests;
+#[cfg(test)]
 mod registry_tests;

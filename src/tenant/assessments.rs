@@ -203,7 +203,6 @@ pub fn set_sync(sql: &SqlStorage, id: &str, sync: &Value) -> ApiResult<()> {
     Ok(())
 }
 
-/// A timestamp for the next outbound update, strictly greater than the last one sent.
 /// The update timestamp the next outbound update of `row` carries at `now` (ms, strictly
 /// increasing per assessment), without recording it.
 pub fn peek_update_ts(row: &Row, now: i64) -> i64 {
@@ -271,4 +270,52 @@ pub fn list(sql: &SqlStorage, query_string: Option<&str>) -> ApiResult<Value> {
         "data": page.iter().map(Row::view).collect::<Vec<_>>(),
         "next_cursor": if more { page.last().map(|r| query::render_cursor(r.seq)) } else { None },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(last_update_ts: i64) -> Row {
+        Row {
+            seq: 1,
+            id: "ats_ass_1".into(),
+            provider: Provider::all().next().unwrap().as_str().into(),
+            status: "PENDING".into(),
+            record: "{}".into(),
+            result: None,
+            sync: Some(r#"{"state":"failed"}"#.into()),
+            errors: None,
+            last_update_ts,
+            created_at: 0,
+            updated_at: 1_000,
+        }
+    }
+
+    #[test]
+    fn update_timestamps_follow_the_clock_but_never_repeat_or_go_back() {
+        assert_eq!(peek_update_ts(&row(0), 5_000), 5_000);
+        assert_eq!(
+            peek_update_ts(&row(5_000), 5_000),
+            5_001,
+            "same millisecond"
+        );
+        assert_eq!(peek_update_ts(&row(9_000), 5_000), 9_001, "clock behind");
+    }
+
+    #[test]
+    fn the_admin_view_adds_state_to_the_record() {
+        let v = row(0).view();
+        assert_eq!(v["status"], "PENDING");
+        assert_eq!(v["provider"], Provider::all().next().unwrap().as_str());
+        assert_eq!(v["result"], Value::Null);
+        assert_eq!(v["providerSync"], json!({"state": "failed"}));
+        assert_eq!(v["providerErrors"], json!([]), "none yet: an empty list");
+        assert_eq!(v["createdAt"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(v["updatedAt"], "1970-01-01T00:00:01.000Z");
+        assert_eq!(row(0).status(), Status::Pending);
+        let mut odd = row(0);
+        odd.status = "NOT_A_STATUS".into();
+        assert_eq!(odd.status(), Status::NotSpecified);
+    }
 }

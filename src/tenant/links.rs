@@ -48,12 +48,17 @@ pub fn mint(
         ],
     )
     .context("insert cancel link")?;
-    // Token characters (slug, '.', url-safe base64) need no escaping in a query.
-    Ok(format!(
+    Ok(link_url(provider, op, origin, tenant, &token))
+}
+
+/// A cancel link's URL: `{the provider's baseUrl}/{segment}?token={token}`. Token characters
+/// (slug, '.', url-safe base64) need no escaping in a query.
+fn link_url(provider: Provider, op: &Operation, origin: &str, tenant: &str, token: &str) -> String {
+    format!(
         "{}/{}?token={token}",
         provider.base_url(origin, tenant),
         op.segment
-    ))
+    )
 }
 
 /// The assessment one of the presented token hashes is bound to.
@@ -75,4 +80,39 @@ pub fn resolve(sql: &SqlStorage, hashes: &[String]) -> ApiResult<Option<String>>
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_is_the_cancel_operation_under_the_providers_base_url_with_its_token() {
+        let with: Vec<Provider> = Provider::all()
+            .filter(|p| operation(*p).is_some())
+            .collect();
+        assert!(!with.is_empty(), "a registered provider hosts cancel links");
+        for p in Provider::all() {
+            let Some(op) = operation(p) else {
+                continue;
+            };
+            assert!(matches!(op.handler, providers::Handler::CancelLink { .. }));
+            let token = providers::new_cancel_link_token("acme");
+            let url = link_url(p, op, "https://b.example/ats", "acme", &token);
+            assert_eq!(
+                url,
+                format!(
+                    "{}/{}?token={token}",
+                    p.base_url("https://b.example/ats", "acme"),
+                    op.segment
+                )
+            );
+            assert!(url.starts_with("https://b.example/ats/"), "{url}");
+            // The link authorizes as its token: the front door reads it back from the query.
+            let q = url.split_once('?').unwrap().1;
+            let (tenant, hashes) = providers::link_credentials(Some(q)).unwrap();
+            assert_eq!(tenant, "acme");
+            assert_eq!(hashes, vec![secrets::hash_key(&token)]);
+        }
+    }
 }

@@ -25,7 +25,7 @@ use super::{
     Idempotency, Inbound, Operation, OutboundCall, PlacedOrder, ScoreShape, Setting, Spec, Surface,
     WriteBack,
 };
-use crate::error::{code, ApiError, ApiResult, EdgeAuth, ErrorShape};
+use crate::error::{code, ApiError, ApiResult, Context, EdgeAuth, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
     Email, Enrichment, EnrichmentStatus, OrderKind, Package, Phone, Provider, Requester,

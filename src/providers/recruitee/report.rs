@@ -31,7 +31,7 @@ pub(super) fn report_call_url(
 /// After an order: mark the report `sent` with the bridge's cancel link.
 pub(super) fn mark_sent(o: &PlacedOrder) -> ApiResult<Vec<OutboundCall>> {
     let url = report_call_url(o.credentials, o.record, o.allow_insecure)?;
-    let cancel = o.cancel_url.ok_or_else(ApiError::internal)?;
+    let cancel = o.cancel_url.context("the order's cancel link")?;
     Ok(vec![OutboundCall {
         label: "Recruitee report sent",
         method: worker::Method::Patch,
