@@ -42,5 +42,9 @@ console.log(`\nwasm: ${kB(r.wasm.rawBytes)} raw, **${kB(r.wasm.gzipBytes)} \`gzi
 const MB = (k) => `${Math.round(k / 1024)} MiB`;
 console.log(`workerd peak memory ${MB(det.memory.maxVmHWMKB)} VmHWM during the detached run (${MB(det.memory.idleSumVmRSSKB)} after start).`);
 if (det.storage) console.log(`Durable Object storage: **${f0(det.storage.bytesPerOrder)} bytes per order** after ${f0(det.storage.orders)} delivered Greenhouse orders (\`storageBytes\`).`);
+if (det.fanout) {
+  const one = det.fanout["1 endpoint"].toEveryEndpoint, three = det.fanout["3 endpoints"].toEveryEndpoint;
+  console.log(`Fan-out: send_test → record.new at every endpoint, p50/p99 **${f1(one.p50)}/${f1(one.p99)} ms with 1 endpoint, ${f1(three.p50)}/${f1(three.p99)} ms with 3** (${f2(det.fanout.ratioP50)}× at p50; ${f0(det.fanout.orders)} sequential orders each).`);
+}
 console.log(`Every acknowledged order's webhook arrived: ${f0(r.orders.recordNewReceived)} of ${f0(r.orders.acknowledged)}, ${r.orders.duplicates} duplicates.`);
 if (det.memory.otherWorkerdProcessesMax) console.log(`(Contended: up to ${det.memory.otherWorkerdProcessesMax} other workerd processes ran during the run.)`);

@@ -12,6 +12,10 @@
 //   - send_test → record.new commit-to-receipt latency: from just before send_test is sent until
 //     the receiver sees the webhook arrive, for --orders sequential orders and a --burst at once;
 //   - peak memory (VmHWM) of the workerd processes;
+//   - (first server only) fan-out: --fanout-orders sequential orders to a tenant whose events go
+//     to 1 endpoint (its `webhook`) and to a tenant with 3 (its `webhook` plus 2 webhook
+//     endpoints): the send_test answer and send_test → record.new at every endpoint (the last
+//     arrival), and the 3-against-1 ratio of the p50s;
 //   - (first server only) Durable Object storage per order: a fresh tenant's `storageBytes`
 //     (`GET /v1/tenants/{t}`, the object's SQLite `databaseSize`) before and after --storage-orders
 //     Greenhouse orders, each delivered to the receiver, divided by the number of orders;
@@ -40,6 +44,7 @@ const { values: opts } = parseArgs({ options: {
   orders: { type: "string", default: "100" },
   burst: { type: "string", default: "200" },
   "storage-orders": { type: "string", default: "1000" },
+  "fanout-orders": { type: "string", default: "100" },
 } });
 const positive = (name) => {
   const v = Number(opts[name]);
@@ -51,6 +56,7 @@ const ORDERS = Math.round(positive("orders"));
 const BURST = Math.round(positive("burst"));
 const STORAGE_ORDERS = Math.round(positive("storage-orders"));
 const STORAGE_TENANT = "bench-storage";
+const FANOUT_ORDERS = Math.round(positive("fanout-orders"));
 
 // ---- loopback servers -----------------------------------------------------------------------
 
@@ -100,6 +106,43 @@ async function drained() {
     if (Date.now() > deadline) throw new Error(`only ${arrivals.size} of ${ordersAcked} record.new webhooks arrived`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Fan-out receiver: every endpoint of the fan-out tenants posts here; counts each record.new's
+ *  arrivals and notes the time of the latest. */
+const fanArrivals = new Map(); // recordId -> { count, lastAt, need, resolve }
+const fanReceiver = http.createServer((req, res) => {
+  const at = performance.now();
+  let body = "";
+  req.setEncoding("utf8");
+  req.on("data", (c) => (body += c));
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+    let event;
+    try { event = JSON.parse(body); } catch { return; }
+    if (event.eventType !== "record.new") return;
+    const e = fanArrivals.get(event.recordId) ?? { count: 0, lastAt: 0 };
+    e.count++;
+    e.lastAt = at;
+    fanArrivals.set(event.recordId, e);
+    if (e.need && e.count >= e.need) e.resolve(at);
+  });
+});
+
+/** One order; resolves when its record.new has reached `need` endpoints. */
+async function fanOrder(agent, base, ep, need) {
+  const t0 = performance.now();
+  const r = await send(agent, base, ep.request());
+  const responseMs = performance.now() - t0;
+  if (r.status !== 200) throw new Error(`${ep.name} answered ${r.status}: ${r.text}`);
+  const id = JSON.parse(r.text).partner_interview_id;
+  const e = fanArrivals.get(id) ?? { count: 0, lastAt: 0 };
+  fanArrivals.set(id, e);
+  const at = e.count >= need ? e.lastAt : await new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`record.new for ${id} reached ${e.count} of ${need} endpoints within ${ARRIVAL_TIMEOUT_MS} ms`)), ARRIVAL_TIMEOUT_MS);
+    Object.assign(e, { need, resolve: (x) => { clearTimeout(t); res(x); } });
+  });
+  return { responseMs, receiptMs: at - t0 };
 }
 
 /** Fake Greenhouse: order callback urls point here (nothing calls them unless a result is sent). */
@@ -335,7 +378,31 @@ async function measure(server, hookPort, ghPort) {
         `(${before} → ${after} bytes, storageBytes = the object's SQLite databaseSize)`);
     }
 
-    // 4. Memory, read once more while workerd is still running.
+    // 4. Fan-out: the same sequential orders to a tenant with 1 endpoint and to one with 3.
+    let fanout = null;
+    if (server.key === SERVERS[0].key) {
+      fanout = { orders: FANOUT_ORDERS, source: "send_test → record.new at the last of the tenant's endpoints (one loopback receiver)" };
+      const fanPort = fanReceiver.address().port;
+      const sendTest = fixture("greenhouse/send_test.json");
+      for (const [label, extra] of [["1 endpoint", 0], ["3 endpoints", 2]]) {
+        const id = `bench-fan-${extra + 1}`;
+        await adminCall(base, "POST", "/v1/tenants", { id, webhook: { url: `http://127.0.0.1:${fanPort}/webhook` } });
+        for (let i = 0; i < extra; i++) await adminCall(base, "POST", `/v1/tenants/${id}/webhooks`, { url: `http://127.0.0.1:${fanPort}/endpoint-${i}` });
+        const key = (await adminCall(base, "POST", `/v1/tenants/${id}/secrets`, { provider: "greenhouse" })).secretKey;
+        const ep = { name: `GH POST send_test (${label})`, request: () => ({ method: "POST", path: `/t/${id}/greenhouse/send_test`,
+          headers: basic(key), body: JSON.stringify({ ...sendTest, url: `http://127.0.0.1:${ghPort}/take_home_tests/${++n}` }) }) };
+        const fagent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        for (let i = 0; i < WARMUP_ORDERS; i++) await fanOrder(fagent, base, ep, extra + 1);
+        const runs = [];
+        for (let i = 0; i < FANOUT_ORDERS; i++) runs.push(await fanOrder(fagent, base, ep, extra + 1));
+        fagent.destroy();
+        fanout[label] = { response: stats(runs.map((o) => o.responseMs)), toEveryEndpoint: stats(runs.map((o) => o.receiptMs)) };
+      }
+      fanout.ratioP50 = fanout["3 endpoints"].toEveryEndpoint.p50 / fanout["1 endpoint"].toEveryEndpoint.p50;
+      fanout.ratioP99 = fanout["3 endpoints"].toEveryEndpoint.p99 / fanout["1 endpoint"].toEveryEndpoint.p99;
+    }
+
+    // 5. Memory, read once more while workerd is still running.
     mem.sample();
     const peaks = Object.values(mem.memory.peakHwmKB);
     const memory = { workerdProcesses: peaks.length, maxVmHWMKB: Math.max(0, ...peaks), peakSumVmRSSKB: mem.memory.peakSumRssKB,
@@ -344,13 +411,22 @@ async function measure(server, hookPort, ghPort) {
     // Report.
     printCells(`edge throughput, ${server.name}`, cells);
     printTable(`webhook latency (ms), ${server.name}`, ["n", "p50", "p90", "p99", "max"], webhook);
+    if (fanout) {
+      const rows = {};
+      for (const label of ["1 endpoint", "3 endpoints"]) {
+        rows[`${label}: send_test response`] = fanout[label].response;
+        rows[`${label}: send_test → record.new at every endpoint`] = fanout[label].toEveryEndpoint;
+      }
+      printTable(`fan-out (ms), ${server.name}`, ["n", "p50", "p90", "p99", "max"], rows);
+      console.log(`fan-out to 3 endpoints against 1: ${fanout.ratioP50.toFixed(2)}× at p50, ${fanout.ratioP99.toFixed(2)}× at p99 (send_test → record.new at every endpoint)`);
+    }
     const MB = (k) => `${(k / 1024).toFixed(1)} MiB`;
     console.log(`workerd peak memory: ${MB(memory.maxVmHWMKB)} VmHWM (max of ${memory.workerdProcesses} processes), ` +
       `${MB(memory.peakSumVmRSSKB)} peak summed VmRSS (${MB(memory.idleSumVmRSSKB)} idle after start)`);
     if (memory.otherWorkerdProcessesMax) {
       console.log(`WARNING: up to ${memory.otherWorkerdProcessesMax} other workerd processes ran during this measurement; figures are contended`);
     }
-    return { server: server.name, inspector: server.inspector, wasmSha256, throughput: cells, webhookMs: webhook, memory, storage };
+    return { server: server.name, inspector: server.inspector, wasmSha256, throughput: cells, webhookMs: webhook, memory, storage, fanout };
   } finally {
     mem.stop();
     await worker.stop();
@@ -435,6 +511,7 @@ async function main() {
   try {
     const hookPort = await listen(receiver);
     const ghPort = await listen(greenhouse);
+    await listen(fanReceiver);
     console.log(`webhook receiver :${hookPort}, fake Greenhouse :${ghPort}, ${SECONDS} s per cell`);
 
     // Size of the wasm that is run (copied now, so a rebuild during the run cannot change it).
@@ -477,7 +554,8 @@ async function main() {
       `commit ${info.commit?.slice(0, 12)}${info.dirty ? " (dirty tree)" : ""}, ${((performance.now() - wall) / 1000).toFixed(0)} s`);
     const file = writeResults("bench", {
       ...info,
-      params: { seconds: SECONDS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, orders: ORDERS, warmupOrders: WARMUP_ORDERS, burst: BURST },
+      params: { seconds: SECONDS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, orders: ORDERS, warmupOrders: WARMUP_ORDERS, burst: BURST, fanoutOrders: FANOUT_ORDERS },
+      fanout: servers.detached.fanout,
       servers,
       reference,
       vsReference,
@@ -496,6 +574,8 @@ async function main() {
     receiver.close();
     greenhouse.closeAllConnections();
     greenhouse.close();
+    fanReceiver.closeAllConnections();
+    fanReceiver.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }

@@ -43,6 +43,9 @@ pub mod code {
     pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
     /// 400: the `Idempotency-Key` header is empty, too long or not printable ASCII.
     pub const INVALID_IDEMPOTENCY_KEY: &str = "invalid_idempotency_key";
+    /// 409: the tenant already has the most webhook endpoints it may have (README "Webhook
+    /// endpoints").
+    pub const WEBHOOK_LIMIT_REACHED: &str = "webhook_limit_reached";
     /// 413: the body is over 256 KB.
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// 422: a field is missing or invalid; the message names it.

@@ -267,6 +267,25 @@ test("failed deliveries: one replayed from the list, then the rest with replay a
 });
 
 let linkUrl;
+test("webhook endpoints are listed on the deliveries screen, without their secrets", async () => {
+  const created = await admin(w, "POST", "/v1/tenants/acme-web/webhooks", { url: `${hooks.url}/results`, event_types: ["record.modified"], description: "Results service" });
+  assert.equal(created.status, 201, created.text);
+  // From another screen, so the deliveries screen mounts afresh and reads the endpoints.
+  await page.goto(`${w.url}/console#/t/acme-web/overview`);
+  await page.getByRole("link", { name: "Deliveries" }).click();
+  await page.getByRole("heading", { name: "Webhook endpoints" }).waitFor();
+  const row = page.getByRole("row", { name: new RegExp(created.body.id) });
+  await row.waitFor();
+  const text = await row.innerText();
+  assert.match(text, /Results service/);
+  assert.match(text, /record\.modified/);
+  assert.match(text, /enabled/);
+  assert.ok(text.includes(`${hooks.url}/results`));
+  assert.ok(!(await page.content()).includes(created.body.secret), "the endpoint's secret is never shown");
+  await shot(page, "07b-webhook-endpoints");
+  assert.equal((await admin(w, "DELETE", `/v1/tenants/acme-web/webhooks/${created.body.id}`)).status, 204);
+});
+
 test("a connect link used end to end: created in the console, key shown once, Ashby key checked, connected", async () => {
   await page.goto(`${w.url}/console#/t/acme-web/connect`);
   await page.getByLabel("ATS", { exact: true }).selectOption("ashby");

@@ -7,6 +7,7 @@ pub mod attempt;
 pub mod consumer;
 pub mod schedule;
 pub mod sign;
+pub mod state;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,9 +29,13 @@ pub struct QueueMsg {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MsgKind {
+    /// A delivery to the tenant's `webhook` (`e` is the event id).
     #[default]
     Webhook,
+    /// An outbound call to an ATS (`e` is the call id).
     Provider,
+    /// A delivery to one of the tenant's extra endpoints (`e` is the delivery id, `dlv_…`).
+    Endpoint,
 }
 
 /// Cloudflare Queues delay messages by at most 12 hours.

@@ -32,6 +32,12 @@ pub enum Admin {
     ListConnectLinks(String),
     RevokeConnectLink(String, String),
     Erasure(String),
+    CreateEndpoint(String),
+    ListEndpoints(String),
+    GetEndpoint(String, String),
+    PatchEndpoint(String, String),
+    DeleteEndpoint(String, String),
+    ListEndpointDeliveries(String, String),
 }
 
 impl Admin {
@@ -58,7 +64,13 @@ impl Admin {
             | CreateConnectLink(t)
             | ListConnectLinks(t)
             | RevokeConnectLink(t, _)
-            | Erasure(t) => Some(t),
+            | Erasure(t)
+            | CreateEndpoint(t)
+            | ListEndpoints(t)
+            | GetEndpoint(t, _)
+            | PatchEndpoint(t, _)
+            | DeleteEndpoint(t, _)
+            | ListEndpointDeliveries(t, _) => Some(t),
         }
     }
     /// The route as a template, for logs and the OpenAPI check.
@@ -87,6 +99,12 @@ impl Admin {
             ListConnectLinks(_) => "GET /v1/tenants/{tenant}/connect-links",
             RevokeConnectLink(..) => "DELETE /v1/tenants/{tenant}/connect-links/{id}",
             Erasure(_) => "POST /v1/tenants/{tenant}/erasure",
+            CreateEndpoint(_) => "POST /v1/tenants/{tenant}/webhooks",
+            ListEndpoints(_) => "GET /v1/tenants/{tenant}/webhooks",
+            GetEndpoint(..) => "GET /v1/tenants/{tenant}/webhooks/{id}",
+            PatchEndpoint(..) => "PATCH /v1/tenants/{tenant}/webhooks/{id}",
+            DeleteEndpoint(..) => "DELETE /v1/tenants/{tenant}/webhooks/{id}",
+            ListEndpointDeliveries(..) => "GET /v1/tenants/{tenant}/webhooks/{id}/deliveries",
         }
     }
 
@@ -101,6 +119,8 @@ impl Admin {
                 | Admin::PostResult(..)
                 | Admin::CreateConnectLink(_)
                 | Admin::Erasure(_)
+                | Admin::CreateEndpoint(_)
+                | Admin::PatchEndpoint(..)
         )
     }
 }
@@ -166,6 +186,34 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
         ),
         ["tenants", t, "events"] => pick(method, vec![(Get, Admin::ListEvents(tenant(t)?))]),
         ["tenants", t, "erasure"] => pick(method, vec![(Post, Admin::Erasure(tenant(t)?))]),
+        ["tenants", t, "webhooks"] => {
+            let t = tenant(t)?;
+            pick(
+                method,
+                vec![
+                    (Post, Admin::CreateEndpoint(t.clone())),
+                    (Get, Admin::ListEndpoints(t)),
+                ],
+            )
+        }
+        ["tenants", t, "webhooks", id] => {
+            let (t, id) = (tenant(t)?, id.to_string());
+            pick(
+                method,
+                vec![
+                    (Get, Admin::GetEndpoint(t.clone(), id.clone())),
+                    (Patch, Admin::PatchEndpoint(t.clone(), id.clone())),
+                    (Delete, Admin::DeleteEndpoint(t, id)),
+                ],
+            )
+        }
+        ["tenants", t, "webhooks", id, "deliveries"] => pick(
+            method,
+            vec![(
+                Get,
+                Admin::ListEndpointDeliveries(tenant(t)?, id.to_string()),
+            )],
+        ),
         ["tenants", t, "events", "replay"] => {
             pick(method, vec![(Post, Admin::ReplayFailedEvents(tenant(t)?))])
         }

@@ -91,6 +91,12 @@ mod tests {
             Admin::ListConnectLinks("t".into()),
             Admin::RevokeConnectLink("t".into(), "c".into()),
             Admin::Erasure("t".into()),
+            Admin::CreateEndpoint("t".into()),
+            Admin::ListEndpoints("t".into()),
+            Admin::GetEndpoint("t".into(), "w".into()),
+            Admin::PatchEndpoint("t".into(), "w".into()),
+            Admin::DeleteEndpoint("t".into(), "w".into()),
+            Admin::ListEndpointDeliveries("t".into(), "w".into()),
         ];
         for a in &all {
             use Admin::*;
@@ -116,7 +122,13 @@ mod tests {
                 | CreateConnectLink(_)
                 | ListConnectLinks(_)
                 | RevokeConnectLink(..)
-                | Erasure(_) => {}
+                | Erasure(_)
+                | CreateEndpoint(_)
+                | ListEndpoints(_)
+                | GetEndpoint(..)
+                | PatchEndpoint(..)
+                | DeleteEndpoint(..)
+                | ListEndpointDeliveries(..) => {}
             }
         }
         all

@@ -5,8 +5,7 @@
 use serde_json::json;
 use worker::Response;
 
-use super::outbox::Due;
-use super::{assessments, now, Tenant, TenantRequest};
+use super::{assessments, endpoints, now, Tenant, TenantRequest};
 use crate::admin::tenants::{self, TenantSecrets};
 use crate::error::{code, ApiError, ApiResult, Context};
 use crate::http;
@@ -85,10 +84,17 @@ impl Tenant {
             )),
             Admin::GetEvent(_, id) => Ok(http::json(200, &self.outbox()?.get(&id)?)),
             Admin::ReplayEvent(_, id) => {
+                // `?endpoint=<id>` replays the delivery to one webhook endpoint; without it (or
+                // `webhook`), the delivery to the tenant's webhook (README "Webhook endpoints").
+                let q = crate::admin::query::pairs(call.query.as_deref());
+                let endpoint = crate::admin::query::get(&q, "endpoint").filter(|e| !e.is_empty());
                 let ob = self.outbox()?;
-                ob.replay(&id)?;
-                self.kick(ob, Due::Stored(id.clone()), now()).await;
-                Ok(http::json(202, &json!({"eventId": id, "state": "pending"})))
+                let due = ob.replay(&id, endpoint)?;
+                self.kick(ob, due, now()).await;
+                Ok(http::json(
+                    202,
+                    &json!({"eventId": id, "endpoint": endpoint.unwrap_or(endpoints::WEBHOOK), "state": "pending"}),
+                ))
             }
             Admin::ReplayFailedEvents(_) => {
                 let ob = self.outbox()?;
@@ -106,6 +112,12 @@ impl Tenant {
             Admin::ListConnectLinks(_) => self.list_connect_links(),
             Admin::RevokeConnectLink(_, id) => self.revoke_connect_link(&id),
             Admin::Erasure(_) => self.erasure(call),
+            Admin::CreateEndpoint(_) => self.create_endpoint(call),
+            Admin::ListEndpoints(_) => self.list_endpoints(),
+            Admin::GetEndpoint(_, id) => self.get_endpoint(&id),
+            Admin::PatchEndpoint(_, id) => self.patch_endpoint(&id, call).await,
+            Admin::DeleteEndpoint(_, id) => self.delete_endpoint(&id),
+            Admin::ListEndpointDeliveries(_, id) => self.endpoint_deliveries(&id, call),
         }
     }
 
@@ -170,7 +182,7 @@ impl Tenant {
             // What the 410 held goes out now through the queue (the rows are marked due in
             // this same synchronous stretch; the messages follow).
             let ob = self.outbox()?;
-            ob.flush().await?
+            ob.flush(None).await?
         } else {
             0
         };

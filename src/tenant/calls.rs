@@ -80,6 +80,7 @@ impl Calls {
             tenant: &self.tenant,
             table: "calls",
             kind: MsgKind::Provider,
+            only: "",
             schedule: &self.cfg.retry_schedule,
         }
     }

@@ -71,28 +71,32 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
         "SELECT count(*) AS n FROM events WHERE record_id = ? AND body != ?",
         args(),
     )?;
+    // Deliveries to the webhook (on `events`) and to every extra endpoint (`deliveries`).
+    let id2 = || vec![a.id.clone().into(), a.id.clone().into()];
     counts.cancelled_deliveries = count(
         sql,
-        "SELECT count(*) AS n FROM events WHERE record_id = ? AND state = 'pending'",
-        vec![a.id.clone().into()],
+        "SELECT (SELECT count(*) FROM events WHERE record_id = ? AND state = 'pending') + (SELECT count(*) FROM deliveries WHERE record_id = ? AND state = 'pending') AS n",
+        id2(),
     )?;
     counts.attempts = count(
         sql,
-        "SELECT count(*) AS n FROM attempts WHERE event_id IN (SELECT id FROM events WHERE record_id = ?) AND response IS NOT NULL",
-        vec![a.id.clone().into()],
+        "SELECT count(*) AS n FROM attempts WHERE (event_id IN (SELECT id FROM events WHERE record_id = ?) OR event_id IN (SELECT id FROM deliveries WHERE record_id = ?)) AND response IS NOT NULL",
+        id2(),
     )?;
     sql.exec(
-        "UPDATE attempts SET response = NULL WHERE event_id IN (SELECT id FROM events WHERE record_id = ?)",
-        vec![a.id.clone().into()],
+        "UPDATE attempts SET response = NULL WHERE event_id IN (SELECT id FROM events WHERE record_id = ?) OR event_id IN (SELECT id FROM deliveries WHERE record_id = ?)",
+        id2(),
     )
     .context("erase attempts")?;
     // A pending delivery is cancelled: it fails with the reason, and is never sent again
     // (its body is gone, and replay refuses an erased event).
-    sql.exec(
-        "UPDATE events SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ? WHERE record_id = ? AND state = 'pending'",
-        vec![privacy::cancelled_note(reason).into(), a.id.clone().into()],
-    )
-    .context("cancel deliveries")?;
+    for table in ["events", "deliveries"] {
+        sql.exec(
+            &format!("UPDATE {table} SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ? WHERE record_id = ? AND state = 'pending'"),
+            vec![privacy::cancelled_note(reason).into(), a.id.clone().into()],
+        )
+        .context("cancel deliveries")?;
+    }
     sql.exec(
         "UPDATE events SET body = ? WHERE record_id = ?",
         vec![ERASED_BODY.into(), a.id.clone().into()],
@@ -187,7 +191,8 @@ impl Tenant {
         }
         let old_events: Vec<Id> = sql
             .exec(
-                "SELECT id FROM events WHERE state = 'delivered' AND delivered_at < ? AND body != ? LIMIT ?",
+                // Only once no endpoint still has it pending (README "Webhook endpoints").
+                "SELECT id FROM events WHERE state = 'delivered' AND delivered_at < ? AND body != ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.state = 'pending') LIMIT ?",
                 vec![V::Integer(cutoff), ERASED_BODY.into(), V::Integer(PURGE_BATCH as i64)],
             )
             .and_then(|c| c.to_array())
@@ -199,8 +204,8 @@ impl Tenant {
             )
             .context("purge event")?;
             sql.exec(
-                "UPDATE attempts SET response = NULL WHERE event_id = ?",
-                vec![e.id.clone().into()],
+                "UPDATE attempts SET response = NULL WHERE event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)",
+                vec![e.id.clone().into(), e.id.clone().into()],
             )
             .context("purge attempts")?;
         }
@@ -233,7 +238,7 @@ impl Tenant {
             vec![],
         )?;
         let next_event = oldest(
-            "SELECT min(delivered_at) AS at FROM events WHERE state = 'delivered' AND body != ?",
+            "SELECT min(delivered_at) AS at FROM events WHERE state = 'delivered' AND body != ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.state = 'pending')",
             vec![ERASED_BODY.into()],
         )?;
         Ok(next_final

@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{assessments, calls, connect, idempotency, links, outbox, store};
+use super::{assessments, calls, connect, endpoints, idempotency, links, outbox, store};
 
 /// A column that older builds' `CREATE TABLE` lacked: `(table, column, declaration)`.
 pub type LateColumn = (&'static str, &'static str, &'static str);
@@ -47,6 +47,12 @@ pub const LADDER: &[Step] = &[
         // Idempotency keys of result writes (README "Results").
         version: 2,
         sql: &[idempotency::SCHEMA],
+        late_columns: &[],
+    },
+    Step {
+        // Webhook endpoints and their deliveries (README "Webhook endpoints").
+        version: 3,
+        sql: &[endpoints::SCHEMA, outbox::DELIVERIES_SCHEMA],
         late_columns: &[],
     },
 ];

@@ -16,6 +16,7 @@ mod assessments;
 mod calls;
 mod connect;
 mod edge;
+mod endpoints;
 mod erasure;
 mod idempotency;
 mod keys;

@@ -126,7 +126,12 @@ impl Tenant {
             .map_err(|why| upstream(format!("the URL {why}")))?;
         let secrets = self.load_secrets(&cfg.id).await?;
         let body = question(&cfg.id, provider, context);
-        let headers = attempt::signed_headers(&secrets, &secrets::new_id("msg_"), &body, now());
+        let headers = attempt::signed_headers(
+            &secrets.signing_secrets(now()),
+            &secrets::new_id("msg_"),
+            &body,
+            now(),
+        );
         let r = attempt::send_with_timeout(
             Method::Post,
             url,

@@ -26,7 +26,7 @@ impl Tenant {
         match op {
             "deliver" => {
                 let next = match msg.k {
-                    MsgKind::Webhook => {
+                    MsgKind::Webhook | MsgKind::Endpoint => {
                         let secrets = self.load_secrets(&ob.tenant).await?;
                         ob.on_message(&msg, &secrets).await?;
                         ob.next_due()?
@@ -43,7 +43,7 @@ impl Tenant {
                 }
             }
             "dead-letter" => match msg.k {
-                MsgKind::Webhook => ob.on_dead_letter(&msg)?,
+                MsgKind::Webhook | MsgKind::Endpoint => ob.on_dead_letter(&msg)?,
                 MsgKind::Provider => self.calls()?.on_dead_letter(&msg)?,
             },
             _ => return Err(ApiError::route_not_found()),

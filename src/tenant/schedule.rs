@@ -25,6 +25,9 @@ pub struct Scheduled<'a> {
     /// `events` or `calls` (a fixed name, never user input).
     pub table: &'static str,
     pub kind: MsgKind,
+    /// A further SQL condition (fixed text, never user input) on the rows the sweep and
+    /// `next_due` look at, e.g. only deliveries to enabled endpoints; empty for all.
+    pub only: &'static str,
     pub schedule: &'a [u32],
 }
 
@@ -139,7 +142,7 @@ impl Scheduled<'_> {
         let due: Vec<Due> = self
             .sql
             .exec(
-                &format!("SELECT id, attempt_count FROM {} WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until <= ? ORDER BY next_attempt_at LIMIT ?", self.table),
+                &format!("SELECT id, attempt_count FROM {} WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until <= ? {} ORDER BY next_attempt_at LIMIT ?", self.table, self.only),
                 vec![V::Integer(t - grace), V::Integer(t), V::Integer(SWEEP_BATCH)],
             )
             .and_then(|c| c.to_array())
@@ -176,7 +179,7 @@ impl Scheduled<'_> {
         let m: M = self
             .sql
             .exec(
-                &format!("SELECT min(max(next_attempt_at, lease_until)) AS m FROM {} WHERE state = 'pending'", self.table),
+                &format!("SELECT min(max(next_attempt_at, lease_until)) AS m FROM {} WHERE state = 'pending' {}", self.table, self.only),
                 None,
             )
             .and_then(|c| c.one())

@@ -468,7 +468,7 @@ function Deliveries({ tenant }) {
     setPage((old) => ({ data: cursor ? [...old.data, ...p.data] : p.data, next_cursor: p.next_cursor }));
   });
   useEffect(() => { setNote(null); load(); }, [state]);
-  return html`<section class="card" aria-labelledby="dl-h">
+  return html`<${WebhookEndpoints} tenant=${tenant} /><section class="card" aria-labelledby="dl-h">
     <h2 id="dl-h">Deliveries</h2>
     <div class="filters">
       <${Field} label="State" name="state">${(id) => html`<select id=${id} value=${state} onChange=${(e) => setState(e.currentTarget.value)}>
@@ -483,6 +483,25 @@ function Deliveries({ tenant }) {
     <${Notice} error=${act.error}>${note}</${Notice}>
     ${page.data.length === 0 && !act.busy ? html`<p>No ${state || ""} events.</p>` : html`<ul class="events">${page.data.map((e) => html`<li key=${e.eventId}><${EventRow} tenant=${tenant.id} ev=${e} onReplayed=${() => load()} /></li>`)}</ul>`}
     ${page.next_cursor ? html`<button class="secondary" onClick=${() => load(page.next_cursor)} disabled=${act.busy}>Load more</button>` : null}
+  </section>`;
+}
+
+/** The tenant's webhook endpoints besides its `webhook` (README "Webhook endpoints"): list only. */
+function WebhookEndpoints({ tenant }) {
+  const [endpoints, setEndpoints] = useState(null);
+  const act = useAction();
+  useEffect(() => { act.run(async () => setEndpoints((await api("GET", `/v1/tenants/${enc(tenant.id)}/webhooks`)).data)); }, [tenant.id]);
+  return html`<section class="card" aria-labelledby="we-h">
+    <h2 id="we-h">Webhook endpoints</h2>
+    <p>Besides the webhook (${html`<span class="mono">${tenant.webhook.url}</span>`}), every event also goes to each endpoint whose event types take it, signed with that endpoint's own secret.</p>
+    <${Notice} error=${act.error} />
+    ${endpoints === null ? null : endpoints.length === 0 ? html`<p>No webhook endpoints.</p>` : html`<div class="table-wrap"><table>
+      <thead><tr><th scope="col">Endpoint</th><th scope="col">URL</th><th scope="col">Event types</th><th scope="col">State</th></tr></thead>
+      <tbody>${endpoints.map((e) => html`<tr key=${e.id}>
+        <td>${e.description || ""}<br/><span class="mono small">${e.id}</span></td><td class="mono">${e.url}</td>
+        <td>${e.event_types.length ? e.event_types.join(", ") : "all"}</td>
+        <td><${Badge} value=${e.disabled ? "disabled (410)" : "enabled"} /></td>
+      </tr>`)}</tbody></table></div>`}
   </section>`;
 }
 

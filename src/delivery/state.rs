@@ -1,0 +1,240 @@
+//! The delivery state machine, as pure rules (README "Webhooks you receive", "Webhook
+//! endpoints"). A *delivery* is one event on its way to one endpoint: the tenant's `webhook`
+//! (its state kept on the `events` row) or one of its extra endpoints (a `deliveries` row).
+//! Every delivery goes through the same states and the same attempt path
+//! (`tenant/outbox.rs`), which asks these functions what to do:
+//!
+//! ```text
+//!            emit ──► [start] ── Claimed ──► attempt 1 at once
+//!                             ── Held    (an earlier event of the record is pending at this endpoint)
+//!                             ── Parked  (the endpoint is disabled by a 410)
+//! pending ──[gate]── Go ──► attempt ──[after_attempt]── Delivered ─► delivered (releases the next held one)
+//!                                                    ── Failed    ─► failed    (releases the next held one)
+//!                                                    ── RetryAt   ─► pending, due later
+//!                                                    ── Disable   ─► pending, endpoint disabled
+//!                                                    ── Retarget  ─► pending, due now (the URL changed)
+//! delivered / failed ──replay──► pending (fresh retry cycle, same webhook-id)
+//! ```
+
+use super::attempt::Next;
+
+/// Where a delivery starts when its event is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Attempt 1 is claimed in the insert and made right after the answer.
+    Claimed,
+    /// An earlier event of the same record is pending at this endpoint: no due time until
+    /// that one is delivered or has failed (SPEC §20 ordering, per endpoint).
+    Held,
+    /// The endpoint is disabled (410): due, not claimed; re-enabling the endpoint sends it.
+    Parked,
+}
+
+/// Pure rule: how a new delivery starts. Waiting for an earlier event comes first, so a
+/// re-enabled endpoint still gets a record's events in order.
+pub fn start(endpoint_disabled: bool, earlier_pending: bool) -> Start {
+    match (earlier_pending, endpoint_disabled) {
+        (true, _) => Start::Held,
+        (false, true) => Start::Parked,
+        (false, false) => Start::Claimed,
+    }
+}
+
+/// What a stored delivery looks like to the attempt path.
+#[derive(Debug, Clone, Copy)]
+pub struct Current<'a> {
+    /// Its id (event id for the `webhook`, delivery id for an endpoint).
+    pub id: &'a str,
+    /// `pending`, `delivered` or `failed`.
+    pub state: &'a str,
+    pub attempt_count: i64,
+    /// Until when an attempt in flight holds it (ms).
+    pub lease_until: i64,
+    /// Its event's personal data was erased (README "Personal data").
+    pub erased: bool,
+    /// The earliest pending delivery of its record at the same endpoint, if any.
+    pub record_head: Option<&'a str>,
+    /// Its endpoint is disabled by a 410.
+    pub endpoint_disabled: bool,
+}
+
+/// What to do with a delivery about to be attempted (queue message, replay, sweep).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Not pending, leased by an attempt in flight, erased, or a stale message: nothing.
+    Skip,
+    /// An earlier event of its record is pending at this endpoint: clear its due time and
+    /// note it waits for `behind`; that one's end releases it.
+    Hold { behind: String },
+    /// The endpoint is disabled: stays pending until it is re-enabled.
+    Parked,
+    /// Claim and make attempt `attempt_count + 1`.
+    Go,
+}
+
+/// Pure rule: gate an attempt. `expected_n` is the attempt number a queue message carries
+/// (None for an immediate attempt or a replay).
+pub fn gate(d: &Current<'_>, expected_n: Option<i64>, now: i64) -> Gate {
+    if d.state != "pending" || d.lease_until > now || d.erased {
+        return Gate::Skip;
+    }
+    if expected_n.is_some_and(|n| n != d.attempt_count + 1) {
+        return Gate::Skip;
+    }
+    if let Some(head) = d.record_head.filter(|h| *h != d.id) {
+        return Gate::Hold {
+            behind: head.to_string(),
+        };
+    }
+    if d.endpoint_disabled {
+        return Gate::Parked;
+    }
+    Gate::Go
+}
+
+/// What an attempt's outcome does to the delivery (and its endpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// 2xx: `delivered`.
+    Delivered,
+    /// A final 4xx, or the schedule is exhausted: `failed` (replayable).
+    Failed,
+    /// Retry at this time (ms), through the queue.
+    RetryAt(i64),
+    /// 410 from the endpoint's current URL: the endpoint is disabled; the delivery stays
+    /// pending (due now) until the endpoint is re-enabled.
+    Disable,
+    /// 410 from a URL the endpoint has replaced since: the new URL is not disabled by it;
+    /// try again there now.
+    Retarget,
+}
+
+impl Transition {
+    /// It ends the delivery, so the record's next held delivery at this endpoint goes.
+    pub fn releases_next(&self) -> bool {
+        matches!(self, Transition::Delivered | Transition::Failed)
+    }
+
+    /// The name in logs (`outcome`).
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Transition::Delivered => "delivered",
+            Transition::Failed => "failed",
+            Transition::RetryAt(_) => "retry",
+            Transition::Disable => "disabled",
+            Transition::Retarget => "retarget",
+        }
+    }
+}
+
+/// Pure rule: the transition an attempt's classified outcome makes. `sent_to_current_url`:
+/// the endpoint still has the URL the attempt went to.
+pub fn after_attempt(next: Next, sent_to_current_url: bool) -> Transition {
+    match next {
+        Next::Delivered => Transition::Delivered,
+        Next::Failed => Transition::Failed,
+        Next::RetryAt(at) => Transition::RetryAt(at),
+        Next::Disable if sent_to_current_url => Transition::Disable,
+        Next::Disable => Transition::Retarget,
+    }
+}
+
+/// Pure rule: does an endpoint whose filter is `event_types` take an event of type `ty`?
+/// An empty filter takes every type.
+pub fn takes(event_types: &[String], ty: &str) -> bool {
+    event_types.is_empty() || event_types.iter().any(|t| t == ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending<'a>() -> Current<'a> {
+        Current {
+            id: "d1",
+            state: "pending",
+            attempt_count: 1,
+            lease_until: 0,
+            erased: false,
+            record_head: Some("d1"),
+            endpoint_disabled: false,
+        }
+    }
+
+    #[test]
+    fn a_delivery_starts_claimed_unless_it_waits_or_its_endpoint_is_disabled() {
+        assert_eq!(start(false, false), Start::Claimed);
+        assert_eq!(start(true, false), Start::Parked);
+        assert_eq!(start(false, true), Start::Held);
+        assert_eq!(start(true, true), Start::Held, "order first");
+    }
+
+    #[test]
+    fn gate_goes_only_for_a_due_unleased_pending_head_at_an_enabled_endpoint() {
+        assert_eq!(gate(&pending(), None, 10), Gate::Go);
+        assert_eq!(gate(&pending(), Some(2), 10), Gate::Go);
+        assert_eq!(gate(&pending(), Some(3), 10), Gate::Skip, "stale message");
+        let leased = Current {
+            lease_until: 11,
+            ..pending()
+        };
+        assert_eq!(gate(&leased, None, 10), Gate::Skip);
+        for state in ["delivered", "failed"] {
+            assert_eq!(gate(&Current { state, ..pending() }, None, 10), Gate::Skip);
+        }
+        let erased = Current {
+            erased: true,
+            ..pending()
+        };
+        assert_eq!(gate(&erased, None, 10), Gate::Skip);
+        let behind = Current {
+            record_head: Some("d0"),
+            ..pending()
+        };
+        assert_eq!(
+            gate(&behind, None, 10),
+            Gate::Hold {
+                behind: "d0".into()
+            }
+        );
+        let disabled = Current {
+            endpoint_disabled: true,
+            ..pending()
+        };
+        assert_eq!(gate(&disabled, None, 10), Gate::Parked);
+        let no_record = Current {
+            record_head: None,
+            ..pending()
+        };
+        assert_eq!(gate(&no_record, None, 10), Gate::Go);
+    }
+
+    #[test]
+    fn outcomes_map_to_transitions() {
+        assert_eq!(after_attempt(Next::Delivered, true), Transition::Delivered);
+        assert_eq!(after_attempt(Next::Failed, true), Transition::Failed);
+        assert_eq!(
+            after_attempt(Next::RetryAt(5), true),
+            Transition::RetryAt(5)
+        );
+        assert_eq!(after_attempt(Next::Disable, true), Transition::Disable);
+        assert_eq!(after_attempt(Next::Disable, false), Transition::Retarget);
+        assert!(Transition::Delivered.releases_next());
+        assert!(Transition::Failed.releases_next());
+        for t in [
+            Transition::RetryAt(1),
+            Transition::Disable,
+            Transition::Retarget,
+        ] {
+            assert!(!t.releases_next(), "{t:?} keeps the delivery pending");
+        }
+    }
+
+    #[test]
+    fn an_empty_filter_takes_everything() {
+        assert!(takes(&[], "ping"));
+        let only = vec!["record.new".to_string()];
+        assert!(takes(&only, "record.new"));
+        assert!(!takes(&only, "record.modified"));
+    }
+}
