@@ -1263,6 +1263,7 @@ mod tests {
             body: String::new(),
             body_over_cap: false,
             retry_after: None,
+            link: None,
         };
         assert_eq!(attempt_kind(&answered(204)), None);
         assert_eq!(attempt_kind(&answered(500)), Some("http_status"));
