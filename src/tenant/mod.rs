@@ -13,7 +13,6 @@
 
 mod admin;
 mod assessments;
-mod calls;
 mod connect;
 mod edge;
 mod endpoints;
@@ -21,14 +20,15 @@ mod erasure;
 mod idempotency;
 mod keys;
 mod kv_secrets;
+mod leases;
 mod links;
 mod migrations;
 mod outbox;
 mod packages;
 pub(crate) mod privacy;
+mod provider_calls;
 mod queue;
 mod results;
-mod schedule;
 mod serial;
 mod store;
 
@@ -49,8 +49,8 @@ use crate::model::EventType;
 use crate::router::{H_KEY_HASHES, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::{self, EdgeRoute, Method};
 use crate::weburl::WebUrl;
-use calls::Calls;
 use outbox::{Due, Outbox};
+use provider_calls::ProviderCalls;
 
 #[durable_object]
 pub struct Tenant {
@@ -114,13 +114,6 @@ pub(crate) fn now() -> i64 {
     Date::now().as_millis() as i64
 }
 
-/// `map_err(internal("what"))`: an internal fault with context, logged once where the
-/// response is made (`http::error`). Only `outbox.rs` and `calls.rs` still use it; everything
-/// else writes `.context("what")` (`error::Context`).
-pub(crate) fn internal<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> ApiError + '_ {
-    move |e| ApiError::internal_because(format!("tenant object: {what}: {e}"))
-}
-
 impl DurableObject for Tenant {
     fn new(state: State, env: Env) -> Self {
         Tenant {
@@ -174,7 +167,7 @@ impl DurableObject for Tenant {
                 Ok(o) => o.sweep().await,
                 Err(e) => Err(e),
             };
-            let calls = match self.calls() {
+            let calls = match self.provider_calls() {
                 Ok(c) => c.sweep().await,
                 Err(e) => Err(e),
             };
@@ -278,9 +271,9 @@ impl Tenant {
         })
     }
 
-    fn calls(&self) -> ApiResult<Calls> {
+    fn provider_calls(&self) -> ApiResult<ProviderCalls> {
         let cfg = self.load_config()?;
-        Ok(Calls {
+        Ok(ProviderCalls {
             sql: self.sql(),
             env: self.env.clone(),
             cfg: self.config().clone(),

@@ -6,12 +6,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Headers, Method, SqlStorage, SqlStorageValue as V};
 
-use super::schedule::{Route, Scheduled};
-use super::{assessments, internal, now};
+use super::leases::{Route, Scheduled};
+use super::{assessments, now};
 use crate::config::Config;
 use crate::delivery::attempt::{self, AttemptResult, Next, ProviderAnswer, ProviderFault};
 use crate::delivery::{MsgKind, QueueMsg};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Context};
 use crate::model::{rfc3339, Provider};
 
 use crate::secrets;
@@ -54,7 +54,7 @@ struct CallRow {
     lease_until: i64,
 }
 
-pub struct Calls {
+pub struct ProviderCalls {
     pub sql: SqlStorage,
     pub env: Env,
     pub cfg: Config,
@@ -72,7 +72,7 @@ pub struct NewCall {
     pub body: Option<String>,
 }
 
-impl Calls {
+impl ProviderCalls {
     fn scheduled(&self) -> Scheduled<'_> {
         Scheduled {
             sql: &self.sql,
@@ -103,7 +103,7 @@ impl Calls {
                     V::Integer(at),
                 ],
             )
-            .map_err(internal("insert"))?;
+            .context("insert")?;
         assessments::set_sync(
             &self.sql,
             &c.assessment_id,
@@ -120,7 +120,7 @@ impl Calls {
                 vec![id.into()],
             )
             .and_then(|c| c.to_array())
-            .map_err(internal("read"))?;
+            .context("read")?;
         Ok(rows.into_iter().next())
     }
 
@@ -235,7 +235,7 @@ impl Calls {
                     id.into(),
                 ],
             )
-            .map_err(internal("record"))?;
+            .context("record")?;
         // The sync state shows the assessment's latest call. An earlier call that ends after a
         // later one was stored (decided here, after this attempt's await, from what storage
         // holds now) does not overwrite it; if it failed, the failure is added to it.
@@ -276,7 +276,7 @@ impl Calls {
                 vec![c.assessment_id.clone().into()],
             )
             .and_then(|cur| cur.one())
-            .map_err(internal("latest call"))?;
+            .context("latest call")?;
         Ok(m.m.is_none_or(|m| m <= c.seq))
     }
 
@@ -284,7 +284,7 @@ impl Calls {
     /// assessment (SPEC §2: nothing silently dropped). The call stays pending, so the alarm
     /// sweep keeps it moving.
     pub fn on_dead_letter(&self, msg: &QueueMsg) -> ApiResult<()> {
-        let Some(c) = self.row(&msg.e)? else {
+        let Some(c) = self.row(&msg.id)? else {
             return Err(ApiError::not_found("provider call"));
         };
         let mut sync: Value = assessments::get(&self.sql, &c.assessment_id)?
@@ -292,7 +292,7 @@ impl Calls {
             .and_then(|s| serde_json::from_str(&s).ok())
             .filter(Value::is_object)
             .unwrap_or_else(|| json!({"state": "pending", "call": c.label}));
-        sync["deadLettered"] = dead_letter_note(msg.n, c.state == "pending", now());
+        sync["deadLettered"] = dead_letter_note(msg.attempt, c.state == "pending", now());
         assessments::set_sync(&self.sql, &c.assessment_id, &sync)
     }
 
@@ -301,7 +301,7 @@ impl Calls {
         msg: &QueueMsg,
         creds: &dyn Fn(Provider) -> Option<String>,
     ) -> ApiResult<()> {
-        let Some(c) = self.row(&msg.e)? else {
+        let Some(c) = self.row(&msg.id)? else {
             return Ok(());
         };
         let route = self
@@ -502,7 +502,7 @@ mod tests {
             request_id: Some("r-1".into()),
         };
         let v = sync_view(
-            "Ashby assessment.update",
+            "Example ATS result update",
             "failed",
             1,
             &sent(Some(200), Some(ProviderAnswer::Refused(fault))),
@@ -523,7 +523,7 @@ mod tests {
         );
 
         let ok = sync_view(
-            "Ashby assessment.update",
+            "Example ATS result update",
             "synced",
             1,
             &sent(
