@@ -28,6 +28,7 @@ mod packages;
 pub(crate) mod privacy;
 mod provider_calls;
 mod queue;
+mod request;
 mod results;
 mod serial;
 mod store;
@@ -52,6 +53,8 @@ use crate::weburl::WebUrl;
 use outbox::{Due, Outbox};
 use provider_calls::ProviderCalls;
 
+pub(crate) use request::TenantRequest;
+
 #[durable_object]
 pub struct Tenant {
     state: State,
@@ -73,34 +76,6 @@ pub struct Tenant {
     /// The `keys` rows (None: not read yet). Every write to `keys` goes through this object
     /// and clears it, so edge authentication needs no query.
     key_cache: RefCell<Option<Rc<Vec<keys::KeyRow>>>>,
-}
-
-/// What a handler needs from the incoming request.
-pub(crate) struct TenantRequest {
-    method: Method,
-    path: String,
-    query: Option<String>,
-    origin: String,
-    key_hashes: Vec<String>,
-    /// The request's headers (the front door forwards only what the provider declared).
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl TenantRequest {
-    /// A request header's value (names compared case-insensitively).
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn json(&self) -> ApiResult<Value> {
-        if self.body.is_empty() {
-            return Err(ApiError::bad_json("the body is empty"));
-        }
-        serde_json::from_slice(&self.body).map_err(ApiError::bad_json)
-    }
 }
 
 /// Whether an alarm set for `current` (ms) already fires in time for a sweep due `at`: it is
