@@ -237,7 +237,7 @@ test("an order appears: filters, full detail with its event and attempts, and a 
 });
 
 test("failed deliveries: one replayed from the list, then the rest with replay all", async () => {
-  hooks.setScript(() => ({ status: 400, body: "nope" })); // a 4xx other than 410/429 fails at once
+  hooks.setScript(() => ({ status: 400, body: "nope" })); // refused: retried per RETRY_SCHEDULE ("1,1"), then failed
   const before = hooks.requests.length;
   for (const n of [2, 3]) {
     const body = { ...fixture("greenhouse/send_test.json"), url: `${hooks.url}/integrations/testing_partners/take_home_tests/${n}` };

@@ -58,8 +58,21 @@ export async function startWorker({ vars = {}, persistTo, workerDir = ".", mount
   let port = 0;
   let output = "";
 
+  // Another process may take the port between freePort() and wrangler binding it (test files
+  // run in parallel, each with its own loopback servers): then try again on another port.
   async function launch() {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launchOnce();
+      } catch (e) {
+        if (!e.portTaken || attempt >= 4) throw e;
+      }
+    }
+  }
+
+  async function launchOnce() {
     port = await freePort();
+    output = "";
     const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port),
       "--persist-to", state, "--inspector-port", String(await freePort())];
     for (const [k, v] of Object.entries(allVars)) {
@@ -75,12 +88,26 @@ export async function startWorker({ vars = {}, persistTo, workerDir = ".", mount
     child.stderr.on("data", (d) => (output += d));
     const url = `http://127.0.0.1:${port}${mount}`;
     const deadline = Date.now() + 90_000;
+    const portTaken = async () => {
+      await stopChild();
+      return Object.assign(new Error(`port ${port} was taken by another process`), { portTaken: true });
+    };
     while (Date.now() < deadline) {
+      if (/EADDRINUSE|address already in use/i.test(output)) throw await portTaken();
       if (child.exitCode !== null) throw new Error(`wrangler exited early:\n${output}`);
       try {
         const r = await fetch(`${url}/healthz`);
-        if (r.status === 200) return url;
-      } catch {}
+        const text = await r.text();
+        if (r.status === 200) {
+          // Only the bridge's own answer counts: a loopback fake on this port answers 200 too.
+          let body = null;
+          try { body = JSON.parse(text); } catch {}
+          if (body?.status === "ok" && typeof body.version === "string") return url;
+          throw await portTaken();
+        }
+      } catch (e) {
+        if (e.portTaken) throw e;
+      }
       await sleep(200);
     }
     await stopChild();

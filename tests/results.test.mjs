@@ -34,7 +34,7 @@ async function greenhouseOrder(id) {
   const r = await edge(w, id, "greenhouse", "send_test", { key, body });
   assert.equal(r.status, 200, r.text);
   await hooks.waitFor(1, 15_000, (rs) => events(hooks, "record.new").length === 1);
-  return { assessment: r.body.partner_interview_id, hooks, gh };
+  return { assessment: r.body.partner_interview_id, hooks, gh, key };
 }
 
 test("GET /v1/providers: every registered ATS with its surface, result fields, limits and status mapping", async () => {
@@ -109,6 +109,39 @@ test("result answer carries pre-flight warnings for what Greenhouse drops; attac
   assert.ok(r.body.warnings.some((m) => m.includes("`reason`")), JSON.stringify(r.body.warnings));
   // The result is stored as sent (the vendor's record keeps the attachments).
   assert.equal(r.body.result.attachments[0].url, "https://vendor.example/r.pdf");
+});
+
+test("nested metadata: accepted, flattened for Greenhouse (flat labels) with a warning saying how; too deep is 422", async () => {
+  const { assessment, gh, key } = await greenhouseOrder("res-nested");
+  const url = `/v1/tenants/res-nested/assessments/${assessment}/result`;
+  const providers = (await admin(w, "GET", "/v1/providers")).body.providers;
+  assert.equal(providers.find((p) => p.name === "greenhouse").limits.metadataLevels, 0);
+
+  const tooDeep = await admin(w, "POST", url, { status: "IN_PROGRESS", metadata: { a: { b: { c: { d: { e: 1 } } } } } });
+  assertErrorShape(assert, tooDeep, 422);
+  assert.match(tooDeep.body.error.message, /metadata\.a\.b\.c\.d/);
+
+  const r = await admin(w, "POST", url, {
+    status: "COMPLETED", score: 87, result_url: "https://vendor.example/r/1",
+    metadata: { Plagiarism: false, sections: { algorithms: 80, design: { score: 3 } }, tags: ["senior", "backend"] },
+  });
+  assert.equal(r.status, 200, r.text);
+  const w1 = r.body.warnings.find((m) => m.includes("`metadata.sections`"));
+  assert.ok(w1 && w1.includes("Greenhouse") && w1.includes("`sections.algorithms, sections.design.score`"), JSON.stringify(r.body.warnings));
+  assert.ok(r.body.warnings.some((m) => m.includes("`metadata.tags`") && m.includes("`tags.0, tags.1`")), JSON.stringify(r.body.warnings));
+  assert.equal(r.body.warnings.length, 2, JSON.stringify(r.body.warnings));
+  // The vendor's record keeps the metadata as sent; Greenhouse gets flat labels.
+  assert.deepEqual(r.body.result.metadata.sections, { algorithms: 80, design: { score: 3 } });
+  // Greenhouse's PATCH has no body: Greenhouse then reads test_status, which carries them.
+  await gh.waitFor(1, 15_000, (rs) => rs.some((q) => q.method === "PATCH"));
+  const status = await edge(w, "res-nested", "greenhouse", "test_status", { key, httpMethod: "GET", query: `?partner_interview_id=${encodeURIComponent(assessment)}` });
+  assert.equal(status.status, 200, status.text);
+  const meta = status.body.metadata;
+  assert.equal(meta["sections.algorithms"], 80);
+  assert.equal(meta["sections.design.score"], 3);
+  assert.equal(meta["tags.1"], "backend");
+  assert.equal(meta.Plagiarism, false);
+  for (const v of Object.values(meta)) assert.notEqual(typeof v, "object", "every Greenhouse label holds a plain value");
 });
 
 test("a score Greenhouse shows as sent (its facts say `number`) draws no warning", async () => {

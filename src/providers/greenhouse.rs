@@ -128,6 +128,7 @@ pub static SPEC: Spec = Spec {
         attachments: 0,
         // Greenhouse reads the result once `complete` is answered (test_status).
         final_result_changeable: false,
+        metadata_levels: 0,
     },
     setup: &SETUP,
     credential_check: no_credential_check,
@@ -410,9 +411,10 @@ pub fn test_status(status: Status, result: Option<&ResultUpdate>) -> Value {
         put("Completed At", r.completed_at.clone().map(Value::from));
         put("Notes", r.summary.clone().map(Value::from));
         put("Max Score", r.max_score.map(Value::from));
-        for (k, v) in &r.metadata {
+        // Greenhouse shows flat labels: nested entries arrive flattened (`a.b`).
+        for (k, v) in crate::model::shape_metadata(&r.metadata, SPEC.facts.metadata_levels) {
             if !v.is_null() {
-                meta.entry(k.clone()).or_insert_with(|| v.clone());
+                meta.entry(k).or_insert(v);
             }
         }
     }

@@ -79,6 +79,7 @@ fn one(p: Provider, origin: &str) -> Value {
             "score": spec.facts.score.as_str(),
             "attachments": spec.facts.attachments,
             "finalResultChangeable": spec.facts.final_result_changeable,
+            "metadataLevels": spec.facts.metadata_levels,
             "other": spec.facts.limits.iter().map(|(what, limit)| json!({
                 "what": what,
                 "limit": limit,

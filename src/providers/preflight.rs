@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Facts, ScoreShape, Spec};
 use crate::error::{ApiError, ApiResult};
-use crate::model::ResultUpdate;
+use crate::model::{reshaped_metadata, ResultUpdate};
 
 /// The fields of a `POST …/result` body (the names `Facts::result_fields` use).
 pub const RESULT_FIELDS: &[&str] = &[
@@ -61,6 +61,13 @@ fn check(title: &str, facts: &Facts, r: &ResultUpdate) -> ApiResult<Vec<String>>
             "score" => {
                 if let Some(w) = score(facts.score, title, r)? {
                     warnings.push(w);
+                }
+            }
+            "metadata" => {
+                for (label, how) in reshaped_metadata(&r.metadata, facts.metadata_levels) {
+                    warnings.push(format!(
+                        "`metadata.{label}` is nested deeper than {title} shows: it is sent {how}."
+                    ));
                 }
             }
             _ => {}
@@ -125,11 +132,29 @@ mod tests {
             score,
             attachments,
             final_result_changeable: false,
+            metadata_levels: 0,
         }
     }
 
     fn result(v: Value) -> ResultUpdate {
         parse_result(&v).unwrap()
+    }
+
+    #[test]
+    fn nested_metadata_is_reported_as_reshaped() {
+        let mut spec = facts(ScoreShape::Number, 0, &[("status", "s"), ("metadata", "m")]);
+        let r = result(json!({"status":"IN_PROGRESS","metadata":{"flat":1,"deep":{"a":{"b":2}}}}));
+        let w = check("Test", &spec, &r).unwrap();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("`metadata.deep`") && w[0].contains("flattened to `deep.a.b`"),
+            "{w:?}"
+        );
+        spec.metadata_levels = 1;
+        let w = check("Test", &spec, &r).unwrap();
+        assert!(w[0].contains("JSON text"), "{w:?}");
+        spec.metadata_levels = 2;
+        assert!(check("Test", &spec, &r).unwrap().is_empty());
     }
 
     #[test]

@@ -418,6 +418,11 @@ pub struct Facts {
     /// Whether a final result, once sent, can still be changed in the ATS (the bridge refuses
     /// a second final result either way: 409 `assessment_final`).
     pub final_result_changeable: bool,
+    /// How many levels of nesting the ATS shows in a result's `metadata`: 0 = flat labels only
+    /// (a nested value is flattened to dotted labels, `a.b`, `list.0`; see
+    /// `model::flatten_metadata`), 1 = one level (deeper values are sent as JSON text).
+    /// Pre-flight warns for every entry it reshapes.
+    pub metadata_levels: u8,
 }
 
 /// How an ATS takes a result's `score`.

@@ -120,6 +120,7 @@ pub static SPEC: Spec = Spec {
         attachments: 0,
         // Every assessment.update replaces what Ashby shows.
         final_result_changeable: true,
+        metadata_levels: 0,
     },
     setup: &SETUP,
     credential_check,

@@ -111,7 +111,8 @@ pub fn update_body(assessment_id: &str, timestamp_ms: i64, r: &ResultUpdate) -> 
         .iter()
         .filter_map(|m| m["identifier"].as_str().map(String::from))
         .collect();
-    for (k, v) in &r.metadata {
+    // Ashby's DataValues are flat: nested entries arrive flattened (`a.b`).
+    for (k, v) in &crate::model::shape_metadata(&r.metadata, SPEC.facts.metadata_levels) {
         let (kind, value) = match v {
             Value::Bool(b) => ("boolean_success", json!(b)),
             Value::Number(n) => ("numeric_score", json!(n)),

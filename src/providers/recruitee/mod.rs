@@ -137,6 +137,7 @@ pub static SPEC: Spec = Spec {
         score: ScoreShape::Text,
         attachments: 0,
         final_result_changeable: false,
+        metadata_levels: 0,
     },
     setup: &SETUP,
     credential_check: no_credential_check,

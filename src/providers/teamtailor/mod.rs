@@ -184,6 +184,7 @@ pub static SPEC: Spec = Spec {
         attachments: crate::model::MAX_ATTACHMENTS,
         // Partial updates are allowed at any time (Teamtailor partner-results).
         final_result_changeable: true,
+        metadata_levels: 1,
     },
     setup: &SETUP,
     credential_check: super::setup::no_credential_check,

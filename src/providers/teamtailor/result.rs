@@ -94,7 +94,8 @@ pub fn result_body(result_id: &str, r: &ResultUpdate) -> Value {
         attrs.insert("assessment".into(), Value::Object(assessment));
     }
     if !r.metadata.is_empty() {
-        attrs.insert("details".into(), Value::Object(details(&r.metadata)));
+        let shaped = crate::model::shape_metadata(&r.metadata, SPEC.facts.metadata_levels);
+        attrs.insert("details".into(), Value::Object(details(&shaped)));
     }
     if !r.attachments.is_empty() {
         attrs.insert("attachments".into(), json!(r.attachments));
