@@ -15,8 +15,8 @@ pub const RESPONSE_SNIPPET: usize = 2048;
 /// How much of an answer a webhook delivery reads: the receiver's answer only matters for the
 /// attempt record.
 pub const WEBHOOK_READ_CAP: usize = RESPONSE_SNIPPET;
-/// How much of an ATS's answer to a result call is read (Ashby's envelopes are a few hundred
-/// bytes; a larger answer is not one Ashby sends).
+/// How much of an ATS's answer to a result call is read (answer envelopes are a few hundred
+/// bytes; a larger answer is not one an ATS sends on success).
 pub const PROVIDER_READ_CAP: usize = 256 * 1024;
 
 /// Why an attempt got no HTTP answer. Every failure carries one, so nothing is told apart by
@@ -125,7 +125,7 @@ pub fn classify(
     Next::RetryAt(now_ms + delay)
 }
 
-/// `User-Agent` of every outbound request (Ashby's CDN refuses empty ones).
+/// `User-Agent` of every outbound request (some ATSs' CDNs refuse empty ones).
 pub const USER_AGENT: &str = concat!("ats-bridge/", env!("CARGO_PKG_VERSION"));
 
 /// Headers of a Standard Webhooks request: `webhook-id`, `webhook-timestamp` (seconds of this
@@ -157,8 +157,7 @@ pub fn is_transient_status(status: u16) -> bool {
 
 /// What an ATS's answer to an outbound result call means. Each provider decides this for its
 /// own answers (SPEC §20: a body that is not what that ATS sends on success is not a success),
-/// in a pure function in its file (`providers::ashby::update_answer`,
-/// `providers::greenhouse::completion_answer`).
+/// in a pure function in its file, named by its `Spec::call_answer`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProviderAnswer {
     /// The ATS took the update; `warnings` it attached are kept on the assessment's sync state.
@@ -169,8 +168,8 @@ pub enum ProviderAnswer {
     Refused(ProviderFault),
 }
 
-/// The plain HTTP reading of an answer, for ATSs whose answer is only a status code
-/// (Greenhouse's completion PATCH) and as the fallback for answers an ATS's own format does not
+/// The plain HTTP reading of an answer, for ATSs whose answer is only a status code (a
+/// completion callback) and as the fallback for answers an ATS's own format does not
 /// explain: 2xx accepted, 429/5xx transient, anything else (3xx included) refused.
 pub fn answer_from_status(status: u16, body: &str) -> ProviderAnswer {
     let fault = || ProviderFault {
@@ -225,11 +224,11 @@ pub fn classify_provider_call(
 /// An ATS's account of a failed call: its own code, message and request id when it sent them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProviderFault {
-    /// The ATS's error code (e.g. Ashby `errorInfo.code`).
+    /// The ATS's error code (e.g. `errorInfo.code` in an answer envelope).
     pub code: Option<String>,
     /// A human sentence: the ATS's message, or what was wrong with its answer.
     pub message: String,
-    /// The ATS's request id (e.g. Ashby `errorInfo.requestId`), for its support desk.
+    /// The ATS's request id (e.g. `errorInfo.requestId`), for its support desk.
     pub request_id: Option<String>,
 }
 

@@ -54,7 +54,7 @@ async fn handle_one(body: Value, dead_letter: bool, env: &Env) -> Outcome {
     let Ok(msg) = serde_json::from_value::<QueueMsg>(body) else {
         return Outcome::Unusable("malformed body");
     };
-    if !crate::model::is_valid_slug(&msg.t) {
+    if !crate::model::is_valid_slug(&msg.tenant) {
         return Outcome::Unusable("bad tenant id");
     }
     let op = if dead_letter {
@@ -64,7 +64,7 @@ async fn handle_one(body: Value, dead_letter: bool, env: &Env) -> Outcome {
     };
     let stub = match env
         .durable_object("TENANTS")
-        .and_then(|ns| ns.get_by_name(&msg.t))
+        .and_then(|ns| ns.get_by_name(&msg.tenant))
     {
         Ok(s) => s,
         Err(_) => return Outcome::Retry,

@@ -13,28 +13,35 @@ use serde::{Deserialize, Serialize};
 
 /// The body of a `DELIVERIES` message. The attempt number travels in the body because the
 /// SDK's `Message` has no attempts counter; it also lets the tenant object drop stale copies.
+/// On the wire the fields keep their one-letter names (`{"t","e","n","k"}`), so messages
+/// queued by an earlier build still read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueMsg {
-    /// Tenant id.
-    pub t: String,
-    /// Event id (webhooks) or outbound call id (provider calls).
-    pub e: String,
-    /// The attempt number this message performs (1-based, counted over the event's life).
-    pub n: i64,
-    /// What to deliver.
-    #[serde(default)]
-    pub k: MsgKind,
+    /// Tenant id (`t`).
+    #[serde(rename = "t")]
+    pub tenant: String,
+    /// What it delivers (`e`): the event id (webhooks), the outbound call id (provider calls)
+    /// or the delivery id (`dlv_…`, extra endpoints).
+    #[serde(rename = "e")]
+    pub id: String,
+    /// The attempt number this message performs (`n`; 1-based, counted over the delivery's
+    /// life).
+    #[serde(rename = "n")]
+    pub attempt: i64,
+    /// What to deliver (`k`).
+    #[serde(default, rename = "k")]
+    pub kind: MsgKind,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MsgKind {
-    /// A delivery to the tenant's `webhook` (`e` is the event id).
+    /// A delivery to the tenant's `webhook` (`id` is the event id).
     #[default]
     Webhook,
-    /// An outbound call to an ATS (`e` is the call id).
+    /// An outbound call to an ATS (`id` is the call id).
     Provider,
-    /// A delivery to one of the tenant's extra endpoints (`e` is the delivery id, `dlv_…`).
+    /// A delivery to one of the tenant's extra endpoints (`id` is the delivery id, `dlv_…`).
     Endpoint,
 }
 
@@ -62,8 +69,14 @@ mod tests {
     #[test]
     fn queue_message_round_trip() {
         let m: QueueMsg = serde_json::from_str(r#"{"t":"acme","e":"evt_1","n":2}"#).unwrap();
-        assert_eq!(m.k, MsgKind::Webhook);
+        assert_eq!(m.kind, MsgKind::Webhook);
+        assert_eq!(
+            (m.tenant.as_str(), m.id.as_str(), m.attempt),
+            ("acme", "evt_1", 2)
+        );
         let back = serde_json::to_string(&m).unwrap();
+        // The wire keeps the one-letter names.
+        assert_eq!(back, r#"{"t":"acme","e":"evt_1","n":2,"k":"webhook"}"#);
         assert_eq!(serde_json::from_str::<QueueMsg>(&back).unwrap(), m);
         assert!(serde_json::from_str::<QueueMsg>(r#"{"t":"acme"}"#).is_err());
     }

@@ -196,8 +196,6 @@ fn provider_values_round_trip_through_json() {
 /// provider is one place). Tests elsewhere reach providers through the registry.
 #[test]
 fn no_ats_is_named_outside_the_providers() {
-    // Owned by the delivery-engine work this session; their comments still name ATSs.
-    const PENDING: &[&str] = &["tenant/calls.rs", "delivery/attempt.rs"];
     fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -218,7 +216,7 @@ fn no_ats_is_named_outside_the_providers() {
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        if rel.starts_with("providers/") || PENDING.contains(&rel.as_str()) {
+        if rel.starts_with("providers/") {
             continue;
         }
         let text = std::fs::read_to_string(path).unwrap().to_lowercase();

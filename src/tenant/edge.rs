@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use worker::Response;
 
-use super::calls::NewCall;
+use super::provider_calls::NewCall;
 use super::{assessments, enrich, links, now, Tenant, TenantRequest};
 use crate::admin::tenants::Credentials;
 use crate::error::{ApiError, ApiResult};
@@ -333,7 +333,7 @@ impl Tenant {
         if outbound.is_empty() {
             return Ok(Vec::new());
         }
-        let calls = self.calls()?;
+        let calls = self.provider_calls()?;
         outbound
             .into_iter()
             .map(|c| {
@@ -362,7 +362,7 @@ impl Tenant {
         if call_ids.is_empty() {
             return Ok(());
         }
-        let calls = self.calls()?;
+        let calls = self.provider_calls()?;
         let auth = move |p: Provider| creds.authorization(p);
         self.state.wait_until(async move {
             for call_id in call_ids {

@@ -12,7 +12,9 @@
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{assessments, calls, connect, endpoints, enrich, idempotency, links, outbox, store};
+use super::{
+    assessments, connect, endpoints, enrich, idempotency, links, outbox, provider_calls, store,
+};
 
 /// A column that older builds' `CREATE TABLE` lacked: `(table, column, declaration)`.
 pub type LateColumn = (&'static str, &'static str, &'static str);
@@ -33,7 +35,7 @@ pub const LADDER: &[Step] = &[
             store::SCHEMA,
             outbox::SCHEMA,
             assessments::SCHEMA,
-            calls::SCHEMA,
+            provider_calls::SCHEMA,
             links::SCHEMA,
             connect::SCHEMA,
         ],

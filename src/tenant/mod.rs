@@ -13,7 +13,6 @@
 
 mod admin;
 mod assessments;
-mod calls;
 mod connect;
 mod edge;
 mod endpoints;
@@ -22,14 +21,16 @@ mod erasure;
 mod idempotency;
 mod keys;
 mod kv_secrets;
+mod leases;
 mod links;
 mod migrations;
 mod outbox;
 mod packages;
 pub(crate) mod privacy;
+mod provider_calls;
 mod queue;
+mod request;
 mod results;
-mod schedule;
 mod serial;
 mod store;
 
@@ -50,8 +51,10 @@ use crate::model::EventType;
 use crate::router::{H_KEY_HASHES, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::{self, EdgeRoute, Method};
 use crate::weburl::WebUrl;
-use calls::Calls;
 use outbox::{Due, Outbox};
+use provider_calls::ProviderCalls;
+
+pub(crate) use request::TenantRequest;
 
 #[durable_object]
 pub struct Tenant {
@@ -78,34 +81,6 @@ pub struct Tenant {
     read_state: Rc<RefCell<enrich::ReadState>>,
 }
 
-/// What a handler needs from the incoming request.
-pub(crate) struct TenantRequest {
-    method: Method,
-    path: String,
-    query: Option<String>,
-    origin: String,
-    key_hashes: Vec<String>,
-    /// The request's headers (the front door forwards only what the provider declared).
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl TenantRequest {
-    /// A request header's value (names compared case-insensitively).
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn json(&self) -> ApiResult<Value> {
-        if self.body.is_empty() {
-            return Err(ApiError::bad_json("the body is empty"));
-        }
-        serde_json::from_slice(&self.body).map_err(ApiError::bad_json)
-    }
-}
-
 /// Whether an alarm set for `current` (ms) already fires in time for a sweep due `at`: it is
 /// no later than `at` and not stale (more than a minute in the past means it is not going to
 /// fire, e.g. it fired while the object was busy). Otherwise the alarm is set to `at`.
@@ -115,13 +90,6 @@ fn alarm_covers(current: Option<i64>, at: i64, now: i64) -> bool {
 
 pub(crate) fn now() -> i64 {
     Date::now().as_millis() as i64
-}
-
-/// `map_err(internal("what"))`: an internal fault with context, logged once where the
-/// response is made (`http::error`). Only `outbox.rs` and `calls.rs` still use it; everything
-/// else writes `.context("what")` (`error::Context`).
-pub(crate) fn internal<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> ApiError + '_ {
-    move |e| ApiError::internal_because(format!("tenant object: {what}: {e}"))
 }
 
 impl DurableObject for Tenant {
@@ -178,7 +146,7 @@ impl DurableObject for Tenant {
                 Ok(o) => o.sweep().await,
                 Err(e) => Err(e),
             };
-            let calls = match self.calls() {
+            let calls = match self.provider_calls() {
                 Ok(c) => c.sweep().await,
                 Err(e) => Err(e),
             };
@@ -287,9 +255,9 @@ impl Tenant {
         })
     }
 
-    fn calls(&self) -> ApiResult<Calls> {
+    fn provider_calls(&self) -> ApiResult<ProviderCalls> {
         let cfg = self.load_config()?;
-        Ok(Calls {
+        Ok(ProviderCalls {
             sql: self.sql(),
             env: self.env.clone(),
             cfg: self.config().clone(),

@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 use worker::{Env, Method, SqlStorage, SqlStorageValue as V};
 
 use super::endpoints;
+use super::leases::{Route, Scheduled, LEASE_MS};
 use super::privacy::{self, ATTEMPTS_KEPT, ERASED_BODY};
-use super::schedule::{Route, Scheduled, LEASE_MS};
 use super::{now, store};
 use crate::admin::query;
 use crate::admin::tenants::TenantSecrets;
@@ -895,10 +895,10 @@ impl Outbox {
 
     /// A queue message arrived: attempt if it is the due, current copy.
     pub async fn on_message(&self, msg: &QueueMsg, secrets: &TenantSecrets) -> ApiResult<()> {
-        let Some(lane) = Lane::of(msg.k) else {
+        let Some(lane) = Lane::of(msg.kind) else {
             return Ok(());
         };
-        let Some(d) = self.delivery(lane, &msg.e)? else {
+        let Some(d) = self.delivery(lane, &msg.id)? else {
             return Ok(());
         };
         let route = self
@@ -914,15 +914,15 @@ impl Outbox {
     /// The dead-letter queue gave up on a message: note it on the delivery. It stays
     /// pending, so the sweep keeps it moving; nothing is dropped silently.
     pub fn on_dead_letter(&self, msg: &QueueMsg) -> ApiResult<()> {
-        let Some(lane) = Lane::of(msg.k) else {
+        let Some(lane) = Lane::of(msg.kind) else {
             return Ok(());
         };
         self.sql
             .exec(
                 &format!("UPDATE {} SET last_error = ? WHERE id = ? AND state = 'pending'", lane.table()),
                 vec![
-                    format!("queue message for attempt {} was dead-lettered; the sweep will re-enqueue it", msg.n).into(),
-                    msg.e.clone().into(),
+                    format!("queue message for attempt {} was dead-lettered; the sweep will re-enqueue it", msg.attempt).into(),
+                    msg.id.clone().into(),
                 ],
             )
             .context("dead letter")?;

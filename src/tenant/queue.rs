@@ -25,14 +25,14 @@ impl Tenant {
         let ob = self.outbox()?;
         match op {
             "deliver" => {
-                let next = match msg.k {
+                let next = match msg.kind {
                     MsgKind::Webhook | MsgKind::Endpoint => {
                         let secrets = self.load_secrets(&ob.tenant).await?;
                         ob.on_message(&msg, &secrets).await?;
                         ob.next_due()?
                     }
                     MsgKind::Provider => {
-                        let calls = self.calls()?;
+                        let calls = self.provider_calls()?;
                         let creds = self.credentials().await?;
                         calls.on_message(&msg, &|p| creds.authorization(p)).await?;
                         calls.next_due()?
@@ -42,9 +42,9 @@ impl Tenant {
                     self.arm(next).await;
                 }
             }
-            "dead-letter" => match msg.k {
+            "dead-letter" => match msg.kind {
                 MsgKind::Webhook | MsgKind::Endpoint => ob.on_dead_letter(&msg)?,
-                MsgKind::Provider => self.calls()?.on_dead_letter(&msg)?,
+                MsgKind::Provider => self.provider_calls()?.on_dead_letter(&msg)?,
             },
             _ => return Err(ApiError::route_not_found()),
         }

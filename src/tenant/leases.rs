@@ -44,10 +44,10 @@ pub enum Route {
 impl Scheduled<'_> {
     fn msg(&self, id: &str, n: i64) -> QueueMsg {
         QueueMsg {
-            t: self.tenant.to_string(),
-            e: id.to_string(),
-            n,
-            k: self.kind,
+            tenant: self.tenant.to_string(),
+            id: id.to_string(),
+            attempt: n,
+            kind: self.kind,
         }
     }
 
@@ -115,16 +115,16 @@ impl Scheduled<'_> {
         attempt_count: i64,
         next_attempt_at: Option<i64>,
     ) -> Route {
-        if state != "pending" || msg.n != attempt_count + 1 {
+        if state != "pending" || msg.attempt != attempt_count + 1 {
             return Route::Drop;
         }
         let t = now();
         match next_attempt_at {
             Some(at) if at > t + 1_000 => {
-                self.enqueue(&msg.e, msg.n, at, t).await;
+                self.enqueue(&msg.id, msg.attempt, at, t).await;
                 Route::Requeued
             }
-            _ => Route::Attempt(msg.n),
+            _ => Route::Attempt(msg.attempt),
         }
     }
 
