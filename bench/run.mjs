@@ -11,6 +11,9 @@
 //     the same concurrency (so the figures mean something across machines);
 //   - send_test → record.new commit-to-receipt latency: from just before send_test is sent until
 //     the receiver sees the webhook arrive, for --orders sequential orders and a --burst at once;
+//   - (first server only) the send_test answer latency with Greenhouse order enrichment on (a
+//     tenant with Harvest v3 credentials, reading from a loopback fake Harvest) against off (the
+//     same orders on a tenant without), interleaved, --enrich-orders each: the target is on ≤ 1.1 × off;
 //   - peak memory (VmHWM) of the workerd processes;
 //   - (first server only) fan-out: --fanout-orders sequential orders to a tenant whose events go
 //     to 1 endpoint (its `webhook`) and to a tenant with 3 (its `webhook` plus 2 webhook
@@ -45,6 +48,7 @@ const { values: opts } = parseArgs({ options: {
   burst: { type: "string", default: "200" },
   "storage-orders": { type: "string", default: "1000" },
   "fanout-orders": { type: "string", default: "100" },
+  "enrich-orders": { type: "string", default: "200" },
 } });
 const positive = (name) => {
   const v = Number(opts[name]);
@@ -56,6 +60,9 @@ const ORDERS = Math.round(positive("orders"));
 const BURST = Math.round(positive("burst"));
 const STORAGE_ORDERS = Math.round(positive("storage-orders"));
 const STORAGE_TENANT = "bench-storage";
+const ENRICH_ORDERS = Math.round(positive("enrich-orders"));
+const ENRICH_TENANT = "bench-harvest";
+const ENRICH_TARGET = 1.1; // send_test answer with enrichment on ≤ 1.1 × off (issue #15)
 const FANOUT_ORDERS = Math.round(positive("fanout-orders"));
 
 // ---- loopback servers -----------------------------------------------------------------------
@@ -147,6 +154,23 @@ async function fanOrder(agent, base, ep, need) {
 
 /** Fake Greenhouse: order callback urls point here (nothing calls them unless a result is sent). */
 const greenhouse = http.createServer((req, res) => { req.resume(); req.on("end", () => res.end("ok")); });
+
+/** Fake Harvest v3 and its token endpoint (README "Order enrichment"): every read answers at
+ *  once, so an enriched order's record.new goes as soon as the four reads are done. */
+let harvestReads = 0;
+const harvest = http.createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    const u = new URL(req.url, "http://harvest");
+    const out = (body) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (u.pathname === "/token") return out({ access_token: "bench-token", token_type: "bearer", expires_in: 3600 });
+    harvestReads++;
+    if (u.pathname === "/v3/applications") return out([{ id: Number(u.searchParams.get("ids")), job_id: 501 }]);
+    if (u.pathname === "/v3/jobs") return out([{ id: 501, name: "Backend Engineer", requisition_id: "REQ-7", departments: [{ name: "Engineering" }],
+      offices: [{ name: "Berlin" }], hiring_team: { hiring_managers: [{ id: 11, first_name: "H", last_name: "M", email: "h@example.com" }] } }]);
+    return out([{ id: 13, first_name: "R", last_name: "S", primary_email_address: u.searchParams.get("email") }]);
+  });
+});
 
 // ---- requests -------------------------------------------------------------------------------
 
@@ -308,10 +332,11 @@ function memorySampler(worker) {
 }
 
 /** Everything measured against one server: throughput matrix, webhook latency, memory. */
-async function measure(server, hookPort, ghPort) {
+async function measure(server, hookPort, ghPort, harvestPort) {
   const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-")); // build copy, config, state
   dirs.push(dir);
-  const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" }, { inspector: server.inspector });
+  const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true",
+    HARVEST_API_BASE: `http://127.0.0.1:${harvestPort}/v3`, HARVEST_TOKEN_URL: `http://127.0.0.1:${harvestPort}/token` }, { inspector: server.inspector });
   workers.push(worker);
   const mem = memorySampler(worker);
   try {
@@ -356,6 +381,50 @@ async function measure(server, hookPort, ghPort) {
       [`send_test response (burst ${BURST})`]: stats(burst.map((o) => o.responseMs)),
       [`send_test → record.new (burst ${BURST})`]: stats(burst.map((o) => o.receiptMs)),
     };
+
+    // 2b. The send_test answer with order enrichment on vs off (README "Order enrichment": the
+    //    answer never waits for Harvest). Interleaved, one connection each, on two tenants whose
+    //    only difference is the Harvest credentials; the record.new is awaited each time, so
+    //    the enrichment of one order runs while the next is answered.
+    let enrichment = null;
+    if (server.key === SERVERS[0].key) {
+      await adminCall(base, "POST", "/v1/tenants", { id: ENRICH_TENANT, webhook: { url: `http://127.0.0.1:${hookPort}/hook` } });
+      await adminCall(base, "PUT", `/v1/tenants/${ENRICH_TENANT}/packages`, fixture("packages.json"));
+      await adminCall(base, "PATCH", `/v1/tenants/${ENRICH_TENANT}`, { greenhouse: { harvest: { client_id: "bench", client_secret: "bench-secret" } } });
+      const key = (await adminCall(base, "POST", `/v1/tenants/${ENRICH_TENANT}/secrets`, { provider: "greenhouse" })).secretKey;
+      const sendTest = fixture("greenhouse/send_test.json");
+      const onEp = { name: "GH POST send_test (enrichment on)", request: () => ({ method: "POST", path: `/t/${ENRICH_TENANT}/greenhouse/send_test`,
+        headers: basic(key), body: JSON.stringify({ ...sendTest, url: `http://127.0.0.1:${ghPort}/take_home_tests/${++n}`,
+          candidate: { ...sendTest.candidate, greenhouse_profile_url: `https://app.greenhouse.io/people/1?application_id=${n}` } }) }) };
+      const onAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const offAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < WARMUP_ORDERS; i++) { await timedOrder(offAgent, base, order); await timedOrder(onAgent, base, onEp); }
+      const readsBefore = harvestReads;
+      const on = [], off = [];
+      for (let i = 0; i < ENRICH_ORDERS; i++) {
+        off.push(await timedOrder(offAgent, base, order));
+        on.push(await timedOrder(onAgent, base, onEp));
+      }
+      onAgent.destroy();
+      offAgent.destroy();
+      const sOn = stats(on.map((o) => o.responseMs)), sOff = stats(off.map((o) => o.responseMs));
+      enrichment = {
+        orders: ENRICH_ORDERS,
+        harvestReadsPerOrder: (harvestReads - readsBefore) / ENRICH_ORDERS,
+        "send_test response, enrichment off": sOff,
+        "send_test response, enrichment on": sOn,
+        "send_test → record.new, enrichment off": stats(off.map((o) => o.receiptMs)),
+        "send_test → record.new, enrichment on": stats(on.map((o) => o.receiptMs)),
+        p50Ratio: sOn.p50 / sOff.p50,
+        p99Ratio: sOn.p99 / sOff.p99,
+        target: `on p50 ≤ ${ENRICH_TARGET} × off`,
+        met: sOn.p50 <= ENRICH_TARGET * sOff.p50,
+      };
+      printTable(`send_test with Harvest v3 enrichment on vs off (ms, ${ENRICH_ORDERS} interleaved orders each), ${server.name}`,
+        ["n", "p50", "p90", "p99", "max"], Object.fromEntries(Object.entries(enrichment).filter(([, v]) => v && typeof v === "object")));
+      console.log(`send_test answer, enrichment on / off: p50 ${enrichment.p50Ratio.toFixed(3)}, p99 ${enrichment.p99Ratio.toFixed(3)} ` +
+        `(target p50 ≤ ${ENRICH_TARGET}: ${enrichment.met ? "met" : "NOT met"}); ${enrichment.harvestReadsPerOrder.toFixed(2)} Harvest reads per enriched order`);
+    }
 
     // 3. Durable Object storage per order, on a tenant of its own (its object holds only these).
     let storage = null;
@@ -426,7 +495,7 @@ async function measure(server, hookPort, ghPort) {
     if (memory.otherWorkerdProcessesMax) {
       console.log(`WARNING: up to ${memory.otherWorkerdProcessesMax} other workerd processes ran during this measurement; figures are contended`);
     }
-    return { server: server.name, inspector: server.inspector, wasmSha256, throughput: cells, webhookMs: webhook, memory, storage, fanout };
+    return { server: server.name, inspector: server.inspector, wasmSha256, throughput: cells, webhookMs: webhook, enrichment, memory, storage, fanout };
   } finally {
     mem.stop();
     await worker.stop();
@@ -512,7 +581,8 @@ async function main() {
     const hookPort = await listen(receiver);
     const ghPort = await listen(greenhouse);
     await listen(fanReceiver);
-    console.log(`webhook receiver :${hookPort}, fake Greenhouse :${ghPort}, ${SECONDS} s per cell`);
+    const harvestPort = await listen(harvest);
+    console.log(`webhook receiver :${hookPort}, fake Greenhouse :${ghPort}, fake Harvest :${harvestPort}, ${SECONDS} s per cell`);
 
     // Size of the wasm that is run (copied now, so a rebuild during the run cannot change it).
     const wasmBytes = readFileSync(join(ROOT, "build", "index_bg.wasm"));
@@ -522,7 +592,7 @@ async function main() {
 
     const servers = {};
     for (const server of SERVERS) {
-      servers[server.key] = await measure(server, hookPort, ghPort);
+      servers[server.key] = await measure(server, hookPort, ghPort, harvestPort);
       if (servers[server.key].wasmSha256 !== wasm.sha256) {
         throw new Error("build/ was rebuilt during the benchmark: the servers ran different wasm; run it again");
       }
@@ -554,7 +624,7 @@ async function main() {
       `commit ${info.commit?.slice(0, 12)}${info.dirty ? " (dirty tree)" : ""}, ${((performance.now() - wall) / 1000).toFixed(0)} s`);
     const file = writeResults("bench", {
       ...info,
-      params: { seconds: SECONDS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, orders: ORDERS, warmupOrders: WARMUP_ORDERS, burst: BURST, fanoutOrders: FANOUT_ORDERS },
+      params: { seconds: SECONDS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, orders: ORDERS, warmupOrders: WARMUP_ORDERS, burst: BURST, fanoutOrders: FANOUT_ORDERS, enrichOrders: ENRICH_ORDERS },
       fanout: servers.detached.fanout,
       servers,
       reference,
@@ -574,6 +644,8 @@ async function main() {
     receiver.close();
     greenhouse.closeAllConnections();
     greenhouse.close();
+    harvest.closeAllConnections();
+    harvest.close();
     fanReceiver.closeAllConnections();
     fanReceiver.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
