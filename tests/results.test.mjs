@@ -199,6 +199,31 @@ test("Idempotency-Key: a repeat answers the first answer and sends nothing again
   assert.equal(gh.requests.filter((r) => r.method === "PATCH").length, 1);
 });
 
+test("Idempotency-Key: a key belongs to one assessment; the same key on another assessment is a new request", async () => {
+  const { assessment, hooks, gh, key } = await greenhouseOrder("res-idem-scope");
+  const body = { ...fixture("greenhouse/send_test.json"), url: `${gh.url}/integrations/testing_partners/take_home_tests/2` };
+  const second = await edge(w, "res-idem-scope", "greenhouse", "send_test", { key, body });
+  assert.equal(second.status, 200, second.text);
+  const other = second.body.partner_interview_id;
+  assert.notEqual(other, assessment);
+  const post = (id) => fetch(`${w.url}/v1/tenants/res-idem-scope/assessments/${id}/result`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", "idempotency-key": "result-1" },
+    body: JSON.stringify({ status: "STARTED" }),
+  }).then(async (r) => ({ status: r.status, text: await r.text(), replayed: r.headers.get("idempotent-replayed") }));
+  const a = await post(assessment);
+  const b = await post(other);
+  assert.equal(a.status, 200, a.text);
+  assert.equal(b.status, 200, b.text);
+  assert.equal(b.replayed, null, "not a replay of the other assessment's answer");
+  await hooks.waitFor(0, 15_000, () => events(hooks, "record.modified").length === 2);
+  assert.deepEqual(events(hooks, "record.modified").map((e) => e.recordId).sort(), [assessment, other].sort());
+  // And on its own assessment the key still replays.
+  const again = await post(other);
+  assert.equal(again.replayed, "true");
+  assert.equal(again.text, b.text);
+});
+
 test("Idempotency-Key: identical requests racing on a cold and on a warm object are processed once", async () => {
   const ctxs = await Promise.all(["res-idem-cold", "res-idem-warm"].map(greenhouseOrder));
   const race = async (tenant, assessment, key, body, n = 4) => {

@@ -50,7 +50,8 @@ impl Tenant {
         let creds = self.credentials().await?;
         // The idempotency check comes after the last await and its answer is saved before the
         // next one (`idempotency` protocol), so a key is processed once.
-        let idem = idem_key.map(|k| (k, idempotency::request_hash(id, &v)));
+        // A key is the vendor's for one assessment (README "Results"): stored under both.
+        let idem = idem_key.map(|k| (format!("{id}\n{k}"), idempotency::request_hash(id, &v)));
         if let Some((key, hash)) = &idem {
             if let idempotency::NextAction::Replay { status, body } =
                 idempotency::begin(&self.sql(), key, hash, now())?
