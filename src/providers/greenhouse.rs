@@ -523,7 +523,7 @@ pub fn parse_response_error(v: &Value) -> ApiResult<Value> {
 }
 
 /// What Greenhouse's answer to the completion `PATCH` means. Its answer is only a status code
-/// (PROVIDERS.md; Greenhouse Assessment Partner API, "Completion"): 2xx accepted, 429/5xx
+/// (Greenhouse Assessment Partner API docs, "Completion"): 2xx accepted, 429/5xx
 /// retried, anything else (redirects included) final, with the answer's first 2 KB as the
 /// message.
 pub fn completion_answer(status: u16, body: &str, _complete: bool) -> ProviderAnswer {

@@ -36,7 +36,7 @@ pub(super) fn ident(s: &str) -> String {
     out
 }
 
-/// The `assessment.update` body for a result (SPEC §9, PROVIDERS.md DataValue shapes).
+/// The `assessment.update` body for a result (README "Results back to the ATS"; Ashby's public API docs, `assessment.update` and its DataValue shapes).
 pub fn update_body(assessment_id: &str, timestamp_ms: i64, r: &ResultUpdate) -> Value {
     let mut body = Map::new();
     body.insert("assessment_id".into(), json!(assessment_id));
