@@ -11,11 +11,11 @@
 // benchmark of record.
 
 import http from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, createWorker, groupCpuMs, onSignals, printTable, sleep } from "./lib.mjs";
+import { createWorker, fixture, groupCpuMs, onSignals, printTable, send, sleep } from "./lib.mjs";
 
 const { values } = parseArgs({ options: {
   a: { type: "string" }, b: { type: "string" },
@@ -34,22 +34,11 @@ const receiver = http.createServer((req, res) => { req.resume(); req.on("end", (
 const fake = http.createServer((req, res) => { req.resume(); req.on("end", () => res.end("ok")); });
 const listen = (s) => new Promise((r) => s.listen(0, "127.0.0.1", () => r(s.address().port)));
 
-function send(agent, base, { method, path, headers = {}, body }) {
-  if (body !== undefined) headers = { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) };
-  return new Promise((res, rej) => {
-    const req = http.request(base + path, { method, agent, headers }, (r) => {
-      let text = ""; r.setEncoding("utf8"); r.on("data", (c) => (text += c)); r.on("end", () => res({ status: r.statusCode, text }));
-    });
-    req.on("error", rej);
-    req.end(body);
-  });
-}
 async function admin(base, method, path, body) {
   const r = await send(undefined, base, { method, path, headers: { authorization: `Bearer ${TOKEN}` }, body: body === undefined ? undefined : JSON.stringify(body) });
   if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
   return JSON.parse(r.text || "null");
 }
-const fixture = (n) => JSON.parse(readFileSync(join(ROOT, "fixtures", n), "utf8"));
 
 const dirs = [], workers = [];
 onSignals(async () => { for (const w of workers) await w.stop(); for (const d of dirs) rmSync(d, { recursive: true, force: true }); });

@@ -3,6 +3,7 @@
 // The copy matters: another engineer may rebuild build/ while a benchmark runs.
 
 import { spawn, execFileSync } from "node:child_process";
+import http from "node:http";
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import os from "node:os";
@@ -191,6 +192,28 @@ export function groupCpuMs(pgid) {
   return out;
 }
 const CLOCK_TICKS = (() => { try { return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100; } catch { return 100; } })();
+
+// ---- requests ------------------------------------------------------------------------------
+
+/** One HTTP request over `agent`; body is a JSON string or undefined. */
+export function send(agent, base, { method, path, headers = {}, body }) {
+  if (body !== undefined) headers = { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+  return new Promise((resolve, reject) => {
+    const req = http.request(base + path, { method, agent, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode, text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+
+/** A fixture of the repo's `fixtures/` folder, parsed. */
+export const fixture = (name) => JSON.parse(readFileSync(join(ROOT, "fixtures", name), "utf8"));
 
 // ---- statistics and results -----------------------------------------------------------------
 

@@ -32,7 +32,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { ROOT, createWorker, groupCpuMs, onSignals, printTable, runInfo, stats, workerdProcesses, writeResults } from "./lib.mjs";
+import { ROOT, createWorker, fixture, groupCpuMs, onSignals, printTable, runInfo, send, stats, workerdProcesses, writeResults } from "./lib.mjs";
 
 const TOKEN = "bench-admin-token";
 const TENANT = "bench";
@@ -174,22 +174,6 @@ const harvest = http.createServer((req, res) => {
 
 // ---- requests -------------------------------------------------------------------------------
 
-/** One HTTP request over `agent`; body is a JSON string or undefined. */
-function send(agent, base, { method, path, headers = {}, body }) {
-  if (body !== undefined) headers = { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) };
-  return new Promise((resolve, reject) => {
-    const req = http.request(base + path, { method, agent, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode, text }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 async function adminCall(base, method, path, body) {
   const r = await send(undefined, base, { method, path, headers: { authorization: `Bearer ${TOKEN}` },
     body: body === undefined ? undefined : JSON.stringify(body) });
@@ -197,7 +181,6 @@ async function adminCall(base, method, path, body) {
   return JSON.parse(r.text || "null");
 }
 
-const fixture = (name) => JSON.parse(readFileSync(join(ROOT, "fixtures", name), "utf8"));
 const basic = (key) => ({ authorization: "Basic " + Buffer.from(`${key}:`).toString("base64") });
 
 let n = 0; // every order gets a fresh callback url / application id, so none is an idempotent replay
