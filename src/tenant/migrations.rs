@@ -7,14 +7,13 @@
 //! idempotently, plus the columns earlier builds added later (each added only when
 //! `PRAGMA table_info` shows it missing), so storage written by any older build reaches
 //! version 1 intact. Every later step is explicit SQL that runs exactly once. To change the
-//! schema, append a step; never edit a step that has shipped.
+//! schema, append a step; never edit a step that has shipped (step 1's SQL is literal text
+//! here, and a unit test pins a digest of every shipped step).
 
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{
-    assessments, connect, endpoints, enrich, idempotency, links, outbox, provider_calls, store,
-};
+use super::{endpoints, enrich, idempotency, outbox};
 
 /// A column that older builds' `CREATE TABLE` lacked: `(table, column, declaration)`.
 pub type LateColumn = (&'static str, &'static str, &'static str);
@@ -27,18 +26,125 @@ pub struct Step {
     pub late_columns: &'static [LateColumn],
 }
 
+/// Step 1's SQL as it shipped, frozen: the tables every tenant object had when the ladder was
+/// introduced, one statement group per module that owned them then. Never edit it (a pinned
+/// digest in the tests fails if it changes); a schema change is a new step.
+const STEP_1: &[&str] = &[
+    // store: the tenant's configuration and its edge key hashes.
+    "
+CREATE TABLE IF NOT EXISTS tenant (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS keys (
+  provider TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  previous_hash TEXT,
+  previous_until INTEGER
+);
+",
+    // outbox: webhook events and their attempts.
+    "
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  record_id TEXT,
+  body TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempt_count INTEGER NOT NULL DEFAULT 0,
+  cycle_retries INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  lease_until INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  delivered_at INTEGER,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS events_due ON events(state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS events_record ON events(record_id);
+CREATE TABLE IF NOT EXISTS attempts (
+  event_id TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  status INTEGER,
+  latency_ms INTEGER NOT NULL,
+  error TEXT,
+  response TEXT,
+  kind TEXT,
+  PRIMARY KEY (event_id, n)
+);
+",
+    // assessments: assessments (`dedupe_key` holds the order's idempotency key: storage keeps the name it shipped with).
+    "
+CREATE TABLE IF NOT EXISTS assessments (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  provider TEXT NOT NULL,
+  status TEXT NOT NULL,
+  dedupe_key TEXT,
+  active INTEGER NOT NULL DEFAULT 1,
+  record TEXT NOT NULL,
+  result TEXT,
+  sync TEXT,
+  errors TEXT,
+  last_update_ts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS assessments_dedupe ON assessments(provider, dedupe_key) WHERE active = 1;
+CREATE INDEX IF NOT EXISTS assessments_status ON assessments(status, seq);
+",
+    // provider_calls: outbound provider calls.
+    "
+CREATE TABLE IF NOT EXISTS calls (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  assessment_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  label TEXT NOT NULL,
+  method TEXT NOT NULL,
+  url TEXT NOT NULL,
+  body TEXT,
+  state TEXT NOT NULL,
+  attempt_count INTEGER NOT NULL DEFAULT 0,
+  cycle_retries INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  lease_until INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  done_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS calls_due ON calls(state, next_attempt_at);
+",
+    // links: cancel links.
+    "
+CREATE TABLE IF NOT EXISTS cancel_links (
+  hash TEXT PRIMARY KEY,
+  assessment_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+",
+    // connect: connect links.
+    "
+CREATE TABLE IF NOT EXISTS connect_links (
+  id TEXT PRIMARY KEY,
+  provider TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  viewed_at INTEGER,
+  key_issued_at INTEGER,
+  connected_at INTEGER
+);
+",
+];
+
 /// The ladder, in order; versions are 1, 2, 3, … with no gaps (checked by a unit test).
 pub const LADDER: &[Step] = &[
     Step {
         version: 1,
-        sql: &[
-            store::SCHEMA,
-            outbox::SCHEMA,
-            assessments::SCHEMA,
-            provider_calls::SCHEMA,
-            links::SCHEMA,
-            connect::SCHEMA,
-        ],
+        sql: STEP_1,
         late_columns: &[
             ("keys", "previous_hash", "TEXT"),
             ("keys", "previous_until", "INTEGER"),
@@ -46,7 +152,8 @@ pub const LADDER: &[Step] = &[
         ],
     },
     Step {
-        // Idempotency keys of result writes (README "Results").
+        // Idempotency keys of result writes (README "Attachments, pre-flight warnings and
+        // idempotency").
         version: 2,
         sql: &[idempotency::SCHEMA],
         late_columns: &[],
@@ -172,6 +279,55 @@ fn column_names(sql: &SqlStorage, table: &str) -> worker::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SHA-256 (hex) of what a step runs: its SQL and its late columns.
+    fn digest(step: &Step) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for stmt in step.sql {
+            h.update(stmt.as_bytes());
+            h.update([0]);
+        }
+        for (table, column, decl) in step.late_columns {
+            h.update(format!("{table}.{column} {decl}").as_bytes());
+            h.update([0]);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn shipped_steps_are_frozen() {
+        // What each shipped step runs, pinned. Step 1's text is literal here; later steps may
+        // borrow a module's constant, so an edit to that constant fails this test too. On a
+        // failure, restore the step and append a new one instead (docs/architecture.md,
+        // "Tenant storage"). Step 1's digest is that of the module constants it was built
+        // from, so freezing it changed nothing a tenant object runs.
+        const SHIPPED: &[(i64, &str)] = &[
+            (
+                1,
+                "19a67eaac6d1d8750a5680f09e3da39a5bbebfa0b8134d9350a18ecdf7e88454",
+            ),
+            (
+                2,
+                "95d67a1248927a2e403ac838e7eb1691aa180639cce33c6f036bb9fdb25b7bff",
+            ),
+            (
+                3,
+                "1faa98022c202cf4be5a73907b65b372a14de5c67a6722676247b73834346c60",
+            ),
+            (
+                4,
+                "d26abd9ae2b6e60de170a1d3f5e693340cd64bf19bcf8c1007218f60c309c794",
+            ),
+        ];
+        for (version, want) in SHIPPED {
+            let step = &LADDER[*version as usize - 1];
+            assert_eq!(step.version, *version);
+            assert_eq!(digest(step), *want, "shipped step {version} changed");
+        }
+        // Ladder steps appended later are shipped too once they land: pin them here.
+        assert!(LADDER.len() >= SHIPPED.len());
+    }
 
     #[test]
     fn versions_count_up_from_one_without_gaps() {
