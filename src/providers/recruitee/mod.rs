@@ -1,6 +1,6 @@
-//! Recruitee Partners API ("reports"), README "Recruitee". Sources: docs.recruitee.com, "Partners
-//! API":
-//! `sending-candidates` (the `send_candidate` body, the `tests` answer, extra inputs),
+//! Recruitee Partners API ("reports"), README "Recruitee". Sources: docs.recruitee.com,
+//! "Partners API": `sending-candidates` (the `send_candidate` body, the `tests` answer, extra
+//! inputs),
 //! `reports` (report statuses, `score` as text, `completed_at`, `subtitle` — not for background
 //! and reference checks —, `urls.cancel`) and `partners-api-concepts` (one Bearer token per
 //! customer; 2xx success, 401/403 invalid token).
@@ -33,7 +33,18 @@ use crate::model::{
     ResultUpdate, Status,
 };
 use crate::routes::Method;
-use crate::targets;
+use crate::targets::{self, AllowedHost, Refusal};
+use crate::weburl::WebUrl;
+
+/// The hosts of Recruitee's Partners API (docs.recruitee.com, "Partners API"): production
+/// (`https://integrations.recruitee.com/api`, the default `RECRUITEE_API_BASE`) and the
+/// release-candidate stack (`https://integrations.rc.recruitee.dev/api`). Report calls go only
+/// to exactly these hosts, on the default https port (unless insecure targets are allowed:
+/// local development and tests point `RECRUITEE_API_BASE` at a loopback fake).
+const API_HOSTS: &[AllowedHost] = &[
+    AllowedHost::Exact("integrations.recruitee.com"),
+    AllowedHost::Exact("integrations.rc.recruitee.dev"),
+];
 
 /// Recruitee, as the registry sees it.
 pub static SPEC: Spec = Spec {
@@ -95,7 +106,7 @@ pub static SPEC: Spec = Spec {
     ],
     authorization,
     authorization_header: SECRET_HEADER,
-    outbound_hosts: &[],
+    outbound_hosts: API_HOSTS,
     call_headers: &[],
     // A report PATCH answer is its status code (Recruitee Partners API, "patch-reports").
     call_answer: crate::delivery::attempt::answer_by_status,
