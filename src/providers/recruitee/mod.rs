@@ -12,9 +12,11 @@
 //! `RT-PARTNER-SECRET`. Right after an order the bridge marks the report `sent` with its own
 //! cancel link in `urls.cancel`, which Recruitee offers the recruiter (README "Recruitee").
 
+mod hosts;
 mod order;
 mod report;
 
+use hosts::*;
 use order::*;
 use report::*;
 
@@ -33,18 +35,7 @@ use crate::model::{
     ResultUpdate, Status,
 };
 use crate::routes::Method;
-use crate::targets::{self, AllowedHost, Refusal};
-use crate::weburl::WebUrl;
-
-/// The hosts of Recruitee's Partners API (docs.recruitee.com, "Partners API"): production
-/// (`https://integrations.recruitee.com/api`, the default `RECRUITEE_API_BASE`) and the
-/// release-candidate stack (`https://integrations.rc.recruitee.dev/api`). Report calls go only
-/// to exactly these hosts, on the default https port (unless insecure targets are allowed:
-/// local development and tests point `RECRUITEE_API_BASE` at a loopback fake).
-const API_HOSTS: &[AllowedHost] = &[
-    AllowedHost::Exact("integrations.recruitee.com"),
-    AllowedHost::Exact("integrations.rc.recruitee.dev"),
-];
+use crate::targets;
 
 /// Recruitee, as the registry sees it.
 pub static SPEC: Spec = Spec {
