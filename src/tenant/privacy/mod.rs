@@ -1,4 +1,4 @@
-//! Retention and erasure of candidates' personal data (README "Personal data", SPEC §18).
+//! Retention and erasure of candidates' personal data (README "Personal data").
 //!
 //! The rules — what an erasure request names, what of a record is personal data, when a
 //! final assessment's data is due for purging, which attempts of an event are kept — are pure
