@@ -232,6 +232,7 @@ impl Tenant {
         call: &TenantRequest,
     ) -> ApiResult<Response> {
         let g = setup::guide(provider);
+        rules::ensure_unused(&row, g.display_name)?;
         let body = if call.body.is_empty() {
             Value::Null
         } else {
@@ -263,22 +264,41 @@ impl Tenant {
             (check.accept)(r.status, &r.body)
                 .map_err(|why| ApiError::new(422, code::CREDENTIALS_REJECTED, why))?;
         }
-        if !fields.is_empty() {
-            let tenant = self.load_config()?.id;
-            // Stored on the in-memory copy with no await in between (see `change_secrets`).
-            self.change_secrets(&tenant, |s| setup::store(provider, fields, s))
-                .await?;
-        }
+        // Claim the link with no await between reading and marking it, so two submissions
+        // racing through the check cannot both store credentials (the second answers 409), and
+        // a link revoked or expired during the check stores nothing.
         let n = now();
+        let current = self
+            .link_by("id", &row.id)?
+            .filter(|r| rules::usable(r, n))
+            .ok_or_else(link_not_found)?;
+        rules::ensure_unused(&current, g.display_name)?;
         self.sql()
             .exec(
-                "UPDATE connect_links SET connected_at = coalesce(connected_at, ?) WHERE id = ?",
+                "UPDATE connect_links SET connected_at = ? WHERE id = ?",
                 vec![V::Integer(n), row.id.clone().into()],
             )
             .context("mark connect link connected")?;
+        if !fields.is_empty() {
+            let tenant = self.load_config()?.id;
+            // Stored on the in-memory copy with no await in between (see `change_secrets`).
+            let stored = self
+                .change_secrets(&tenant, |s| setup::store(provider, fields, s))
+                .await;
+            if let Err(e) = stored {
+                // Nothing was connected: the link stays usable for another try.
+                self.sql()
+                    .exec(
+                        "UPDATE connect_links SET connected_at = NULL WHERE id = ? AND connected_at = ?",
+                        vec![row.id.clone().into(), V::Integer(n)],
+                    )
+                    .context("release connect link")?;
+                return Err(e);
+            }
+        }
         Ok(http::json(
             200,
-            &json!({"state": "connected", "connectedAt": rfc3339(row.connected_at.unwrap_or(n))}),
+            &json!({"state": "connected", "connectedAt": rfc3339(n)}),
         ))
     }
 }
