@@ -149,7 +149,8 @@ impl ApiError {
     }
 
     /// Something went wrong inside the bridge. The detail goes to the log, not to the caller;
-    /// the status stays 4xx-free only where the SPEC allows, so this is reserved for real faults.
+    /// the status stays 4xx-free only where docs/contract.md "Bad input" allows, so this is
+    /// reserved for real faults.
     pub fn internal() -> Self {
         Self::new(
             500,
@@ -183,7 +184,8 @@ impl ApiError {
     }
 }
 
-/// How an error body looks. A provider declares the shape its ATS shows to users (SPEC §12);
+/// How an error body looks. A provider declares the shape its ATS shows to users (docs/contract.md
+/// "Bad input"; docs/adding-an-ats.md);
 /// everything else answers in the bridge's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 // `ErrorList` is the shape partner-level ATSs document (docs/adding-an-ats.md); no registered

@@ -294,7 +294,7 @@ pub(crate) fn origin(cfg: &Config, mount: &Mount) -> String {
     format!("{base}{}", mount.prefix)
 }
 
-/// Read a body of at most 256 KB (SPEC §10: 413 beyond).
+/// Read a body of at most 256 KB (docs/contract.md "Bad input": 413 beyond).
 pub(crate) async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> {
     if let Ok(Some(len)) = req.headers().get("content-length") {
         if len

@@ -1,4 +1,5 @@
-//! Recruitee Partners API ("reports"), SPEC §14. Sources: docs.recruitee.com, "Partners API":
+//! Recruitee Partners API ("reports"), README "Recruitee". Sources: docs.recruitee.com, "Partners
+//! API":
 //! `sending-candidates` (the `send_candidate` body, the `tests` answer, extra inputs),
 //! `reports` (report statuses, `score` as text, `completed_at`, `subtitle` — not for background
 //! and reference checks —, `urls.cancel`) and `partners-api-concepts` (one Bearer token per
