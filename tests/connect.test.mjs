@@ -145,6 +145,21 @@ test("a link connects once: credentials posted again answer 409 connect_link_use
   }
 });
 
+test("a link connected without its page ever opening issues no key when opened later", async () => {
+  const tenant = "unviewed-link";
+  await createTenant(w, tenant, `${hooks.url}/unviewed`);
+  const link = (await admin(w, "POST", `/v1/tenants/${tenant}/connect-links`, { provider: "greenhouse" })).body;
+  assert.equal((await post(`${link.url}/complete`, {})).status, 200);
+  const s = await (await post(`${link.url}/session`)).json();
+  assert.equal(s.state, "connected");
+  assert.equal(s.key.value, null, "a used link issues no key");
+  assert.equal(s.key.issuedAt, null);
+  assert.equal((await admin(w, "GET", `/v1/tenants/${tenant}`)).body.providers.greenhouse.key_set, false);
+  const item = (await admin(w, "GET", `/v1/tenants/${tenant}/connect-links`)).body.data.find((l) => l.id === link.id);
+  assert.equal(item.keyIssuedAt, null);
+  assert.ok(item.viewedAt);
+});
+
 test("revoking a link refuses it at once, page and calls alike; unknown ids are 404", async () => {
   const link = (await admin(w, "POST", "/v1/tenants/cl-a/connect-links", { provider: "ashby" })).body;
   assert.equal((await fetch(link.url)).status, 200);

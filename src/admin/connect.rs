@@ -286,12 +286,12 @@ mod tests {
     #[test]
     fn a_link_connects_once() {
         let mut r = row();
-        assert!(ensure_unused(&r, "Ashby").is_ok());
+        assert!(ensure_unused(&r, "Example ATS").is_ok());
         r.connected_at = Some(5);
-        let e = ensure_unused(&r, "Ashby").unwrap_err();
+        let e = ensure_unused(&r, "Example ATS").unwrap_err();
         assert_eq!((e.status, e.code), (409, code::CONNECT_LINK_USED));
         assert!(
-            e.message.contains("already used to connect Ashby"),
+            e.message.contains("already used to connect Example ATS"),
             "{}",
             e.message
         );

@@ -175,12 +175,18 @@ impl Tenant {
         let cfg = self.load_config()?;
         let n = now();
         // Claim the first view and the key issue with no await in between, so two tabs opening
-        // the link at once cannot both be shown a key.
-        let first_key = row.key_issued_at.is_none();
+        // the link at once cannot both be shown a key. A link that is already connected (its
+        // `complete` called directly) issues no key: a used link changes nothing.
+        let first_key = row.key_issued_at.is_none() && row.connected_at.is_none();
         self.sql()
             .exec(
-                "UPDATE connect_links SET viewed_at = coalesce(viewed_at, ?), key_issued_at = coalesce(key_issued_at, ?) WHERE id = ?",
-                vec![V::Integer(n), V::Integer(n), row.id.clone().into()],
+                "UPDATE connect_links SET viewed_at = coalesce(viewed_at, ?), key_issued_at = CASE WHEN ? THEN ? ELSE key_issued_at END WHERE id = ?",
+                vec![
+                    V::Integer(n),
+                    V::Integer(i64::from(first_key)),
+                    V::Integer(n),
+                    row.id.clone().into(),
+                ],
             )
             .context("mark connect link viewed")?;
         let key = if first_key {
@@ -216,7 +222,7 @@ impl Tenant {
                 "key": {
                     "label": g.key_label,
                     "value": key,
-                    "issuedAt": rfc3339(row.key_issued_at.unwrap_or(n)),
+                    "issuedAt": row.key_issued_at.or(first_key.then_some(n)).map(rfc3339),
                 },
                 "fields": fields,
                 "note": g.note,
