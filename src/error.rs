@@ -37,7 +37,8 @@ pub mod code {
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// 409: a tenant with that id exists.
     pub const TENANT_EXISTS: &str = "tenant_exists";
-    /// 409: the assessment already has a final result.
+    /// 409: the assessment already has a final result (a provider's cancel may answer it as
+    /// a 422 its ATS shows its user).
     pub const ASSESSMENT_FINAL: &str = "assessment_final";
     /// 409: an `Idempotency-Key` already used with another request body (README "Results").
     pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";

@@ -255,17 +255,22 @@ pub enum Handler {
         not_found: &'static str,
         render: fn(&StatusView) -> Value,
     },
-    /// Cancel an assessment (`record.deleted`); repeats answer the same.
+    /// Cancel an assessment (`record.deleted`). An assessment that was already final is left
+    /// as it is (no event, no write-back): `render` gets its real status
+    /// ([`Cancellation`]) and answers what happened, or refuses in the provider's error shape
+    /// (e.g. Ashby's 422 `{"message"}` for an assessment that was already completed).
     Cancel {
         parse: fn(&EdgeRequest) -> ApiResult<String>,
         not_found: &'static str,
-        render: fn(&str) -> Value,
+        render: fn(&Cancellation) -> ApiResult<Value>,
     },
     /// Cancel the one assessment a cancel link is bound to (README "Cancel links"): the
     /// request is authorized by the link's `token` query parameter, not by a provider key, and
-    /// the bridge hands the link to the ATS itself (`PlacedOrder::cancel_url`). Repeats answer
-    /// the same without a second `record.deleted`.
-    CancelLink { render: fn(&str) -> Value },
+    /// the bridge hands the link to the ATS itself (`PlacedOrder::cancel_url`). An assessment
+    /// that was already final (a repeat included) is left as it is, without a second
+    /// `record.deleted` or write-back; `render` gets its real status ([`Cancellation`]), and
+    /// the link's page in a browser says it too (`web::CancelLinkPage`).
+    CancelLink { render: fn(&Cancellation) -> Value },
     /// The ATS reports an error about a call of ours (`provider.error` event).
     ReportError {
         parse: fn(&EdgeRequest) -> ApiResult<ReportedError>,
@@ -499,6 +504,46 @@ pub struct WriteBack<'a> {
     pub update_ts: i64,
     pub credentials: &'a CredentialSource,
     pub allow_insecure: bool,
+}
+
+/// What a cancel did (`Handler::Cancel`, `Handler::CancelLink`), for the provider's answer
+/// (README "Edge endpoints", "Cancel links").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancellation<'a> {
+    /// The bridge's assessment id (`ats_ass_…`).
+    pub assessment_id: &'a str,
+    /// The assessment's status after the call: `CANCELLED` when this call cancelled it,
+    /// otherwise the final status it already had (`COMPLETED`, `REJECTED`, `EXPIRED`, or
+    /// `CANCELLED` for a repeat).
+    pub status: Status,
+    /// True when this call cancelled it; false when it was already final and nothing changed.
+    pub cancelled: bool,
+}
+
+impl Cancellation<'_> {
+    /// The sentence for an assessment that was already final (None when this call cancelled
+    /// it), e.g. "The assessment was already completed; nothing was canceled."
+    pub fn already_final(&self) -> Option<String> {
+        if self.cancelled {
+            return None;
+        }
+        Some(format!(
+            "The assessment was already {}; nothing was canceled.",
+            final_word(self.status)
+        ))
+    }
+}
+
+/// A final status as a past participle for people ("completed", "rejected", "expired",
+/// "canceled"; anything else "final").
+pub fn final_word(status: Status) -> &'static str {
+    match status {
+        Status::Completed => "completed",
+        Status::Rejected => "rejected",
+        Status::Expired => "expired",
+        Status::Cancelled => "canceled",
+        _ => "final",
+    }
 }
 
 /// Outbound call(s) right after an order is committed (`Spec::after_order`).
