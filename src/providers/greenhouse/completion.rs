@@ -163,6 +163,7 @@ mod tests {
             write_back(&WriteBack {
                 assessment_id: "ats_ass_1",
                 record: &a,
+                order_key: None,
                 result: r,
                 update_ts: 5,
                 credentials: c,

@@ -104,6 +104,7 @@ mod tests {
             let e = write_back(&WriteBack {
                 assessment_id: "ats_ass_1",
                 record: &a,
+                order_key: None,
                 result: &result(Status::Completed),
                 update_ts: 1_793_527_200_000,
                 credentials: &c,

@@ -15,7 +15,7 @@ mod step_1;
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{endpoints, enrich, idempotency, outbox};
+use super::{assessments, endpoints, enrich, idempotency, outbox};
 use step_1::STEP_1;
 
 /// A column that older builds' `CREATE TABLE` lacked: `(table, column, declaration)`.
@@ -58,6 +58,13 @@ pub const LADDER: &[Step] = &[
         // completed from the ATS's read API.
         version: 4,
         sql: &[enrich::SCHEMA],
+        late_columns: &[],
+    },
+    Step {
+        // When each assessment reached a final state, which retention counts from (README
+        // "Personal data"); assessments already final count from their last change.
+        version: 5,
+        sql: &[assessments::FINAL_AT_SCHEMA],
         late_columns: &[],
     },
 ];
@@ -207,6 +214,10 @@ mod tests {
             (
                 4,
                 "d26abd9ae2b6e60de170a1d3f5e693340cd64bf19bcf8c1007218f60c309c794",
+            ),
+            (
+                5,
+                "97cadc35f9dbac6aad50e889157300e8b4cb99209f4fac5f356c96dd6582047f",
             ),
         ];
         for (version, want) in SHIPPED {
