@@ -64,6 +64,13 @@ pub const LADDER: &[Step] = &[
         sql: &[enrich::SCHEMA],
         late_columns: &[],
     },
+    Step {
+        // When each assessment reached a final state, which retention counts from (README
+        // "Personal data"); assessments already final count from their last change.
+        version: 5,
+        sql: &[assessments::FINAL_AT_SCHEMA],
+        late_columns: &[],
+    },
 ];
 
 /// The version the code expects: the last step's.
