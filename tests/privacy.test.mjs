@@ -179,6 +179,23 @@ test("erasure by email also erases the events that carry the email but name no a
   await check();
 });
 
+test("erasure by email matches whole addresses only: ax@example.com erases nothing of max@example.com", async () => {
+  const ctx = await setup(w, "priv-whole");
+  const max = await ghOrder(w, ctx, { email: "max@example.com" });
+  await delivered(w, ctx.id, max);
+  const report = await edge(w, ctx.id, "greenhouse", "response_error", { key: ctx.gh, body: {
+    api_call: "send_test", errors: ["bounced"], partner_interview_id: "ats_ass_unknown", candidate_email: "max@example.com.au" } });
+  assert.equal(report.status, 200, report.text);
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "ax@example.com" });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.erased, { assessments: 0, events: 0, attempts: 0, cancelledDeliveries: 0 });
+  const [recordNew] = await eventsOf(w, ctx.id, max);
+  const body = (await get(w, `/v1/tenants/${ctx.id}/events/${recordNew.eventId}`)).body;
+  assert.match(body, /max@example\.com/);
+  const replay = await admin(w, "POST", `/v1/tenants/${ctx.id}/events/${recordNew.eventId}/replay`);
+  assert.ok(replay.status < 300, replay.text);
+});
+
 test("the personalDataErased marker survives a cancel and a result after the erasure, and so does the ATS's answer", async () => {
   const ctx = await setup(w, "priv-after");
   const ab = await abOrder(w, ctx);
