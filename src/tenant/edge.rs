@@ -6,15 +6,13 @@
 use serde_json::{json, Value};
 use worker::Response;
 
-use super::provider_calls::NewCall;
 use super::{assessments, enrich, links, now, Tenant, TenantRequest};
 use crate::admin::tenants::Credentials;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::model::{CandidateAssessment, Catalogue, EventType, Provider, ResultUpdate, Status};
 use crate::providers::{
-    EdgeRequest, Handler, Idempotency, OutboundCall, PlacedOrder, StatusView, WriteBack,
-    ENRICH_BUDGET_MS,
+    EdgeRequest, Handler, Idempotency, PlacedOrder, StatusView, WriteBack, ENRICH_BUDGET_MS,
 };
 use crate::routes::EdgeRoute;
 use crate::secrets;
@@ -318,57 +316,6 @@ impl Tenant {
             t,
         )?;
         self.kick(ob, event, t).await;
-        Ok(())
-    }
-
-    /// Store a provider's outbound calls for one assessment (in the caller's synchronous
-    /// block, so they commit with what caused them); their ids, in order.
-    pub(super) fn store_calls(
-        &self,
-        provider: Provider,
-        assessment_id: &str,
-        outbound: Vec<OutboundCall>,
-        t: i64,
-    ) -> ApiResult<Vec<String>> {
-        if outbound.is_empty() {
-            return Ok(Vec::new());
-        }
-        let calls = self.provider_calls()?;
-        outbound
-            .into_iter()
-            .map(|c| {
-                calls.insert(
-                    NewCall {
-                        assessment_id: assessment_id.to_string(),
-                        provider,
-                        label: c.label,
-                        method: c.method,
-                        url: c.url,
-                        body: c.body,
-                    },
-                    t,
-                )
-            })
-            .collect()
-    }
-
-    /// Attempt stored calls once right after the answer (in `wait_until`), with `creds`;
-    /// the delivery engine retries what fails.
-    pub(super) fn send_after_answer(
-        &self,
-        call_ids: Vec<String>,
-        creds: Credentials,
-    ) -> ApiResult<()> {
-        if call_ids.is_empty() {
-            return Ok(());
-        }
-        let calls = self.provider_calls()?;
-        let auth = move |p: Provider| creds.authorization(p);
-        self.state.wait_until(async move {
-            for call_id in call_ids {
-                calls.attempt(&call_id, None, &auth).await;
-            }
-        });
         Ok(())
     }
 }

@@ -64,6 +64,13 @@ pub const LADDER: &[Step] = &[
         sql: &[enrich::SCHEMA],
         late_columns: &[],
     },
+    Step {
+        // One delivery engine (docs/architecture.md "Delivery"): provider calls spell their
+        // states like every delivery and keep their last error.
+        version: 5,
+        sql: provider_calls::SCHEMA_V5,
+        late_columns: &[],
+    },
 ];
 
 /// The version the code expects: the last step's.

@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::*;
+use crate::delivery::attempt::{AttemptResult, ProviderAnswer, ProviderFault};
+use crate::model::{rfc3339, Provider};
 
 /// What one provider-call attempt came to, before scheduling.
 pub(super) enum CallOutcome {
