@@ -1,8 +1,7 @@
 //! Committing events: one delivery per endpoint that takes the event, each started as
 //! `delivery::state::start` says (attempt 1 claimed in the insert, held behind an earlier
 //! event of its record, or parked at a disabled endpoint); events held for enrichment and
-//! their release; the immediate first attempts; and the release of a record's next held
-//! delivery when one ends.
+//! their release; and the immediate first attempts, from memory.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -33,14 +32,6 @@ fn due_at(start: Start, at: i64) -> V {
         Start::Held => V::Null,
         Start::Claimed | Start::Parked => V::Integer(at),
     }
-}
-
-/// The head of a record's pending deliveries at one endpoint.
-#[derive(Deserialize)]
-struct Head {
-    id: String,
-    attempt_count: i64,
-    next_attempt_at: Option<i64>,
 }
 
 /// A delivery `emit` committed with attempt 1 claimed, kept in memory for that attempt.
@@ -339,68 +330,5 @@ impl Outbox {
                 );
             }
         }
-    }
-
-    /// The earliest pending delivery of a record at one endpoint (the one allowed to go).
-    pub(super) fn record_head(
-        &self,
-        lane: Lane,
-        endpoint_id: Option<&str>,
-        record_id: &str,
-    ) -> ApiResult<Option<String>> {
-        Ok(self
-            .record_heads(lane, endpoint_id, record_id)?
-            .map(|h| h.id))
-    }
-
-    fn record_heads(
-        &self,
-        lane: Lane,
-        endpoint_id: Option<&str>,
-        record_id: &str,
-    ) -> ApiResult<Option<Head>> {
-        let rows: Vec<Head> = match lane {
-            Lane::Webhook => self.sql.exec(
-                "SELECT id, attempt_count, next_attempt_at FROM events WHERE record_id = ? AND state = 'pending' ORDER BY seq LIMIT 1",
-                vec![record_id.into()],
-            ),
-            Lane::Endpoint => self.sql.exec(
-                "SELECT id, attempt_count, next_attempt_at FROM deliveries WHERE endpoint_id = ? AND record_id = ? AND state = 'pending' ORDER BY seq LIMIT 1",
-                vec![endpoint_id.unwrap_or_default().into(), record_id.into()],
-            ),
-        }
-        .and_then(|c| c.to_array())
-        .context("record head")?;
-        Ok(rows.into_iter().next())
-    }
-
-    /// A delivery of `row`'s record just finished (delivered or failed for good): if the
-    /// record's earliest pending delivery at the same endpoint was waiting for it, make that
-    /// one due now. Returns it with its next attempt number, for an immediate queue message.
-    /// Synchronous, so it commits with the finished delivery's state.
-    pub(super) fn release_next(
-        &self,
-        row: &DeliveryRow,
-        t: i64,
-    ) -> ApiResult<Option<(String, i64)>> {
-        let Some(record_id) = &row.record_id else {
-            return Ok(None);
-        };
-        let Some(head) = self
-            .record_heads(row.lane(), row.endpoint_id.as_deref(), record_id)?
-            .filter(|h| h.next_attempt_at.is_none())
-        else {
-            return Ok(None);
-        };
-        self.sql
-            .exec(
-                &format!(
-                    "UPDATE {} SET next_attempt_at = ?, last_error = NULL WHERE id = ?",
-                    row.lane().table()
-                ),
-                vec![V::Integer(t), head.id.clone().into()],
-            )
-            .context("release")?;
-        Ok(Some((head.id, head.attempt_count + 1)))
     }
 }

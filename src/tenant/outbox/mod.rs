@@ -16,9 +16,11 @@
 //! (`ping`) never wait.
 //!
 //! Files: `schema.rs` (tables), `emit.rs` (commit, hold, release, first attempts),
-//! `webhook.rs` (the engine channel), `views.rs` (admin lists, replays).
+//! `order.rs` (per-record order), `webhook.rs` (the engine channel), `views.rs` (admin lists,
+//! replays).
 
 mod emit;
+mod order;
 mod schema;
 mod views;
 mod webhook;
