@@ -4,7 +4,11 @@
 // both alike. The figure is CPU ms per request of each server's processes (workerd and
 // wrangler's node), read from /proc; an order's includes its webhook delivery.
 //
-//   node bench/ab.mjs --a DIR --b DIR [--rounds 10] [--requests 200] [--conc 8]
+//   node bench/ab.mjs --a DIR --b DIR [--rounds 10] [--requests 200] [--conc 8] [--latency]
+//
+// --latency also measures, in the same alternating rounds, send_test → webhook latency: one
+// order at a time, from just before it is sent until the receiver has the record.new (p50/p99
+// per build, --requests / 4 orders per round).
 //
 // DIR is a build directory (what scripts/build.sh writes to build/; copy it aside before
 // building the other variant). Used to find what a change saves; `make bench` stays the
@@ -15,11 +19,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createWorker, fixture, groupCpuMs, onSignals, printTable, send, sleep } from "./lib.mjs";
+import { createWorker, fixture, groupCpuMs, onSignals, printTable, send, sleep, stats } from "./lib.mjs";
 
 const { values } = parseArgs({ options: {
   a: { type: "string" }, b: { type: "string" },
   rounds: { type: "string", default: "10" }, requests: { type: "string", default: "200" }, conc: { type: "string", default: "8" },
+  latency: { type: "boolean", default: false },
 } });
 if (!values.a || !values.b) {
   console.error("usage: node bench/ab.mjs --a BUILD_DIR --b BUILD_DIR [--rounds N] [--requests N] [--conc N]");
@@ -30,7 +35,11 @@ const TOKEN = "ab-admin-token";
 const TENANT = "ab";
 
 let deliveries = 0;
-const receiver = http.createServer((req, res) => { req.resume(); req.on("end", () => { deliveries++; res.end("ok"); }); });
+let arrived = null; // resolves the one order in flight in --latency mode
+const receiver = http.createServer((req, res) => {
+  req.resume();
+  req.on("end", () => { deliveries++; const t = performance.now(); res.end("ok"); arrived?.(t); });
+});
 const fake = http.createServer((req, res) => { req.resume(); req.on("end", () => res.end("ok")); });
 const listen = (s) => new Promise((r) => s.listen(0, "127.0.0.1", () => r(s.address().port)));
 
@@ -87,6 +96,22 @@ async function burst(s, make) {
   return { workerd: cpu1.workerd - cpu0.workerd, other: cpu1.other - cpu0.other };
 }
 
+/** `n` orders one at a time; returns each one's send → webhook arrival latency (ms). */
+async function sequential(s, make, n) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const arrival = new Promise((r) => { arrived = r; });
+    const t0 = performance.now();
+    const r = await send(agent, s.base, make());
+    if (r.status !== 200) throw new Error(`order: ${r.status} ${r.text.slice(0, 200)}`);
+    out.push((await arrival) - t0);
+    arrived = null;
+  }
+  agent.destroy();
+  return out;
+}
+
 try {
   const hookPort = await listen(receiver);
   const ghPort = await listen(fake);
@@ -111,6 +136,18 @@ try {
   }
   printTable(`CPU ms per request, a = ${values.a}, b = ${values.b} (${ROUNDS} alternating rounds of ${REQUESTS} at ${CONC} connections)`,
     ["a workerd", "a node", "b workerd", "b node", "b / a"], rows);
+  if (values.latency) {
+    const ea = endpoints(a, ghPort)["GH POST send_test"], eb = endpoints(b, ghPort)["GH POST send_test"];
+    const per = Math.max(1, Math.round(REQUESTS / 4));
+    await sequential(a, ea, 20); await sequential(b, eb, 20); // warm-up
+    const lat = { a: [], b: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [k, s, e] of r % 2 ? [["b", b, eb], ["a", a, ea]] : [["a", a, ea], ["b", b, eb]]) lat[k].push(...(await sequential(s, e, per)));
+    }
+    const sa = stats(lat.a), sb = stats(lat.b);
+    printTable(`send_test → record.new latency (ms), one order at a time, ${ROUNDS} alternating rounds of ${per}`, ["p50", "p99", "b / a p50"],
+      { a: { p50: sa.p50, p99: sa.p99, "b / a p50": 1 }, b: { p50: sb.p50, p99: sb.p99, "b / a p50": sb.p50 / sa.p50 } });
+  }
 } finally {
   for (const w of workers) await w.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

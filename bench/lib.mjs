@@ -70,9 +70,10 @@ function writeConfig(dir, mainPath, source = join(ROOT, "wrangler.toml")) {
  * `inspector: false` runs the same local server through wrangler's dev API without the DevTools
  * inspector (bench/dev-server.mjs says why); the default is the `wrangler dev` CLI.
  * `reference: true` runs bench/reference/ (a minimal JavaScript worker) instead of build/;
+ * `floor: true` runs bench/floor/ (a minimal workers-rs worker, built into bench/floor/build);
  * `build` runs another build directory (bench/ab.mjs compares two).
  */
-export function createWorker(dir, vars, { inspector = true, reference = false, build = join(ROOT, "build") } = {}) {
+export function createWorker(dir, vars, { inspector = true, reference = false, floor = false, build = join(ROOT, "build") } = {}) {
   let child = null; // the wrangler process; leader of its own process group
   let logs = "";
   let stopping = null;
@@ -82,6 +83,10 @@ export function createWorker(dir, vars, { inspector = true, reference = false, b
     if (reference) {
       const src = join(ROOT, "bench", "reference");
       config = writeConfig(dir, join(src, "worker.js"), join(src, "wrangler.toml"));
+    } else if (floor) {
+      const src = join(ROOT, "bench", "floor");
+      await copyBuild(join(dir, "build"), join(src, "build"));
+      config = writeConfig(dir, join(dir, "build", "index.js"), join(src, "wrangler.toml"));
     } else {
       await copyBuild(join(dir, "build"), build);
       config = writeConfig(dir, join(dir, "build", "index.js"));

@@ -26,6 +26,10 @@ for (const c of r.reference.throughput) {
   const cpu = c.cpuMsPerReq ? `${f2(c.cpuMsPerReq.workerd)} + ${f2(c.cpuMsPerReq.other)}` : "";
   console.log(`| reference worker: ${c.endpoint} | ${c.conc} | ${f0(c.rps)} | ${f2(c.vsHealthz)} | ${f1(c.p50)} | ${f1(c.p99)} | ${cpu} | |`);
 }
+for (const c of r.floor?.throughput ?? []) {
+  const cpu = c.cpuMsPerReq ? `${f2(c.cpuMsPerReq.workerd)} + ${f2(c.cpuMsPerReq.other)}` : "";
+  console.log(`| Rust floor: ${c.endpoint} | ${c.conc} | ${f0(c.rps)} | ${f2(c.vsHealthz)} | ${f1(c.p50)} | ${f1(c.p99)} | ${cpu} | |`);
+}
 console.log("\n| webhook delivery | p50 ms | p90 ms | p99 ms |\n|---|---|---|---|");
 const rows = [...Object.entries(det.webhookMs).map(([k, v]) => [`${k}, inspector detached`, v]),
   ...Object.entries(cli.webhookMs).filter(([k]) => k.includes("→")).map(([k, v]) => [`${k}, CLI`, v]),

@@ -22,6 +22,8 @@
 //   - (first server only) Durable Object storage per order: a fresh tenant's `storageBytes`
 //     (`GET /v1/tenants/{t}`, the object's SQLite `databaseSize`) before and after --storage-orders
 //     Greenhouse orders, each delivered to the receiver, divided by the number of orders;
+// then the reference worker (bench/reference/, JavaScript) and the Rust floor (bench/floor/, a
+// workers-rs worker that only answers, with and without one log line) on the detached server;
 // and once: raw and gzip -9 size of the wasm that was run.
 // Prints tables and writes everything to bench/results/bench-<ISO timestamp>.json.
 
@@ -525,10 +527,34 @@ async function measureReference(hookPort) {
   }
 }
 
+/** The Rust floor (bench/floor/: a workers-rs worker that answers `ok`, and the same with one
+ *  log line like the bridge's) on the inspector-detached server: what any Rust worker pays per
+ *  request before doing anything, to read the /healthz ratio against. */
+async function measureFloor() {
+  const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-floor-"));
+  dirs.push(dir);
+  const worker = createWorker(dir, {}, { inspector: false, floor: true });
+  workers.push(worker);
+  try {
+    const base = await worker.start();
+    console.log(`\n== Rust floor (workers-rs, inspector detached): ${base}`);
+    const eps = [
+      { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) },
+      { name: "GET /healthz, one log line", request: () => ({ method: "GET", path: "/healthz/logged" }) },
+    ];
+    const cells = await matrix(base, eps, worker.pgid);
+    printCells("Rust floor", cells);
+    return { server: "Rust floor (bench/floor), wrangler dev, inspector detached", throughput: cells };
+  } finally {
+    await worker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The performance targets (README "Performance"): the bridge against the reference worker in
  *  the same run, both on the inspector-detached server. Ratios are bridge / reference; rates
  *  must reach the target (`≥`), latencies stay under it (`≤`). The burst target is absolute. */
-function versusReference(bridge, reference) {
+function versusReference(bridge, reference, floor) {
   const rate = (cells, endpoint, conc) => cells.find((c) => c.endpoint === endpoint && c.conc === conc)?.rps;
   const wh = (w, name) => w[name] ?? {};
   const rows = [];
@@ -538,7 +564,13 @@ function versusReference(bridge, reference) {
       met: higherIsBetter ? value >= target : value <= target });
   };
   for (const conc of CONCURRENCY) {
-    ratio(`/healthz req/s, ${conc} conn`, rate(bridge.throughput, "GET /healthz", conc), rate(reference.throughput, "GET /healthz", conc), 0.9, true);
+    const r = rate(reference.throughput, "GET /healthz", conc);
+    ratio(`/healthz req/s, ${conc} conn`, rate(bridge.throughput, "GET /healthz", conc), r, 0.9, true);
+    // Not targets: where the runtime puts any Rust worker, with and without one log line.
+    for (const [what, endpoint] of [["Rust floor", "GET /healthz"], ["Rust floor + 1 log line", "GET /healthz, one log line"]]) {
+      const f = rate(floor.throughput, endpoint, conc);
+      rows.push({ figure: `${what} /healthz req/s, ${conc} conn`, bridge: f, reference: r, ratio: f / r, target: "(reported)", met: true });
+    }
   }
   const top = Math.max(...CONCURRENCY);
   ratio(`order req/s (send_test vs POST /order), ${top} conn`, rate(bridge.throughput, "GH POST send_test", top),
@@ -582,6 +614,7 @@ async function main() {
     }
 
     const reference = await measureReference(hookPort);
+    const floor = await measureFloor();
 
     // Summary: the ratios side by side, and the reference's order next to send_test.
     const summary = {};
@@ -594,7 +627,7 @@ async function main() {
     }
     printTable("vs /healthz: detached = inspector detached, cli = wrangler dev CLI", ["detached", "cli"], summary);
 
-    const vsReference = versusReference(servers.detached, reference);
+    const vsReference = versusReference(servers.detached, reference, floor);
     printTable("bridge vs reference worker (both inspector detached, this run)", ["bridge", "reference", "ratio", "target", "met"],
       Object.fromEntries(vsReference.map((r) => [r.figure, { ...r, met: r.met ? "yes" : "NO" }])), []);
     const kB = (b) => `${(b / 1000).toFixed(1)} kB`;
@@ -611,6 +644,7 @@ async function main() {
       fanout: servers.detached.fanout,
       servers,
       reference,
+      floor,
       vsReference,
       wasm,
       orders: { acknowledged: ordersAcked, recordNewReceived: arrivals.size, duplicates },
