@@ -1,18 +1,19 @@
-//! How an ATS's answer to an outbound provider call is read (SPEC §9, README "Results back to
-//! the ATS"): each provider judges its own answers (`Spec::call_answer`), with the plain HTTP
+//! How an ATS's answer to an outbound provider call is read (README "Results back to the
+//! ATS"): each provider judges its own answers (`Spec::call_answer`), with the plain HTTP
 //! reading as the default; and the next step of a call from that judgement.
 
 use super::attempt::{classify, snippet, AttemptResult, Next};
 
-/// An HTTP status a provider call may retry on (SPEC §9): 429 and 5xx. Network errors and
-/// timeouts retry too; any other answer is the provider's to judge (see `ProviderAnswer`).
+/// An HTTP status a provider call may retry on (README "Results back to the ATS"): 429 and 5xx.
+/// Network errors and timeouts retry too; any other answer is the provider's to judge (see
+/// `ProviderAnswer`).
 pub fn is_transient_status(status: u16) -> bool {
     status == 429 || status >= 500
 }
 
 /// What an ATS's answer to an outbound result call means. Each provider decides this for its
-/// own answers (SPEC §20: a body that is not what that ATS sends on success is not a success),
-/// in a pure function in its file, named by its `Spec::call_answer`.
+/// own answers (README "Results back to the ATS": a body that is not what that ATS sends on
+/// success is not a success), in a pure function in its file, named by its `Spec::call_answer`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProviderAnswer {
     /// The ATS took the update; `warnings` it attached are kept on the assessment's sync state.

@@ -11,10 +11,11 @@ pub use super::answer::{
 use super::schedule;
 pub use super::send::{send, send_with_timeout};
 
-/// Request timeout for webhook and provider calls (SPEC §8).
+/// Request timeout for webhook and provider calls (README "Webhooks you receive").
 pub const TIMEOUT_MS: u64 = 15_000;
-/// Attempts record at most this much of the response body (SPEC §8). Only the record is cut:
-/// callers that need an answer's content read it in full up to their own cap.
+/// Attempts record at most this much of the response body (README "Webhooks you receive").
+/// Only the record is cut: callers that need an answer's content read it in full up to their
+/// own cap.
 pub const RESPONSE_SNIPPET: usize = 2048;
 /// How much of an answer a webhook delivery reads: the receiver's answer only matters for the
 /// attempt record.
@@ -82,7 +83,7 @@ impl AttemptResult {
         self.failure.as_ref().map(|(_, d)| d.clone())
     }
 
-    /// What the attempt record keeps of the answer: its first 2 KB (SPEC §8).
+    /// What the attempt record keeps of the answer: its first 2 KB (README "Webhooks you receive").
     pub fn snippet(&self) -> Option<String> {
         self.status.map(|_| snippet(&self.body))
     }

@@ -6,13 +6,13 @@
 //!
 //! ```text
 //!            emit ──► [start] ── Claimed ──► attempt 1 at once
-//!                             ── Held    (an earlier event of the record is pending at this endpoint)
+//!                             ── Held    (an earlier event of the record is pending here)
 //!                             ── Parked  (the endpoint is disabled by a 410)
-//! pending ──[gate]── Go ──► attempt ──[after_attempt]── Delivered ─► delivered (releases the next held one)
-//!                                                    ── Failed    ─► failed    (releases the next held one)
+//! pending ──[gate]── Go ──► attempt ──[after_attempt]── Delivered ─► delivered (releases next)
+//!                                                    ── Failed    ─► failed    (releases next)
 //!                                                    ── RetryAt   ─► pending, due later
 //!                                                    ── Disable   ─► pending, endpoint disabled
-//!                                                    ── Retarget  ─► pending, due now (the URL changed)
+//!                                                    ── Retarget  ─► pending, due now (new URL)
 //! delivered / failed ──replay──► pending (fresh retry cycle, same webhook-id)
 //! ```
 //!
@@ -61,7 +61,7 @@ pub enum Start {
     /// Attempt 1 is claimed in the insert and made right after the answer.
     Claimed,
     /// An earlier event of the same record is pending at this endpoint: no due time until
-    /// that one is delivered or has failed (SPEC §20 ordering, per endpoint).
+    /// that one is delivered or has failed (README "Order per record", per endpoint).
     Held,
     /// The endpoint is disabled (410): due, not claimed; re-enabling the endpoint sends it.
     Parked,

@@ -83,8 +83,9 @@ impl Outbox {
         let id = secrets::new_id("evt_");
         let body = envelope(ty, &id, record_id, data, at);
         let cfg = store::read_config(&self.sql, &self.config_cache)?;
-        // Per-record order (SPEC §20): a delivery waits while an earlier one of its record is
-        // pending at the same endpoint. A record.new starts its record, so nothing can be ahead.
+        // Per-record order (README "Order per record"): a delivery waits while an earlier one of
+        // its record is pending at the same endpoint. A record.new starts its record, so nothing
+        // can be ahead.
         let ordered = match (ty, record_id) {
             (EventType::RecordNew, _) | (_, None) => None,
             (_, Some(r)) => Some(r),

@@ -9,10 +9,10 @@
 //! `webhook.rs` (what is signed and sent, how the answer is judged, the attempt log); each
 //! delivery retries, fails, is disabled by a 410 and is replayed on its own.
 //!
-//! Order per record and endpoint (SPEC §20, README "Order per record"): a delivery whose record
-//! has an earlier pending delivery at the same endpoint is held (`next_attempt_at` NULL, so
-//! neither the sweep nor a flush picks it up) and released — made due at once — in the same
-//! write that marks the earlier one delivered or failed (`emit.rs`). Events without a record
+//! Order per record and endpoint (README "Webhooks you receive", "Order per record"): a delivery
+//! whose record has an earlier pending delivery at the same endpoint is held (`next_attempt_at`
+//! NULL, so neither the sweep nor a flush picks it up) and released — made due at once — in the
+//! same write that marks the earlier one delivered or failed (`emit.rs`). Events without a record
 //! (`ping`) never wait.
 //!
 //! Files: `schema.rs` (tables), `emit.rs` (commit, hold, release, first attempts),

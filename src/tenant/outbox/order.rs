@@ -1,6 +1,6 @@
-//! Order per record and endpoint (SPEC §20, README "Order per record"): the earliest pending
-//! delivery of a record at an endpoint is the one allowed to go; the others are held and the
-//! end of that one releases the next.
+//! Order per record and endpoint (README "Webhooks you receive", "Order per record"): the earliest
+//! pending delivery of a record at an endpoint is the one allowed to go; the others are held and
+//! the end of that one releases the next.
 
 use serde::Deserialize;
 use worker::SqlStorageValue as V;

@@ -120,7 +120,8 @@ impl Outbox {
         })
     }
 
-    /// `GET /events`: newest first, filter by state and `record_id` (an assessment id), cursor paging.
+    /// `GET /events`: newest first, filter by state and `record_id` (an assessment id), cursor
+    /// paging.
     pub fn list(&self, query_string: Option<&str>) -> ApiResult<Value> {
         let q = query::pairs(query_string);
         let limit = query::limit(&q)?;

@@ -160,8 +160,8 @@ impl ProviderCalls {
     }
 
     /// The dead-letter queue gave up on this call's message: record it on the call's
-    /// assessment (SPEC §2: nothing silently dropped). The call stays pending, so the alarm
-    /// sweep keeps it moving.
+    /// assessment (README "Configuration": nothing silently dropped). The call stays pending, so
+    /// the alarm sweep keeps it moving.
     pub fn on_dead_letter(&self, msg: &QueueMsg) -> ApiResult<()> {
         let Some(c) = self.row(&msg.id)? else {
             return Err(ApiError::not_found("provider call"));
