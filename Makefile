@@ -32,7 +32,8 @@ lint: setup
 	cargo clippy --locked --workspace --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --locked --lib --tests -- -D warnings
 
-## Benchmark (not a test; SPEC §11): edge throughput and latency as a ratio to /healthz, webhook
+## Benchmark (not a test; README "Performance"): edge throughput and latency as a ratio to
+## /healthz, webhook
 ## delivery latency, gzipped wasm size and workerd peak memory, in one run of bench/run.mjs
 ## (~1.5 min). Results go to bench/results/. Quicker: `node bench/run.mjs --seconds 2`.
 bench: setup

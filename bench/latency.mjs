@@ -1,4 +1,5 @@
-// Webhook delivery latency benchmark (SPEC §8 "first attempt immediately", §11 benchmark).
+// Webhook delivery latency benchmark (docs/contract.md "Delivery": the first attempt right after
+// the commit; README "Performance").
 // Not a test: it asserts nothing about the numbers, it measures and reports them.
 //
 //   node bench/latency.mjs [--n 300]

@@ -1,4 +1,5 @@
-// The whole benchmark in one run (SPEC §11; `make bench`). Not a test: it measures and reports.
+// The whole benchmark in one run (README "Performance"; `make bench`). Not a test: it measures and
+// reports.
 //
 //   node bench/run.mjs [--seconds 5] [--orders 100] [--burst 200]
 //

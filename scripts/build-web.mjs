@@ -30,5 +30,5 @@ cpSync(join(web, "console/index.html"), join(out, "console/index.html"));
 cpSync(join(web, "connect/index.html"), join(out, "connect/index.html"));
 cpSync(join(web, "connect/gone.html"), join(out, "connect/gone.html"));
 // The page a cancel link opens in a browser (README "Recruitee"): plain HTML, no script.
-for (const f of ["index.html", "done.html", "invalid.html"]) cpSync(join(web, "cancel-link", f), join(out, "cancel-link", f));
+for (const f of ["index.html", "done.html", "final.html", "invalid.html"]) cpSync(join(web, "cancel-link", f), join(out, "cancel-link", f));
 cpSync(join(root, "openapi/openapi.json"), join(out, "openapi.json"));

@@ -1,4 +1,5 @@
-//! Environment variables and secrets (SPEC §2) → one typed `Config`, read once per isolate.
+//! Environment variables and secrets (README "Configuration"; docs/contract.md "Deployment names")
+//! → one typed `Config`, read once per isolate.
 
 use worker::Env;
 
@@ -15,7 +16,7 @@ pub struct Config {
     pub allow_insecure: bool,
     /// The deployment variables providers declare (`Spec::settings`), with their defaults.
     pub settings: Settings,
-    /// Seconds between delivery attempts (`RETRY_SCHEDULE`, default in SPEC §8).
+    /// Seconds between delivery attempts (`RETRY_SCHEDULE`, default in README "Configuration").
     pub retry_schedule: Vec<u32>,
     /// `TEST_ONLY_RETENTION_DAY_MS`: the length of a retention day in tests. Honoured only
     /// when `allow_insecure` is also set (`tenant::privacy::retention_day_ms`), which a

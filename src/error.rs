@@ -37,7 +37,8 @@ pub mod code {
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// 409: a tenant with that id exists.
     pub const TENANT_EXISTS: &str = "tenant_exists";
-    /// 409: the assessment already has a final result.
+    /// 409: the assessment already has a final result (a provider's cancel may answer it as
+    /// a 422 its ATS shows its user).
     pub const ASSESSMENT_FINAL: &str = "assessment_final";
     /// 409: an `Idempotency-Key` already used with another request body (README "Results").
     pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
@@ -146,7 +147,8 @@ impl ApiError {
     }
 
     /// Something went wrong inside the bridge. The detail goes to the log, not to the caller;
-    /// the status stays 4xx-free only where the SPEC allows, so this is reserved for real faults.
+    /// the status stays 4xx-free only where docs/contract.md "Bad input" allows, so this is
+    /// reserved for real faults.
     pub fn internal() -> Self {
         Self::new(
             500,
@@ -180,7 +182,8 @@ impl ApiError {
     }
 }
 
-/// How an error body looks. A provider declares the shape its ATS shows to users (SPEC §12);
+/// How an error body looks. A provider declares the shape its ATS shows to users (docs/contract.md
+/// "Bad input"; docs/adding-an-ats.md);
 /// everything else answers in the bridge's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 // `ErrorList` is the shape partner-level ATSs document (docs/adding-an-ats.md); no registered

@@ -26,6 +26,8 @@ pub(crate) mod web;
 pub(crate) mod weburl;
 
 #[cfg(test)]
+mod citation_tests;
+#[cfg(test)]
 mod fuzz_tests;
 
 pub(crate) mod router;

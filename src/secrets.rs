@@ -6,7 +6,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Bytes of entropy in an inbound provider key (SPEC §4: at least 32).
+/// Bytes of entropy in an inbound provider key (docs/contract.md "Keys": 32).
 const KEY_BYTES: usize = 32;
 /// Bytes of entropy in a webhook signing secret (issue: at least 24).
 const WEBHOOK_SECRET_BYTES: usize = 32;
@@ -30,7 +30,8 @@ pub fn new_provider_key(prefix: &str) -> String {
     )
 }
 
-/// A fresh key for a partner-level provider (SPEC §12): `{prefix}{tenant}.{43 url-safe base64
+/// A fresh key for a partner-level provider (docs/contract.md "Keys"): `{prefix}{tenant}.{43
+/// url-safe base64
 /// chars}`. The tenant id is readable so the front door can route the request to the tenant's
 /// object without a lookup; the object stays the authority (it compares the key's hash).
 /// At most 3 + 63 + 1 + 43 = 110 characters.
@@ -108,7 +109,8 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Parse an HTTP Basic `Authorization` header into the presented key. ATSs using Basic send
 /// the key as username with an empty password; we also accept it in the password field,
-/// and a non-empty password next to a username key (SPEC §4). Parsed by hand because some
+/// and a non-empty password next to a username key (docs/contract.md "Keys"). Parsed by hand
+/// because some
 /// Basic middleware rejects empty passwords.
 pub fn basic_key(header: Option<&str>) -> Option<String> {
     let header = header?.trim();

@@ -8,7 +8,8 @@ use worker::{Env, Headers, Request, Response};
 
 use crate::admin::connect::is_token_shaped;
 use crate::error::{ApiError, Context};
-use crate::model::is_valid_slug;
+use crate::model::{is_valid_slug, Status};
+use crate::providers::{final_word, Cancellation};
 use crate::router::{config, forward, origin, read_body, Mount, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::Method;
 
@@ -112,27 +113,85 @@ pub async fn connect_page(env: &Env, usable: bool) -> Result<Response, ApiError>
 pub enum CancelLinkPage {
     /// `200`: "Cancel this assessment?" and the button.
     Confirm,
-    /// `200`: the assessment is cancelled (also for a repeat).
+    /// `200`: the assessment is cancelled (by this press).
     Done,
+    /// `200`: the assessment was already final (`COMPLETED`, `REJECTED`, `EXPIRED`, or
+    /// `CANCELLED` by an earlier call of the link); nothing was cancelled.
+    AlreadyFinal(Status),
     /// The link does not work, answered with the status the API gave (`401`).
     Invalid(u16),
 }
 
+/// The header on the tenant object's answer to a cancel link that tells the front door what
+/// the cancel did (its value from [`cancel_outcome`]), so a browser gets the matching page.
+pub const H_CANCEL_OUTCOME: &str = "x-bridge-cancel-outcome";
+
+/// [`H_CANCEL_OUTCOME`]'s value: `cancelled` when the call cancelled the assessment, else
+/// `already-<STATUS>` (e.g. `already-COMPLETED`).
+pub fn cancel_outcome(c: &Cancellation) -> String {
+    if c.cancelled {
+        "cancelled".to_string()
+    } else {
+        format!("already-{}", c.status.as_str())
+    }
+}
+
 impl CancelLinkPage {
+    /// The page after the link's form was posted and the API answered `200`, from the
+    /// [`H_CANCEL_OUTCOME`] value (missing or unknown: [`CancelLinkPage::Done`]).
+    pub fn after_cancel(outcome: Option<&str>) -> Self {
+        outcome
+            .and_then(|o| o.strip_prefix("already-"))
+            .and_then(|s| Status::ALL.into_iter().find(|x| x.as_str() == s))
+            .map_or(Self::Done, Self::AlreadyFinal)
+    }
+
     /// The asset and status of the page.
     pub fn asset(self) -> (&'static str, u16) {
         match self {
             Self::Confirm => ("cancel-link/index.html", 200),
             Self::Done => ("cancel-link/done.html", 200),
+            Self::AlreadyFinal(_) => ("cancel-link/final.html", 200),
             Self::Invalid(status) => ("cancel-link/invalid.html", status),
         }
+    }
+
+    /// The text that fills the page's `{{title}}`, `{{heading}}` and `{{text}}` (only
+    /// [`CancelLinkPage::AlreadyFinal`] has any).
+    pub fn fill(self) -> Vec<(&'static str, String)> {
+        let Self::AlreadyFinal(status) = self else {
+            return Vec::new();
+        };
+        let (title, heading, text) = if status == Status::Cancelled {
+            (
+                "Assessment canceled".to_string(),
+                "The assessment is canceled".to_string(),
+                "It was already canceled before; nothing more was done. You can close this page."
+                    .to_string(),
+            )
+        } else {
+            let word = final_word(status);
+            (
+                "Nothing was canceled".to_string(),
+                "Nothing was canceled".to_string(),
+                format!(
+                    "This assessment was already {word}, so nothing was canceled. Your \
+                     applicant tracking system keeps it as {word}. You can close this page."
+                ),
+            )
+        };
+        vec![
+            ("{{title}}", title),
+            ("{{heading}}", heading),
+            ("{{text}}", text),
+        ]
     }
 }
 
 /// Serve a cancel-link page (its form may post to this origin: [`CSP_FORM`]).
 pub async fn cancel_link_page(env: &Env, page: CancelLinkPage) -> Result<Response, ApiError> {
     let (path, status) = page.asset();
-    serve_with_csp(env, path, status, CSP_FORM).await
+    serve_filled(env, path, status, CSP_FORM, &page.fill()).await
 }
 
 /// Whether a request is an HTML form's submission (a person pressing the cancel-link page's
@@ -203,6 +262,17 @@ async fn serve_with_csp(
     status: u16,
     csp: &str,
 ) -> Result<Response, ApiError> {
+    serve_filled(env, path, status, csp, &[]).await
+}
+
+/// [`serve_with_csp`] with placeholders in the file replaced (fixed text, never request data).
+async fn serve_filled(
+    env: &Env,
+    path: &str,
+    status: u16,
+    csp: &str,
+    fill: &[(&str, String)],
+) -> Result<Response, ApiError> {
     let ct = content_type(path).ok_or_else(ApiError::route_not_found)?;
     let assets = env.assets("ASSETS").context("assets binding")?;
     let mut resp = assets
@@ -212,7 +282,14 @@ async fn serve_with_csp(
     if resp.status_code() != 200 {
         return Err(ApiError::route_not_found());
     }
-    let bytes = resp.bytes().await.context("asset body")?;
+    let mut bytes = resp.bytes().await.context("asset body")?;
+    if !fill.is_empty() {
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        for (from, to) in fill {
+            text = text.replace(from, to);
+        }
+        bytes = text.into_bytes();
+    }
     let headers = Headers::new();
     let _ = headers.set("content-type", ct);
     // Pages are tiny; revalidating every time keeps a deploy visible at once.
@@ -254,11 +331,69 @@ mod tests {
             CancelLinkPage::Invalid(401).asset(),
             ("cancel-link/invalid.html", 401)
         );
+        assert_eq!(
+            CancelLinkPage::AlreadyFinal(Status::Completed).asset(),
+            ("cancel-link/final.html", 200)
+        );
+        assert!(CancelLinkPage::Done.fill().is_empty());
         // The only difference from every other page's policy: the form may post here.
         assert_eq!(
             CSP_FORM.replace("form-action 'self'", "form-action 'none'"),
             CSP
         );
+    }
+
+    #[test]
+    fn the_page_after_a_cancel_says_what_happened() {
+        let c = |status, cancelled| Cancellation {
+            assessment_id: "ats_ass_1",
+            status,
+            cancelled,
+        };
+        let now = cancel_outcome(&c(Status::Cancelled, true));
+        assert_eq!(now, "cancelled");
+        assert_eq!(
+            CancelLinkPage::after_cancel(Some(&now)),
+            CancelLinkPage::Done
+        );
+        for s in [
+            Status::Completed,
+            Status::Rejected,
+            Status::Expired,
+            Status::Cancelled,
+        ] {
+            let o = cancel_outcome(&c(s, false));
+            assert_eq!(o, format!("already-{}", s.as_str()));
+            assert_eq!(
+                CancelLinkPage::after_cancel(Some(&o)),
+                CancelLinkPage::AlreadyFinal(s)
+            );
+        }
+        assert_eq!(CancelLinkPage::after_cancel(None), CancelLinkPage::Done);
+        assert_eq!(
+            CancelLinkPage::after_cancel(Some("already-NOPE")),
+            CancelLinkPage::Done
+        );
+        let text = |p: CancelLinkPage| {
+            p.fill()
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let completed = text(CancelLinkPage::AlreadyFinal(Status::Completed));
+        assert!(completed.contains("Nothing was canceled"), "{completed}");
+        assert!(completed.contains("already completed"), "{completed}");
+        assert!(text(CancelLinkPage::AlreadyFinal(Status::Expired)).contains("already expired"));
+        let again = text(CancelLinkPage::AlreadyFinal(Status::Cancelled));
+        assert!(again.contains("The assessment is canceled"), "{again}");
+        assert!(again.contains("already canceled"), "{again}");
+        let keys: Vec<_> = CancelLinkPage::AlreadyFinal(Status::Rejected)
+            .fill()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["{{title}}", "{{heading}}", "{{text}}"]);
     }
 
     #[test]

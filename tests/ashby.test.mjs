@@ -130,6 +130,23 @@ test("assessment.cancel: CANCELLED, record.deleted with the full record, repeats
   assert.equal(a.body.status, "CANCELLED");
 });
 
+test("assessment.cancel of an assessment already completed, rejected or expired: a 422 {message} saying nothing was canceled", async () => {
+  const ctx = await setup("ab-cancel-final");
+  for (const [final, word] of [[fixture("result.completed.json"), "completed"], [{ status: "REJECTED", reason: "no show" }, "rejected"], [{ status: "EXPIRED" }, "expired"]]) {
+    const id = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
+    const r = await admin(w, "POST", `/v1/tenants/ab-cancel-final/assessments/${id}/result`, final);
+    assert.equal(r.status, 200, r.text);
+    await ashbyApi.waitFor(0, 15_000, () => updates(id).length >= 1);
+    const c = await call(ctx, "assessment.cancel", { assessment_id: id });
+    assert.equal(c.status, 422, c.text);
+    assert.deepEqual(c.body, { message: `The assessment was already ${word}; nothing was canceled.` }, "Ashby's shape, shown to its user");
+    await sleep(500);
+    assert.equal(events(ctx.hooks, "record.deleted").filter((e) => e.recordId === id).length, 0, "no record.deleted");
+    assert.equal((await admin(w, "GET", `/v1/tenants/ab-cancel-final/assessments/${id}`)).body.status, final.status);
+    assert.equal(updates(id).length, 1, "nothing more is sent to Ashby");
+  }
+});
+
 test("results go to Ashby as assessment.update with Basic auth, User-Agent, increasing timestamps", async () => {
   const ctx = await setup("ab-result");
   const id = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;

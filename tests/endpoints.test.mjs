@@ -1,4 +1,5 @@
-// Issue 16 (4): webhook endpoints (SPEC §17) through the built worker with loopback receivers.
+// Issue 16 (4): webhook endpoints (README "Webhook endpoints") through the built worker with
+// loopback receivers.
 // Up to 10 endpoints besides `webhook`, each with its own secret (shown once), event_types
 // filter, 410-disable state, delivery log and replay; every event fans out to every matching
 // endpoint and each delivery retries, fails and replays on its own, in record order per endpoint.

@@ -207,7 +207,7 @@ export async function edge(w, tenant, provider, method, { key, body, httpMethod,
   return wrap(r);
 }
 
-/** Assert the SPEC §5 error shape. */
+/** Assert the bridge's error shape (docs/contract.md "Bad input"). */
 export function assertErrorShape(assert, res, status) {
   assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
   assert.equal(typeof res.body, "object", `error body is JSON: ${res.text}`);

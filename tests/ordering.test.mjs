@@ -1,4 +1,5 @@
-// Issue 11 (4, 5): per-record delivery order (SPEC §20) and what a PATCH of webhook.url may
+// Issue 11 (4, 5): per-record delivery order (README "Order per record") and what a PATCH of
+// webhook.url may
 // and may not do to pending events, through the real worker with a scriptable receiver.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

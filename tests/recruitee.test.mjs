@@ -300,6 +300,74 @@ test("the cancel link ends the assessment as CANCELLED with exactly one record.d
   await waitEvent(ctx, (e) => e.eventType === "record.deleted" && e.recordId === other.id);
 });
 
+test("the cancel link of an assessment already completed or failed cancels nothing and says so", async () => {
+  const ctx = await setup("rc-cancel-final");
+  const form = (p) => fetch(`${w.url}${p}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "" });
+  for (const [final, reportStatus, word] of [
+    [{ status: "COMPLETED", score: 87.5, max_score: 100, result_url: "https://vendor.example/r/1" }, "completed", "completed"],
+    [{ status: "EXPIRED" }, "failed", "expired"],
+  ]) {
+    const { id, body } = await sendCandidate(ctx);
+    const [sent] = await waitReportCalls(body.report_id, 1);
+    const path = sent.json.urls.cancel.slice(w.url.length);
+    await result(ctx, id, final);
+    await waitReportCalls(body.report_id, 2);
+    assert.equal((await settledSync(ctx, id)).status, final.status);
+
+    // Recruitee calls the link (POST or DELETE): the real status, and that nothing was canceled.
+    for (const method of ["POST", "DELETE"]) {
+      const r = await call(path, { method });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, { assessment_id: id, status: reportStatus,
+        message: `The assessment was already ${word}; nothing was canceled.` });
+      assert.equal(r.headers.get("content-type"), "application/json; charset=utf-8");
+    }
+    // A person pressing the page's button: a page saying it was already final.
+    const pressed = await form(path);
+    assert.equal(pressed.status, 200);
+    assert.match(pressed.headers.get("content-type"), /^text\/html/);
+    assert.match(pressed.headers.get("content-security-policy"), /frame-ancestors 'none'/);
+    const html = await pressed.text();
+    assert.match(html, /<h1>Nothing was canceled<\/h1>/);
+    assert.match(html, new RegExp(`already ${word}, so nothing was canceled`));
+    assert.doesNotMatch(html, /The assessment is canceled/);
+    assert.doesNotMatch(html, /\{\{/, "every placeholder is filled");
+
+    await sleep(700);
+    assert.equal(events(ctx.hooks, "record.deleted").filter((e) => e.recordId === id).length, 0, "no record.deleted");
+    const a = (await admin(w, "GET", `/v1/tenants/${ctx.id}/assessments/${id}`)).body;
+    assert.equal(a.status, final.status, "the assessment keeps its status");
+    assert.equal(reportCalls(body.report_id).length, 2, "no report PATCH for the cancel");
+    assert.ok(reportCalls(body.report_id).every((c) => c.json.status !== "canceled"));
+  }
+});
+
+test("a repeat of a cancel link: the JSON answer stays canceled, the page says it was canceled before", async () => {
+  const ctx = await setup("rc-cancel-again");
+  const { id, body } = await sendCandidate(ctx);
+  const [sent] = await waitReportCalls(body.report_id, 1);
+  const path = sent.json.urls.cancel.slice(w.url.length);
+  const form = () => fetch(`${w.url}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "" });
+  // The first press cancels: the "is canceled" page.
+  const first = await form();
+  assert.equal(first.status, 200);
+  const firstHtml = await first.text();
+  assert.match(firstHtml, /The assessment is canceled/);
+  assert.doesNotMatch(firstHtml, /already canceled/);
+  // The second says it was canceled already, and nothing more happens.
+  const second = await form();
+  assert.equal(second.status, 200);
+  const html = await second.text();
+  assert.match(html, /The assessment is canceled/);
+  assert.match(html, /already canceled before; nothing more was done/);
+  const rep = await call(path, { method: "DELETE" });
+  assert.deepEqual(rep.body, { assessment_id: id, status: "canceled" });
+  await waitReportCalls(body.report_id, 2);
+  await sleep(700);
+  assert.equal(events(ctx.hooks, "record.deleted").filter((e) => e.recordId === id).length, 1);
+  assert.equal(reportCalls(body.report_id).length, 2, "one canceled PATCH");
+});
+
 test("results become report PATCHes: completed with the score as text, failed, canceled, progress in subtitle", async () => {
   const ctx = await setup("rc-results");
   const cases = [

@@ -4,7 +4,8 @@
 //!
 //! The token is 32 random bytes (url-safe base64, 43 characters) and is stored only as its
 //! SHA-256; the tenant id travels in the link's path, so the worker finds the tenant's object
-//! without any lookup, and that object checks the hash (like partner-level keys, SPEC §12).
+//! without any lookup, and that object checks the hash (like partner-level keys, docs/contract.md
+//! "Keys").
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -11,7 +11,7 @@ pub use super::answer::{
 use super::schedule;
 pub use super::send::{send, send_with_timeout};
 
-/// Request timeout for webhook and provider calls (README "Webhooks you receive").
+/// Request timeout for webhook and provider calls (docs/contract.md "Delivery").
 pub const TIMEOUT_MS: u64 = 15_000;
 /// Attempts record at most this much of the response body (README "Webhooks you receive").
 /// Only the record is cut: callers that need an answer's content read it in full up to their
@@ -83,7 +83,7 @@ impl AttemptResult {
         self.failure.as_ref().map(|(_, d)| d.clone())
     }
 
-    /// What the attempt record keeps of the answer: its first 2 KB (README "Webhooks you receive").
+    /// What the attempt record keeps of the answer: its first 2 KB (docs/contract.md "Delivery").
     pub fn snippet(&self) -> Option<String> {
         self.status.map(|_| snippet(&self.body))
     }

@@ -7,7 +7,7 @@ pub const DEFAULT_SCHEDULE: [u32; 15] = [
     5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 43200, 43200, 43200, 43200, 43200,
 ];
 
-/// `Retry-After` is honoured up to this many seconds (README "Webhooks you receive": 12 h).
+/// `Retry-After` is honoured up to this many seconds (docs/contract.md "Delivery": 12 h).
 pub const MAX_RETRY_AFTER_SECS: u64 = 12 * 3600;
 
 /// Parse `RETRY_SCHEDULE` ("5,30,120"). Empty/unset → the default. Entries must be whole

@@ -1,10 +1,12 @@
-//! The normalized assessment record (SPEC §7) and the order context ATSs send with it (SPEC §15).
+//! The normalized assessment record (README "Webhooks you receive") and the order context ATSs
+//! send with it (README "Webhooks you receive", the context table; "Order enrichment").
 
 use serde::{Deserialize, Serialize};
 
 use super::{AssessmentPackage, Provider, Status};
 
-/// The normalized assessment (SPEC §7), as carried in `eventData.candidateAssessment`.
+/// The normalized assessment (README "Webhooks you receive"), as carried in
+/// `eventData.candidateAssessment`.
 /// Every key is always present (null when unknown), like the seeds vendors already parse.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,8 +1,8 @@
-//! Event types and the webhook envelope (README "Webhooks you receive"; SPEC §7).
+//! Event types and the webhook envelope (README "Webhooks you receive").
 
 use super::OrderKind;
 
-/// Event types (SPEC §7).
+/// Event types (README "Webhooks you receive": the `eventType` table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
     RecordNew,
@@ -24,9 +24,10 @@ impl EventType {
     }
 }
 
-/// The webhook body (SPEC §7): the Knit-style envelope vendors already parse.
+/// The webhook body (README "Webhooks you receive"): the Knit-style envelope vendors already parse.
 /// Rendered once at commit time; the stored text is exactly what every attempt sends.
-/// `syncDataType` follows the kind of the `candidateAssessment` the event carries (SPEC §12:
+/// `syncDataType` follows the kind of the `candidateAssessment` the event carries (README
+/// "Background-check and reference-check vendors":
 /// `ats_background_checks` for background and reference checks, else `ats_assessments`, also
 /// for events without a record); `syncJobId` is `{syncDataType}_real_time`.
 pub fn envelope(

@@ -1,7 +1,8 @@
 //! Domain types shared by the admin API, the providers and the delivery engine.
 //! Pure data + parsing: no `worker` runtime here, so everything is unit-testable on the host.
 //!
-//! `assessment` is the normalized record (SPEC §7), `package` the tenant's catalogue and order
+//! `assessment` is the normalized record (README "Webhooks you receive"), `package` the tenant's
+//! catalogue and order
 //! kinds, `result` a vendor's result, `event` the webhook envelope, `time` RFC 3339 instants.
 
 mod assessment;
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::providers::Provider;
 
-/// Assessment status (SPEC §7).
+/// Assessment status (README "Results back to the ATS"; the record's `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
@@ -60,7 +61,7 @@ impl Status {
     pub fn parse(s: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
-    /// Final statuses accept no further result (SPEC §9).
+    /// Final statuses accept no further result (README "Results back to the ATS").
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -87,7 +88,7 @@ pub fn opt_string(v: Option<&serde_json::Value>) -> Result<Option<String>, &'sta
     }
 }
 
-/// Tenant slug rule: `[a-z0-9][a-z0-9-]{0,62}` (SPEC §3).
+/// Tenant slug rule: `[a-z0-9][a-z0-9-]{0,62}` (docs/contract.md "URLs and tenant ids").
 pub fn is_valid_slug(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()

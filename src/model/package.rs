@@ -1,10 +1,11 @@
-//! The tenant's package catalogue and order kinds (README "Packages"; SPEC §12).
+//! The tenant's package catalogue and order kinds (README "What the ATSs call" and
+//! "Background-check and reference-check vendors").
 
 use serde::{Deserialize, Serialize};
 
 use super::{opt_string, scalar_string};
 
-/// What an order asks the vendor for (SPEC §12; README "Background-check and reference-check
+/// What an order asks the vendor for (README "Background-check and reference-check
 /// vendors"). Some ATSs' partner APIs name kinds with the same three words (see the provider
 /// files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -55,7 +56,8 @@ pub fn opt_kind(v: Option<&serde_json::Value>) -> Result<Option<OrderKind>, &'st
     }
 }
 
-/// One package the vendor offers (SPEC §5 `PUT /packages`, §12 kinds).
+/// One package the vendor offers (README "What the ATSs call": `PUT …/packages` and
+/// `packages_url`; kinds: "Background-check and reference-check vendors").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
     pub id: String,
@@ -160,7 +162,7 @@ fn parse_criteria(v: Option<&serde_json::Value>) -> Result<Vec<Criterion>, Strin
         .collect()
 }
 
-/// `candidateAssessment.assessmentPackage` (SPEC §7, §12).
+/// `candidateAssessment.assessmentPackage` (README "Webhooks you receive").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssessmentPackage {

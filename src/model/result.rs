@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{parse_rfc3339, Status};
 use crate::error::ApiError;
 
-/// A vendor's result for an assessment (SPEC §9 body), validated.
+/// A vendor's result for an assessment (README "Results back to the ATS": the body), validated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultUpdate {
     pub status: Status,

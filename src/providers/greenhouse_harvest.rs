@@ -256,7 +256,7 @@ enum Stage {
 }
 
 /// The reads for one order: application → job → hiring team's users → the `sent_by`
-/// requester (PROVIDERS-style facts in the module doc).
+/// requester (Harvest v3 facts in the module doc; README "Order enrichment").
 pub struct HarvestRun {
     base: String,
     application_id: Option<String>,

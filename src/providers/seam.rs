@@ -1,4 +1,4 @@
-//! The provider seam (SPEC §12, docs/adding-an-ats.md): what one ATS declares about itself.
+//! The provider seam (docs/adding-an-ats.md): what one ATS declares about itself.
 //! A provider is a `static SPEC: Spec` in its own file; routing, edge authentication, the
 //! tenant object, results, the admin API's credential fields, the OpenAPI parity test and the
 //! fuzz seeds read these declarations and never name an ATS.
@@ -15,7 +15,8 @@ use crate::routes::Method;
 use crate::targets::AllowedHost;
 
 /// Everything the bridge knows about one ATS.
-// `title` and `facts` are declared for `GET /v1/providers` (SPEC §12), which publishes them;
+// `title` and `facts` are declared for `GET /v1/providers` (README "What the recruiter sees"),
+// which publishes them;
 // `fixtures` are read by the tests.
 #[allow(dead_code)]
 pub struct Spec {
@@ -58,8 +59,9 @@ pub struct Spec {
     /// Fixed headers on every outbound call besides `Authorization`, `User-Agent`, `Accept`
     /// and `Content-Type`.
     pub call_headers: &'static [(&'static str, &'static str)],
-    /// What the ATS's answer to one of its outbound calls means (SPEC §20: decided by each
-    /// provider, not by the HTTP status alone): `(status, body, complete)`, `complete` false
+    /// What the ATS's answer to one of its outbound calls means (docs/contract.md "Results and
+    /// provider calls": decided by each provider, not by the HTTP status alone): `(status, body,
+    /// complete)`, `complete` false
     /// when the body was cut at `attempt::PROVIDER_READ_CAP`.
     pub call_answer: fn(u16, &str, bool) -> ProviderAnswer,
     /// How an accepted result becomes outbound call(s). Called before anything is stored: an
@@ -167,7 +169,7 @@ pub trait EnrichRun {
 }
 
 /// How long an order's `record.new` waits for enrichment before it goes out without it
-/// (SPEC §15; README "Order enrichment"): 3 s.
+/// (README "Order enrichment"): 3 s.
 pub const ENRICH_BUDGET_MS: i64 = 3_000;
 
 /// What enrichment adds to `candidateAssessment` (README "Webhooks you receive"): the
@@ -206,7 +208,7 @@ impl Enriched {
 /// (the connect page's fields as (name, value), deployment settings) → the check to make.
 pub type CredentialCheckFn = fn(&[(&'static str, String)], &Settings) -> Option<CredentialCheck>;
 
-/// The two edge surfaces (SPEC §12).
+/// The two edge surfaces (README "What the ATSs call"; docs/architecture.md "The pieces").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
     /// `/t/{tenant}/{provider}/{operation}`: the customer pastes a per-tenant URL into the ATS.
@@ -238,7 +240,7 @@ impl Operation {
 /// provider's `error_shape`.
 #[allow(dead_code)]
 pub enum Handler {
-    /// Answer the tenant's packages (SPEC §5 sources).
+    /// Answer the tenant's packages (sources in docs/contract.md "Admin API").
     ListPackages {
         render: fn(&EdgeRequest, &[Package]) -> ApiResult<Value>,
     },
@@ -253,17 +255,22 @@ pub enum Handler {
         not_found: &'static str,
         render: fn(&StatusView) -> Value,
     },
-    /// Cancel an assessment (`record.deleted`); repeats answer the same.
+    /// Cancel an assessment (`record.deleted`). An assessment that was already final is left
+    /// as it is (no event, no write-back): `render` gets its real status
+    /// ([`Cancellation`]) and answers what happened, or refuses in the provider's error shape
+    /// (e.g. Ashby's 422 `{"message"}` for an assessment that was already completed).
     Cancel {
         parse: fn(&EdgeRequest) -> ApiResult<String>,
         not_found: &'static str,
-        render: fn(&str) -> Value,
+        render: fn(&Cancellation) -> ApiResult<Value>,
     },
     /// Cancel the one assessment a cancel link is bound to (README "Cancel links"): the
     /// request is authorized by the link's `token` query parameter, not by a provider key, and
-    /// the bridge hands the link to the ATS itself (`PlacedOrder::cancel_url`). Repeats answer
-    /// the same without a second `record.deleted`.
-    CancelLink { render: fn(&str) -> Value },
+    /// the bridge hands the link to the ATS itself (`PlacedOrder::cancel_url`). An assessment
+    /// that was already final (a repeat included) is left as it is, without a second
+    /// `record.deleted` or write-back; `render` gets its real status ([`Cancellation`]), and
+    /// the link's page in a browser says it too (`web::CancelLinkPage`).
+    CancelLink { render: fn(&Cancellation) -> Value },
     /// The ATS reports an error about a call of ours (`provider.error` event).
     ReportError {
         parse: fn(&EdgeRequest) -> ApiResult<ReportedError>,
@@ -286,7 +293,8 @@ pub enum Handler {
     },
 }
 
-/// Operation kinds (SPEC §12), as `GET /v1/providers` and the docs name them.
+/// Operation kinds (docs/adding-an-ats.md "Checklist"), as `GET /v1/providers` and the docs name
+/// them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OperationKind {
     ListPackages,
@@ -496,6 +504,46 @@ pub struct WriteBack<'a> {
     pub update_ts: i64,
     pub credentials: &'a CredentialSource,
     pub allow_insecure: bool,
+}
+
+/// What a cancel did (`Handler::Cancel`, `Handler::CancelLink`), for the provider's answer
+/// (README "Edge endpoints", "Cancel links").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancellation<'a> {
+    /// The bridge's assessment id (`ats_ass_…`).
+    pub assessment_id: &'a str,
+    /// The assessment's status after the call: `CANCELLED` when this call cancelled it,
+    /// otherwise the final status it already had (`COMPLETED`, `REJECTED`, `EXPIRED`, or
+    /// `CANCELLED` for a repeat).
+    pub status: Status,
+    /// True when this call cancelled it; false when it was already final and nothing changed.
+    pub cancelled: bool,
+}
+
+impl Cancellation<'_> {
+    /// The sentence for an assessment that was already final (None when this call cancelled
+    /// it), e.g. "The assessment was already completed; nothing was canceled."
+    pub fn already_final(&self) -> Option<String> {
+        if self.cancelled {
+            return None;
+        }
+        Some(format!(
+            "The assessment was already {}; nothing was canceled.",
+            final_word(self.status)
+        ))
+    }
+}
+
+/// A final status as a past participle for people ("completed", "rejected", "expired",
+/// "canceled"; anything else "final").
+pub fn final_word(status: Status) -> &'static str {
+    match status {
+        Status::Completed => "completed",
+        Status::Rejected => "rejected",
+        Status::Expired => "expired",
+        Status::Cancelled => "canceled",
+        _ => "final",
+    }
 }
 
 /// Outbound call(s) right after an order is committed (`Spec::after_order`).

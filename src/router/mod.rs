@@ -245,13 +245,23 @@ async fn route(
             if !form {
                 return answer;
             }
-            // The page's button was pressed: the outcome as a page too.
-            let status = match &answer {
-                Ok(resp) => resp.status_code(),
-                Err(e) => e.status,
+            // The page's button was pressed: the outcome as a page too, saying what the
+            // cancel did (cancelled now, or the assessment was already final).
+            let (status, outcome) = match &answer {
+                Ok(resp) => (
+                    resp.status_code(),
+                    resp.headers()
+                        .get(crate::web::H_CANCEL_OUTCOME)
+                        .ok()
+                        .flatten(),
+                ),
+                Err(e) => (e.status, None),
             };
             match status {
-                200 => crate::web::cancel_link_page(env, CancelLinkPage::Done).await,
+                200 => {
+                    let page = CancelLinkPage::after_cancel(outcome.as_deref());
+                    crate::web::cancel_link_page(env, page).await
+                }
                 400..=499 => {
                     crate::web::cancel_link_page(env, CancelLinkPage::Invalid(status)).await
                 }
@@ -294,7 +304,7 @@ pub(crate) fn origin(cfg: &Config, mount: &Mount) -> String {
     format!("{base}{}", mount.prefix)
 }
 
-/// Read a body of at most 256 KB (SPEC §10: 413 beyond).
+/// Read a body of at most 256 KB (docs/contract.md "Bad input": 413 beyond).
 pub(crate) async fn read_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> {
     if let Ok(Some(len)) = req.headers().get("content-length") {
         if len

@@ -95,7 +95,7 @@ fn match_route(
 }
 
 /// Match `/t/{tenant}/{provider}/{operation}` (segments after `t`). A malformed tenant answers
-/// the same 401 as a bad key (SPEC §10), so tenant ids cannot be probed.
+/// the same 401 as a bad key (docs/contract.md "Bad input"), so tenant ids cannot be probed.
 pub fn match_edge(method: Method, segs: &[&str]) -> Result<ScopedRoute, ApiError> {
     let [tenant, provider, segment] = segs else {
         return Err(ApiError::route_not_found());
@@ -111,7 +111,7 @@ pub fn match_edge(method: Method, segs: &[&str]) -> Result<ScopedRoute, ApiError
 }
 
 /// Match `/p/{provider}/{operation}` (segments after `p`): partner-level providers, whose
-/// tenant comes from the presented key (SPEC §12).
+/// tenant comes from the presented key (docs/contract.md "Keys").
 pub fn match_partner(method: Method, segs: &[&str]) -> Result<EdgeRoute, ApiError> {
     let [provider, segment] = segs else {
         return Err(ApiError::route_not_found());

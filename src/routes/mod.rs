@@ -1,4 +1,5 @@
-//! The URL map (SPEC §3/§5) as data: one place decides which endpoint a method + path is,
+//! The URL map (docs/contract.md "URLs and tenant ids"; README) as data: one place decides which
+//! endpoint a method + path is,
 //! or which 404/405 it gets. The worker uses it to authenticate and pick the tenant object;
 //! the tenant object uses the same match to dispatch. Pure, so it is unit-tested on the host.
 //! `admin` is the `/v1` map, `edge` the ATSs' routes (from the provider registry).

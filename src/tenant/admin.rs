@@ -171,7 +171,8 @@ impl Tenant {
         let (reenabled, version) = {
             let mut slot = self.secrets.borrow_mut();
             let s = slot.as_mut().context("secrets in memory")?;
-            // Re-enables only a 410-disabled endpoint (SPEC §20): on an enabled one, the same
+            // Re-enables only a 410-disabled endpoint (README "Webhooks you receive"): on an
+            // enabled one, the same
             // or a new URL never cuts a backoff or a receiver's Retry-After short.
             let reenabled = tenants::apply_patch(&mut cfg, s, patch, now());
             let v = self.secrets_version.get() + touches_secrets as u64;

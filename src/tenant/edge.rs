@@ -12,7 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::model::{CandidateAssessment, Catalogue, EventType, Provider, ResultUpdate, Status};
 use crate::providers::{
-    EdgeRequest, Handler, Idempotency, PlacedOrder, StatusView, WriteBack, ENRICH_BUDGET_MS,
+    Cancellation, EdgeRequest, Handler, Idempotency, PlacedOrder, StatusView, WriteBack,
+    ENRICH_BUDGET_MS,
 };
 use crate::routes::EdgeRoute;
 use crate::secrets;
@@ -72,8 +73,8 @@ impl Tenant {
                 render,
             } => {
                 let id = parse(&req)?;
-                self.cancel(provider, &id, not_found, None).await?;
-                render(&id)
+                let status = self.cancel(provider, &id, not_found, None).await?;
+                render(&status.of(&id))?
             }
             Handler::CancelLink { render } => {
                 // The link is the credential: unknown tokens get the one edge 401.
@@ -82,9 +83,17 @@ impl Tenant {
                 // The ATS handed the cancellation to us: its record is brought to CANCELLED
                 // too, through the provider's write-back (e.g. a report set to canceled).
                 let creds = self.credentials().await?;
-                self.cancel(provider, &id, "assessment", Some(creds))
-                    .await?;
-                render(&id)
+                let done = self
+                    .cancel(provider, &id, "assessment", Some(creds))
+                    .await?
+                    .of(&id);
+                // The front door turns the outcome into the link's page for a browser.
+                let resp = http::json(200, &render(&done));
+                let _ = resp.headers().set(
+                    crate::web::H_CANCEL_OUTCOME,
+                    &crate::web::cancel_outcome(&done),
+                );
+                return Ok(resp);
             }
             Handler::ReportError { parse, render } => {
                 let reported = parse(&req)?;
@@ -227,7 +236,8 @@ impl Tenant {
     }
 
     /// Cancel: CANCELLED, `record.deleted` carrying the full stored assessment (its
-    /// `originData` stays the order request). Repeats succeed without a second event.
+    /// `originData` stays the order request). An assessment already final (a repeat
+    /// included) is left as it is: no event, no write-back; the answer is its status.
     /// With `write_back` credentials, the cancellation is also carried to the ATS as a
     /// CANCELLED result (stored in the same transaction, sent after the answer, retried).
     async fn cancel(
@@ -236,13 +246,13 @@ impl Tenant {
         id: &str,
         not_found: &str,
         write_back: Option<Credentials>,
-    ) -> ApiResult<()> {
+    ) -> ApiResult<CancelStatus> {
         let sql = self.sql();
         let row = assessments::get(&sql, id)?
             .filter(|r| r.provider() == Some(provider))
             .ok_or_else(|| ApiError::not_found(not_found))?;
         if row.status().is_final() {
-            return Ok(());
+            return Ok(CancelStatus::AlreadyFinal(row.status()));
         }
         let t = now();
         let spec = provider.spec();
@@ -284,7 +294,7 @@ impl Tenant {
         if let Some(creds) = write_back {
             self.send_after_answer(call_ids, creds)?;
         }
-        Ok(())
+        Ok(CancelStatus::Cancelled)
     }
 
     /// The ATS reports an error about a call of ours: kept on the assessment when it names one
@@ -317,6 +327,31 @@ impl Tenant {
         )?;
         self.kick(ob, event, t).await;
         Ok(())
+    }
+}
+
+/// What [`Tenant::cancel`] did: cancelled the assessment, or found it already final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CancelStatus {
+    Cancelled,
+    AlreadyFinal(Status),
+}
+
+impl CancelStatus {
+    /// The outcome for assessment `id`, as the provider's `render` gets it.
+    fn of(self, id: &str) -> Cancellation<'_> {
+        match self {
+            CancelStatus::Cancelled => Cancellation {
+                assessment_id: id,
+                status: Status::Cancelled,
+                cancelled: true,
+            },
+            CancelStatus::AlreadyFinal(status) => Cancellation {
+                assessment_id: id,
+                status,
+                cancelled: false,
+            },
+        }
     }
 }
 
@@ -360,6 +395,21 @@ mod tests {
                 "error": {"code": "invalid_field", "message": "`callbackUrl` is missing."},
                 "updatedAt": "1970-01-01T00:00:00.000Z"})
         );
+    }
+
+    #[test]
+    fn a_cancel_reports_the_real_status() {
+        let now = CancelStatus::Cancelled.of("ats_ass_1");
+        assert_eq!((now.status, now.cancelled), (Status::Cancelled, true));
+        assert_eq!(now.already_final(), None);
+        let done = CancelStatus::AlreadyFinal(Status::Completed).of("ats_ass_1");
+        assert_eq!((done.status, done.cancelled), (Status::Completed, false));
+        assert_eq!(
+            done.already_final().as_deref(),
+            Some("The assessment was already completed; nothing was canceled.")
+        );
+        let again = CancelStatus::AlreadyFinal(Status::Cancelled).of("ats_ass_1");
+        assert_eq!((again.status, again.cancelled), (Status::Cancelled, false));
     }
 
     #[test]

@@ -274,7 +274,7 @@ impl Tenant {
 
     /// `PATCH /webhooks/{id}`: any of `url`, `event_types`, `description`. A `url` (same or
     /// new) re-enables an endpoint a 410 disabled, and what it held goes out at once; on an
-    /// enabled endpoint it never cuts a backoff short (SPEC §20).
+    /// enabled endpoint it never cuts a backoff short (README "Webhook endpoints").
     pub(super) async fn patch_endpoint(
         &self,
         id: &str,

@@ -9,7 +9,8 @@
 //! the ATS has its answer. Done within the budget: the held event gets the completed record and
 //! goes at once. Not done: at the budget the event goes as stored (enrichment `partial`), and
 //! when the reads finish exactly one `record.modified` follows with the completed record (it
-//! waits behind the `record.new`, SPEC §20). The `enrichments` row is deleted in the same
+//! waits behind the `record.new`, README "Order per record"). The `enrichments` row is deleted in
+//! the same
 //! write that completes the event or emits the `record.modified`, so nothing is sent twice. If
 //! the object restarts mid-way, the held event still goes at its due time (alarm sweep) and the
 //! alarm runs the reads again for rows left `running` (at most `MAX_RUNS` times, then the

@@ -139,7 +139,8 @@ impl Tenant {
             .map(|r| r.hash.clone()))
     }
 
-    /// Edge authentication against the authoritative key hashes (SPEC §4). Unknown tenant,
+    /// Edge authentication against the authoritative key hashes (docs/contract.md "Keys"). Unknown
+    /// tenant,
     /// wrong provider, revoked or rotated key: the same 401.
     pub(super) fn authenticate(&self, provider: Provider, call: &TenantRequest) -> ApiResult<()> {
         if self.exists()

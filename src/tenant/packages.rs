@@ -19,8 +19,8 @@ use crate::{secrets, targets};
 /// The vendor's `packages_url` answer may be reused for this long (README "Packages").
 const PACKAGES_TTL_MS: i64 = 5 * 60 * 1000;
 const PACKAGES_TIMEOUT_MS: u64 = 10_000;
-/// The vendor's `packages_url` answer is read in full up to this many bytes (SPEC §20: at
-/// least 256 KB; README "What the ATSs call"); a longer answer is a 502 naming the cap.
+/// The vendor's `packages_url` answer is read in full up to this many bytes (README
+/// "What the ATSs call": 256 KB); a longer answer is a 502 naming the cap.
 pub const PACKAGES_READ_CAP: usize = 256 * 1024;
 
 /// Cached `packages_url` answers: (url, provider, context as a query string) → (fetched at,
@@ -71,7 +71,8 @@ pub(super) fn question(tenant: &str, provider: Provider, context: &PackageContex
 }
 
 impl Tenant {
-    /// The tenant's packages, in SPEC §5 order: the vendor's `packages_url` (cached for 5
+    /// The tenant's packages, in the order of docs/contract.md "Admin API": the vendor's
+    /// `packages_url` (cached for 5
     /// minutes; a failure is a 502, never silently replaced), else the stored list, else
     /// `static_package_id`, else none.
     pub(super) async fn packages(

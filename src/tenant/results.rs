@@ -1,4 +1,5 @@
-//! `POST /v1/tenants/{t}/assessments/{id}/result` (SPEC §9): validate, store, emit
+//! `POST /v1/tenants/{t}/assessments/{id}/result` (README "Results back to the ATS"): validate,
+//! store, emit
 //! `record.modified`, then carry the result to the ATS the order came from.
 
 use serde_json::json;

@@ -1,4 +1,5 @@
-//! Tenant configuration: create/patch bodies (SPEC §5) and the redacted view. `patch` is the
+//! Tenant configuration: create/patch bodies (docs/contract.md "Admin API") and the redacted view.
+//! `patch` is the
 //! `PATCH /v1/tenants/{t}` body and how it applies; `credentials` resolves each provider's
 //! write-back credentials.
 
@@ -37,7 +38,7 @@ pub struct TenantConfig {
     pub packages: Vec<Package>,
     /// The kind of a package that names none: the `static_package_id` package, stored or
     /// `packages_url` packages without `kind`, and orders for packages not in the list
-    /// (SPEC §12; default `assessment`).
+    /// (README "Background-check and reference-check vendors"; default `assessment`).
     #[serde(default)]
     pub default_kind: OrderKind,
     /// Days a final assessment's personal data is kept (README "Personal data"); None keeps
@@ -89,7 +90,7 @@ impl TenantSecrets {
     }
 }
 
-/// How long a replaced webhook secret keeps co-signing (SPEC §5).
+/// How long a replaced webhook secret keeps co-signing (docs/contract.md "Admin API": 24 hours).
 pub const ROTATION_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 /// A validated `POST /v1/tenants` body.

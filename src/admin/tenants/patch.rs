@@ -1,4 +1,5 @@
-//! `PATCH /v1/tenants/{t}` (SPEC §5): the body parsed into a [`TenantPatch`] and applied to
+//! `PATCH /v1/tenants/{t}` (docs/contract.md "Admin API"): the body parsed into a [`TenantPatch`]
+//! and applied to
 //! the configuration and secrets.
 
 use serde_json::{Map, Value};
@@ -216,7 +217,7 @@ pub fn parse_patch(v: &Value, allow_insecure: bool) -> ApiResult<TenantPatch> {
 
 /// Apply a patch; returns true when it re-enabled a 410-disabled webhook endpoint (then what
 /// the endpoint held is sent at once). On an enabled endpoint a PATCH of `webhook.url` changes
-/// where the next attempts go, never when (SPEC §20).
+/// where the next attempts go, never when (README "Webhooks you receive").
 pub fn apply_patch(
     cfg: &mut TenantConfig,
     secrets: &mut TenantSecrets,
@@ -224,7 +225,8 @@ pub fn apply_patch(
     now: i64,
 ) -> bool {
     p.name.apply(&mut cfg.name);
-    // Any PATCH of webhook.url (same or new URL) re-enables a 410-disabled endpoint (SPEC §8).
+    // Any PATCH of webhook.url (same or new URL) re-enables a 410-disabled endpoint (README
+    // "Webhooks you receive").
     let reenabled = p.webhook_url.is_some() && cfg.webhook_disabled;
     if let Some(url) = p.webhook_url {
         cfg.webhook_url = url;
@@ -289,7 +291,8 @@ mod tests {
         assert!(!p.touches_secrets());
         let mut c = cfg();
         let mut s = TenantSecrets::default();
-        // On an enabled endpoint a webhook.url PATCH re-enables nothing (SPEC §20)…
+        // On an enabled endpoint a webhook.url PATCH re-enables nothing (README "Webhooks you
+        // receive")…
         let mut enabled = TenantConfig {
             webhook_disabled: false,
             ..c.clone()

@@ -17,9 +17,9 @@ use serde_json::{json, Map, Value};
 use super::setup::{CredentialCheck, CredentialField as ConnectField, SetupGuide, SetupUrl};
 use super::Settings;
 use super::{
-    basic_authorization, basic_keys, compact, optional, CredentialField, CredentialSource,
-    EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall, ScoreShape,
-    Setting, Spec, Surface, WriteBack,
+    basic_authorization, basic_keys, compact, optional, Cancellation, CredentialField,
+    CredentialSource, EdgeRequest, Facts, Fixture, Handler, Idempotency, Operation, OutboundCall,
+    ScoreShape, Setting, Spec, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
 use crate::error::{code, ApiError, ApiResult, EdgeAuth, ErrorShape};
@@ -58,7 +58,7 @@ pub static SPEC: Spec = Spec {
             handler: Handler::Cancel {
                 parse: parse_cancel_request,
                 not_found: "assessment",
-                render: started,
+                render: render_cancel,
             },
         },
     ],
@@ -213,6 +213,22 @@ pub fn list(packages: &[Package]) -> Value {
 
 pub fn started(id: &str) -> Value {
     json!({ "success": true, "results": { "assessment_id": id } })
+}
+
+/// `assessment.cancel`'s answer: the start envelope when the assessment is cancelled (now, or
+/// by an earlier cancel). One that was already completed, rejected or expired is not
+/// cancelled: a 422 whose `{"message"}` Ashby shows its user ("The assessment was already
+/// completed; nothing was canceled."), since Ashby's envelope has no field for another outcome.
+fn render_cancel(c: &Cancellation) -> ApiResult<Value> {
+    match c.status {
+        Status::Cancelled => Ok(started(c.assessment_id)),
+        _ => Err(ApiError::new(
+            422,
+            code::ASSESSMENT_FINAL,
+            c.already_final()
+                .unwrap_or_else(|| "The assessment is not cancelled.".to_string()),
+        )),
+    }
 }
 
 /// The `assessment.update` URL built from `ASHBY_API_BASE`: on Ashby's API hosts

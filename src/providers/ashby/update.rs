@@ -132,7 +132,8 @@ pub fn update_body(assessment_id: &str, timestamp_ms: i64, r: &ResultUpdate) -> 
     Value::Object(body)
 }
 
-/// What Ashby's answer to `assessment.update` means (SPEC §20). Ashby answers many errors with
+/// What Ashby's answer to `assessment.update` means (docs/contract.md "Results and provider
+/// calls"; README "Results back to the ATS"). Ashby answers many errors with
 /// HTTP 200 and `{"success": false, "errorInfo": {"code", "message", "requestId"}}` (older
 /// form: `"errors": ["…"]`), so the status alone decides nothing: only `"success": true` is a
 /// success, and its `warnings` are kept. Any other 2xx body — not JSON, cut at the read cap

@@ -1,4 +1,5 @@
-//! Recruitee Partners API ("reports"), SPEC §14. Sources: docs.recruitee.com, "Partners API":
+//! Recruitee Partners API ("reports"), README "Recruitee". Sources: docs.recruitee.com, "Partners
+//! API":
 //! `sending-candidates` (the `send_candidate` body, the `tests` answer, extra inputs),
 //! `reports` (report statuses, `score` as text, `completed_at`, `subtitle` — not for background
 //! and reference checks —, `urls.cancel`) and `partners-api-concepts` (one Bearer token per
@@ -21,9 +22,9 @@ use serde_json::{json, Map, Value};
 
 use super::setup::{no_credential_check, SetupGuide};
 use super::{
-    compact, optional, required, CredentialSource, EdgeRequest, Facts, Fixture, Handler,
-    Idempotency, Inbound, Operation, OutboundCall, PlacedOrder, ScoreShape, Setting, Spec, Surface,
-    WriteBack,
+    compact, optional, required, Cancellation, CredentialSource, EdgeRequest, Facts, Fixture,
+    Handler, Idempotency, Inbound, Operation, OutboundCall, PlacedOrder, ScoreShape, Setting, Spec,
+    Surface, WriteBack,
 };
 use crate::error::{code, ApiError, ApiResult, Context, EdgeAuth, ErrorShape};
 use crate::model::{
@@ -198,8 +199,23 @@ fn render_order(id: &str) -> Value {
     json!({ "assessment_id": id })
 }
 
-fn render_cancel(id: &str) -> Value {
-    json!({ "assessment_id": id, "status": "canceled" })
+/// A cancel link's answer: `{"assessment_id","status":"canceled"}` when the assessment is
+/// canceled (now, or by an earlier call of the link). One that was already completed,
+/// rejected or expired stays so: `status` is its report status (`completed`, `failed`) and
+/// `message` says nothing was canceled.
+fn render_cancel(c: &Cancellation) -> Value {
+    let status = match c.status {
+        Status::Completed => "completed",
+        Status::Rejected | Status::Expired => "failed",
+        _ => "canceled",
+    };
+    let mut answer = json!({ "assessment_id": c.assessment_id, "status": status });
+    if c.status != Status::Cancelled {
+        if let Some(message) = c.already_final() {
+            answer["message"] = json!(message);
+        }
+    }
+    answer
 }
 
 /// The partner secret (a deployment secret, the same for every customer).

@@ -107,7 +107,8 @@ pub(super) fn admin(inputs: &Map<String, Value>) -> Option<Requester> {
     (r.id.is_some() || r.name.is_some() || r.email.is_some()).then_some(r)
 }
 
-/// The normalized record (SPEC §7). Recruitee sends no job or application: `applicationId`,
+/// The normalized record (README "Webhooks you receive", "Recruitee"). Recruitee sends no job or
+/// application: `applicationId`,
 /// `jobId` and `callbackUrl` are null; the package name falls back to Recruitee's `test_name`
 /// when the catalogue does not know the test.
 pub fn normalize(
