@@ -197,3 +197,53 @@ impl Channel for CallChannel<'_> {
         Ok(Vec::new())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::attempt::{AttemptResult, FailureKind, ProviderFault};
+
+    #[test]
+    fn the_sync_state_follows_the_transition() {
+        assert_eq!(sync_state(&Transition::Delivered), "synced");
+        assert_eq!(sync_state(&Transition::RetryAt(5)), "retrying");
+        assert_eq!(sync_state(&Transition::Failed), "failed");
+    }
+
+    #[test]
+    fn the_row_keeps_what_went_wrong_and_nothing_when_accepted() {
+        let answered = |answer| {
+            let r = AttemptResult {
+                status: Some(200),
+                latency_ms: 0,
+                failure: None,
+                body: String::new(),
+                body_over_cap: false,
+                retry_after: None,
+                link: None,
+            };
+            CallOutcome::Sent(r, Some(answer))
+        };
+        assert_eq!(
+            error_text(&answered(ProviderAnswer::Accepted { warnings: vec![] })),
+            None
+        );
+        let refused = ProviderAnswer::Refused(ProviderFault {
+            message: "Assessment not found".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            error_text(&answered(refused)).as_deref(),
+            Some("Assessment not found"),
+            "an HTTP 200 the provider refuses is an error"
+        );
+        let reset = AttemptResult::failed(FailureKind::Network, 0, "network error: reset");
+        assert_eq!(
+            error_text(&CallOutcome::Sent(reset, None)).as_deref(),
+            Some("network error: reset")
+        );
+        assert!(error_text(&CallOutcome::NoCredentials)
+            .unwrap()
+            .contains("no credentials"));
+    }
+}
