@@ -15,9 +15,12 @@ build: setup
 
 ## Run the worker on http://127.0.0.1:8787 with local KV, Durable Objects and Queues
 ## persisted under .wrangler/state; secrets come from .dev.vars (created from the example).
+## wrangler builds on start ([build] in wrangler.toml) and again whenever src/ changes;
+## BUILD_SKIP_UNCHANGED=1 makes scripts/build.sh skip a build whose inputs are unchanged
+## (wrangler 4.86 runs the build a second time at start, when its file watcher is ready).
 dev: setup
 	@test -f .dev.vars || { cp .dev.vars.example .dev.vars; echo "created .dev.vars from .dev.vars.example"; }
-	npx wrangler dev --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state
+	BUILD_SKIP_UNCHANGED=1 npx wrangler dev --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state
 
 ## Style (rustfmt, clippy -D warnings for the wasm workers and the host lib + tests), host unit
 ## tests, a `wrangler deploy --dry-run` of the bridge and of examples/embedded (which also
@@ -44,7 +47,8 @@ bench: setup
 clean:
 	rm -rf build target .wrangler node_modules
 
-## A five-minute tour: a local worker, a verifying receiver, fake Greenhouse and Ashby, and a
-## full order through each ATS. `node scripts/demo.mjs --help` for playing a deployed worker.
+## A five-minute tour: a local worker, a verifying receiver, fake Greenhouse (with Harvest v3),
+## Ashby, Teamtailor and Recruitee, and a full order through each ATS. `node scripts/demo.mjs
+## --help` for playing a deployed worker, and for the receiver mode to use with `make dev`.
 demo: build
 	node scripts/demo.mjs

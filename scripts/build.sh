@@ -10,6 +10,21 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$ROOT/node_modules/.bin/esbuild}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$ROOT/node_modules/.bin/wasm-opt}"
+CRATE="$ROOT/${CRATE_DIR:-.}"
+# What this build reads, hashed (scripts/build-inputs.mjs). `make dev` sets BUILD_SKIP_UNCHANGED=1:
+# wrangler 4.86's dev server runs the [build] command once to find the entry point and again
+# when its file watcher is ready, with nothing changed in between; that second run (and a
+# `make dev` right after a `make build`) is skipped. Every other build always builds.
+BUILD_TOOLCHAIN="$* $(worker-build --version 2>/dev/null || true) $("$WASM_BINDGEN_BIN" --version 2>/dev/null || true) $(rustc --version 2>/dev/null || true)"
+export BUILD_TOOLCHAIN
+INPUTS="$(node "$ROOT/scripts/build-inputs.mjs" "$CRATE")"
+if [ "${BUILD_SKIP_UNCHANGED:-}" = 1 ] && [ -f "$CRATE/build/index.js" ] && [ -d "$ROOT/web/dist" ] \
+   && [ "$(cat "$CRATE/build/.inputs" 2>/dev/null)" = "$INPUTS" ]; then
+  echo "[build] nothing changed since the last build (build/.inputs): skipped"
+  exit 0
+fi
 (cd "$ROOT" && node scripts/build-web.mjs)
-cd "$ROOT/${CRATE_DIR:-.}"
-exec worker-build --release "$@"
+cd "$CRATE"
+rm -f build/.inputs
+worker-build --release "$@"
+echo "$INPUTS" > build/.inputs

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // ats-bridge in five minutes. `node scripts/demo.mjs` (or `make demo`) runs the built worker
-// locally, plays Greenhouse, Ashby and your webhook receiver on 127.0.0.1, and walks one order
-// through each ATS. `node scripts/demo.mjs greenhouse|ashby --base … --tenant … --key …` (or
+// locally, plays Greenhouse, Ashby, Teamtailor, Recruitee and your webhook receiver on
+// 127.0.0.1, and walks orders through each ATS. `node scripts/demo.mjs greenhouse|ashby --base … --tenant … --key …` (or
 // `recruitee|teamtailor --base … --key …`) plays the ATS against a deployed worker, to check a
-// tenant before the ATS switches the integration on.
+// tenant before the ATS switches the integration on. `node scripts/demo.mjs receiver --secret
+// whsec_…` is a webhook receiver for `make dev`: it verifies and prints every event it gets.
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,8 +19,10 @@ import {
 const USAGE = `ats-bridge demo
 
   node scripts/demo.mjs
-      Local tour: starts the built worker (build/) under wrangler dev, plus a fake Greenhouse,
-      a fake Ashby API and a webhook receiver that verifies every signature, all on 127.0.0.1.
+      Local tour: starts the built worker (build/) under wrangler dev, plus a fake Greenhouse
+      (with Harvest v3), a fake Ashby API, a fake Teamtailor, a fake Recruitee and a webhook
+      receiver that verifies every signature, all on 127.0.0.1; one order through each ATS,
+      from the order to the result the ATS gets back.
 
   node scripts/demo.mjs greenhouse --base URL --tenant ID --key gh_… [--callback URL] [--test ID]
       Play Greenhouse against a deployed worker: list_tests → send_test → test_status.
@@ -42,13 +46,25 @@ const USAGE = `ats-bridge demo
       --update-url  the partner result's update-url (default: a unique placeholder on
                     https://api.teamtailor.com; results you post for it will fail there with 404)
 
+  node scripts/demo.mjs receiver --secret whsec_… [--secret whsec_…] [--port 8788]
+      A webhook receiver for a local worker (\`make dev\`): listens on http://127.0.0.1:PORT (any
+      path; point the tenant's webhook.url there), verifies each event's Standard Webhooks
+      signature with the tenant's secret (or WEBHOOK_SECRET; several --secret: any one may
+      sign, as during a rotation or for webhook endpoints), prints it, and answers 204 (a
+      forged or stale one: 400, printed as such). Runs until Ctrl-C.
+
   --test ID   the package to order (default: the first one the list call returns)
   --help      this text
 
 Remote mode starts nothing: the events it causes go to the tenant's configured webhook.`;
 
 const TENANT = "demo";
-const TIMEOUT_MS = 60_000;
+const TIMEOUT_MS = 90_000;
+// The local tour's deployment secrets for Teamtailor and Recruitee (README "Configuration").
+const TT_PARTNER_API_KEY = "demo-teamtailor-partner-api-key";
+const TT_WEBHOOK_SECRET = "demo-teamtailor-webhook-secret";
+const RC_CODENAME = "demo-vendor";
+const RC_PARTNER_SECRET = "demo-recruitee-partner-secret";
 class DemoError extends Error {}
 const fail = (msg) => { throw new DemoError(msg); };
 
@@ -88,7 +104,10 @@ let workerP = null; // the startWorker promise, so an interrupt during start-up 
 const servers = [];
 let waitingFor = "";
 let finishing = false;
-const timer = setTimeout(() => finish(new DemoError(`timed out after ${TIMEOUT_MS / 1000} s${waitingFor ? ` waiting for ${waitingFor}` : ""}`)), TIMEOUT_MS);
+let timer = null; // every mode but the receiver (which runs until stopped) ends within TIMEOUT_MS
+const startTimer = () => {
+  timer = setTimeout(() => finish(new DemoError(`timed out after ${TIMEOUT_MS / 1000} s${waitingFor ? ` waiting for ${waitingFor}` : ""}`)), TIMEOUT_MS);
+};
 process.on("SIGINT", () => finish(Object.assign(new DemoError("interrupted"), { exitCode: 130 })));
 process.on("SIGTERM", () => finish(Object.assign(new DemoError("terminated"), { exitCode: 143 })));
 
@@ -148,14 +167,22 @@ async function expectWebhook(type, recordId) {
   const c = a.candidate ?? {};
   const p = a.assessmentPackage ?? {};
   say(`⇢ webhook ${type}   webhook-id ${hit.id}`, 5);
+  if (type !== "record.new") {
+    // The record was shown with its record.new; what changed is the status.
+    say(`recordId   ${hit.event.recordId}   status ${a.status}   ✓ signature verified`, 7);
+    return;
+  }
   say(`recordId   ${hit.event.recordId}`, 7);
   say(`candidate  ${c.firstName} ${c.lastName} <${maskEmail(c.emails?.[0]?.email)}>`, 7);
   say(`package    ${p.id} · ${p.name ?? "(no name)"}`, 7);
   say(`status     ${a.status}   (from ${a.provider})`, 7);
   if (a.job) {
-    say(`job        ${a.job.name} · ${a.job.requisitionId} · ${(a.job.departments ?? []).join(", ")}   (enrichment ${a.enrichment?.status}, from Harvest v3)`, 7);
-    say(`team       ${(a.hiringTeam ?? []).map((m) => `${m.firstName} ${m.lastName} (${m.role})`).join(", ")}; requested by ${a.requester?.name}`, 7);
+    const job = [a.job.name, a.job.requisitionId, (a.job.departments ?? []).join(", ")].filter(Boolean).join(" · ");
+    const harvest = a.enrichment?.status && a.enrichment.status !== "not_configured" ? `   (enrichment ${a.enrichment.status}, from Harvest v3)` : "";
+    say(`job        ${job}${harvest}`, 7);
   }
+  const team = (a.hiringTeam ?? []).map((m) => `${m.firstName} ${m.lastName} (${m.role})`).join(", ");
+  if (team || a.requester?.name) say(`team       ${[team, a.requester?.name && `requested by ${a.requester.name}`].filter(Boolean).join("; ")}`, 7);
   say("✓ signature verified", 7);
 }
 
@@ -180,7 +207,7 @@ function harvest(req) {
 // ---------- local mode ----------
 async function local() {
   if (!existsSync(join(ROOT, "build/index.js"))) fail("build/index.js is missing: run `make build` first (or `make demo`).");
-  out("ats-bridge demo: one Greenhouse order and two Ashby orders, end to end, all on 127.0.0.1");
+  out("ats-bridge demo: an order through Greenhouse, Ashby, Teamtailor and Recruitee, end to end, all on 127.0.0.1");
 
   heading(1, "Start the bridge and the fakes around it");
   const hooks = await startReceiver(receiveWebhook);
@@ -200,9 +227,16 @@ async function local() {
   servers.push(greenhouse);
   const ashby = await startReceiver(() => ({ status: 200, headers: { "content-type": "application/json" }, body: { success: true } }));
   servers.push(ashby);
+  // Teamtailor answers its partner-result PUTs with the JSON:API document; Recruitee its report PATCHes with 200.
+  const teamtailor = await startReceiver(() => ({ status: 200, headers: { "content-type": "application/vnd.api+json" }, body: { data: {} } }));
+  servers.push(teamtailor);
+  const recruitee = await startReceiver(() => ({ status: 200, headers: { "content-type": "application/json" }, body: {} }));
+  servers.push(recruitee);
   // RETRY_SCHEDULE short: if anything hiccups, a retry lands within the demo instead of minutes later.
   workerP = startWorker({ vars: { ASHBY_API_BASE: `${ashby.url}/api/`, RETRY_SCHEDULE: "1,2,3",
-    HARVEST_API_BASE: `${greenhouse.url}/v3`, HARVEST_TOKEN_URL: `${greenhouse.url}/token` } });
+    HARVEST_API_BASE: `${greenhouse.url}/v3`, HARVEST_TOKEN_URL: `${greenhouse.url}/token`,
+    TEAMTAILOR_PARTNER_API_KEY: TT_PARTNER_API_KEY, TEAMTAILOR_WEBHOOK_SECRET: TT_WEBHOOK_SECRET,
+    RECRUITEE_API_BASE: `${recruitee.url}/api/`, RECRUITEE_PARTNER_CODENAME: RC_CODENAME, RECRUITEE_PARTNER_SECRET: RC_PARTNER_SECRET } });
   const w = await workerP.catch((e) => {
     const tail = e.message.trim().split("\n").slice(-12).map((l) => `     ${l}`).join("\n");
     fail(`the worker did not start:\n${tail}`);
@@ -211,6 +245,8 @@ async function local() {
   say(`webhook receiver  ${hooks.url}/webhooks/ats   (your backend; verifies every signature)`);
   say(`fake Greenhouse   ${greenhouse.url}   (receives the completion PATCH; plays Harvest v3 at /token and /v3)`);
   say(`fake Ashby API    ${ashby.url}/api/   (ASHBY_API_BASE; receives assessment.update)`);
+  say(`fake Teamtailor   ${teamtailor.url}   (receives the partner-result PUT at the order's update-url)`);
+  say(`fake Recruitee    ${recruitee.url}/api/   (RECRUITEE_API_BASE; receives the report PATCHes)`);
 
   heading(2, `Onboard a customer: tenant "${TENANT}"`);
   const t = await call(`POST /v1/tenants {"id":"${TENANT}","webhook":{"url":"…/webhooks/ats"}}`,
@@ -230,12 +266,18 @@ async function local() {
     }), { brief: true });
   const ghKey = await call(`POST /v1/tenants/${TENANT}/secrets {"provider":"greenhouse"}`, admin(w, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "greenhouse" }), { brief: true });
   const abKey = await call(`POST /v1/tenants/${TENANT}/secrets {"provider":"ashby"}`, admin(w, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "ashby" }), { brief: true });
+  const ttKey = await call(`POST /v1/tenants/${TENANT}/secrets {"provider":"teamtailor"}`, admin(w, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "teamtailor" }), { brief: true });
+  const rcKey = await call(`POST /v1/tenants/${TENANT}/secrets {"provider":"recruitee"}`, admin(w, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "recruitee" }), { brief: true });
   gh.key = ghKey.secretKey;
   say("What you hand to each ATS:");
   say(`Greenhouse  API key ${showKey(ghKey.secretKey)}`, 5);
   for (const m of ["list_tests", "send_test", "test_status", "response_error"]) say(`${m.padEnd(15)}${ghKey.baseUrl}/${m}`, 9);
   say(`Ashby       API key ${showKey(abKey.secretKey)}`, 5);
   say(`base URL       ${abKey.baseUrl}   (Ashby appends assessment.list / .start / .cancel)`, 9);
+  say(`Teamtailor  key ${showKey(ttKey.secretKey)}: the customer pastes it into Teamtailor's activation form`, 5);
+  say(`BASE_URL       ${ttKey.baseUrl}   (one for all customers, set once in Teamtailor's Integrations Hub)`, 9);
+  say(`Recruitee   key ${showKey(rcKey.secretKey)}: the customer pastes it into Recruitee`, 5);
+  say(`urls           ${rcKey.baseUrl}/tests, ${rcKey.baseUrl}/send_candidate   (registered once with Recruitee)`, 9);
 
   heading(3, "A Greenhouse order, played as Greenhouse would");
   const ghApi = `/t/${TENANT}/greenhouse`;
@@ -284,14 +326,66 @@ async function local() {
   await call(`POST ${abApi}/assessment.cancel {"assessment_id":"${ab2}"}`, ab("assessment.cancel", { assessment_id: ab2 }));
   await expectWebhook("record.deleted", ab2);
 
-  heading(6, "Summary");
-  const want = { "record.new": 3, "record.modified": 3, "record.deleted": 1 };
+  heading(6, "A Teamtailor order, played as Teamtailor would");
+  // Teamtailor calls the one partner-level BASE_URL and names the customer by a provider key: the
+  // activation form (the pasted tt_… key) signed with the partner API key (README "Teamtailor").
+  const ttToken = teamtailorJws({ key: ttKey.secretKey }, TT_PARTNER_API_KEY);
+  const tt = (op, { body, query = "", headers = {} } = {}) => fetch(`${ttKey.baseUrl}/${op}${query}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { ...headers, authorization: `Bearer ${ttToken}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).then(wrap);
+  await call("GET /p/teamtailor/validate   (the customer pasted the key; provider key: JWS with TEAMTAILOR_PARTNER_API_KEY)", tt("validate"));
+  const ttConfig = await call("GET /p/teamtailor/config?job_id=5521&stage_id=88   (a recruiter sets up a trigger)", tt("config", { query: "?job_id=5521&stage_id=88" }));
+  const ttTest = ttConfig.config.fields[0].options[0].id;
+  const ttBody = fixture("teamtailor/webhook.json");
+  const ttEvent = ttBody["partner-event"];
+  const ttResultId = ttEvent["partner-result"].id;
+  ttEvent["webhook-data"].test = ttTest;
+  ttEvent["partner-result"]["update-url"] = `${teamtailor.url}/partner/v1/partner-results/${ttResultId}`;
+  const ttId = (await call(`POST /p/teamtailor/webhook   (fixtures/teamtailor/webhook.json, test "${ttTest}", update-url → fake Teamtailor, Teamtailor-Signature)`,
+    tt("webhook", { body: ttBody, headers: { "teamtailor-signature": teamtailorSignature(ttEvent.id, TT_WEBHOOK_SECRET) } }))).assessment_id;
+  await expectWebhook("record.new", ttId);
+  say("Your backend posts the result:");
+  await call(`POST /v1/tenants/${TENANT}/assessments/${ttId}/result   (fixtures/result.completed.json)`,
+    admin(w, "POST", `/v1/tenants/${TENANT}/assessments/${ttId}/result`, fixture("result.completed.json")), { brief: true });
+  await expectWebhook("record.modified", ttId);
+  const put = await until("the partner-result PUT at the fake Teamtailor", () => teamtailor.requests.find((r) => r.method === "PUT"));
+  const attrs = JSON.parse(put.body).data.attributes;
+  say(`⇠ fake Teamtailor got PUT ${put.path}   (Bearer partner API key, X-Api-Version ${put.headers["x-api-version"]})`, 5);
+  say(`status ${attrs.status} · assessment.score ${attrs.assessment?.score} · duration ${attrs.assessment?.duration} s · url ${attrs.url}`, 7);
+
+  heading(7, "A Recruitee order, played as Recruitee would");
+  const rc = (op, body) => fetch(`${rcKey.baseUrl}/${op}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { authorization: `Bearer ${rcKey.secretKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).then(wrap);
+  const rcTests = await call("GET /p/recruitee/tests   (Bearer: the customer's rc_… key)", rc("tests"));
+  const rcOrder = { ...fixture("recruitee/send_candidate.json"), test_id: rcTests[0].id, test_name: rcTests[0].name };
+  const rcId = (await call(`POST /p/recruitee/send_candidate   (fixtures/recruitee/send_candidate.json, test "${rcOrder.test_id}")`, rc("send_candidate", rcOrder))).assessment_id;
+  await expectWebhook("record.new", rcId);
+  const reportPatches = () => recruitee.requests.filter((r) => r.method === "PATCH" && r.path === `/api/p/${RC_CODENAME}/reports/${rcOrder.report_id}`).map((r) => ({ ...r, json: JSON.parse(r.body) }));
+  const sentMark = (await until("the report's \"sent\" PATCH at the fake Recruitee", () => reportPatches()[0]));
+  say(`⇠ fake Recruitee got PATCH ${sentMark.path}   (RT-PARTNER-SECRET)`, 5);
+  say(`status ${sentMark.json.status} · urls.cancel ${sentMark.json.urls?.cancel?.replace(/token=.*/, "token=cl_…")}   (the recruiter's cancel link)`, 7);
+  say("Your backend posts the result:");
+  await call(`POST /v1/tenants/${TENANT}/assessments/${rcId}/result   (fixtures/result.completed.json)`,
+    admin(w, "POST", `/v1/tenants/${TENANT}/assessments/${rcId}/result`, fixture("result.completed.json")), { brief: true });
+  await expectWebhook("record.modified", rcId);
+  const done = await until("the report's result PATCH at the fake Recruitee", () => reportPatches()[1]);
+  say(`⇠ fake Recruitee got PATCH ${done.path}`, 5);
+  say(`status ${done.json.status} · score "${done.json.score}" · completed_at ${done.json.completed_at}`, 7);
+
+  heading(8, "Summary");
+  const want = { "record.new": 5, "record.modified": 5, "record.deleted": 1 };
   const count = (type) => [...received.values()].filter((h) => h.event.eventType === type).length;
   await until("every expected webhook", () => Object.entries(want).every(([type, n]) => count(type) >= n));
   for (const [type, n] of Object.entries(want)) if (count(type) !== n) fail(`expected ${n} × ${type}, received ${count(type)}`);
   const total = received.size;
   say(`${total} events received, ${total} signatures verified (${Object.entries(want).map(([t, n]) => `${t} ×${n}`).join(", ")})`);
-  say("Next: `make dev` runs the worker on :8787 (README › Quick start); `node scripts/demo.mjs --help` for remote mode.");
+  say("Next: `make dev` runs the worker on :8787 and `node scripts/demo.mjs receiver --secret whsec_…` receives its");
+  say("webhooks (README › Quick start); `node scripts/demo.mjs --help` for playing each ATS against a deployed worker.", 9);
 }
 
 // ---------- remote mode: play the ATS against a deployed worker ----------
@@ -414,19 +508,76 @@ async function teamtailor(o) {
   out("\n✓ every call answered as Teamtailor expects");
 }
 
+// ---------- receiver mode: your backend's webhook endpoint, for `make dev` ----------
+/** One line per event (README "Webhooks you receive"), emails masked. */
+function describe(event) {
+  const a = event.eventData?.candidateAssessment;
+  const parts = [event.eventType, event.recordId ?? ""];
+  if (a) {
+    const c = a.candidate ?? {};
+    parts.push(`${a.provider} · ${a.status} · ${c.firstName ?? ""} ${c.lastName ?? ""} <${maskEmail(c.emails?.[0]?.email)}> · package ${a.assessmentPackage?.id ?? "?"}`);
+  }
+  if (event.eventData?.result) parts.push(`result ${event.eventData.result.status}${event.eventData.result.score != null ? ` score ${event.eventData.result.score}` : ""}`);
+  if (event.eventType === "ping") parts.push(event.eventData?.message ?? "");
+  return parts.filter(Boolean).join("   ");
+}
+
+async function receiver(o) {
+  const secrets = o.secret?.length ? o.secret : process.env.WEBHOOK_SECRET ? [process.env.WEBHOOK_SECRET] : [];
+  if (!secrets.length) fail("receiver mode needs --secret whsec_… (the tenant's webhook secret, shown when it was created) or WEBHOOK_SECRET (see --help)");
+  const verifiers = secrets.map((sec) => {
+    try { return new Webhook(sec); } catch { return fail(`--secret is not a webhook secret (whsec_… from the tenant's creation): ${sec.slice(0, 6)}…`); }
+  });
+  const port = Number(o.port ?? 8788);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number: ${o.port}`);
+  const seen = new Set();
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const id = req.headers["webhook-id"] ?? "(no webhook-id)";
+      let event = null;
+      let why = "";
+      for (const v of verifiers) {
+        try { event = v.verify(body, req.headers); break; } catch (e) { why = e.message; }
+      }
+      if (!event) {
+        out(`✗ ${req.method} ${req.url}   webhook-id ${id}: signature NOT verified (${why}); answered 400`);
+        res.writeHead(400, { "content-type": "text/plain" }).end("invalid signature");
+        return;
+      }
+      // Delivery is at-least-once: a retry or replay carries the same webhook-id.
+      const repeat = seen.has(id);
+      seen.add(id);
+      out(`✓ ${describe(event)}   webhook-id ${id}${repeat ? "   (a repeat: already processed)" : ""}`);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve, reject) => server.once("error", reject).listen(port, "127.0.0.1", resolve))
+    .catch((e) => fail(`cannot listen on 127.0.0.1:${port} (${e.code ?? e.message}); try another --port`));
+  servers.push({ close: () => new Promise((r) => server.close(r)) });
+  out(`webhook receiver listening on http://127.0.0.1:${server.address().port}/webhooks/ats (any path), verifying with ${secrets.length} secret${secrets.length > 1 ? "s" : ""}; Ctrl-C stops it`);
+  return new Promise(() => {}); // until SIGINT/SIGTERM
+}
+
 // ---------- entry ----------
 async function main() {
   let parsed;
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: Object.fromEntries(["base", "tenant", "key", "callback", "test", "update-url"].map((k) => [k, { type: "string" }]).concat([["help", { type: "boolean", short: "h" }]])),
+      options: Object.fromEntries(["base", "tenant", "key", "callback", "test", "update-url", "port"].map((k) => [k, { type: "string" }])
+        .concat([["secret", { type: "string", multiple: true }], ["help", { type: "boolean", short: "h" }]])),
     });
   } catch (e) { fail(`${e.message.split(". ")[0]} (see --help)`); }
   const { values: o, positionals: [mode, ...extra] } = parsed;
   if (o.help) return out(USAGE);
-  if (extra.length || (mode && !["greenhouse", "ashby", "recruitee", "teamtailor"].includes(mode))) fail(`unknown mode "${[mode, ...extra].join(" ")}": use greenhouse, ashby, recruitee or teamtailor, or nothing for the local tour (see --help)`);
+  if (extra.length || (mode && !["greenhouse", "ashby", "recruitee", "teamtailor", "receiver"].includes(mode))) fail(`unknown mode "${[mode, ...extra].join(" ")}": use greenhouse, ashby, recruitee, teamtailor or receiver, or nothing for the local tour (see --help)`);
   if (!mode && (o.base || o.tenant || o.key)) fail("--base/--tenant/--key need a mode: `greenhouse`, `ashby`, `recruitee` or `teamtailor` (see --help)");
+  if (mode !== "receiver" && (o.secret || o.port)) fail("--secret/--port are for the receiver mode (see --help)");
+  if (mode === "receiver") return receiver(o);
+  startTimer();
   return mode ? remote(mode, o) : local();
 }
 

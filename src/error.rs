@@ -55,6 +55,9 @@ pub mod code {
     pub const INVALID_CONFIGURATION: &str = "invalid_configuration";
     /// 422: the ATS refused the credentials a connect page was given (the message says why).
     pub const CREDENTIALS_REJECTED: &str = "credentials_rejected";
+    /// 409: a connect link that already connected its ATS was given credentials again; a new
+    /// link is needed to change them (README "Connect links").
+    pub const CONNECT_LINK_USED: &str = "connect_link_used";
     /// 502: an upstream the bridge needed (the vendor's `packages_url`) failed.
     pub const UPSTREAM_FAILED: &str = "upstream_failed";
     /// 503: `ADMIN_TOKEN` is not configured.
@@ -320,6 +323,7 @@ mod tests {
             code::INVALID_FIELD,
             code::INVALID_CONFIGURATION,
             code::CREDENTIALS_REJECTED,
+            code::CONNECT_LINK_USED,
             code::UPSTREAM_FAILED,
             code::ADMIN_DISABLED,
             code::INTERNAL_ERROR,

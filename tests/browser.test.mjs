@@ -336,10 +336,18 @@ test("a connect link used end to end: created in the console, key shown once, As
   assert.equal(check.headers.authorization, "Basic " + Buffer.from("ashby-good-key:").toString("base64"));
   assert.equal((await admin(w, "GET", "/v1/tenants/acme-web")).body.ashby.api_key_set, true);
 
-  // Opening the link again: still connected, and the key is not shown again.
+  // Opening the link again: still connected, the key is not shown again, and the page says the
+  // link is used (a new link is how the credentials change); its API refuses new credentials.
   await customer.reload();
   await customer.getByRole("heading", { name: /Connected/ }).waitFor();
-  assert.ok(!(await customer.locator("body").innerText()).includes(key));
+  const reopened = await customer.locator("body").innerText();
+  assert.ok(!reopened.includes(key));
+  assert.match(reopened, /This link has already been used\. To change the credentials, ask the vendor who sent it for a new link\./);
+  assert.equal(await customer.getByRole("button", { name: "Check and connect" }).count(), 0, "no form on a used link");
+  const reused = await fetch(`${linkUrl}/complete`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ api_key: "ashby-other-key" }) });
+  assert.equal(reused.status, 409);
+  assert.equal((await reused.json()).error.code, "connect_link_used");
+  await shot(customer, "10b-connect-link-used-phone");
   const again = await fetch(`${linkUrl}/session`, { method: "POST", body: "{}" });
   assert.equal((await again.json()).key.value, null);
   await assertNoCspViolations(customer);

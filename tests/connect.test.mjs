@@ -76,6 +76,10 @@ test("the page opens for its own tenant only; the key is issued on first view an
   assert.equal(item.state, "connected");
   assert.ok(item.connectedAt && item.keyIssuedAt && item.viewedAt);
   assert.equal((await fetch(`${link.url}/session`)).status, 405);
+  // Used once: completing again is refused.
+  const twice = await wrapJson(await post(`${link.url}/complete`, {}));
+  assertErrorShape(assert, twice, 409);
+  assert.equal(twice.body.error.code, "connect_link_used");
 });
 
 test("an Ashby key the ATS refuses is not stored and the page says why", async () => {
@@ -87,6 +91,73 @@ test("an Ashby key the ATS refuses is not stored and the page says why", async (
   assert.match(r.body.error.message, /This API key was revoked/);
   assert.equal((await admin(w, "GET", "/v1/tenants/cl-b")).body.ashby.api_key_set, false);
   assert.equal((await admin(w, "GET", "/v1/tenants/cl-b/connect-links")).body.data[0].state, "active");
+});
+
+test("a link connects once: credentials posted again answer 409 connect_link_used and the stored ones stay", async () => {
+  const tenant = "once-link"; // not "cl-…": the directory test lists those
+  await createTenant(w, tenant, `${hooks.url}/once`);
+  await admin(w, "PUT", `/v1/tenants/${tenant}/packages`, fixture("packages.json"));
+  const link = (await admin(w, "POST", `/v1/tenants/${tenant}/connect-links`, { provider: "ashby" })).body;
+  const session = await (await post(`${link.url}/session`)).json();
+  const checks = () => ashby.requests.filter((r) => r.path.endsWith("/apiKey.info")).length;
+  ashby.setScript((req) => ({ status: 200, headers: { "content-type": "application/json" }, body: { success: true, results: {} } }));
+  try {
+    const first = await post(`${link.url}/complete`, { api_key: "first-ashby-key" });
+    assert.equal(first.status, 200, await first.clone().text());
+    const connectedAt = (await first.json()).connectedAt;
+    const checked = checks();
+
+    // The same link again, with other credentials (or none): refused before anything is
+    // checked or stored, with a message that says what to do.
+    for (const body of [{ api_key: "second-ashby-key" }, {}]) {
+      const again = await wrapJson(await post(`${link.url}/complete`, body));
+      assertErrorShape(assert, again, 409);
+      assert.equal(again.body.error.code, "connect_link_used");
+      assert.match(again.body.error.message, /already used to connect Ashby.*new link/);
+    }
+    assert.equal(checks(), checked, "no second check with Ashby");
+    const item = (await admin(w, "GET", `/v1/tenants/${tenant}/connect-links`)).body.data.find((l) => l.id === link.id);
+    assert.equal(item.state, "connected");
+    assert.equal(item.connectedAt, connectedAt, "connectedAt is the first connection's");
+    // The page still opens and says connected (it shows no key and takes nothing).
+    const s = await (await post(`${link.url}/session`)).json();
+    assert.equal(s.state, "connected");
+    assert.equal(s.key.value, null);
+
+    // The stored Ashby key is still the first one: a result goes to Ashby with it.
+    const order = await edge(w, tenant, "ashby", "assessment.start", { key: session.key.value, body: fixture("ashby/assessment.start.json") });
+    assert.equal(order.status, 200, order.text);
+    const id = order.body.results.assessment_id;
+    const res = await admin(w, "POST", `/v1/tenants/${tenant}/assessments/${id}/result`, { status: "IN_PROGRESS" });
+    assert.equal(res.status, 200, res.text);
+    const reqs = await ashby.waitFor(0, 15_000, (rs) => rs.some((r) => r.path.endsWith("/assessment.update") && JSON.parse(r.body).assessment_id === id));
+    const update = reqs.find((r) => r.path.endsWith("/assessment.update") && JSON.parse(r.body).assessment_id === id);
+    assert.equal(update.headers.authorization, "Basic " + Buffer.from("first-ashby-key:").toString("base64"));
+
+    // A new link is how the credentials change.
+    const fresh = (await admin(w, "POST", `/v1/tenants/${tenant}/connect-links`, { provider: "ashby" })).body;
+    await post(`${fresh.url}/session`);
+    assert.equal((await post(`${fresh.url}/complete`, { api_key: "second-ashby-key" })).status, 200);
+  } finally {
+    ashby.setScript((req) => req.path.endsWith("/apiKey.info")
+      ? { status: 200, headers: { "content-type": "application/json" }, body: { success: false, errorInfo: { code: "api_key_invalid", message: "This API key was revoked" } } }
+      : { status: 200, body: { success: true, results: {} } });
+  }
+});
+
+test("a link connected without its page ever opening issues no key when opened later", async () => {
+  const tenant = "unviewed-link";
+  await createTenant(w, tenant, `${hooks.url}/unviewed`);
+  const link = (await admin(w, "POST", `/v1/tenants/${tenant}/connect-links`, { provider: "greenhouse" })).body;
+  assert.equal((await post(`${link.url}/complete`, {})).status, 200);
+  const s = await (await post(`${link.url}/session`)).json();
+  assert.equal(s.state, "connected");
+  assert.equal(s.key.value, null, "a used link issues no key");
+  assert.equal(s.key.issuedAt, null);
+  assert.equal((await admin(w, "GET", `/v1/tenants/${tenant}`)).body.providers.greenhouse.key_set, false);
+  const item = (await admin(w, "GET", `/v1/tenants/${tenant}/connect-links`)).body.data.find((l) => l.id === link.id);
+  assert.equal(item.keyIssuedAt, null);
+  assert.ok(item.viewedAt);
 });
 
 test("revoking a link refuses it at once, page and calls alike; unknown ids are 404", async () => {

@@ -127,6 +127,105 @@ test("erasure by email (any case) reaches every provider's assessments, leaves o
   await check();
 });
 
+test("erasure by email also erases the events that carry the email but name no assessment (an ATS's error report)", async () => {
+  const ctx = await setup(w, "priv-err");
+  const a = await ghOrder(w, ctx);
+  await delivered(w, ctx.id, a);
+  // Greenhouse reports errors about calls naming an id the bridge does not know: the
+  // provider.error carries the candidate's email and no assessment.
+  const report = (email) => edge(w, ctx.id, "greenhouse", "response_error", { key: ctx.gh, body: {
+    api_call: "send_test", errors: ["candidate could not be invited"], partner_interview_id: "ats_ass_unknown", candidate_email: email } });
+  assert.equal((await report("John.DOE@example.com")).status, 200);
+  assert.equal((await report("jane.roe@example.com")).status, 200);
+  const errorEvents = await until("both provider.error events delivered", async () => {
+    const list = (await get(w, `/v1/tenants/${ctx.id}/events`)).data.filter((e) => e.eventType === "provider.error");
+    return list.length === 2 && list.every((e) => e.state === "delivered") ? list : null;
+  });
+  const bodyOf = async (e) => (await get(w, `/v1/tenants/${ctx.id}/events/${e.eventId}`)).body;
+  const johns = [], janes = [];
+  for (const e of errorEvents) {
+    assert.equal(e.recordId ?? null, null, "names no assessment");
+    ((await bodyOf(e)).toLowerCase().includes("john.doe@example.com") ? johns : janes).push(e);
+  }
+  assert.equal(johns.length, 1);
+  assert.equal(janes.length, 1);
+
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "john.doe@EXAMPLE.com" });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.erased.assessments, 1);
+  assert.equal(r.body.erased.events, 2, "the order's record.new and the error report");
+  assert.equal(r.body.erased.attempts, 2);
+  const check = async () => {
+    const erased = await get(w, `/v1/tenants/${ctx.id}/events/${johns[0].eventId}`);
+    assert.equal(erased.body, '{"erased":true}');
+    assert.equal(erased.state, "delivered");
+    assert.ok(erased.attempts.length >= 1 && erased.attempts.every((x) => x.response === null), JSON.stringify(erased.attempts));
+    const replay = await admin(w, "POST", `/v1/tenants/${ctx.id}/events/${johns[0].eventId}/replay`);
+    assertErrorShape(assert, replay, 409);
+    assert.equal(replay.body.error.code, "erased");
+    // Nothing stored carries the email any more; another candidate's report is untouched.
+    const everything = JSON.stringify(await get(w, `/v1/tenants/${ctx.id}/events`)) + JSON.stringify(await get(w, `/v1/tenants/${ctx.id}/assessments`));
+    for (const e of (await get(w, `/v1/tenants/${ctx.id}/events`)).data) {
+      assert.ok(!/john\.doe@example\.com/i.test(await bodyOf(e)), `${e.eventType} ${e.eventId} still carries the email`);
+    }
+    assert.ok(!/john\.doe@example\.com/i.test(everything));
+    assert.match(await bodyOf(janes[0]), /jane\.roe@example\.com/);
+  };
+  await check();
+  // A repeat finds nothing more; nothing reappears after a restart.
+  const again = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "john.doe@example.com" });
+  assert.deepEqual(again.body.erased, { assessments: 0, events: 0, attempts: 0, cancelledDeliveries: 0 });
+  await w.restart();
+  await check();
+});
+
+test("the personalDataErased marker survives a cancel and a result after the erasure, and so does the ATS's answer", async () => {
+  const ctx = await setup(w, "priv-after");
+  const ab = await abOrder(w, ctx);
+  const gh = await ghOrder(w, ctx);
+  for (const id of [ab, gh]) await delivered(w, ctx.id, id);
+  for (const id of [ab, gh]) {
+    const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { assessment_id: id });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.erased.assessments, 1);
+  }
+  // Ashby cancels the erased assessment: CANCELLED, still erased, and the record.deleted the
+  // vendor gets says so and carries nothing personal.
+  const c = await edge(w, ctx.id, "ashby", "assessment.cancel", { key: ctx.ab, body: { assessment_id: ab } });
+  assert.equal(c.status, 200, c.text);
+  const cancelled = await get(w, `/v1/tenants/${ctx.id}/assessments/${ab}`);
+  assert.equal(cancelled.status, "CANCELLED");
+  assert.equal(cancelled.personalDataErased?.reason, "request", JSON.stringify(cancelled));
+  assert.equal(cancelled.candidate.emails, null);
+  const deleted = await until("record.deleted delivered", async () => {
+    const req = ctx.hooks.requests.find((q) => JSON.parse(q.body).eventType === "record.deleted");
+    return req ? JSON.parse(req.body) : null;
+  });
+  assert.equal(deleted.recordId, ab);
+  assert.equal(deleted.eventData.candidateAssessment.personalDataErased.reason, "request");
+  assert.equal(deleted.eventData.candidateAssessment.status, "CANCELLED");
+  assert.ok(!/alex|chen|cand_789xyz/i.test(JSON.stringify(deleted)), JSON.stringify(deleted));
+  // A result after the erasure: the marker stays, the ATS still gets its status.
+  const res = await admin(w, "POST", `/v1/tenants/${ctx.id}/assessments/${gh}/result`, { status: "EXPIRED" });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.personalDataErased?.reason, "request", res.text);
+  const done = await get(w, `/v1/tenants/${ctx.id}/assessments/${gh}`);
+  assert.equal(done.status, "EXPIRED");
+  assert.equal(done.personalDataErased?.reason, "request");
+  const s = await edge(w, ctx.id, "greenhouse", "test_status", { key: ctx.gh, query: `?partner_interview_id=${gh}` });
+  assert.equal(s.body.partner_status, "expired");
+  const modified = await until("record.modified delivered", async () => {
+    const req = ctx.hooks.requests.find((q) => JSON.parse(q.body).eventType === "record.modified");
+    return req ? JSON.parse(req.body) : null;
+  });
+  assert.equal(modified.eventData.candidateAssessment.personalDataErased.reason, "request");
+  assert.ok(!/john|doe/i.test(JSON.stringify(modified)), JSON.stringify(modified));
+  assert.ok(!JSON.stringify(modified).includes("johndoe.dev"));
+  // Both stay erased after a restart.
+  await w.restart();
+  for (const id of [ab, gh]) assert.equal((await get(w, `/v1/tenants/${ctx.id}/assessments/${id}`)).personalDataErased?.reason, "request");
+});
+
 test("erasure by assessment id keeps the status answer for the ATS; bad requests answer 4xx naming the field", async () => {
   const ctx = await setup(w, "priv-id");
   const a = await ghOrder(w, ctx);
@@ -247,6 +346,30 @@ test("retention purges final assessments' personal data after the window (test c
   const k = await get(clock, `/v1/tenants/${kept.id}/assessments/${keepDone}`);
   assert.equal(k.candidate.firstName, "John");
   assert.equal(k.personalDataErased, undefined);
+});
+
+test("retention counts from when the assessment became final: reads and refused writes afterwards do not push the purge out", async () => {
+  const ctx = await setup(clock, "priv-final-at");
+  const id = await ghOrder(clock, ctx);
+  await delivered(clock, ctx.id, id);
+  await admin(clock, "PATCH", `/v1/tenants/${ctx.id}`, { retention_days: 60 }); // 3 s here
+  const r = await admin(clock, "POST", `/v1/tenants/${ctx.id}/assessments/${id}/result`, { status: "EXPIRED" });
+  assert.equal(r.status, 200, r.text);
+  const finalAt = Date.now();
+  // Keep touching it the way an ATS and the vendor do after the end: status reads, a cancel
+  // that finds it final, a refused second result, an event replay.
+  const purged = await until("retention purge", async () => {
+    await edge(clock, ctx.id, "greenhouse", "test_status", { key: ctx.gh, query: `?partner_interview_id=${id}` });
+    assert.equal((await admin(clock, "POST", `/v1/tenants/${ctx.id}/assessments/${id}/result`, { status: "COMPLETED", result_url: "https://vendor.example/r" })).status, 409);
+    const a = await get(clock, `/v1/tenants/${ctx.id}/assessments/${id}`);
+    return a.personalDataErased ? a : null;
+  }, 30_000);
+  const after = Date.now() - finalAt;
+  assert.equal(purged.personalDataErased.reason, "retention");
+  assert.equal(purged.status, "EXPIRED");
+  // Due 3 s after the final result; the alarm runs a moment after that.
+  assert.ok(after >= 2_500, `purged after ${after} ms, before the window ended`);
+  assert.ok(after < 15_000, `purged only after ${after} ms`);
 });
 
 test("attempts kept per event are capped (first and latest), the count stays exact", async () => {

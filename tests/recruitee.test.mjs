@@ -368,6 +368,52 @@ test("a repeat of a cancel link: the JSON answer stays canceled, the page says i
   assert.equal(reportCalls(body.report_id).length, 2, "one canceled PATCH");
 });
 
+test("after an erasure, results and the cancel link still reach the report (its id is kept), and the record stays erased", async () => {
+  const ctx = await setup("rc-erased");
+  const { id, body } = await sendCandidate(ctx, order({ test_id: "code-90", email: "Erin.Erased@example.com", first_name: "Erin", last_name: "Erased" }));
+  const [sent] = await waitReportCalls(body.report_id, 1);
+  const path = sent.json.urls.cancel.slice(w.url.length);
+  const e = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "erin.erased@example.com" });
+  assert.equal(e.status, 200, e.text);
+  assert.equal(e.body.erased.assessments, 1);
+  const erased = (await admin(w, "GET", `/v1/tenants/${ctx.id}/assessments/${id}`)).body;
+  assert.equal(erased.originData, null);
+  assert.ok(!/erin/i.test(JSON.stringify(erased)), JSON.stringify(erased));
+
+  // A progress result: accepted and PATCHed to the same report, with a retry after a 503.
+  let n = 0;
+  rcScript = (req) => (req.path.endsWith(body.report_id) && ++n === 1
+    ? { status: 503, body: "busy" }
+    : { status: 200, headers: { "content-type": "application/json" }, body: { report: {} } });
+  try {
+    const progress = await admin(w, "POST", `/v1/tenants/${ctx.id}/assessments/${id}/result`, { status: "IN_PROGRESS" });
+    assert.equal(progress.status, 200, progress.text);
+    const calls = await waitReportCalls(body.report_id, 3);
+    assert.equal(calls[1].method, "PATCH");
+    assert.deepEqual(calls[2].json, calls[1].json, "the same PATCH, retried");
+    assert.equal(calls[1].json.subtitle, "In progress");
+    assert.equal((await settledSync(ctx, id)).providerSync.state, "synced");
+  } finally {
+    rcScript = () => ({ status: 200, headers: { "content-type": "application/json" }, body: { report: {} } });
+  }
+  assert.equal((await admin(w, "GET", `/v1/tenants/${ctx.id}/assessments/${id}`)).body.personalDataErased?.reason, "request");
+
+  // The cancel link: CANCELLED, the report set to canceled, the marker kept.
+  const c = await call(path, { method: "POST" });
+  assert.equal(c.status, 200, c.text);
+  assert.deepEqual(c.body, { assessment_id: id, status: "canceled" });
+  const all = await waitReportCalls(body.report_id, 4);
+  assert.equal(all[3].json.status, "canceled");
+  assert.equal(all[3].method, "PATCH");
+  const a = await settledSync(ctx, id);
+  assert.equal(a.status, "CANCELLED");
+  assert.equal(a.providerSync.state, "synced");
+  assert.equal(a.personalDataErased?.reason, "request");
+  const deleted = await waitEvent(ctx, (ev) => ev.eventType === "record.deleted" && ev.recordId === id);
+  assert.equal(deleted.eventData.candidateAssessment.personalDataErased.reason, "request");
+  assert.ok(!/erin/i.test(JSON.stringify(deleted)), JSON.stringify(deleted));
+});
+
 test("results become report PATCHes: completed with the score as text, failed, canceled, progress in subtitle", async () => {
   const ctx = await setup("rc-results");
   const cases = [

@@ -185,6 +185,29 @@ test("results: every accepted result is PUT to the update-url as JSON:API with t
   assert.equal(a.providerSync.lastStatus, 200);
 });
 
+test("after an erasure, results still reach the partner result by its id, and the record stays erased", async () => {
+  const ctx = await setup("tt-erased");
+  const body = order();
+  const rid = body["partner-event"]["partner-result"].id;
+  const email = body["partner-event"].candidate.email;
+  assert.ok(email);
+  const id = (await tt("webhook", { token: jws({ key: ctx.key }), body })).body.assessment_id;
+  const e = await admin(w, "POST", `/v1/tenants/tt-erased/erasure`, { assessment_id: id });
+  assert.equal(e.status, 200, e.text);
+  assert.equal(e.body.erased.assessments, 1);
+  const erased = (await admin(w, "GET", `/v1/tenants/tt-erased/assessments/${id}`)).body;
+  assert.equal(erased.originData, null);
+  assert.ok(!JSON.stringify(erased).includes(email), JSON.stringify(erased));
+  const done = await admin(w, "POST", `/v1/tenants/tt-erased/assessments/${id}/result`, fixture("result.completed.json"));
+  assert.equal(done.status, 200, done.text);
+  await teamtailor.waitFor(0, 15_000, () => puts(rid).length >= 1);
+  assert.deepEqual(puts(rid)[0].json, fixture("teamtailor/partner-result.completed.expected.json", { resultId: rid }),
+    "the partner-result id survives the erased originData");
+  const a = await waitSync("tt-erased", id, "synced");
+  assert.equal(a.status, "COMPLETED");
+  assert.equal(a.personalDataErased?.reason, "request");
+});
+
 test("results: 5xx and 429 are retried until they land; another 4xx is final and visible", async () => {
   const ctx = await setup("tt-sync");
   const b1 = order();

@@ -12,7 +12,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{code, ApiError, ApiResult};
 use crate::model::{rfc3339, Provider};
 use crate::secrets;
 
@@ -120,6 +120,23 @@ pub fn state(row: &LinkRow, now: i64) -> &'static str {
 /// Whether the link still opens the connect page (active or connected, not expired/revoked).
 pub fn usable(row: &LinkRow, now: i64) -> bool {
     matches!(state(row, now), "active" | "connected")
+}
+
+/// Whether a link may still take credentials: a link connects its ATS once. A link already
+/// `connected` answers `409 connect_link_used` (its page says so); changing the credentials
+/// takes a new link (README "Connect links"). `ats` is the ATS's display name.
+pub fn ensure_unused(row: &LinkRow, ats: &str) -> ApiResult<()> {
+    match row.connected_at {
+        None => Ok(()),
+        Some(at) => Err(ApiError::new(
+            409,
+            code::CONNECT_LINK_USED,
+            format!(
+                "This connect link was already used to connect {ats} ({}). A link works once: ask your vendor for a new link to change the credentials.",
+                rfc3339(at)
+            ),
+        )),
+    }
 }
 
 /// The list item `GET /v1/tenants/{t}/connect-links` shows.
@@ -264,6 +281,22 @@ mod tests {
         let v = item(&r, 10);
         assert_eq!(v["state"], "revoked");
         assert!(v.get("token").is_none());
+    }
+
+    #[test]
+    fn a_link_connects_once() {
+        let mut r = row();
+        assert!(ensure_unused(&r, "Example ATS").is_ok());
+        r.connected_at = Some(5);
+        let e = ensure_unused(&r, "Example ATS").unwrap_err();
+        assert_eq!((e.status, e.code), (409, code::CONNECT_LINK_USED));
+        assert!(
+            e.message.contains("already used to connect Example ATS"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains(&rfc3339(5)), "{}", e.message);
+        assert!(e.message.contains("new link"), "{}", e.message);
     }
 
     #[test]

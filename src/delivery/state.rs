@@ -45,7 +45,7 @@ impl State {
     }
 
     /// The state a stored name means; anything unknown is `failed` (never attempted again).
-    /// `done` is how provider calls spelled `delivered` before schema step 5.
+    /// `done` is how provider calls spelled `delivered` before schema step 6.
     pub fn parse(s: &str) -> State {
         match s {
             "pending" => State::Pending,
@@ -324,7 +324,7 @@ mod tests {
         assert_eq!(
             State::parse("done"),
             State::Delivered,
-            "calls before step 5"
+            "calls before step 6"
         );
         assert_eq!(
             State::parse("garbage"),

@@ -38,6 +38,11 @@ pub struct CandidateAssessment {
     pub status: Status,
     pub provider: Provider,
     pub tenant_id: String,
+    /// `{"at": RFC 3339, "reason": "request"|"retention"}` once the candidate's personal
+    /// data was erased or purged (README "Personal data"); absent before. It stays through
+    /// every later change of the record (cancel, result, retry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_data_erased: Option<serde_json::Value>,
 }
 
 /// One of the order-context values (`Job`, `[TeamMember]`, `Requester`, custom fields,

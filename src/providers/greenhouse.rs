@@ -452,6 +452,7 @@ pub fn normalize(
         status: Status::NotSpecified,
         provider: Provider::of(&SPEC),
         tenant_id: tenant.to_string(),
+        personal_data_erased: None,
     }
 }
 
@@ -872,6 +873,7 @@ mod tests {
             write_back(&WriteBack {
                 assessment_id: "ats_ass_1",
                 record: &a,
+                order_key: None,
                 result: r,
                 update_ts: 5,
                 credentials: c,

@@ -499,6 +499,11 @@ impl CredentialSource {
 pub struct WriteBack<'a> {
     pub assessment_id: &'a str,
     pub record: &'a CandidateAssessment,
+    /// The order's idempotency key as stored with it (`Order::idempotency_key`; None for
+    /// assessments stored without one). Unlike `record.originData` it survives erasure and
+    /// retention (README "Personal data"): an ATS whose orders are keyed by its own order id
+    /// (a report id, a partner-result id) reads that id here.
+    pub order_key: Option<&'a str>,
     pub result: &'a ResultUpdate,
     /// Milliseconds, strictly increasing per assessment (for ATSs that order updates by it).
     pub update_ts: i64,

@@ -32,12 +32,23 @@ CREATE UNIQUE INDEX IF NOT EXISTS assessments_dedupe ON assessments(provider, de
 CREATE INDEX IF NOT EXISTS assessments_status ON assessments(status, seq);
 ";
 
+/// Step 5 of `migrations::LADDER`: `final_at`, when the assessment first reached a final
+/// state (ms; null while it is not final), which retention counts from (README "Personal
+/// data"). Rows already final when it ships get their last change, the best time known.
+pub const FINAL_AT_SCHEMA: &str = "
+ALTER TABLE assessments ADD COLUMN final_at INTEGER;
+UPDATE assessments SET final_at = updated_at WHERE final_at IS NULL AND status IN ('COMPLETED', 'REJECTED', 'EXPIRED', 'CANCELLED');
+CREATE INDEX IF NOT EXISTS assessments_final_at ON assessments(final_at) WHERE final_at IS NOT NULL;
+";
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Row {
     pub seq: i64,
     pub id: String,
     pub provider: String,
     pub status: String,
+    /// The order's idempotency key (`providers::Order::idempotency_key`).
+    pub dedupe_key: Option<String>,
     pub record: String,
     pub result: Option<String>,
     pub sync: Option<String>,
@@ -47,8 +58,7 @@ pub struct Row {
     pub updated_at: i64,
 }
 
-const COLS: &str =
-    "seq, id, provider, status, record, result, sync, errors, last_update_ts, created_at, updated_at";
+const COLS: &str = "seq, id, provider, status, dedupe_key, record, result, sync, errors, last_update_ts, created_at, updated_at";
 
 impl Row {
     pub fn record(&self) -> ApiResult<CandidateAssessment> {
@@ -144,7 +154,9 @@ pub fn insert(
     Ok(())
 }
 
-/// Store a new status (and result), keeping the record's `status` in step.
+/// Store a new status (and result), keeping the record's `status` in step (and its
+/// `personalDataErased` marker, a field of the record). The first final status also sets
+/// `final_at` to `now`; later changes never move it.
 pub fn update(
     sql: &SqlStorage,
     row: &Row,
@@ -161,12 +173,14 @@ pub fn update(
         None => row.result.clone(),
     };
     sql.exec(
-        "UPDATE assessments SET status = ?, record = ?, result = ?, active = ?, updated_at = ? WHERE id = ?",
+        "UPDATE assessments SET status = ?, record = ?, result = ?, active = ?, updated_at = ?, final_at = CASE WHEN final_at IS NULL AND ? = 1 THEN ? ELSE final_at END WHERE id = ?",
         vec![
             status.as_str().into(),
             text.into(),
             result.into(),
             V::Integer(active as i64),
+            V::Integer(now),
+            V::Integer(status.is_final() as i64),
             V::Integer(now),
             row.id.clone().into(),
         ],
@@ -299,6 +313,7 @@ mod tests {
             id: "ats_ass_1".into(),
             provider: Provider::all().next().unwrap().as_str().into(),
             status: "PENDING".into(),
+            dedupe_key: None,
             record: "{}".into(),
             result: None,
             sync: Some(r#"{"state":"failed"}"#.into()),
@@ -318,6 +333,19 @@ mod tests {
             "same millisecond"
         );
         assert_eq!(peek_update_ts(&row(9_000), 5_000), 9_001, "clock behind");
+    }
+
+    #[test]
+    fn final_at_is_backfilled_for_exactly_the_final_statuses() {
+        let finals: Vec<String> = Status::ALL
+            .iter()
+            .filter(|s| s.is_final())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        assert!(
+            FINAL_AT_SCHEMA.contains(&format!("status IN ({})", finals.join(", "))),
+            "the migration's list of final statuses is the model's"
+        );
     }
 
     #[test]

@@ -175,12 +175,18 @@ impl Tenant {
         let cfg = self.load_config()?;
         let n = now();
         // Claim the first view and the key issue with no await in between, so two tabs opening
-        // the link at once cannot both be shown a key.
-        let first_key = row.key_issued_at.is_none();
+        // the link at once cannot both be shown a key. A link that is already connected (its
+        // `complete` called directly) issues no key: a used link changes nothing.
+        let first_key = row.key_issued_at.is_none() && row.connected_at.is_none();
         self.sql()
             .exec(
-                "UPDATE connect_links SET viewed_at = coalesce(viewed_at, ?), key_issued_at = coalesce(key_issued_at, ?) WHERE id = ?",
-                vec![V::Integer(n), V::Integer(n), row.id.clone().into()],
+                "UPDATE connect_links SET viewed_at = coalesce(viewed_at, ?), key_issued_at = CASE WHEN ? THEN ? ELSE key_issued_at END WHERE id = ?",
+                vec![
+                    V::Integer(n),
+                    V::Integer(i64::from(first_key)),
+                    V::Integer(n),
+                    row.id.clone().into(),
+                ],
             )
             .context("mark connect link viewed")?;
         let key = if first_key {
@@ -216,7 +222,7 @@ impl Tenant {
                 "key": {
                     "label": g.key_label,
                     "value": key,
-                    "issuedAt": rfc3339(row.key_issued_at.unwrap_or(n)),
+                    "issuedAt": row.key_issued_at.or(first_key.then_some(n)).map(rfc3339),
                 },
                 "fields": fields,
                 "note": g.note,
@@ -232,6 +238,7 @@ impl Tenant {
         call: &TenantRequest,
     ) -> ApiResult<Response> {
         let g = setup::guide(provider);
+        rules::ensure_unused(&row, g.display_name)?;
         let body = if call.body.is_empty() {
             Value::Null
         } else {
@@ -263,22 +270,41 @@ impl Tenant {
             (check.accept)(r.status, &r.body)
                 .map_err(|why| ApiError::new(422, code::CREDENTIALS_REJECTED, why))?;
         }
-        if !fields.is_empty() {
-            let tenant = self.load_config()?.id;
-            // Stored on the in-memory copy with no await in between (see `change_secrets`).
-            self.change_secrets(&tenant, |s| setup::store(provider, fields, s))
-                .await?;
-        }
+        // Claim the link with no await between reading and marking it, so two submissions
+        // racing through the check cannot both store credentials (the second answers 409), and
+        // a link revoked or expired during the check stores nothing.
         let n = now();
+        let current = self
+            .link_by("id", &row.id)?
+            .filter(|r| rules::usable(r, n))
+            .ok_or_else(link_not_found)?;
+        rules::ensure_unused(&current, g.display_name)?;
         self.sql()
             .exec(
-                "UPDATE connect_links SET connected_at = coalesce(connected_at, ?) WHERE id = ?",
+                "UPDATE connect_links SET connected_at = ? WHERE id = ?",
                 vec![V::Integer(n), row.id.clone().into()],
             )
             .context("mark connect link connected")?;
+        if !fields.is_empty() {
+            let tenant = self.load_config()?.id;
+            // Stored on the in-memory copy with no await in between (see `change_secrets`).
+            let stored = self
+                .change_secrets(&tenant, |s| setup::store(provider, fields, s))
+                .await;
+            if let Err(e) = stored {
+                // Nothing was connected: the link stays usable for another try.
+                self.sql()
+                    .exec(
+                        "UPDATE connect_links SET connected_at = NULL WHERE id = ? AND connected_at = ?",
+                        vec![row.id.clone().into(), V::Integer(n)],
+                    )
+                    .context("release connect link")?;
+                return Err(e);
+            }
+        }
         Ok(http::json(
             200,
-            &json!({"state": "connected", "connectedAt": rfc3339(row.connected_at.unwrap_or(n))}),
+            &json!({"state": "connected", "connectedAt": rfc3339(n)}),
         ))
     }
 }

@@ -107,6 +107,77 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
     Ok(counts)
 }
 
+/// Erase one event that belongs to no erased assessment but carries the email (e.g. an ATS's
+/// error report that names only the candidate): its body, its attempts' snippets, and its
+/// pending deliveries (cancelled, showing why). Synchronous: one transaction.
+fn erase_event(sql: &SqlStorage, event_id: &str, reason: Reason) -> ApiResult<Counts> {
+    let id2 = || vec![event_id.into(), event_id.into()];
+    let counts = Counts {
+        assessments: 0,
+        events: 1,
+        attempts: count(
+            sql,
+            "SELECT count(*) AS n FROM attempts WHERE (event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)) AND response IS NOT NULL",
+            id2(),
+        )?,
+        cancelled_deliveries: count(
+            sql,
+            "SELECT (SELECT count(*) FROM events WHERE id = ? AND state = 'pending') + (SELECT count(*) FROM deliveries WHERE event_id = ? AND state = 'pending') AS n",
+            id2(),
+        )?,
+    };
+    sql.exec(
+        "UPDATE attempts SET response = NULL WHERE event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)",
+        id2(),
+    )
+    .context("erase event attempts")?;
+    for (table, column) in [("events", "id"), ("deliveries", "event_id")] {
+        sql.exec(
+            &format!("UPDATE {table} SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ? WHERE {column} = ? AND state = 'pending'"),
+            vec![privacy::cancelled_note(reason).into(), event_id.into()],
+        )
+        .context("cancel event deliveries")?;
+    }
+    sql.exec(
+        "UPDATE events SET body = ? WHERE id = ?",
+        vec![ERASED_BODY.into(), event_id.into()],
+    )
+    .context("erase event")?;
+    Ok(counts)
+}
+
+/// The events not yet erased that carry `email` (lower-cased) anywhere in their body,
+/// whichever assessment they belong to, if any.
+fn events_with_email(sql: &SqlStorage, email: &str) -> ApiResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Ev {
+        id: String,
+        body: String,
+    }
+    // SQLite's lower() folds ASCII only: an ASCII address narrows the scan in SQL; every
+    // candidate is then checked exactly, ignoring case.
+    let rows: Vec<Ev> = if email.is_ascii() {
+        sql.exec(
+            "SELECT id, body FROM events WHERE body != ? AND instr(lower(body), ?) > 0",
+            vec![ERASED_BODY.into(), email.into()],
+        )
+    } else {
+        sql.exec(
+            "SELECT id, body FROM events WHERE body != ?",
+            vec![ERASED_BODY.into()],
+        )
+    }
+    .and_then(|c| c.to_array())
+    .context("events by email")?;
+    Ok(rows
+        .into_iter()
+        .filter(|e| {
+            serde_json::from_str::<Value>(&e.body).is_ok_and(|v| privacy::mentions_email(&v, email))
+        })
+        .map(|e| e.id)
+        .collect())
+}
+
 impl Tenant {
     /// `POST /v1/tenants/{t}/erasure`: erase at once every matching assessment's personal
     /// data; answers the counts and writes one audit line (without the email).
@@ -154,6 +225,12 @@ impl Tenant {
         for a in &rows {
             counts.add(erase_assessment(&sql, a, Reason::Request, t)?);
         }
+        // Everything else stored that carries the email (README "Personal data").
+        if let ErasureTarget::Email(email) = &target {
+            for event_id in events_with_email(&sql, email)? {
+                counts.add(erase_event(&sql, &event_id, Reason::Request)?);
+            }
+        }
         worker::console_log!("{}", privacy::audit_line(&cfg.id, &target, &counts, t));
         Ok(http::json(200, &counts.view()))
     }
@@ -176,7 +253,7 @@ impl Tenant {
         let finals = final_statuses();
         let due: Vec<Candidate> = sql
             .exec(
-                &format!("SELECT id, record, errors FROM assessments WHERE status IN ({finals}) AND updated_at < ? AND json_extract(record, '$.personalDataErased') IS NULL ORDER BY updated_at LIMIT ?"),
+                &format!("SELECT id, record, errors FROM assessments WHERE status IN ({finals}) AND final_at < ? AND json_extract(record, '$.personalDataErased') IS NULL ORDER BY final_at LIMIT ?"),
                 vec![V::Integer(cutoff), V::Integer(PURGE_BATCH as i64)],
             )
             .and_then(|c| c.to_array())
@@ -234,7 +311,7 @@ impl Tenant {
                 .context("retention next")
         };
         let next_final = oldest(
-            &format!("SELECT min(updated_at) AS at FROM assessments WHERE status IN ({finals}) AND json_extract(record, '$.personalDataErased') IS NULL"),
+            &format!("SELECT min(final_at) AS at FROM assessments WHERE status IN ({finals}) AND json_extract(record, '$.personalDataErased') IS NULL"),
             vec![],
         )?;
         let next_event = oldest(

@@ -65,10 +65,17 @@ pub const LADDER: &[Step] = &[
         late_columns: &[],
     },
     Step {
+        // When each assessment reached a final state, which retention counts from (README
+        // "Personal data"); assessments already final count from their last change.
+        version: 5,
+        sql: &[assessments::FINAL_AT_SCHEMA],
+        late_columns: &[],
+    },
+    Step {
         // One delivery engine (docs/architecture.md "Delivery"): provider calls spell their
         // states like every delivery and keep their last error.
-        version: 5,
-        sql: provider_calls::SCHEMA_V5,
+        version: 6,
+        sql: provider_calls::ONE_ENGINE_STEP,
         late_columns: &[],
     },
 ];

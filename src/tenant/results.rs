@@ -74,6 +74,7 @@ impl Tenant {
         let outbound = (spec.write_back)(&WriteBack {
             assessment_id: &row.id,
             record: &row.record()?,
+            order_key: row.dedupe_key.as_deref(),
             result: &r,
             update_ts: assessments::peek_update_ts(&row, t),
             credentials: &creds.source(provider),

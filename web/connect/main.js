@@ -17,11 +17,14 @@ function Gone() {
   </main>`;
 }
 
-function Connected({ session, at }) {
+// A link connects once (README "Connect links"): opened again, or submitted from a second tab
+// after the first connected, it says so and how to change the credentials.
+function Connected({ session, at, used }) {
   const heading = useFocus("connected");
   return html`<main id="main" class="narrow">
     <h1 tabindex="-1" ref=${heading}><span aria-hidden="true">✓ </span>Connected</h1>
     <p class="notice ok" role="status">${session.providerName} is connected${at ? ` (${when(at)})` : ""}. You can close this page.</p>
+    ${used ? html`<p class="notice info">This link has already been used. To change the credentials, ask the vendor who sent it for a new link.</p>` : null}
   </main>`;
 }
 
@@ -34,8 +37,13 @@ function Setup({ session, onConnected }) {
     e.preventDefault();
     await act.run(async () => {
       const filled = Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== ""));
-      const r = await request("POST", `${base}/complete`, { body: filled });
-      onConnected(r.connectedAt);
+      try {
+        const r = await request("POST", `${base}/complete`, { body: filled });
+        onConnected(r.connectedAt, false);
+      } catch (e) {
+        if (e.code === "connect_link_used") onConnected(null, true);
+        else throw e;
+      }
     });
   }
   return html`<main id="main" class="narrow">
@@ -68,14 +76,14 @@ function Setup({ session, onConnected }) {
 function App() {
   const [session, setSession] = useState(null);
   const [gone, setGone] = useState(false);
-  const [connectedAt, setConnectedAt] = useState(null);
+  const [connected, setConnected] = useState(null); // {at, used}
   const act = useAction();
   useEffect(() => {
     act.run(async () => {
       try {
         const s = await request("POST", `${base}/session`, { body: {} });
         setSession(s);
-        if (s.state === "connected") setConnectedAt(s.connectedAt);
+        if (s.state === "connected") setConnected({ at: s.connectedAt, used: true });
       } catch (e) {
         if (e.status === 404) setGone(true);
         else throw e;
@@ -83,8 +91,8 @@ function App() {
     });
   }, []);
   if (gone) return html`<${Gone} />`;
-  if (connectedAt && session) return html`<${Connected} session=${session} at=${connectedAt} />`;
-  if (session) return html`<${Setup} session=${session} onConnected=${setConnectedAt} />`;
+  if (connected && session) return html`<${Connected} session=${session} at=${connected.at} used=${connected.used} />`;
+  if (session) return html`<${Setup} session=${session} onConnected=${(at, used) => setConnected({ at, used })} />`;
   return html`<main id="main" class="narrow"><h1>Connect your ATS</h1>
     ${act.error ? html`<${Notice} error=${act.error} />` : html`<p role="status">Loading…</p>`}</main>`;
 }

@@ -343,6 +343,7 @@ mod tests {
             write_back(&WriteBack {
                 assessment_id: "ats_ass_1",
                 record: &a,
+                order_key: None,
                 result: &started,
                 update_ts: 7,
                 credentials: c,

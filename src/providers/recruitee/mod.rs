@@ -225,7 +225,7 @@ fn authorization(c: &CredentialSource) -> Option<String> {
 
 /// A result → the report PATCH (none for a check's progress, which Recruitee cannot show).
 fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
-    let url = report_call_url(w.credentials, w.record, w.allow_insecure)?;
+    let url = report_call_url(w.credentials, w.record, w.order_key, w.allow_insecure)?;
     let kind = w.record.assessment_package.kind;
     Ok(report_patch(w.result, kind, w.update_ts)
         .map(|body| OutboundCall {

@@ -7,6 +7,7 @@ use super::*;
 pub(super) fn report_call_url(
     c: &CredentialSource,
     record: &CandidateAssessment,
+    order_key: Option<&str>,
     allow_insecure: bool,
 ) -> ApiResult<String> {
     let invalid = |why: String| ApiError::new(422, code::INVALID_CONFIGURATION, why);
@@ -18,9 +19,13 @@ pub(super) fn report_call_url(
             "Recruitee partner credentials are not configured: set RECRUITEE_PARTNER_CODENAME and RECRUITEE_PARTNER_SECRET on the deployment.",
         ));
     };
-    let report_id = parse_send_candidate(&record.origin_data)
-        .map(|o| o.report_id)
-        .map_err(|_| invalid("the order carries no valid Recruitee report_id".into()))?;
+    // The order is keyed by its report_id, which outlives the erased `originData`.
+    let report_id = match order_key {
+        Some(k) if !k.is_empty() => k.to_string(),
+        _ => parse_send_candidate(&record.origin_data)
+            .map(|o| o.report_id)
+            .map_err(|_| invalid("the order carries no valid Recruitee report_id".into()))?,
+    };
     let base = c.setting("RECRUITEE_API_BASE").unwrap_or_default();
     let url = report_url(base, codename, &report_id).map_err(|why| invalid(format!("{why}.")))?;
     targets::check_target(&url, allow_insecure)
@@ -30,7 +35,7 @@ pub(super) fn report_call_url(
 
 /// After an order: mark the report `sent` with the bridge's cancel link.
 pub(super) fn mark_sent(o: &PlacedOrder) -> ApiResult<Vec<OutboundCall>> {
-    let url = report_call_url(o.credentials, o.record, o.allow_insecure)?;
+    let url = report_call_url(o.credentials, o.record, None, o.allow_insecure)?;
     let cancel = o.cancel_url.context("the order's cancel link")?;
     Ok(vec![OutboundCall {
         label: "Recruitee report sent",
@@ -173,6 +178,7 @@ mod tests {
             write_back(&WriteBack {
                 assessment_id: "ats_ass_1",
                 record: a,
+                order_key: None,
                 result: r,
                 update_ts: 1_793_527_200_000,
                 credentials: c,
@@ -309,5 +315,41 @@ mod tests {
         }
         assert_eq!(score_text(87.5, Some(100.0)), "87.5/100");
         assert_eq!(score_text(76.0, None), "76");
+    }
+
+    #[test]
+    fn an_erased_order_is_still_written_back_by_its_report_id() {
+        let full = creds(&[
+            (
+                "RECRUITEE_API_BASE",
+                "https://integrations.rc.recruitee.dev/api",
+            ),
+            ("RECRUITEE_PARTNER_CODENAME", "vendorco"),
+            ("RECRUITEE_PARTNER_SECRET", "s3cret"),
+        ]);
+        let mut erased = record("code-90", OrderKind::Assessment);
+        erased.origin_data = Value::Null;
+        erased.meta_data = None;
+        let r = "5f0c2a4e-8d1b-4c7a-9e3f-2b6d8a1c4e90";
+        let wb = |key| {
+            write_back(&WriteBack {
+                assessment_id: "ats_ass_1",
+                record: &erased,
+                order_key: key,
+                result: &result(Status::Cancelled),
+                update_ts: 1,
+                credentials: &full,
+                allow_insecure: false,
+            })
+        };
+        let calls = wb(Some(r)).unwrap();
+        assert_eq!(
+            calls[0].url,
+            format!("https://integrations.rc.recruitee.dev/api/p/vendorco/reports/{r}")
+        );
+        let e = wb(None).unwrap_err();
+        assert_eq!((e.status, e.code), (422, code::INVALID_CONFIGURATION));
+        let e = wb(Some("not-a-uuid")).unwrap_err();
+        assert_eq!(e.status, 422);
     }
 }

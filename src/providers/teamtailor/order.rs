@@ -198,6 +198,7 @@ pub fn normalize(
         status: Status::NotSpecified,
         provider: Provider::of(&SPEC),
         tenant_id: tenant.to_string(),
+        personal_data_erased: None,
     }
 }
 

@@ -143,11 +143,15 @@ pub(super) fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
     let update_url = w.record.callback_url.as_deref().unwrap_or_default();
     let url = check_update_url(update_url, w.allow_insecure)
         .map_err(|why| ApiError::invalid_field("callbackUrl", &why))?;
-    let result_id = optional(
-        &w.record.origin_data,
-        &["partner-event", "partner-result", "id"],
-    )
-    .unwrap_or_default();
+    // The order is keyed by its partner-result id, which outlives the erased `originData`.
+    let result_id = match w.order_key {
+        Some(k) if !k.is_empty() => k.to_string(),
+        _ => optional(
+            &w.record.origin_data,
+            &["partner-event", "partner-result", "id"],
+        )
+        .unwrap_or_default(),
+    };
     Ok(vec![OutboundCall {
         label: "Teamtailor partner-result PUT",
         method: worker::Method::Put,
@@ -263,6 +267,33 @@ mod tests {
     }
 
     #[test]
+    fn an_erased_order_is_still_written_back_by_its_partner_result_id() {
+        let v = order_json();
+        let o = parse_order(&v, false).unwrap();
+        let mut record = normalize(&o, "ats_ass_1", "acme", NO_CATALOGUE, v);
+        record.origin_data = Value::Null;
+        let mut creds = CredentialSource::default();
+        creds
+            .settings
+            .0
+            .insert(PARTNER_API_KEY.into(), "partner-key".into());
+        let calls = write_back(&WriteBack {
+            assessment_id: "ats_ass_1",
+            record: &record,
+            order_key: Some(&o.result_id),
+            result: &result(Status::Cancelled),
+            update_ts: 1,
+            credentials: &creds,
+            allow_insecure: false,
+        })
+        .unwrap();
+        let body: Value = serde_json::from_str(calls[0].body.as_deref().unwrap()).unwrap();
+        assert!(!o.result_id.is_empty());
+        assert_eq!(body["data"]["id"], json!(o.result_id));
+        assert_eq!(calls[0].url, o.update_url);
+    }
+
+    #[test]
     fn write_back_puts_to_the_update_url_with_the_partner_key() {
         let v = order_json();
         let o = parse_order(&v, false).unwrap();
@@ -276,6 +307,7 @@ mod tests {
             write_back(&WriteBack {
                 assessment_id: "ats_ass_1",
                 record,
+                order_key: None,
                 result: &done,
                 update_ts: 1,
                 credentials: creds,

@@ -1,4 +1,4 @@
-//! Retention and erasure of candidates' personal data (README "Personal data", SPEC §18).
+//! Retention and erasure of candidates' personal data (README "Personal data").
 //!
 //! The rules — what an erasure request names, what of a record is personal data, when a
 //! final assessment's data is due for purging, which attempts of an event are kept — are pure
@@ -117,6 +117,20 @@ pub fn record_has_email(record: &Value, email: &str) -> bool {
         .flatten()
         .filter_map(|e| e["email"].as_str())
         .any(|e| e.trim().to_lowercase() == email)
+}
+
+/// Whether any string in `v` (at any depth, object keys included) contains `email` (already
+/// lower-cased), ignoring case: how an erasure by email finds the events that carry it but
+/// belong to no matching assessment (e.g. an ATS's error report naming only the candidate's
+/// email).
+pub fn mentions_email(v: &Value, email: &str) -> bool {
+    let has = |s: &str| s.to_lowercase().contains(email);
+    match v {
+        Value::String(s) => has(s),
+        Value::Array(list) => list.iter().any(|x| mentions_email(x, email)),
+        Value::Object(m) => m.iter().any(|(k, x)| has(k) || mentions_email(x, email)),
+        _ => false,
+    }
 }
 
 /// Whether the record's personal data is already gone.
@@ -282,6 +296,24 @@ mod tests {
         assert!(field(json!({"name": "x"})).contains("name"));
         assert_eq!(parse_erasure(&json!([])).unwrap_err().status, 422);
         assert_eq!(parse_erasure(&json!({})).unwrap_err().status, 422);
+    }
+
+    #[test]
+    fn an_email_is_found_anywhere_in_an_event_body() {
+        let body = json!({"eventType": "provider.error", "eventData": {"providerError": {
+            "detail": {"candidate_email": "John.Doe@Example.com", "message": "bounced"}}}});
+        assert!(mentions_email(&body, "john.doe@example.com"));
+        assert!(mentions_email(
+            &json!({"m": ["x", {"t": "mail to JOHN.DOE@EXAMPLE.COM failed"}]}),
+            "john.doe@example.com"
+        ));
+        assert!(mentions_email(
+            &json!({"john.doe@example.com": 1}),
+            "john.doe@example.com"
+        ));
+        assert!(!mentions_email(&body, "jane@example.com"));
+        assert!(!mentions_email(&json!(42), "john.doe@example.com"));
+        assert!(!mentions_email(&json!(ERASED_BODY), "john.doe@example.com"));
     }
 
     #[test]

@@ -47,9 +47,9 @@ CREATE TABLE IF NOT EXISTS calls (
 CREATE INDEX IF NOT EXISTS calls_due ON calls(state, next_attempt_at);
 ";
 
-/// Schema step 5: calls spell their states as every delivery does (`done` → `delivered`)
+/// Schema step 6: calls spell their states as every delivery does (`done` → `delivered`)
 /// and keep the last attempt's error like the other delivery tables.
-pub const SCHEMA_V5: &[&str] = &[
+pub const ONE_ENGINE_STEP: &[&str] = &[
     "ALTER TABLE calls ADD COLUMN last_error TEXT",
     "UPDATE calls SET state = 'delivered' WHERE state = 'done'",
 ];
@@ -197,7 +197,7 @@ impl ProviderCalls {
 impl Tenant {
     /// Store a provider's outbound calls for one assessment (in the caller's synchronous
     /// block, so they commit with what caused them), each with attempt 1 claimed; in order.
-    pub(super) fn store_calls(
+    pub(in crate::tenant) fn store_calls(
         &self,
         provider: Provider,
         assessment_id: &str,
@@ -228,7 +228,7 @@ impl Tenant {
 
     /// Make attempt 1 of stored calls right after the answer (in `wait_until`, one after the
     /// other, from memory), with `creds`; the delivery engine retries what fails.
-    pub(super) fn send_after_answer(
+    pub(in crate::tenant) fn send_after_answer(
         &self,
         stored: Vec<CallRow>,
         creds: Credentials,

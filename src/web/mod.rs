@@ -8,10 +8,12 @@ use worker::{Env, Headers, Request, Response};
 
 use crate::admin::connect::is_token_shaped;
 use crate::error::{ApiError, Context};
-use crate::model::{is_valid_slug, Status};
-use crate::providers::{final_word, Cancellation};
+use crate::model::is_valid_slug;
 use crate::router::{config, forward, origin, read_body, Mount, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::Method;
+
+mod cancel_link;
+pub use cancel_link::*;
 
 /// The Content-Security-Policy of every page: scripts, styles and API calls from this origin
 /// only, no inline code, no plugins, never inside a frame.
@@ -104,103 +106,6 @@ pub async fn connect_page(env: &Env, usable: bool) -> Result<Response, ApiError>
     } else {
         serve(env, "connect/gone.html", 404).await
     }
-}
-
-/// What a cancel link shows in a browser (docs/architecture.md, "The URL map"): the question with a button that
-/// posts back to the link (a `GET` never cancels, so link previews cannot), the outcome of that
-/// post, or, for a token that cannot be one, that the link does not work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelLinkPage {
-    /// `200`: "Cancel this assessment?" and the button.
-    Confirm,
-    /// `200`: the assessment is cancelled (by this press).
-    Done,
-    /// `200`: the assessment was already final (`COMPLETED`, `REJECTED`, `EXPIRED`, or
-    /// `CANCELLED` by an earlier call of the link); nothing was cancelled.
-    AlreadyFinal(Status),
-    /// The link does not work, answered with the status the API gave (`401`).
-    Invalid(u16),
-}
-
-/// The header on the tenant object's answer to a cancel link that tells the front door what
-/// the cancel did (its value from [`cancel_outcome`]), so a browser gets the matching page.
-pub const H_CANCEL_OUTCOME: &str = "x-bridge-cancel-outcome";
-
-/// [`H_CANCEL_OUTCOME`]'s value: `cancelled` when the call cancelled the assessment, else
-/// `already-<STATUS>` (e.g. `already-COMPLETED`).
-pub fn cancel_outcome(c: &Cancellation) -> String {
-    if c.cancelled {
-        "cancelled".to_string()
-    } else {
-        format!("already-{}", c.status.as_str())
-    }
-}
-
-impl CancelLinkPage {
-    /// The page after the link's form was posted and the API answered `200`, from the
-    /// [`H_CANCEL_OUTCOME`] value (missing or unknown: [`CancelLinkPage::Done`]).
-    pub fn after_cancel(outcome: Option<&str>) -> Self {
-        outcome
-            .and_then(|o| o.strip_prefix("already-"))
-            .and_then(|s| Status::ALL.into_iter().find(|x| x.as_str() == s))
-            .map_or(Self::Done, Self::AlreadyFinal)
-    }
-
-    /// The asset and status of the page.
-    pub fn asset(self) -> (&'static str, u16) {
-        match self {
-            Self::Confirm => ("cancel-link/index.html", 200),
-            Self::Done => ("cancel-link/done.html", 200),
-            Self::AlreadyFinal(_) => ("cancel-link/final.html", 200),
-            Self::Invalid(status) => ("cancel-link/invalid.html", status),
-        }
-    }
-
-    /// The text that fills the page's `{{title}}`, `{{heading}}` and `{{text}}` (only
-    /// [`CancelLinkPage::AlreadyFinal`] has any).
-    pub fn fill(self) -> Vec<(&'static str, String)> {
-        let Self::AlreadyFinal(status) = self else {
-            return Vec::new();
-        };
-        let (title, heading, text) = if status == Status::Cancelled {
-            (
-                "Assessment canceled".to_string(),
-                "The assessment is canceled".to_string(),
-                "It was already canceled before; nothing more was done. You can close this page."
-                    .to_string(),
-            )
-        } else {
-            let word = final_word(status);
-            (
-                "Nothing was canceled".to_string(),
-                "Nothing was canceled".to_string(),
-                format!(
-                    "This assessment was already {word}, so nothing was canceled. Your \
-                     applicant tracking system keeps it as {word}. You can close this page."
-                ),
-            )
-        };
-        vec![
-            ("{{title}}", title),
-            ("{{heading}}", heading),
-            ("{{text}}", text),
-        ]
-    }
-}
-
-/// Serve a cancel-link page (its form may post to this origin: [`CSP_FORM`]).
-pub async fn cancel_link_page(env: &Env, page: CancelLinkPage) -> Result<Response, ApiError> {
-    let (path, status) = page.asset();
-    serve_filled(env, path, status, CSP_FORM, &page.fill()).await
-}
-
-/// Whether a request is an HTML form's submission (a person pressing the cancel-link page's
-/// button), whose answer is a page rather than JSON.
-pub fn is_form_submission(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|ct| {
-        let ct = ct.trim_start().to_ascii_lowercase();
-        ct.starts_with("application/x-www-form-urlencoded") || ct.starts_with("multipart/form-data")
-    })
 }
 
 /// Everything under `/connect/`: the page's files, the page itself (`GET /connect/{tenant}/{token}`,
@@ -307,94 +212,6 @@ async fn serve_filled(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn form_submissions() {
-        assert!(is_form_submission(Some(
-            "application/x-www-form-urlencoded"
-        )));
-        assert!(is_form_submission(Some(
-            "Multipart/Form-Data; boundary=----x"
-        )));
-        assert!(!is_form_submission(Some("application/json")));
-        assert!(!is_form_submission(None));
-    }
-
-    #[test]
-    fn cancel_link_pages() {
-        assert_eq!(
-            CancelLinkPage::Confirm.asset(),
-            ("cancel-link/index.html", 200)
-        );
-        assert_eq!(CancelLinkPage::Done.asset(), ("cancel-link/done.html", 200));
-        assert_eq!(
-            CancelLinkPage::Invalid(401).asset(),
-            ("cancel-link/invalid.html", 401)
-        );
-        assert_eq!(
-            CancelLinkPage::AlreadyFinal(Status::Completed).asset(),
-            ("cancel-link/final.html", 200)
-        );
-        assert!(CancelLinkPage::Done.fill().is_empty());
-        // The only difference from every other page's policy: the form may post here.
-        assert_eq!(
-            CSP_FORM.replace("form-action 'self'", "form-action 'none'"),
-            CSP
-        );
-    }
-
-    #[test]
-    fn the_page_after_a_cancel_says_what_happened() {
-        let c = |status, cancelled| Cancellation {
-            assessment_id: "ats_ass_1",
-            status,
-            cancelled,
-        };
-        let now = cancel_outcome(&c(Status::Cancelled, true));
-        assert_eq!(now, "cancelled");
-        assert_eq!(
-            CancelLinkPage::after_cancel(Some(&now)),
-            CancelLinkPage::Done
-        );
-        for s in [
-            Status::Completed,
-            Status::Rejected,
-            Status::Expired,
-            Status::Cancelled,
-        ] {
-            let o = cancel_outcome(&c(s, false));
-            assert_eq!(o, format!("already-{}", s.as_str()));
-            assert_eq!(
-                CancelLinkPage::after_cancel(Some(&o)),
-                CancelLinkPage::AlreadyFinal(s)
-            );
-        }
-        assert_eq!(CancelLinkPage::after_cancel(None), CancelLinkPage::Done);
-        assert_eq!(
-            CancelLinkPage::after_cancel(Some("already-NOPE")),
-            CancelLinkPage::Done
-        );
-        let text = |p: CancelLinkPage| {
-            p.fill()
-                .into_iter()
-                .map(|(_, v)| v)
-                .collect::<Vec<_>>()
-                .join(" | ")
-        };
-        let completed = text(CancelLinkPage::AlreadyFinal(Status::Completed));
-        assert!(completed.contains("Nothing was canceled"), "{completed}");
-        assert!(completed.contains("already completed"), "{completed}");
-        assert!(text(CancelLinkPage::AlreadyFinal(Status::Expired)).contains("already expired"));
-        let again = text(CancelLinkPage::AlreadyFinal(Status::Cancelled));
-        assert!(again.contains("The assessment is canceled"), "{again}");
-        assert!(again.contains("already canceled"), "{again}");
-        let keys: Vec<_> = CancelLinkPage::AlreadyFinal(Status::Rejected)
-            .fill()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
-        assert_eq!(keys, ["{{title}}", "{{heading}}", "{{text}}"]);
-    }
 
     #[test]
     fn console_paths() {

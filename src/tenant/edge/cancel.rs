@@ -1,0 +1,149 @@
+//! Cancelling an assessment (`providers::Handler::Cancel`, `Handler::CancelLink`): CANCELLED
+//! with one `record.deleted`, or, for an assessment already final, nothing but its real status
+//! for the provider's answer (README "Edge endpoints", "Cancel links").
+
+use serde_json::json;
+
+use super::calls::sync_failure;
+use crate::admin::tenants::Credentials;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{EventType, Provider, ResultUpdate, Status};
+use crate::providers::{Cancellation, Idempotency, WriteBack};
+use crate::tenant::{assessments, now, Tenant};
+
+impl Tenant {
+    /// Cancel: CANCELLED, `record.deleted` carrying the full stored assessment (its
+    /// `originData` stays the order request). An assessment already final (a repeat
+    /// included) is left as it is: no event, no write-back; the answer is its status.
+    /// With `write_back` credentials, the cancellation is also carried to the ATS as a
+    /// CANCELLED result (stored in the same transaction, sent after the answer, retried).
+    pub(super) async fn cancel(
+        &self,
+        provider: Provider,
+        id: &str,
+        not_found: &str,
+        write_back: Option<Credentials>,
+    ) -> ApiResult<CancelStatus> {
+        let sql = self.sql();
+        let row = assessments::get(&sql, id)?
+            .filter(|r| r.provider() == Some(provider))
+            .ok_or_else(|| ApiError::not_found(not_found))?;
+        if row.status().is_final() {
+            return Ok(CancelStatus::AlreadyFinal(row.status()));
+        }
+        let t = now();
+        let spec = provider.spec();
+        // A key held for good (e.g. an ATS's report id) stays taken after a cancellation.
+        let active = spec.idempotency == Idempotency::KeyHeldForever;
+        let record = assessments::update(&sql, &row, Status::Cancelled, None, active, t)?;
+        let ob = self.outbox()?;
+        let event = ob.emit(
+            EventType::RecordDeleted,
+            Some(&row.id),
+            json!({ "candidateAssessment": record }),
+            t,
+        )?;
+        let mut call_ids = Vec::new();
+        if let Some(creds) = &write_back {
+            let cancelled = cancelled_result();
+            let outbound = (spec.write_back)(&WriteBack {
+                assessment_id: &row.id,
+                record: &record,
+                order_key: row.dedupe_key.as_deref(),
+                result: &cancelled,
+                update_ts: assessments::peek_update_ts(&row, t),
+                credentials: &creds.source(provider),
+                allow_insecure: self.config().allow_insecure,
+            });
+            match outbound {
+                Ok(outbound) if !outbound.is_empty() => {
+                    assessments::next_update_ts(&sql, &row, t)?;
+                    call_ids = self.store_calls(provider, &row.id, outbound, t)?;
+                }
+                Ok(_) => {}
+                Err(e) => assessments::set_sync(
+                    &sql,
+                    &row.id,
+                    &sync_failure(&format!("{} cancellation", spec.title), &e, t),
+                )?,
+            }
+        }
+        self.kick(ob, event, t).await;
+        if let Some(creds) = write_back {
+            self.send_after_answer(call_ids, creds)?;
+        }
+        Ok(CancelStatus::Cancelled)
+    }
+}
+
+/// What [`Tenant::cancel`] did: cancelled the assessment, or found it already final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CancelStatus {
+    Cancelled,
+    AlreadyFinal(Status),
+}
+
+impl CancelStatus {
+    /// The outcome for assessment `id`, as the provider's `render` gets it.
+    pub(super) fn of(self, id: &str) -> Cancellation<'_> {
+        match self {
+            CancelStatus::Cancelled => Cancellation {
+                assessment_id: id,
+                status: Status::Cancelled,
+                cancelled: true,
+            },
+            CancelStatus::AlreadyFinal(status) => Cancellation {
+                assessment_id: id,
+                status,
+                cancelled: false,
+            },
+        }
+    }
+}
+
+/// A CANCELLED result, as a cancellation the ATS handed to the bridge carries back to it.
+fn cancelled_result() -> ResultUpdate {
+    ResultUpdate {
+        status: Status::Cancelled,
+        score: None,
+        max_score: None,
+        result_url: None,
+        started_at: None,
+        completed_at: None,
+        summary: None,
+        metadata: Default::default(),
+        reason: None,
+        attachments: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancel_reports_the_real_status() {
+        let now = CancelStatus::Cancelled.of("ats_ass_1");
+        assert_eq!((now.status, now.cancelled), (Status::Cancelled, true));
+        assert_eq!(now.already_final(), None);
+        let done = CancelStatus::AlreadyFinal(Status::Completed).of("ats_ass_1");
+        assert_eq!((done.status, done.cancelled), (Status::Completed, false));
+        assert_eq!(
+            done.already_final().as_deref(),
+            Some("The assessment was already completed; nothing was canceled.")
+        );
+        let again = CancelStatus::AlreadyFinal(Status::Cancelled).of("ats_ass_1");
+        assert_eq!((again.status, again.cancelled), (Status::Cancelled, false));
+    }
+
+    #[test]
+    fn a_cancellation_carries_only_its_status() {
+        let r = cancelled_result();
+        assert_eq!(r.status, Status::Cancelled);
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"status": "CANCELLED"}),
+            "nothing else is sent to the ATS"
+        );
+    }
+}
