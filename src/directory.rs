@@ -3,7 +3,8 @@
 //!
 //! The directory is for finding tenants (the console's search), not an authority: Workers KV
 //! lists are eventually consistent, so a tenant created a moment ago may take up to a minute to
-//! appear on a deployed worker (`GET /v1/tenants/{id}` answers at once). See README "Admin API".
+//! appear on a deployed worker (`GET /v1/tenants/{id}` answers at once). See docs/contract.md
+//! "Admin API".
 
 use serde_json::{json, Value};
 use worker::Env;

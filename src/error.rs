@@ -1,4 +1,5 @@
-//! One error type for every answer the bridge refuses. It renders the README "Errors" shape
+//! One error type for every answer the bridge refuses. It renders the docs/contract.md "Bad input"
+//! shape
 //! `{"error":{"code","message"}}` (or a provider's own, [`ErrorShape`]) and never sends
 //! internals: an internal fault keeps what failed in `detail`, which the response boundary
 //! (`http::error`) logs once and never renders. Every error code is in [`code`].
@@ -20,8 +21,8 @@ pub struct ApiError {
     pub detail: Option<String>,
 }
 
-/// Every error code the bridge answers with, in one place (README "Errors"). A provider's
-/// own codes (e.g. for missing write-back credentials) are declared in its file.
+/// Every error code the bridge answers with, in one place (docs/contract.md "Bad input"). A
+/// provider's own codes (e.g. for missing write-back credentials) are declared in its file.
 pub mod code {
     /// 400: the body is not JSON.
     pub const MALFORMED_JSON: &str = "malformed_json";
@@ -40,7 +41,8 @@ pub mod code {
     /// 409: the assessment already has a final result (a provider's cancel may answer it as
     /// a 422 its ATS shows its user).
     pub const ASSESSMENT_FINAL: &str = "assessment_final";
-    /// 409: an `Idempotency-Key` already used with another request body (README "Results").
+    /// 409: an `Idempotency-Key` already used with another request body (README "Results back to
+    /// the ATS").
     pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
     /// 400: the `Idempotency-Key` header is empty, too long or not printable ASCII.
     pub const INVALID_IDEMPOTENCY_KEY: &str = "invalid_idempotency_key";
@@ -186,14 +188,13 @@ impl ApiError {
 }
 
 /// How an error body looks. A provider declares the shape its ATS shows to users (docs/contract.md
-/// "Bad input"; docs/adding-an-ats.md);
-/// everything else answers in the bridge's own.
+/// "Bad input"; docs/adding-an-ats.md); everything else answers in the bridge's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 // `ErrorList` is the shape partner-level ATSs document (docs/adding-an-ats.md); no registered
 // provider uses it yet.
 #[allow(dead_code)]
 pub enum ErrorShape {
-    /// `{"error":{"code","message"}}` (README "Errors").
+    /// `{"error":{"code","message"}}` (docs/contract.md "Bad input").
     Bridge,
     /// `{"message"}` for validation failures (422) only; other statuses keep the bridge's.
     ValidationMessage,

@@ -31,8 +31,8 @@ pub fn new_provider_key(prefix: &str) -> String {
 }
 
 /// A fresh key for a partner-level provider (docs/contract.md "Keys"): `{prefix}{tenant}.{43
-/// url-safe base64
-/// chars}`. The tenant id is readable so the front door can route the request to the tenant's
+/// url-safe base64 chars}`. The tenant id is readable so the front door can route the request to
+/// the tenant's
 /// object without a lookup; the object stays the authority (it compares the key's hash).
 /// At most 3 + 63 + 1 + 43 = 110 characters.
 pub fn new_partner_key(prefix: &str, tenant: &str) -> String {
@@ -110,8 +110,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Parse an HTTP Basic `Authorization` header into the presented key. ATSs using Basic send
 /// the key as username with an empty password; we also accept it in the password field,
 /// and a non-empty password next to a username key (docs/contract.md "Keys"). Parsed by hand
-/// because some
-/// Basic middleware rejects empty passwords.
+/// because some Basic middleware rejects empty passwords.
 pub fn basic_key(header: Option<&str>) -> Option<String> {
     let header = header?.trim();
     let (scheme, rest) = header.split_once(' ')?;

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::{AssessmentPackage, Provider, Status};
 
 /// The normalized assessment (README "Webhooks you receive"), as carried in
-/// `eventData.candidateAssessment`.
-/// Every key is always present (null when unknown), like the seeds vendors already parse.
+/// `eventData.candidateAssessment`. Every key is always present (null when unknown), like the seeds
+/// vendors already parse.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CandidateAssessment {
@@ -29,8 +29,8 @@ pub struct CandidateAssessment {
     /// The ATS's custom fields, keyed by the ATS's field key (README "Webhooks you receive").
     #[serde(default)]
     pub custom_fields: Option<serde_json::Value>,
-    /// Whether the record was completed from another source than the order (README "Webhooks you receive");
-    /// null when the provider has no such step.
+    /// Whether the record was completed from another source than the order (README "Webhooks you
+    /// receive"); null when the provider has no such step.
     #[serde(default)]
     pub enrichment: Option<serde_json::Value>,
     pub meta_data: Option<serde_json::Value>,
@@ -53,7 +53,8 @@ pub fn context<T: Serialize>(v: T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
-/// `candidateAssessment.job` (README "Webhooks you receive"): every key present, null when the ATS did not say.
+/// `candidateAssessment.job` (README "Webhooks you receive"): every key present, null when the ATS
+/// did not say.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
@@ -85,7 +86,8 @@ pub struct TeamMember {
     pub role: TeamRole,
 }
 
-/// A hiring-team role (README "Webhooks you receive"); ATS-specific roles map to the nearest one, else `OTHER`.
+/// A hiring-team role (README "Webhooks you receive"); ATS-specific roles map to the nearest one,
+/// else `OTHER`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TeamRole {
@@ -114,7 +116,8 @@ impl TeamRole {
     }
 }
 
-/// `candidateAssessment.requester` (README "Webhooks you receive"): the ATS user who sent the assessment.
+/// `candidateAssessment.requester` (README "Webhooks you receive"): the ATS user who sent the
+/// assessment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Requester {
     pub id: Option<String>,
@@ -122,8 +125,8 @@ pub struct Requester {
     pub email: Option<String>,
 }
 
-/// One `customFields` value (README "Webhooks you receive"): the ATS's label and type, and the value as the ATS
-/// sent it (any JSON).
+/// One `customFields` value (README "Webhooks you receive"): the ATS's label and type, and the
+/// value as the ATS sent it (any JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomField {
     pub label: Option<String>,

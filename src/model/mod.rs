@@ -2,17 +2,19 @@
 //! Pure data + parsing: no `worker` runtime here, so everything is unit-testable on the host.
 //!
 //! `assessment` is the normalized record (README "Webhooks you receive"), `package` the tenant's
-//! catalogue and order
-//! kinds, `result` a vendor's result, `event` the webhook envelope, `time` RFC 3339 instants.
+//! catalogue and order kinds, `result` a vendor's result, `event` the webhook envelope, `time` RFC
+//! 3339 instants.
 
 mod assessment;
 mod event;
+mod metadata;
 mod package;
 mod result;
 mod time;
 
 pub use assessment::*;
 pub use event::*;
+pub use metadata::*;
 pub use package::*;
 pub use result::*;
 pub use time::*;

@@ -9,7 +9,6 @@ pub mod setup;
 
 pub(crate) mod ashby;
 pub(crate) mod greenhouse;
-pub(crate) mod greenhouse_harvest;
 pub(crate) mod recruitee;
 pub(crate) mod teamtailor;
 
@@ -78,7 +77,7 @@ impl Provider {
             Surface::PartnerLevel => crate::secrets::partner_key_tenant(self.0.key_prefix, key),
         }
     }
-    /// The URL the customer gives the ATS (README "Admin API", `providers.*.baseUrl`).
+    /// The URL the customer gives the ATS (docs/contract.md "Admin API", `providers.*.baseUrl`).
     pub fn base_url(self, origin: &str, tenant: &str) -> String {
         match self.0.surface {
             Surface::TenantScoped => format!("{origin}/t/{tenant}/{}", self.0.name),

@@ -1,6 +1,6 @@
-//! Pre-flight of a result (README "Results"): before a result is stored, say what the target
-//! ATS will drop or alter (`warnings[]` of the answer) and refuse what it would reject (422).
-//! Derived only from the provider's declared [`Facts`], never written per ATS.
+//! Pre-flight of a result (README "Results back to the ATS"): before a result is stored, say what
+//! the target ATS will drop or alter (`warnings[]` of the answer) and refuse what it would reject
+//! (422). Derived only from the provider's declared [`Facts`], never written per ATS.
 
 use serde_json::Value;
 

@@ -61,8 +61,7 @@ pub struct Spec {
     pub call_headers: &'static [(&'static str, &'static str)],
     /// What the ATS's answer to one of its outbound calls means (docs/contract.md "Results and
     /// provider calls": decided by each provider, not by the HTTP status alone): `(status, body,
-    /// complete)`, `complete` false
-    /// when the body was cut at `attempt::PROVIDER_READ_CAP`.
+    /// complete)`, `complete` false when the body was cut at `attempt::PROVIDER_READ_CAP`.
     pub call_answer: fn(u16, &str, bool) -> ProviderAnswer,
     /// How an accepted result becomes outbound call(s). Called before anything is stored: an
     /// `Err` (422) refuses the result; an empty list sends nothing.
@@ -89,7 +88,7 @@ pub struct Spec {
 
 /// A provider's read API (README "Order enrichment"): OAuth client-credentials tokens, the
 /// reads that complete an order's record, and a job listing. Pure functions; the tenant object
-/// makes the requests (`tenant/enrich.rs`), caches tokens and honours `Retry-After`.
+/// makes the requests (`tenant/enrich/`), caches tokens and honours `Retry-After`.
 pub struct ReadApi {
     /// How the vendor configures it, completing "…'s read API is not configured for this
     /// tenant: " (the 422 of the job listing).
@@ -168,8 +167,8 @@ pub trait EnrichRun {
     fn give_up(&mut self, why: &str);
 }
 
-/// How long an order's `record.new` waits for enrichment before it goes out without it
-/// (README "Order enrichment"): 3 s.
+/// How long an order's `record.new` waits for enrichment before it goes out without it (README
+/// "Order enrichment"): 3 s.
 pub const ENRICH_BUDGET_MS: i64 = 3_000;
 
 /// What enrichment adds to `candidateAssessment` (README "Webhooks you receive"): the

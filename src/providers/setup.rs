@@ -123,7 +123,7 @@ pub fn assemble(
 }
 
 /// Store the customer's credentials in the tenant's secrets, where the provider's credential
-/// fields of the same name are kept (`Spec::credentials`, README "Admin API").
+/// fields of the same name are kept (`Spec::credentials`, docs/contract.md "Admin API").
 pub fn store(provider: Provider, fields: Vec<(&'static str, String)>, s: &mut TenantSecrets) {
     for (name, value) in fields {
         if provider

@@ -212,7 +212,7 @@ async fn route(
             let headers = Headers::new();
             let _ = headers.set(H_ORIGIN, &origin(&cfg, url));
             let _ = headers.set(H_REQUEST_ID, &log.request_id);
-            // README "Results": result writes may carry an idempotency key.
+            // README "Results back to the ATS": result writes may carry an idempotency key.
             if let Ok(Some(k)) = req.headers().get("idempotency-key") {
                 let _ = headers.set("idempotency-key", &k);
             }
@@ -227,7 +227,8 @@ async fn route(
             log.route = "/p";
             let call = match routes::match_partner(method, rest) {
                 Ok(call) => call,
-                // A cancel link opened in a browser: a page that asks first (docs/architecture.md, "The URL map").
+                // A cancel link opened in a browser: a page that asks first (docs/architecture.md,
+                // "The URL map").
                 Err(_) if method == Method::Get && routes::is_cancel_link(rest) => {
                     log.route = "cancel link page";
                     let page = match providers::link_credentials(url.url.query()) {

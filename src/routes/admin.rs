@@ -1,4 +1,4 @@
-//! The admin and results API's routes (`/v1/…`, README "Admin API").
+//! The admin and results API's routes (`/v1/…`, docs/contract.md "Admin API").
 
 use super::{pick, Method};
 use crate::error::ApiError;

@@ -1,6 +1,6 @@
 //! The URL map (docs/contract.md "URLs and tenant ids"; README) as data: one place decides which
-//! endpoint a method + path is,
-//! or which 404/405 it gets. The worker uses it to authenticate and pick the tenant object;
+//! endpoint a method + path is, or which 404/405 it gets. The worker uses it to authenticate and
+//! pick the tenant object;
 //! the tenant object uses the same match to dispatch. Pure, so it is unit-tested on the host.
 //! `admin` is the `/v1` map, `edge` the ATSs' routes (from the provider registry).
 

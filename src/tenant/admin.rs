@@ -1,4 +1,4 @@
-//! The admin API's calls on one tenant (`/v1/tenants/{t}/…`, README "Admin API"): the
+//! The admin API's calls on one tenant (`/v1/tenants/{t}/…`, docs/contract.md "Admin API"): the
 //! dispatch and the tenant's creation and changes. Parsing and views are pure functions in
 //! `admin::tenants`; this file loads, calls them and stores.
 
@@ -172,8 +172,8 @@ impl Tenant {
             let mut slot = self.secrets.borrow_mut();
             let s = slot.as_mut().context("secrets in memory")?;
             // Re-enables only a 410-disabled endpoint (README "Webhooks you receive"): on an
-            // enabled one, the same
-            // or a new URL never cuts a backoff or a receiver's Retry-After short.
+            // enabled one, the same or a new URL never cuts a backoff or a receiver's Retry-After
+            // short.
             let reenabled = tenants::apply_patch(&mut cfg, s, patch, now());
             let v = self.secrets_version.get() + touches_secrets as u64;
             self.secrets_version.set(v);

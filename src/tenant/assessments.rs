@@ -9,28 +9,8 @@ use crate::admin::query;
 use crate::error::{ApiError, ApiResult, Context};
 use crate::model::{rfc3339, CandidateAssessment, Provider, ResultUpdate, Status};
 
-/// The `assessments` table (step 1 of `migrations::LADDER`; frozen). The column `dedupe_key`
-/// holds the order's idempotency key (`providers::Order::idempotency_key`); it keeps the name
-/// it shipped with, as storage is a wire format too.
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS assessments (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  provider TEXT NOT NULL,
-  status TEXT NOT NULL,
-  dedupe_key TEXT,
-  active INTEGER NOT NULL DEFAULT 1,
-  record TEXT NOT NULL,
-  result TEXT,
-  sync TEXT,
-  errors TEXT,
-  last_update_ts INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS assessments_dedupe ON assessments(provider, dedupe_key) WHERE active = 1;
-CREATE INDEX IF NOT EXISTS assessments_status ON assessments(status, seq);
-";
+// The `assessments` table: created by step 1 of `migrations::LADDER` (frozen there);
+// a change to it is a new step.
 
 /// Step 5 of `migrations::LADDER`: `final_at`, when the assessment first reached a final
 /// state (ms; null while it is not final), which retention counts from (README "Personal

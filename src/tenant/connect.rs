@@ -16,19 +16,8 @@ use crate::routes::Method;
 use crate::secrets;
 use crate::targets;
 
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS connect_links (
-  id TEXT PRIMARY KEY,
-  provider TEXT NOT NULL,
-  hash TEXT NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  revoked_at INTEGER,
-  viewed_at INTEGER,
-  key_issued_at INTEGER,
-  connected_at INTEGER
-);
-";
+// The `connect_links` table: created by step 1 of `migrations::LADDER` (frozen there);
+// a change to it is a new step.
 
 const COLS: &str =
     "id, provider, created_at, expires_at, revoked_at, viewed_at, key_issued_at, connected_at";

@@ -1,4 +1,4 @@
-//! Idempotency keys on result writes (README "Results"): `POST …/result` with an
+//! Idempotency keys on result writes (README "Results back to the ATS"): `POST …/result` with an
 //! `Idempotency-Key` header. The protocol, for a handler of this single-threaded object:
 //!
 //! 1. [`begin`] after the handler's last await before its writes: it looks the key up and

@@ -61,9 +61,9 @@ pub(super) fn grace_until(replaces_a_key: bool, grace_secs: i64, now: i64) -> Op
 /// The longest rotation grace period a key request may ask for: 7 days, in seconds.
 pub(super) const MAX_GRACE_SECS: i64 = 7 * 86_400;
 
-/// `POST /v1/tenants/{t}/secrets` (README "Authentication"): `{"provider", "previous_key_ttl_seconds"?}`
-/// → the provider and the grace period in seconds (0 when absent or null; at most
-/// [`MAX_GRACE_SECS`]). Errors: 422 `invalid_field` naming the field.
+/// `POST /v1/tenants/{t}/secrets` (README "Authentication"): `{"provider",
+/// "previous_key_ttl_seconds"?}` → the provider and the grace period in seconds (0 when absent or
+/// null; at most [`MAX_GRACE_SECS`]). Errors: 422 `invalid_field` naming the field.
 pub(super) fn parse_key_request(v: &Value) -> ApiResult<(Provider, i64)> {
     let provider = match v.get("provider") {
         Some(Value::String(p)) => Provider::parse(p).ok_or_else(|| {
@@ -140,8 +140,7 @@ impl Tenant {
     }
 
     /// Edge authentication against the authoritative key hashes (docs/contract.md "Keys"). Unknown
-    /// tenant,
-    /// wrong provider, revoked or rotated key: the same 401.
+    /// tenant, wrong provider, revoked or rotated key: the same 401.
     pub(super) fn authenticate(&self, provider: Provider, call: &TenantRequest) -> ApiResult<()> {
         if self.exists()
             && accepts(

@@ -10,13 +10,8 @@ use crate::error::{ApiResult, Context};
 use crate::providers::{self, Operation, Provider};
 use crate::secrets;
 
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS cancel_links (
-  hash TEXT PRIMARY KEY,
-  assessment_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-";
+// The `cancel_links` table: created by step 1 of `migrations::LADDER` (frozen there);
+// a change to it is a new step.
 
 /// The provider's cancel-link operation, if it has one.
 pub fn operation(provider: Provider) -> Option<&'static Operation> {

@@ -77,7 +77,7 @@ pub struct Tenant {
     /// The `keys` rows (None: not read yet). Every write to `keys` goes through this object
     /// and clears it, so edge authentication needs no query.
     key_cache: RefCell<Option<Rc<Vec<keys::KeyRow>>>>,
-    /// Read-API tokens, cached answers and live enrichments (`enrich.rs`).
+    /// Read-API tokens, cached answers and live enrichments (`enrich/`).
     read_state: Rc<RefCell<enrich::ReadState>>,
 }
 
@@ -152,7 +152,8 @@ impl DurableObject for Tenant {
             };
             // Retention (README "Personal data"): a bounded purge per alarm.
             let retention = self.retention_pass();
-            // Idempotency keys past their 24 hours (README "Results"): a bounded purge too.
+            // Idempotency keys past their 24 hours (README "Results back to the ATS"): a bounded
+            // purge too.
             let keys = idempotency::purge(&self.sql(), now());
             // Enrichments a restart left unfinished (README "Order enrichment").
             let enrichments = self.enrich_sweep().await;

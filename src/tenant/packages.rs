@@ -1,4 +1,4 @@
-//! The tenant's packages as an order or a config call sees them (README "Packages"): the
+//! The tenant's packages as an order or a config call sees them (README "What the ATSs call"): the
 //! vendor's `packages_url` (asked with a signed POST, answers cached for 5 minutes), else the
 //! stored list, else `static_package_id`, else none. The rules are plain functions
 //! ([`stored_packages`], [`fresh`], [`question`], [`context_key`]) with host unit tests; the
@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::{parse_packages, Package, Provider};
 use crate::{secrets, targets};
 
-/// The vendor's `packages_url` answer may be reused for this long (README "Packages").
+/// The vendor's `packages_url` answer may be reused for this long (README "What the ATSs call").
 const PACKAGES_TTL_MS: i64 = 5 * 60 * 1000;
 const PACKAGES_TIMEOUT_MS: u64 = 10_000;
 /// The vendor's `packages_url` answer is read in full up to this many bytes (README
@@ -72,8 +72,8 @@ pub(super) fn question(tenant: &str, provider: Provider, context: &PackageContex
 
 impl Tenant {
     /// The tenant's packages, in the order of docs/contract.md "Admin API": the vendor's
-    /// `packages_url` (cached for 5
-    /// minutes; a failure is a 502, never silently replaced), else the stored list, else
+    /// `packages_url` (cached for 5 minutes; a failure is a 502, never silently replaced), else the
+    /// stored list, else
     /// `static_package_id`, else none.
     pub(super) async fn packages(
         &self,

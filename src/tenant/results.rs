@@ -12,7 +12,7 @@ use crate::http;
 use crate::model::{parse_result, EventType, Status};
 use crate::providers::{Idempotency, WriteBack};
 
-/// The request header of an idempotency key (README "Results").
+/// The request header of an idempotency key (README "Results back to the ATS").
 pub const H_IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// Result acceptance (README "Results back to the ATS"): whether a result with status
@@ -51,7 +51,8 @@ impl Tenant {
         let creds = self.credentials().await?;
         // The idempotency check comes after the last await and its answer is saved before the
         // next one (`idempotency` protocol), so a key is processed once.
-        // A key is the vendor's for one assessment (README "Results"): stored under both.
+        // A key is the vendor's for one assessment (README "Results back to the ATS"): stored under
+        // both.
         let idem = idem_key.map(|k| (format!("{id}\n{k}"), idempotency::request_hash(id, &v)));
         if let Some((key, hash)) = &idem {
             if let idempotency::NextAction::Replay { status, body } =
@@ -69,7 +70,8 @@ impl Tenant {
         let active = accept(row.status(), r.status, spec.idempotency)?;
         let t = now();
         // Refuse before storing anything when the ATS would reject the result or it could
-        // never reach the ATS; say what the ATS will drop or alter (README "Results").
+        // never reach the ATS; say what the ATS will drop or alter (README "Results back to the
+        // ATS").
         let warnings = crate::providers::preflight(spec, &r)?;
         let outbound = (spec.write_back)(&WriteBack {
             assessment_id: &row.id,

@@ -9,19 +9,8 @@ use worker::SqlStorage;
 use crate::admin::tenants::TenantConfig;
 use crate::error::{ApiError, ApiResult, Context};
 
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS tenant (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  config TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS keys (
-  provider TEXT PRIMARY KEY,
-  hash TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  previous_hash TEXT,
-  previous_until INTEGER
-);
-";
+// The `tenant`, `keys` tables: created by step 1 of `migrations::LADDER` (frozen there);
+// a change to them is a new step.
 
 /// The tenant's configuration as last read or written by this object. Every write goes through
 /// `write_config`, so the copy never goes stale; it saves a query and a JSON parse per call.

@@ -1,14 +1,68 @@
 //! Each provider's write-back credentials for one tenant (`Spec::credentials`, `Spec::settings`;
 //! docs/adding-an-ats.md).
 
-use crate::model::Provider;
-use crate::providers::{CredentialSource, Settings};
+use serde_json::{Map, Value};
 
-use super::{TenantConfig, TenantSecrets};
+use crate::error::{ApiError, ApiResult};
+use crate::model::Provider;
+use crate::providers::{CredentialField, CredentialSource, Settings};
+
+use super::{reject_unknown, short_string, Change, TenantConfig, TenantSecrets};
 
 /// Where a provider credential field is stored: `<provider>_<field>`.
 pub(crate) fn credential_key(p: Provider, field: &str) -> String {
     format!("{}_{field}", p.as_str())
+}
+
+/// A change to one provider credential field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialChange {
+    pub provider: Provider,
+    pub field: &'static str,
+    pub secret: bool,
+    pub change: Change<String>,
+}
+
+/// A change to one provider credential field (`path` names it in errors, `<provider>.<field>`):
+/// absent → keep, `null` → clear, else a string of at most `max_len` characters — or, for an
+/// object-valued credential (`CredentialField::parts`), an object of its parts (required ones
+/// present, each a non-empty string of at most `max_len`, numeric ones digits or a number),
+/// kept as one JSON string.
+pub(crate) fn credential_change(
+    f: &CredentialField,
+    v: Option<&Value>,
+    path: &str,
+) -> ApiResult<Change<String>> {
+    let v = match v {
+        None => return Ok(Change::Keep),
+        Some(Value::Null) => return Ok(Change::Clear),
+        Some(v) => v,
+    };
+    if f.parts.is_empty() {
+        return short_string(v, path, f.max_len).map(Change::Set);
+    }
+    let names: Vec<&str> = f.parts.iter().map(|p| p.name).collect();
+    let shape = format!("must be an object {{{}}} or null", names.join(", "));
+    let m = v
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_field(path, &shape))?;
+    reject_unknown(m, &format!("{path}."), &names)?;
+    let mut out = Map::new();
+    for p in f.parts {
+        let field = format!("{path}.{}", p.name);
+        let value = match m.get(p.name) {
+            None | Some(Value::Null) if !p.required => continue,
+            Some(Value::String(s)) if !p.required && s.trim().is_empty() => continue,
+            None | Some(Value::Null) => return Err(ApiError::invalid_field(&field, "is required")),
+            Some(Value::Number(n)) if p.numeric && n.is_u64() => n.to_string(),
+            Some(v) => short_string(v, &field, f.max_len)?,
+        };
+        if p.numeric && !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::invalid_field(&field, "must be a numeric id"));
+        }
+        out.insert(p.name.into(), Value::String(value));
+    }
+    Ok(Change::Set(Value::Object(out).to_string()))
 }
 
 /// Every provider's credentials for one tenant, resolved from its configuration, its secrets

@@ -1,14 +1,13 @@
-//! Tenant configuration: create/patch bodies (docs/contract.md "Admin API") and the redacted view.
-//! `patch` is the
-//! `PATCH /v1/tenants/{t}` body and how it applies; `credentials` resolves each provider's
-//! write-back credentials.
+//! Tenant configuration: create/patch bodies (docs/contract.md "Admin API") and the redacted
+//! view. `patch` is the `PATCH /v1/tenants/{t}` body and how it applies; `credentials` parses a
+//! change to a provider's credential field and resolves each provider's write-back credentials.
 
 mod credentials;
 mod patch;
 mod view;
 
-pub(crate) use credentials::credential_key;
-pub use credentials::Credentials;
+pub(crate) use credentials::{credential_change, credential_key};
+pub use credentials::{CredentialChange, Credentials};
 pub use patch::*;
 pub use view::{view, KeyInfo};
 

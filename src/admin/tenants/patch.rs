@@ -1,6 +1,5 @@
 //! `PATCH /v1/tenants/{t}` (docs/contract.md "Admin API"): the body parsed into a [`TenantPatch`]
-//! and applied to
-//! the configuration and secrets.
+//! and applied to the configuration and secrets.
 
 use serde_json::{Map, Value};
 
@@ -10,7 +9,8 @@ use crate::providers::CredentialField;
 use crate::targets;
 
 use super::{
-    credential_key, obj, reject_unknown, short_string, webhook_url, TenantConfig, TenantSecrets,
+    credential_change, credential_key, obj, reject_unknown, short_string, webhook_url,
+    CredentialChange, TenantConfig, TenantSecrets,
 };
 
 /// A change to an optional field: leave, clear (`null`), or set.
@@ -46,15 +46,6 @@ pub struct TenantPatch {
     pub credentials: Vec<CredentialChange>,
 }
 
-/// A change to one provider credential field.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CredentialChange {
-    pub provider: Provider,
-    pub field: &'static str,
-    pub secret: bool,
-    pub change: Change<String>,
-}
-
 impl TenantPatch {
     pub fn touches_secrets(&self) -> bool {
         self.credentials
@@ -70,48 +61,6 @@ impl TenantPatch {
             .map(|c| &c.change)
             .unwrap_or(&Change::Keep)
     }
-}
-
-/// A change to one provider credential field (`path` names it in errors, `<provider>.<field>`):
-/// absent → keep, `null` → clear, else a string of at most `max_len` characters — or, for an
-/// object-valued credential (`CredentialField::parts`), an object of its parts (required ones
-/// present, each a non-empty string of at most `max_len`, numeric ones digits or a number),
-/// kept as one JSON string.
-pub(crate) fn credential_change(
-    f: &CredentialField,
-    v: Option<&Value>,
-    path: &str,
-) -> ApiResult<Change<String>> {
-    let v = match v {
-        None => return Ok(Change::Keep),
-        Some(Value::Null) => return Ok(Change::Clear),
-        Some(v) => v,
-    };
-    if f.parts.is_empty() {
-        return short_string(v, path, f.max_len).map(Change::Set);
-    }
-    let names: Vec<&str> = f.parts.iter().map(|p| p.name).collect();
-    let shape = format!("must be an object {{{}}} or null", names.join(", "));
-    let m = v
-        .as_object()
-        .ok_or_else(|| ApiError::invalid_field(path, &shape))?;
-    reject_unknown(m, &format!("{path}."), &names)?;
-    let mut out = Map::new();
-    for p in f.parts {
-        let field = format!("{path}.{}", p.name);
-        let value = match m.get(p.name) {
-            None | Some(Value::Null) if !p.required => continue,
-            Some(Value::String(s)) if !p.required && s.trim().is_empty() => continue,
-            None | Some(Value::Null) => return Err(ApiError::invalid_field(&field, "is required")),
-            Some(Value::Number(n)) if p.numeric && n.is_u64() => n.to_string(),
-            Some(v) => short_string(v, &field, f.max_len)?,
-        };
-        if p.numeric && !value.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::invalid_field(&field, "must be a numeric id"));
-        }
-        out.insert(p.name.into(), Value::String(value));
-    }
-    Ok(Change::Set(Value::Object(out).to_string()))
 }
 
 fn change(m: &Map<String, Value>, key: &str, field: &str, max: usize) -> ApiResult<Change<String>> {

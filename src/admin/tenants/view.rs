@@ -1,5 +1,5 @@
-//! The tenant as the admin API shows it (`GET /v1/tenants/{t}`, README "Admin API"): no secret
-//! values, only whether they are set.
+//! The tenant as the admin API shows it (`GET /v1/tenants/{t}`, docs/contract.md "Admin API"): no
+//! secret values, only whether they are set.
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};

@@ -1,4 +1,4 @@
-//! Ashby assessment partner API (README "Ashby"; Ashby's public "Assessment Partner"
+//! Ashby assessment partner API (README "What the ATSs call"; Ashby's public "Assessment Partner"
 //! integration documentation): `assessment.list`, `assessment.start`, `assessment.cancel`, and
 //! `assessment.update` back to Ashby. Validation failures use Ashby's `{"message"}` shape,
 //! which Ashby shows to its user. Tenant-scoped: the customer pastes
@@ -170,7 +170,7 @@ fn authorization(c: &CredentialSource) -> Option<String> {
     c.tenant("api_key").map(|k| basic_authorization(k, ""))
 }
 
-/// Every accepted result is forwarded as an `assessment.update` (README "Results").
+/// Every accepted result is forwarded as an `assessment.update` (README "Results back to the ATS").
 fn write_back(w: &WriteBack) -> ApiResult<Vec<OutboundCall>> {
     if authorization(w.credentials).is_none() {
         return Err(ApiError::new(

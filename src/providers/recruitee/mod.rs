@@ -1,6 +1,6 @@
-//! Recruitee Partners API ("reports"), README "Recruitee". Sources: docs.recruitee.com, "Partners
-//! API":
-//! `sending-candidates` (the `send_candidate` body, the `tests` answer, extra inputs),
+//! Recruitee Partners API ("reports"), README "Recruitee". Sources: docs.recruitee.com,
+//! "Partners API": `sending-candidates` (the `send_candidate` body, the `tests` answer, extra
+//! inputs),
 //! `reports` (report statuses, `score` as text, `completed_at`, `subtitle` — not for background
 //! and reference checks —, `urls.cancel`) and `partners-api-concepts` (one Bearer token per
 //! customer; 2xx success, 401/403 invalid token).
@@ -12,9 +12,11 @@
 //! `RT-PARTNER-SECRET`. Right after an order the bridge marks the report `sent` with its own
 //! cancel link in `urls.cancel`, which Recruitee offers the recruiter (README "Recruitee").
 
+mod hosts;
 mod order;
 mod report;
 
+use hosts::*;
 use order::*;
 use report::*;
 
@@ -95,7 +97,7 @@ pub static SPEC: Spec = Spec {
     ],
     authorization,
     authorization_header: SECRET_HEADER,
-    outbound_hosts: &[],
+    outbound_hosts: API_HOSTS,
     call_headers: &[],
     // A report PATCH answer is its status code (Recruitee Partners API, "patch-reports").
     call_answer: crate::delivery::attempt::answer_by_status,

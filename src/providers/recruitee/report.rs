@@ -28,7 +28,7 @@ pub(super) fn report_call_url(
     };
     let base = c.setting("RECRUITEE_API_BASE").unwrap_or_default();
     let url = report_url(base, codename, &report_id).map_err(|why| invalid(format!("{why}.")))?;
-    targets::check_target(&url, allow_insecure)
+    check_report_url(&url, allow_insecure)
         .map(|u| u.to_string())
         .map_err(|why| invalid(format!("RECRUITEE_API_BASE {why}.")))
 }

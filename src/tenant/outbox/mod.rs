@@ -38,7 +38,7 @@ use crate::error::{ApiResult, Context};
 use crate::secrets;
 
 pub use emit::Due;
-pub use schema::{DELIVERIES_SCHEMA, SCHEMA};
+pub use schema::DELIVERIES_SCHEMA;
 use webhook::WebhookChannel;
 
 /// Which endpoint a delivery goes to, and so where its state is kept.

@@ -26,26 +26,8 @@ mod sync;
 use channel::CallChannel;
 use sync::dead_letter_note;
 
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS calls (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  assessment_id TEXT NOT NULL,
-  provider TEXT NOT NULL,
-  label TEXT NOT NULL,
-  method TEXT NOT NULL,
-  url TEXT NOT NULL,
-  body TEXT,
-  state TEXT NOT NULL,
-  attempt_count INTEGER NOT NULL DEFAULT 0,
-  cycle_retries INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER,
-  lease_until INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  done_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS calls_due ON calls(state, next_attempt_at);
-";
+// The `calls` table: created by step 1 of `migrations::LADDER` (frozen there);
+// a change to it is a new step.
 
 /// Schema step 6: calls spell their states as every delivery does (`done` → `delivered`)
 /// and keep the last attempt's error like the other delivery tables.

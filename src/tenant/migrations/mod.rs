@@ -7,14 +7,16 @@
 //! idempotently, plus the columns earlier builds added later (each added only when
 //! `PRAGMA table_info` shows it missing), so storage written by any older build reaches
 //! version 1 intact. Every later step is explicit SQL that runs exactly once. To change the
-//! schema, append a step; never edit a step that has shipped.
+//! schema, append a step; never edit a step that has shipped (step 1's SQL is literal text
+//! here, and a unit test pins a digest of every shipped step).
+
+mod step_1;
 
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{
-    assessments, connect, endpoints, enrich, idempotency, links, outbox, provider_calls, store,
-};
+use super::{assessments, endpoints, enrich, idempotency, outbox, provider_calls};
+use step_1::STEP_1;
 
 /// A column that older builds' `CREATE TABLE` lacked: `(table, column, declaration)`.
 pub type LateColumn = (&'static str, &'static str, &'static str);
@@ -31,14 +33,7 @@ pub struct Step {
 pub const LADDER: &[Step] = &[
     Step {
         version: 1,
-        sql: &[
-            store::SCHEMA,
-            outbox::SCHEMA,
-            assessments::SCHEMA,
-            provider_calls::SCHEMA,
-            links::SCHEMA,
-            connect::SCHEMA,
-        ],
+        sql: STEP_1,
         late_columns: &[
             ("keys", "previous_hash", "TEXT"),
             ("keys", "previous_until", "INTEGER"),
@@ -46,7 +41,8 @@ pub const LADDER: &[Step] = &[
         ],
     },
     Step {
-        // Idempotency keys of result writes (README "Results").
+        // Idempotency keys of result writes (README "Attachments, pre-flight warnings and
+        // idempotency").
         version: 2,
         sql: &[idempotency::SCHEMA],
         late_columns: &[],
@@ -186,6 +182,62 @@ fn column_names(sql: &SqlStorage, table: &str) -> worker::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SHA-256 (hex) of what a step runs: its SQL and its late columns.
+    fn digest(step: &Step) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for stmt in step.sql {
+            h.update(stmt.as_bytes());
+            h.update([0]);
+        }
+        for (table, column, decl) in step.late_columns {
+            h.update(format!("{table}.{column} {decl}").as_bytes());
+            h.update([0]);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn shipped_steps_are_frozen() {
+        // What each shipped step runs, pinned. Step 1's text is literal here; later steps may
+        // borrow a module's constant, so an edit to that constant fails this test too. On a
+        // failure, restore the step and append a new one instead (docs/architecture.md,
+        // "Tenant storage"). Step 1's digest is that of the module constants it was built
+        // from, so freezing it changed nothing a tenant object runs.
+        const SHIPPED: &[(i64, &str)] = &[
+            (
+                1,
+                "19a67eaac6d1d8750a5680f09e3da39a5bbebfa0b8134d9350a18ecdf7e88454",
+            ),
+            (
+                2,
+                "95d67a1248927a2e403ac838e7eb1691aa180639cce33c6f036bb9fdb25b7bff",
+            ),
+            (
+                3,
+                "1faa98022c202cf4be5a73907b65b372a14de5c67a6722676247b73834346c60",
+            ),
+            (
+                4,
+                "d26abd9ae2b6e60de170a1d3f5e693340cd64bf19bcf8c1007218f60c309c794",
+            ),
+            (
+                5,
+                "97cadc35f9dbac6aad50e889157300e8b4cb99209f4fac5f356c96dd6582047f",
+            ),            (
+                6,
+                "864eee03c84713900e522a2658301d60cddc2975452efb8dd4d44feeec9ad50c",
+            ),
+        ];
+        for (version, want) in SHIPPED {
+            let step = &LADDER[*version as usize - 1];
+            assert_eq!(step.version, *version);
+            assert_eq!(digest(step), *want, "shipped step {version} changed");
+        }
+        // Ladder steps appended later are shipped too once they land: pin them here.
+        assert!(LADDER.len() >= SHIPPED.len());
+    }
 
     #[test]
     fn versions_count_up_from_one_without_gaps() {
