@@ -225,7 +225,8 @@ mod tests {
             (
                 5,
                 "97cadc35f9dbac6aad50e889157300e8b4cb99209f4fac5f356c96dd6582047f",
-            ),            (
+            ),
+            (
                 6,
                 "864eee03c84713900e522a2658301d60cddc2975452efb8dd4d44feeec9ad50c",
             ),
