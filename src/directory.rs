@@ -6,6 +6,8 @@
 //! appear on a deployed worker (`GET /v1/tenants/{id}` answers at once). See docs/contract.md
 //! "Admin API".
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde_json::{json, Value};
 use worker::Env;
 
@@ -38,14 +40,12 @@ pub fn parse_query(query_string: Option<&str>) -> ApiResult<DirectoryQuery> {
     let cursor = query::get(&q, "cursor")
         .filter(|c| !c.is_empty())
         .map(|c| {
-            if c.len() <= 1024 && c.bytes().all(|b| b.is_ascii_graphic()) {
-                Ok(c.to_string())
-            } else {
-                Err(ApiError::invalid_field(
+            open_cursor(c).ok_or_else(|| {
+                ApiError::invalid_field(
                     "cursor",
-                    "is not a cursor this API returned",
-                ))
-            }
+                    "is not a cursor this API returned (pass an earlier page's next_cursor)",
+                )
+            })
         })
         .transpose()?;
     Ok(DirectoryQuery {
@@ -53,6 +53,25 @@ pub fn parse_query(query_string: Option<&str>) -> ApiResult<DirectoryQuery> {
         limit: query::limit(&q)?,
         cursor,
     })
+}
+
+/// Marks the directory's own cursors: `t1.` + the KV list cursor, base64url.
+const CURSOR_TAG: &str = "t1.";
+
+/// The `next_cursor` the API hands out for a KV list cursor. Wrapped so that a cursor the API
+/// never returned is recognised and refused (a KV list with a made-up cursor answers an empty
+/// page, which would read as "no more tenants").
+pub fn seal_cursor(kv_cursor: &str) -> String {
+    format!("{CURSOR_TAG}{}", URL_SAFE_NO_PAD.encode(kv_cursor))
+}
+
+/// The KV list cursor inside a cursor [`seal_cursor`] made; None for anything else.
+pub fn open_cursor(cursor: &str) -> Option<String> {
+    let raw = URL_SAFE_NO_PAD
+        .decode(cursor.strip_prefix(CURSOR_TAG)?)
+        .ok()?;
+    let kv = String::from_utf8(raw).ok()?;
+    (!kv.is_empty() && kv.len() <= 1024 && kv.bytes().all(|b| b.is_ascii_graphic())).then_some(kv)
 }
 
 /// The answer: `{"data":[{"id"}],"next_cursor"}` in id order, from KV key names.
@@ -63,7 +82,7 @@ pub fn page(names: &[String], next_cursor: Option<String>) -> Value {
         .filter(|id| is_valid_slug(id))
         .map(|id| json!({ "id": id }))
         .collect();
-    json!({ "data": data, "next_cursor": next_cursor })
+    json!({ "data": data, "next_cursor": next_cursor.as_deref().map(seal_cursor) })
 }
 
 /// List tenants (`GET /v1/tenants`).
@@ -104,10 +123,37 @@ mod tests {
         );
         assert_eq!(parse_query(Some("limit=0")).unwrap_err().status, 422);
         assert_eq!(parse_query(Some("cursor=a%20b")).unwrap_err().status, 422);
+        let sealed = seal_cursor("abc");
         assert_eq!(
-            parse_query(Some("cursor=abc")).unwrap().cursor.as_deref(),
+            parse_query(Some(&format!("cursor={sealed}")))
+                .unwrap()
+                .cursor
+                .as_deref(),
             Some("abc")
         );
+    }
+
+    #[test]
+    fn only_cursors_the_api_returned_are_taken() {
+        for kv in ["abc", "AAAA-_/+=~", &"x".repeat(1024)] {
+            assert_eq!(open_cursor(&seal_cursor(kv)).as_deref(), Some(kv));
+        }
+        for bad in [
+            "garbage",
+            "abc",
+            "t1.",
+            "t1.!!!",
+            "t2.YWJj",
+            "t1.YWJj=",
+            &seal_cursor("a b"),
+            &seal_cursor(""),
+            &seal_cursor(&"x".repeat(1025)),
+        ] {
+            assert_eq!(open_cursor(bad), None, "{bad}");
+            let e = parse_query(Some(&format!("cursor={bad}"))).unwrap_err();
+            assert_eq!((e.status, e.code), (422, "invalid_field"), "{bad}");
+            assert!(e.message.contains("`cursor`"), "{}", e.message);
+        }
     }
 
     #[test]
@@ -116,6 +162,9 @@ mod tests {
             &["tenant:acme".into(), "key:abc".into(), "tenant:Bad!".into()],
             Some("c".into()),
         );
-        assert_eq!(v, json!({"data":[{"id":"acme"}],"next_cursor":"c"}));
+        assert_eq!(
+            v,
+            json!({"data":[{"id":"acme"}],"next_cursor": seal_cursor("c")})
+        );
     }
 }

@@ -43,6 +43,9 @@ pub fn error(e: &ApiError) -> Response {
     if let Some(challenge) = e.challenge {
         let _ = resp.headers().set("www-authenticate", challenge);
     }
+    if let Some(allow) = &e.allow {
+        let _ = resp.headers().set("allow", allow);
+    }
     resp
 }
 

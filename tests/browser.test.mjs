@@ -461,6 +461,30 @@ test("a Recruitee cancel link opened in the browser asks first; its button cance
   await p.close();
 });
 
+test("a malformed location hash shows the tenant list instead of throwing URIError", async () => {
+  const errors = [];
+  const onError = (e) => errors.push(e.message);
+  page.on("pageerror", onError);
+  try {
+    for (const hash of ["#/t/%E0%A4%A", "#/t/acme-web/%ZZ", "#/t/%/assessments/x", "#/%C3%28"]) {
+      await page.goto(`${w.url}/console#/`);
+      await page.getByRole("heading", { name: "Tenants" }).waitFor();
+      await page.evaluate((h) => { location.hash = h; }, hash);
+      await page.getByRole("heading", { name: "Tenants" }).waitFor();
+      // A fresh load with the malformed hash too (the first route is parsed at start).
+      await page.goto(`${w.url}/console${hash}`);
+      await page.getByRole("heading", { name: "Tenants" }).waitFor();
+      assert.deepEqual(errors, [], `page errors after ${hash}`);
+    }
+    // A well-formed escaped tenant id still opens that tenant.
+    await page.goto(`${w.url}/console#/t/${encodeURIComponent("acme-web")}/overview`);
+    await page.getByRole("heading", { name: /Acme Web/ }).waitFor();
+  } finally {
+    page.off("pageerror", onError);
+  }
+  assert.deepEqual(errors, []);
+});
+
 test("the Content-Security-Policy holds: strict headers, inline script blocked, no errors or violations", async () => {
   for (const path of ["/console", "/console/app.js", "/console/app.css", "/connect/app.js", linkUrl.slice(w.url.length)]) {
     const r = await fetch(`${w.url}${path}`);

@@ -242,7 +242,7 @@ test("results: 5xx and 429 are retried until they land; another 4xx is final and
   teamtailorScript = () => ({ status: 200, body: { data: {} } });
 });
 
-test("a bad token is the same 401 whether or not the tenant exists; signatures are checked", async () => {
+test("a bad token is the same 401 whether or not the tenant exists; a bad signature gets its own 401", async () => {
   const ctx = await setup("tt-auth");
   const body = order();
   const forged = ctx.key.replace(/\.(.)/, (m, c) => `.${c === "A" ? "B" : "A"}`);
@@ -271,10 +271,22 @@ test("a bad token is the same 401 whether or not the tenant exists; signatures a
 
   const eventId = body["partner-event"].id;
   const token = jws({ key: ctx.key });
-  for (const sig of [signature(eventId, undefined, "wrong"), signature(eventId, Math.floor(Date.now() / 1000) - 301), signature("another-event"), "t=1,v1=zz"]) {
+  // A bad signature with a valid key is a 401 about the signature, never "invalid API key".
+  for (const [sig, why] of [
+    [signature(eventId, undefined, "wrong"), /does not match/],
+    [signature(eventId, Math.floor(Date.now() / 1000) - 301), /5 minutes/],
+    [signature("another-event"), /does not match/],
+    ["t=1,v1=zz", /malformed/],
+  ]) {
     const r = await tt("webhook", { token, body, headers: { "teamtailor-signature": sig } });
     assert.equal(r.status, 401, sig);
-    assert.equal(r.text, answers[0][1]);
+    assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="ats-bridge"', r.text);
+    const errors = JSON.parse(r.text).errors;
+    assert.ok(Array.isArray(errors) && errors.length === 1, r.text);
+    assert.match(errors[0], /Teamtailor-Signature/, r.text);
+    assert.match(errors[0], why, r.text);
+    assert.doesNotMatch(errors[0], /API key/i, r.text);
+    assert.notEqual(r.text, answers[0][1], "not the bad-key answer");
   }
   const ok = await tt("webhook", { token, body, headers: { "teamtailor-signature": signature(eventId) } });
   assert.equal(ok.status, 200, ok.text);

@@ -29,7 +29,10 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Parse an RFC 3339 timestamp (`YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`) into epoch ms.
+/// Parse an RFC 3339 timestamp (`YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`) into epoch ms. None
+/// for anything that is not a real instant: a day the month does not have (`02-30`, `02-29`
+/// outside leap years), an hour over 23, a minute or second over 59 (a leap second `:60` is
+/// refused: the bridge could only guess what it means), an offset beyond `±23:59`.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't') {
@@ -46,7 +49,8 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         return None;
     }
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59
+    {
         return None;
     }
     let mut i = 19;
@@ -68,7 +72,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         rest if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) => {
             let oh = num(i + 1..i + 3)?;
             let om = num(i + 4..i + 6)?;
-            if b[i + 3] != b':' {
+            if b[i + 3] != b':' || oh > 23 || om > 59 {
                 return None;
             }
             let sign = if rest.starts_with('-') { -1 } else { 1 };
@@ -78,6 +82,16 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     let days = days_from_civil(y, mo as u32, d as u32);
     Some(((days * 86_400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + ms)
+}
+
+/// Days in month `m` (1–12) of year `y` (proleptic Gregorian).
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -109,5 +123,37 @@ mod tests {
         assert_eq!(parse_rfc3339("yesterday"), None);
         assert_eq!(parse_rfc3339("2026-11-01T10:00:00"), None);
         assert_eq!(parse_rfc3339("2026-11-01T10:00:00.Z"), None);
+    }
+
+    #[test]
+    fn impossible_instants_are_refused() {
+        for bad in [
+            "2026-11-01T10:00:00+25:00", // offset hour
+            "2026-11-01T10:00:00-24:00",
+            "2026-11-01T10:00:00+01:60", // offset minute
+            "2026-02-30T10:00:00Z",      // a day the month lacks
+            "2026-02-29T10:00:00Z",      // not a leap year
+            "1900-02-29T10:00:00Z",      // century, not a leap year
+            "2026-04-31T10:00:00Z",
+            "2026-11-01T10:00:60Z", // leap second
+            "2026-11-01T24:00:00Z",
+            "2026-11-01T10:60:00Z",
+            "2026-11-00T10:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+        for ok in [
+            "2028-02-29T10:00:00Z", // leap year
+            "2000-02-29T10:00:00Z", // 400-year leap year
+            "2026-01-31T23:59:59.999-23:59",
+            "2026-12-31T00:00:00+23:59",
+            "2026-04-30T10:00:00z",
+        ] {
+            assert!(parse_rfc3339(ok).is_some(), "{ok}");
+        }
+        assert_eq!(
+            parse_rfc3339("2028-02-29T00:00:00Z").unwrap() + 86_400_000,
+            parse_rfc3339("2028-03-01T00:00:00Z").unwrap()
+        );
     }
 }

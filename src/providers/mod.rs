@@ -1,4 +1,4 @@
-//! One module per ATS, each declaring itself as a [`Spec`] (see `seam.rs`,
+//! One module per ATS, each declaring itself as a [`Spec`] (see `seam/`,
 //! docs/adding-an-ats.md). The [`REGISTRY`] is the only list of ATSs: routing, edge
 //! authentication, the tenant object, results, the admin API and the tests read it.
 

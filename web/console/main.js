@@ -24,8 +24,19 @@ async function api(method, path, body) {
 
 // ---- routing -------------------------------------------------------------------------------
 
+/** Percent-decoding that never throws: a malformed escape (`%E0%A4%A`, `%ZZ`) gives null. */
+function decodeSegment(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
 function parseRoute(hash) {
-  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeSegment);
+  // A hash that does not decode names no tenant: show the tenant list.
+  if (parts.includes(null)) return { screen: "tenants" };
   if (parts[0] === "t" && parts[1]) {
     if (parts[2] === "assessments" && parts[3]) return { screen: "assessment", tenant: parts[1], id: parts[3] };
     return { screen: "tenant", tenant: parts[1], tab: parts[2] || "overview" };

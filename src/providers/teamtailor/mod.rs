@@ -35,7 +35,7 @@ use super::{
     Inbound, Operation, OutboundCall, ScoreShape, Setting, Spec, Surface, WriteBack,
 };
 use crate::delivery::attempt::{answer_from_status, ProviderAnswer, ProviderFault};
-use crate::error::{ApiError, ApiResult, EdgeAuth, ErrorShape};
+use crate::error::{code, ApiError, ApiResult, EdgeAuth, ErrorShape};
 use crate::model::{
     context, parse_rfc3339, AssessmentPackage, Candidate, CandidateAssessment, Catalogue,
     CustomField, Email, Job, Location, Package, Phone, Provider, Requester, ResultUpdate, Status,
@@ -296,8 +296,8 @@ fn accepted(id: &str) -> Value {
     json!({ "assessment_id": id })
 }
 
-/// `webhook`: the optional `Teamtailor-Signature` is checked first (a bad one is the same 401
-/// as a bad token), then the order.
+/// `webhook`: the optional `Teamtailor-Signature` is checked first (a bad one is a 401 that
+/// says what is wrong with the signature), then the order.
 fn parse_webhook(req: &EdgeRequest) -> ApiResult<super::Order> {
     let v = req.json()?;
     if let (Some(sig), Some(secret)) = (
@@ -307,7 +307,7 @@ fn parse_webhook(req: &EdgeRequest) -> ApiResult<super::Order> {
         let event_id = optional(&v, &["partner-event", "id"]).unwrap_or_default();
         if let Err(why) = verify_signature(sig, &event_id, secret, unix_now_secs()) {
             log_refusal("teamtailor signature refused", why.as_str());
-            return Err(ApiError::unauthorized_edge(SPEC.edge_auth));
+            return Err(why.refusal());
         }
     }
     let order = parse_order(&v, req.allow_insecure)?;
@@ -382,6 +382,31 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.status, 401);
+        assert!(e.message.contains("Teamtailor-Signature"), "{}", e.message);
+        assert!(!e.message.contains("API key"), "{}", e.message);
+        assert_eq!(e.challenge, Some("Bearer realm=\"ats-bridge\""));
+        for (header, word) in [
+            ("t=1,v1=zz".to_string(), "malformed"),
+            (
+                format!(
+                    "t={},v1={}",
+                    now - 301,
+                    sign(now - 301, &event_id, "hook-secret")
+                ),
+                "5 minutes",
+            ),
+            (
+                format!("t={now},v1={}", sign(now, &event_id, "other")),
+                "does not match",
+            ),
+        ] {
+            let sig = vec![(SIGNATURE_HEADER.to_string(), header)];
+            let e = parse_webhook(&edge_request(None, body, &sig, &settings))
+                .err()
+                .unwrap();
+            assert_eq!((e.status, e.code), (401, "unauthorized"));
+            assert!(e.message.contains(word), "{}", e.message);
+        }
         // No signature: the provider key alone authenticates (signatures are optional).
         assert!(parse_webhook(&edge_request(None, body, &[], &settings)).is_ok());
         let e = parse_webhook(&edge_request(None, b"{nope", &[], &settings))

@@ -3,7 +3,8 @@
 
 use super::*;
 
-/// Why a `Teamtailor-Signature` header was refused (answered as the same 401 as a bad token).
+/// Why a `Teamtailor-Signature` header was refused (a 401 that says what was wrong with the
+/// signature, see [`SignatureError::refusal`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureError {
     /// No `t=` or no `v1=`, or not numbers/hex.
@@ -22,6 +23,25 @@ impl SignatureError {
             SignatureError::Stale => "signature_stale",
             SignatureError::Mismatch => "signature_mismatch",
         }
+    }
+
+    /// The 401 for a refused signature: about the signature, never the key (the provider key
+    /// was not what failed). Its challenge is the edge's (`Bearer`).
+    pub fn refusal(self) -> ApiError {
+        let why = match self {
+            SignatureError::Malformed => {
+                "The Teamtailor-Signature header is malformed: expected `t=<unix seconds>,v1=<hex HMAC-SHA256>`."
+            }
+            SignatureError::Stale => {
+                "The Teamtailor-Signature timestamp is more than 5 minutes away from the bridge's clock."
+            }
+            SignatureError::Mismatch => {
+                "The Teamtailor-Signature does not match this partner event: check the webhook secret (TEAMTAILOR_WEBHOOK_SECRET)."
+            }
+        };
+        let mut e = ApiError::new(401, code::UNAUTHORIZED, why);
+        e.challenge = Some(SPEC.edge_auth.challenge());
+        e
     }
 }
 
