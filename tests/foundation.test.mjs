@@ -241,6 +241,27 @@ test("the worker logs no secrets", async () => {
   assert.ok(!logs.includes("ashby-secret-value"));
 });
 
+test("two rotations inside a grace period keep every replaced key until its own end (two connect links opened in a day)", async () => {
+  await createTenant(w, "grace2", "http://127.0.0.1:9/h");
+  const k0 = (await createKey(w, "grace2", "ashby")).secretKey;
+  const rotate = async (ttl) => (await admin(w, "POST", "/v1/tenants/grace2/secrets", { provider: "ashby", previous_key_ttl_seconds: ttl })).body.secretKey;
+  const list = (key) => edge(w, "grace2", "ashby", "assessment.list", { key, body: {} });
+  const k1 = await rotate(2);
+  const k2 = await rotate(60);
+  for (const [k, name] of [[k0, "the live key replaced first"], [k1, "the key replaced second"], [k2, "the new key"]]) {
+    assert.equal((await list(k)).status, 200, name);
+  }
+  await new Promise((res) => setTimeout(res, 2300));
+  assert.equal((await list(k0)).status, 401, "the first replaced key ends at its own grace end");
+  assert.equal((await list(k1)).status, 200, "the second keeps its own");
+  assert.equal((await list(k2)).status, 200);
+  // A rotation without grace ends every replaced key at once.
+  const k3 = (await admin(w, "POST", "/v1/tenants/grace2/secrets", { provider: "ashby" })).body.secretKey;
+  assert.equal((await list(k1)).status, 401);
+  assert.equal((await list(k2)).status, 401);
+  assert.equal((await list(k3)).status, 200);
+});
+
 test("rotation with previous_key_ttl_seconds keeps the old key working for the grace period only", async () => {
   await createTenant(w, "grace", "http://127.0.0.1:9/h");
   const k1 = (await createKey(w, "grace", "ashby")).secretKey;

@@ -28,27 +28,76 @@ pub(super) struct KeyRow {
 }
 
 /// Whether one of the `presented` key hashes opens `provider`'s edge at `now` (ms): its
-/// current key, or the key it replaced while the rotation grace period runs
-/// (`previous_until > now`). Every stored hash is compared with every presented one in
+/// current key, or a key it replaced while that key's rotation grace period runs
+/// (`previous_entries`). Every stored hash is compared with every presented one in
 /// constant time, so the answer's timing does not say which matched.
 pub(super) fn accepts(rows: &[KeyRow], provider: &str, presented: &[String], now: i64) -> bool {
     let stored = rows
         .iter()
         .filter(|r| r.provider == provider)
         .flat_map(|r| {
-            let previous = r
-                .previous_hash
-                .as_ref()
-                .filter(|_| r.previous_until > Some(now));
-            std::iter::once(&r.hash).chain(previous)
+            let previous = previous_entries(r)
+                .into_iter()
+                .filter(|(_, until)| *until > now)
+                .map(|(h, _)| h);
+            std::iter::once(r.hash.clone()).chain(previous)
         });
     let mut ok = false;
     for s in stored {
         for h in presented {
-            ok |= secrets::ct_eq(h, s);
+            ok |= secrets::ct_eq(h, &s);
         }
     }
     ok
+}
+
+/// The replaced keys of a row, each with the end of its grace period (ms): `previous_hash`
+/// holds `hash:until` entries separated by commas; a bare `hash` (rows written before several
+/// replaced keys were kept) ends at the row's `previous_until`. An entry without an end never
+/// counts.
+pub(super) fn previous_entries(r: &KeyRow) -> Vec<(String, i64)> {
+    let Some(list) = r.previous_hash.as_deref() else {
+        return Vec::new();
+    };
+    list.split(',')
+        .filter(|e| !e.is_empty())
+        .filter_map(|e| match e.split_once(':') {
+            Some((h, until)) => until.parse().ok().map(|u| (h.to_string(), u)),
+            None => r.previous_until.map(|u| (e.to_string(), u)),
+        })
+        .collect()
+}
+
+/// How many replaced keys a provider keeps in their grace periods at once.
+pub(super) const KEPT_PREVIOUS: usize = 3;
+
+/// What a rotation at `now` stores as the replaced keys (`previous_hash`, `previous_until`):
+/// the key being replaced until `grace_until`, plus the keys replaced earlier whose grace
+/// has not ended (each keeps its own end), newest first, at most `KEPT_PREVIOUS`. Two
+/// rotations in a day (e.g. two connect links opened) so never cut off a live key early.
+/// Without a grace period (`None`) every replaced key dies at once.
+pub(super) fn rotated_previous(
+    old: Option<&KeyRow>,
+    grace_until: Option<i64>,
+    now: i64,
+) -> (Option<String>, Option<i64>) {
+    let (Some(old), Some(until)) = (old, grace_until) else {
+        return (None, None);
+    };
+    let mut kept = vec![(old.hash.clone(), until)];
+    kept.extend(
+        previous_entries(old)
+            .into_iter()
+            .filter(|(h, u)| *u > now && *h != old.hash),
+    );
+    kept.truncate(KEPT_PREVIOUS);
+    let last = kept.iter().map(|(_, u)| *u).max();
+    let list = kept
+        .iter()
+        .map(|(h, u)| format!("{h}:{u}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    (Some(list), last)
 }
 
 /// Until when (ms) a replaced key keeps working after a rotation at `now` with `grace_secs` of
@@ -180,8 +229,14 @@ impl Tenant {
         let key = provider.new_key(t);
         let hash = secrets::hash_key(&key);
         let n = now();
-        let old = self.key_hash(provider)?;
+        let old_row = self
+            .key_rows()?
+            .iter()
+            .find(|r| r.provider == provider.as_str())
+            .cloned();
+        let old = old_row.as_ref().map(|r| r.hash.clone());
         let previous_until = grace_until(old.is_some(), grace_secs, n);
+        let (previous_hashes, previous_end) = rotated_previous(old_row.as_ref(), previous_until, n);
         // Replacing the row is the rotation: without a grace period the old key fails on the
         // very next request.
         self.sql()
@@ -191,8 +246,8 @@ impl Tenant {
                     provider.as_str().into(),
                     hash.clone().into(),
                     SqlStorageValue::Integer(n),
-                    previous_until.and(old.clone()).into(),
-                    previous_until.map(SqlStorageValue::Integer).unwrap_or(SqlStorageValue::Null),
+                    previous_hashes.into(),
+                    previous_end.map(SqlStorageValue::Integer).unwrap_or(SqlStorageValue::Null),
                 ],
             )
             .context("store key")?;
@@ -270,6 +325,55 @@ mod tests {
         assert!(!accepts(&[], "a", &hashes(&["ha"]), 0), "no keys at all");
         // Any of several presented candidates may match (e.g. Basic username or password).
         assert!(accepts(&rows, "a", &hashes(&["nope", "ha"]), 0));
+    }
+
+    #[test]
+    fn two_rotations_inside_a_grace_period_keep_every_replaced_key_until_its_own_end() {
+        // Key k0 is live; a rotation at t=0 with a day of grace, another at t=10.
+        let r0 = row("a", "k0", None);
+        let (prev, until) = rotated_previous(Some(&r0), Some(86_400_000), 0);
+        let r1 = KeyRow {
+            hash: "k1".into(),
+            previous_hash: prev,
+            previous_until: until,
+            ..r0.clone()
+        };
+        assert!(accepts(&[r1.clone()], "a", &hashes(&["k0"]), 10));
+        let (prev, until) = rotated_previous(Some(&r1), Some(86_400_010), 10);
+        let r2 = KeyRow {
+            hash: "k2".into(),
+            previous_hash: prev,
+            previous_until: until,
+            ..r1.clone()
+        };
+        assert_eq!(r2.previous_until, Some(86_400_010));
+        for k in ["k0", "k1", "k2"] {
+            assert!(accepts(&[r2.clone()], "a", &hashes(&[k]), 20), "{k}");
+        }
+        // Each replaced key ends at its own time: k0 a day after the first rotation.
+        assert!(!accepts(&[r2.clone()], "a", &hashes(&["k0"]), 86_400_005));
+        assert!(accepts(&[r2.clone()], "a", &hashes(&["k1"]), 86_400_005));
+        assert!(!accepts(&[r2.clone()], "a", &hashes(&["k1"]), 86_400_010));
+        // At most KEPT_PREVIOUS are kept, newest first.
+        let mut r = r2;
+        for (i, k) in ["k3", "k4"].into_iter().enumerate() {
+            let t = 20 + i as i64;
+            let (prev, until) = rotated_previous(Some(&r), Some(86_400_000 + t), t);
+            r = KeyRow {
+                hash: k.into(),
+                previous_hash: prev,
+                previous_until: until,
+                ..r
+            };
+        }
+        assert_eq!(previous_entries(&r).len(), KEPT_PREVIOUS);
+        assert!(!accepts(&[r.clone()], "a", &hashes(&["k0"]), 30));
+        assert!(accepts(&[r.clone()], "a", &hashes(&["k1"]), 30));
+        // A rotation without grace ends every replaced key at once.
+        assert_eq!(rotated_previous(Some(&r), None, 40), (None, None));
+        // An expired entry is not carried on.
+        let (prev, _) = rotated_previous(Some(&r), Some(200_000_000), 100_000_000);
+        assert_eq!(prev.as_deref(), Some("k4:200000000"));
     }
 
     #[test]
