@@ -338,7 +338,12 @@ mod tests {
             previous_until: until,
             ..r0.clone()
         };
-        assert!(accepts(&[r1.clone()], "a", &hashes(&["k0"]), 10));
+        assert!(accepts(
+            std::slice::from_ref(&r1),
+            "a",
+            &hashes(&["k0"]),
+            10
+        ));
         let (prev, until) = rotated_previous(Some(&r1), Some(86_400_010), 10);
         let r2 = KeyRow {
             hash: "k2".into(),
@@ -348,12 +353,30 @@ mod tests {
         };
         assert_eq!(r2.previous_until, Some(86_400_010));
         for k in ["k0", "k1", "k2"] {
-            assert!(accepts(&[r2.clone()], "a", &hashes(&[k]), 20), "{k}");
+            assert!(
+                accepts(std::slice::from_ref(&r2), "a", &hashes(&[k]), 20),
+                "{k}"
+            );
         }
         // Each replaced key ends at its own time: k0 a day after the first rotation.
-        assert!(!accepts(&[r2.clone()], "a", &hashes(&["k0"]), 86_400_005));
-        assert!(accepts(&[r2.clone()], "a", &hashes(&["k1"]), 86_400_005));
-        assert!(!accepts(&[r2.clone()], "a", &hashes(&["k1"]), 86_400_010));
+        assert!(!accepts(
+            std::slice::from_ref(&r2),
+            "a",
+            &hashes(&["k0"]),
+            86_400_005
+        ));
+        assert!(accepts(
+            std::slice::from_ref(&r2),
+            "a",
+            &hashes(&["k1"]),
+            86_400_005
+        ));
+        assert!(!accepts(
+            std::slice::from_ref(&r2),
+            "a",
+            &hashes(&["k1"]),
+            86_400_010
+        ));
         // At most KEPT_PREVIOUS are kept, newest first.
         let mut r = r2;
         for (i, k) in ["k3", "k4"].into_iter().enumerate() {
@@ -367,8 +390,13 @@ mod tests {
             };
         }
         assert_eq!(previous_entries(&r).len(), KEPT_PREVIOUS);
-        assert!(!accepts(&[r.clone()], "a", &hashes(&["k0"]), 30));
-        assert!(accepts(&[r.clone()], "a", &hashes(&["k1"]), 30));
+        assert!(!accepts(
+            std::slice::from_ref(&r),
+            "a",
+            &hashes(&["k0"]),
+            30
+        ));
+        assert!(accepts(std::slice::from_ref(&r), "a", &hashes(&["k1"]), 30));
         // A rotation without grace ends every replaced key at once.
         assert_eq!(rotated_previous(Some(&r), None, 40), (None, None));
         // An expired entry is not carried on.
