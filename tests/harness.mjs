@@ -30,15 +30,45 @@ export async function freePort() {
 /** A wrangler config identical to the worker's wrangler.toml but without the [build] step: the
  *  harness runs the already-built worker (`make test` builds it once). `workerDir` is the
  *  worker's directory relative to the repo (the bridge itself, or examples/embedded). */
-function testConfig(dir, workerDir = ".") {
+function testConfig(dir, workerDir = ".", vars = null) {
   const base = join(ROOT, workerDir);
   const src = readFileSync(join(base, "wrangler.toml"), "utf8");
   const noBuild = src.replace(/\[build\][^[]*/m, "");
-  const cfg = noBuild
+  let cfg = noBuild
     .replace(/^main = .*$/m, `main = ${JSON.stringify(join(base, "build/index.js"))}`)
     .replace(/^directory = "(.*)"$/m, (_, d) => `directory = ${JSON.stringify(join(base, d))}`);
+  // Vars written into the config (an auxiliary worker of a session does not get `--var`).
+  for (const [k, v] of Object.entries(vars ?? {})) {
+    if (v === null || v === undefined) continue;
+    const line = `${k} = ${JSON.stringify(String(v))}`;
+    const re = new RegExp(`^${k} = .*$`, "m");
+    cfg = re.test(cfg) ? cfg.replace(re, line) : cfg.replace(/^\[vars\]$/m, `[vars]\n${line}`);
+  }
   const path = join(dir, "wrangler.toml");
   writeFileSync(path, cfg);
+  return path;
+}
+
+/** The config of the test-only front worker (tests/front/worker.mjs): the primary worker of
+ *  the session, forwarding to the bridge and able to put a message on its dead-letter queue. */
+function frontConfig(dir, bridgeConfig) {
+  const src = readFileSync(bridgeConfig, "utf8");
+  const name = src.match(/^name = "(.*)"$/m)[1];
+  const date = src.match(/^compatibility_date = "(.*)"$/m)[1];
+  const dlq = src.match(/^dead_letter_queue = "(.*)"$/m)[1];
+  const path = join(dir, "front.toml");
+  writeFileSync(path, [
+    `name = "${name}-test-front"`,
+    `main = ${JSON.stringify(join(ROOT, "tests/front/worker.mjs"))}`,
+    `compatibility_date = "${date}"`,
+    "[[services]]",
+    `binding = "BRIDGE"`,
+    `service = "${name}"`,
+    "[[queues.producers]]",
+    `binding = "DLQ"`,
+    `queue = "${dlq}"`,
+    "",
+  ].join("\n"));
   return path;
 }
 
@@ -46,14 +76,17 @@ function testConfig(dir, workerDir = ".") {
  * Start the worker. `vars` become `--var NAME:VALUE` (ADMIN_TOKEN and ALLOW_INSECURE_TARGETS
  * default to test values; pass `null` to omit one). `workerDir` + `mount` run another worker
  * that embeds the bridge under a path prefix (examples/embedded, "/ats"): then `url` is the
- * bridge's root (origin + mount) and `origin` the worker's. Returns { url, origin, logs(),
- * stop(), restart() }.
+ * bridge's root (origin + mount) and `origin` the worker's. `front: true` runs the test-only
+ * front worker (tests/front/worker.mjs) as the session's primary worker in front of the bridge,
+ * so a test can put a message on the dead-letter queue (`POST /__test/dead-letter`). Returns
+ * { url, origin, logs(), stop(), restart() }.
  */
-export async function startWorker({ vars = {}, persistTo, workerDir = ".", mount = "" } = {}) {
+export async function startWorker({ vars = {}, persistTo, workerDir = ".", mount = "", front = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "ats-bridge-test-"));
   const state = persistTo ?? join(dir, "state");
-  const config = testConfig(dir, workerDir);
   const allVars = { ADMIN_TOKEN, ALLOW_INSECURE_TARGETS: "true", ...vars };
+  const config = testConfig(dir, workerDir, front ? allVars : null);
+  const configs = front ? [frontConfig(dir, config), config] : [config];
   let child = null;
   let port = 0;
   let output = "";
@@ -73,7 +106,7 @@ export async function startWorker({ vars = {}, persistTo, workerDir = ".", mount
   async function launchOnce() {
     port = await freePort();
     output = "";
-    const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port),
+    const args = ["dev", ...configs.flatMap((c) => ["--config", c]), "--ip", "127.0.0.1", "--port", String(port),
       "--persist-to", state, "--inspector-port", String(await freePort())];
     for (const [k, v] of Object.entries(allVars)) {
       if (v !== null && v !== undefined) args.push("--var", `${k}:${v}`);

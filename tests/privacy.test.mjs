@@ -6,8 +6,12 @@ import {
   startWorker, startReceiver, admin, edge, createTenant, createKey, sleep, assertErrorShape, fixture,
 } from "./harness.mjs";
 
-let w, clock;
+let w, clock, harvest;
 const closers = [];
+// A fake Greenhouse Harvest v3 for the clock worker: a token for anyone, and every read
+// answered empty, the application after `harvestDelayMs` (an enrichment that finishes late).
+let harvestDelayMs = 0;
+const harvestAnswers = [];
 async function receiver(fn) {
   const r = await startReceiver(fn);
   closers.push(r);
@@ -17,9 +21,17 @@ async function receiver(fn) {
 // A retention day lasts 50 ms in `clock` (60 days = 3 s). The variable is test-only: it is
 // honoured only together with ALLOW_INSECURE_TARGETS=true (the harness default).
 before(async () => {
+  harvest = await receiver(async (req) => {
+    const json = (body) => ({ status: 200, headers: { "content-type": "application/json" }, body });
+    if (req.path.startsWith("/token")) return json({ access_token: "at-1", token_type: "bearer", expires_in: 3600 });
+    if (req.path.startsWith("/v3/applications")) await sleep(harvestDelayMs);
+    harvestAnswers.push({ path: req.path, at: Date.now() });
+    return json([]);
+  });
   [w, clock] = await Promise.all([
     startWorker({ vars: { RETRY_SCHEDULE: "5,5" } }),
-    startWorker({ vars: { RETRY_SCHEDULE: "1,1,1,1,1,1,1,1,1,1,1,1", TEST_ONLY_RETENTION_DAY_MS: "50" } }),
+    startWorker({ vars: { RETRY_SCHEDULE: "1,1,1,1,1,1,1,1,1,1,1,1", TEST_ONLY_RETENTION_DAY_MS: "50",
+      HARVEST_API_BASE: `${harvest.url}/v3`, HARVEST_TOKEN_URL: `${harvest.url}/token` } }),
   ]);
 });
 after(async () => {
@@ -177,6 +189,23 @@ test("erasure by email also erases the events that carry the email but name no a
   assert.deepEqual(again.body.erased, { assessments: 0, events: 0, attempts: 0, cancelledDeliveries: 0 });
   await w.restart();
   await check();
+});
+
+test("erasure by email matches whole addresses only: ax@example.com erases nothing of max@example.com", async () => {
+  const ctx = await setup(w, "priv-whole");
+  const max = await ghOrder(w, ctx, { email: "max@example.com" });
+  await delivered(w, ctx.id, max);
+  const report = await edge(w, ctx.id, "greenhouse", "response_error", { key: ctx.gh, body: {
+    api_call: "send_test", errors: ["bounced"], partner_interview_id: "ats_ass_unknown", candidate_email: "max@example.com.au" } });
+  assert.equal(report.status, 200, report.text);
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "ax@example.com" });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.erased, { assessments: 0, events: 0, attempts: 0, cancelledDeliveries: 0 });
+  const [recordNew] = await eventsOf(w, ctx.id, max);
+  const body = (await get(w, `/v1/tenants/${ctx.id}/events/${recordNew.eventId}`)).body;
+  assert.match(body, /max@example\.com/);
+  const replay = await admin(w, "POST", `/v1/tenants/${ctx.id}/events/${recordNew.eventId}/replay`);
+  assert.ok(replay.status < 300, replay.text);
 });
 
 test("the personalDataErased marker survives a cancel and a result after the erasure, and so does the ATS's answer", async () => {
@@ -370,6 +399,35 @@ test("retention counts from when the assessment became final: reads and refused 
   // Due 3 s after the final result; the alarm runs a moment after that.
   assert.ok(after >= 2_500, `purged after ${after} ms, before the window ended`);
   assert.ok(after < 15_000, `purged only after ${after} ms`);
+});
+
+test("retention counts from the final state, not the record's last change: an enrichment finishing after the final result does not push the purge out", async () => {
+  const ctx = await setup(clock, "priv-final-late");
+  const h = await admin(clock, "PATCH", `/v1/tenants/${ctx.id}`, { retention_days: 60, greenhouse: { harvest: { client_id: "c1", client_secret: "s1", user_id: 1 } } }); // 60 days = 3 s here
+  assert.equal(h.status, 200, h.text);
+  harvestDelayMs = 3_500;
+  try {
+    const id = await ghOrder(clock, ctx);
+    const r = await admin(clock, "POST", `/v1/tenants/${ctx.id}/assessments/${id}/result`, { status: "EXPIRED" });
+    assert.equal(r.status, 200, r.text);
+    const finalAt = Date.now();
+    const purgedAt = await until("retention purge", async () => {
+      const a = await get(clock, `/v1/tenants/${ctx.id}/assessments/${id}`);
+      return a.personalDataErased ? Date.now() : null;
+    }, 30_000);
+    // The enrichment's reads were answered (and the record changed) after the final result,
+    // and the purge came before that change was 3 s (the window) old: it counted from the end.
+    const lastRead = Math.max(...harvestAnswers.map((x) => x.at));
+    assert.ok(harvestAnswers.length > 0 && lastRead > finalAt + 1_000, `Harvest answered at +${lastRead - finalAt} ms`);
+    assert.ok(purgedAt < lastRead + 3_000, `purged ${purgedAt - lastRead} ms after the record's last change, ${purgedAt - finalAt} ms after the final result`);
+    assert.ok(purgedAt >= finalAt + 2_500, `purged only ${purgedAt - finalAt} ms after the final result`);
+    const a = await get(clock, `/v1/tenants/${ctx.id}/assessments/${id}`);
+    assert.equal(a.personalDataErased.reason, "retention");
+    assert.equal(a.status, "EXPIRED");
+    assert.ok(!JSON.stringify(a).includes("john.doe"), JSON.stringify(a));
+  } finally {
+    harvestDelayMs = 0;
+  }
 });
 
 test("attempts kept per event are capped (first and latest), the count stays exact", async () => {

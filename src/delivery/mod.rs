@@ -1,11 +1,16 @@
-//! The delivery engine: from "an event was committed" to "the partner's webhook got it".
-//! `sign`, `schedule` and the classification in `attempt` are pure; `attempt::send` performs
-//! one fetch; `consumer` is the queue handler. The outbox itself (rows, leases, alarm sweep)
-//! lives in the tenant Durable Object (`tenant/outbox.rs`).
+//! The delivery engine's pure parts and its I/O edges: from "an event was committed" or "a
+//! result must go back to the ATS" to "the endpoint took it". `state` (the one state machine
+//! of every delivery), `sign`, `schedule`, the classification in `attempt` and the reading of
+//! an ATS's answer in `answer` are pure and host-tested; `send` performs one fetch;
+//! `consumer` is the queue handler. The engine that drives deliveries (rows, leases, the
+//! attempt path, the alarm sweep) lives in the tenant Durable Object (`tenant/engine/`), with
+//! its two channels: webhooks (`tenant/outbox/`) and provider calls (`tenant/provider_calls/`).
 
+pub mod answer;
 pub mod attempt;
 pub mod consumer;
 pub mod schedule;
+pub mod send;
 pub mod sign;
 pub mod state;
 

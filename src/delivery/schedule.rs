@@ -1,12 +1,13 @@
-//! When the next delivery attempt happens: the retry schedule (SPEC §8), jitter and
-//! `Retry-After`. Pure functions of their inputs; the caller supplies time and randomness.
+//! When the next delivery attempt happens: the retry schedule (README "Webhooks you receive"),
+//! jitter and `Retry-After`. Pure functions of their inputs; the caller supplies time and
+//! randomness.
 
 /// Default seconds between attempts (≈ 4 days in all).
 pub const DEFAULT_SCHEDULE: [u32; 15] = [
     5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 43200, 43200, 43200, 43200, 43200,
 ];
 
-/// `Retry-After` is honoured up to this many seconds (SPEC §8: 12 h).
+/// `Retry-After` is honoured up to this many seconds (docs/contract.md "Delivery": 12 h).
 pub const MAX_RETRY_AFTER_SECS: u64 = 12 * 3600;
 
 /// Parse `RETRY_SCHEDULE` ("5,30,120"). Empty/unset → the default. Entries must be whole

@@ -26,7 +26,8 @@ pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &str) -> String {
 }
 
 /// The `webhook-signature` header value: the current secret's signature, followed by the
-/// previous secret's while a rotation window is open (space-separated, SPEC §8).
+/// previous secret's while a rotation window is open (space-separated, README "Webhooks you
+/// receive").
 pub fn signature_header(keys: &[Vec<u8>], msg_id: &str, timestamp: i64, body: &str) -> String {
     keys.iter()
         .map(|k| sign(k, msg_id, timestamp, body))

@@ -15,7 +15,7 @@ mod step_1;
 use serde::Deserialize;
 use worker::SqlStorage;
 
-use super::{assessments, endpoints, enrich, idempotency, outbox};
+use super::{assessments, endpoints, enrich, idempotency, outbox, provider_calls};
 use step_1::STEP_1;
 
 /// A column that older builds' `CREATE TABLE` lacked: `(table, column, declaration)`.
@@ -65,6 +65,13 @@ pub const LADDER: &[Step] = &[
         // "Personal data"); assessments already final count from their last change.
         version: 5,
         sql: &[assessments::FINAL_AT_SCHEMA],
+        late_columns: &[],
+    },
+    Step {
+        // One delivery engine (docs/architecture.md "Delivery"): provider calls spell their
+        // states like every delivery and keep their last error.
+        version: 6,
+        sql: provider_calls::ONE_ENGINE_STEP,
         late_columns: &[],
     },
 ];
@@ -218,6 +225,10 @@ mod tests {
             (
                 5,
                 "97cadc35f9dbac6aad50e889157300e8b4cb99209f4fac5f356c96dd6582047f",
+            ),
+            (
+                6,
+                "864eee03c84713900e522a2658301d60cddc2975452efb8dd4d44feeec9ad50c",
             ),
         ];
         for (version, want) in SHIPPED {

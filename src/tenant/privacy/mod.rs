@@ -119,18 +119,42 @@ pub fn record_has_email(record: &Value, email: &str) -> bool {
         .any(|e| e.trim().to_lowercase() == email)
 }
 
-/// Whether any string in `v` (at any depth, object keys included) contains `email` (already
-/// lower-cased), ignoring case: how an erasure by email finds the events that carry it but
-/// belong to no matching assessment (e.g. an ATS's error report naming only the candidate's
-/// email).
+/// Whether any string in `v` (at any depth, object keys included) contains the address
+/// `email` (already lower-cased) as a whole address, ignoring case: how an erasure by email
+/// finds the events that carry it but belong to no matching assessment (e.g. an ATS's error
+/// report naming only the candidate's email). `ax@example.com` is not found in
+/// `max@example.com` nor in `ax@example.com.au`: the characters around a match must not
+/// continue the address.
 pub fn mentions_email(v: &Value, email: &str) -> bool {
-    let has = |s: &str| s.to_lowercase().contains(email);
+    let has = |s: &str| contains_address(&s.to_lowercase(), email);
     match v {
         Value::String(s) => has(s),
         Value::Array(list) => list.iter().any(|x| mentions_email(x, email)),
         Value::Object(m) => m.iter().any(|(k, x)| has(k) || mentions_email(x, email)),
         _ => false,
     }
+}
+
+/// Whether `text` holds `email` with nothing before it that could belong to its local part
+/// and nothing after it that could continue its domain (a letter, digit, `-`, `_`, or a `.`
+/// followed by one of those).
+fn contains_address(text: &str, email: &str) -> bool {
+    if email.is_empty() {
+        return false;
+    }
+    let local = |c: char| c.is_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c);
+    let domain = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(email).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let mut after = text[i + email.len()..].chars();
+        let next = after.next();
+        let continues = match next {
+            Some('.') => after.next().is_some_and(domain),
+            Some(c) => domain(c),
+            None => false,
+        };
+        !before.is_some_and(local) && !continues
+    })
 }
 
 /// Whether the record's personal data is already gone.
@@ -312,6 +336,29 @@ mod tests {
             "john.doe@example.com"
         ));
         assert!(!mentions_email(&body, "jane@example.com"));
+        // A whole address only: not the tail of another one, nor the head of a longer domain.
+        assert!(!mentions_email(&body, "ohn.doe@example.com"));
+        assert!(!mentions_email(&json!("max@example.com"), "ax@example.com"));
+        assert!(!mentions_email(
+            &json!("ax@example.com.au"),
+            "ax@example.com"
+        ));
+        assert!(!mentions_email(
+            &json!("ax@example.community"),
+            "ax@example.com"
+        ));
+        assert!(mentions_email(
+            &json!("<ax@example.com>."),
+            "ax@example.com"
+        ));
+        assert!(mentions_email(
+            &json!("to: ax@example.com, max@example.com"),
+            "ax@example.com"
+        ));
+        assert!(mentions_email(
+            &json!("x max@example.com ax@example.com"),
+            "ax@example.com"
+        ));
         assert!(!mentions_email(&json!(42), "john.doe@example.com"));
         assert!(!mentions_email(&json!(ERASED_BODY), "john.doe@example.com"));
     }

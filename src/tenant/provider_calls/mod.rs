@@ -1,31 +1,44 @@
-//! Outbound provider calls (each provider's `write_back`, see `providers::Spec`): stored
-//! with the result that caused them, sent at once, retried through `DELIVERIES` on 5xx/429/
-//! network errors, final on other 4xx — and their state is visible on the assessment.
+//! Outbound provider calls (each provider's `write_back` and `after_order`, see
+//! `providers::Spec`): stored with the change that caused them, attempted right after the
+//! answer, retried through `DELIVERIES` on 5xx/429/network errors, final on other refusals —
+//! and their state is visible on the assessment (`providerSync`, README "Results back to the
+//! ATS"). They are deliveries of the one engine (`tenant/engine/`); `channel.rs` is what
+//! differs (the call, the provider's judgement of its answer, the assessment's sync state),
+//! `sync.rs` the pure sync view.
 
 use serde::Deserialize;
-use serde_json::{json, Value};
-use worker::{Env, Headers, Method, SqlStorage, SqlStorageValue as V};
+use worker::{Env, Method, SqlStorage, SqlStorageValue as V};
 
-use super::leases::{Route, Scheduled};
-use super::{assessments, now};
+use super::engine::leases::{Ended, Scheduled, LEASE_MS};
+use super::engine::{self};
+use super::{assessments, now, Tenant};
+use crate::admin::tenants::Credentials;
 use crate::config::Config;
-use crate::delivery::attempt::{self, AttemptResult, Next, ProviderAnswer, ProviderFault};
 use crate::delivery::{MsgKind, QueueMsg};
 use crate::error::{ApiError, ApiResult, Context};
 use crate::model::{rfc3339, Provider};
-
+use crate::providers::OutboundCall;
 use crate::secrets;
 
+mod channel;
 mod sync;
 
-use sync::{dead_letter_note, provider_answer, sync_view, CallOutcome};
+use channel::CallChannel;
+use sync::dead_letter_note;
 
 // The `calls` table: created by step 1 of `migrations::LADDER` (frozen there);
 // a change to it is a new step.
 
+/// Schema step 6: calls spell their states as every delivery does (`done` → `delivered`)
+/// and keep the last attempt's error like the other delivery tables.
+pub const ONE_ENGINE_STEP: &[&str] = &[
+    "ALTER TABLE calls ADD COLUMN last_error TEXT",
+    "UPDATE calls SET state = 'delivered' WHERE state = 'done'",
+];
+
+/// One stored call (as loaded for an attempt, or as stored and kept for its first attempt).
 #[derive(Debug, Clone, Deserialize)]
-struct CallRow {
-    seq: i64,
+pub(super) struct CallRow {
     id: String,
     assessment_id: String,
     provider: String,
@@ -65,27 +78,32 @@ impl ProviderCalls {
             env: &self.env,
             tenant: &self.tenant,
             table: "calls",
+            ended: Ended::DoneAt,
             kind: MsgKind::Provider,
             only: "",
             schedule: &self.cfg.retry_schedule,
         }
     }
 
-    /// Store a call (synchronously, in the caller's transaction). Returns its id.
-    pub fn insert(&self, c: NewCall, at: i64) -> ApiResult<String> {
+    /// Store a call (synchronously, in the caller's transaction) with attempt 1 claimed
+    /// under a lease, like an emitted event: the attempt right after the answer needs no
+    /// further write before its request, and if it is never made the sweep makes it once
+    /// the lease has run out. Returns the row, kept for that attempt.
+    pub fn insert(&self, c: NewCall, at: i64) -> ApiResult<CallRow> {
         let id = secrets::new_id("call_");
         self.sql
             .exec(
-                "INSERT INTO calls (id, assessment_id, provider, label, method, url, body, state, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                "INSERT INTO calls (id, assessment_id, provider, label, method, url, body, state, attempt_count, next_attempt_at, lease_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?)",
                 vec![
                     id.clone().into(),
                     c.assessment_id.clone().into(),
                     c.provider.as_str().into(),
                     c.label.into(),
                     c.method.to_string().into(),
-                    c.url.into(),
-                    c.body.into(),
+                    c.url.clone().into(),
+                    c.body.clone().into(),
                     V::Integer(at),
+                    V::Integer(at + LEASE_MS),
                     V::Integer(at),
                 ],
             )
@@ -93,16 +111,29 @@ impl ProviderCalls {
         assessments::set_sync(
             &self.sql,
             &c.assessment_id,
-            &json!({"state": "pending", "call": c.label, "attempts": 0, "lastStatus": null, "error": null, "updatedAt": rfc3339(at)}),
+            &serde_json::json!({"state": "pending", "call": c.label, "attempts": 0, "lastStatus": null, "error": null, "updatedAt": rfc3339(at)}),
         )?;
-        Ok(id)
+        Ok(CallRow {
+            id,
+            assessment_id: c.assessment_id,
+            provider: c.provider.as_str().to_string(),
+            label: c.label.to_string(),
+            method: c.method.to_string(),
+            url: c.url,
+            body: c.body,
+            state: "pending".into(),
+            attempt_count: 1,
+            cycle_retries: 0,
+            next_attempt_at: Some(at),
+            lease_until: at + LEASE_MS,
+        })
     }
 
     fn row(&self, id: &str) -> ApiResult<Option<CallRow>> {
         let rows: Vec<CallRow> = self
             .sql
             .exec(
-                "SELECT seq, id, assessment_id, provider, label, method, url, body, state, attempt_count, cycle_retries, next_attempt_at, lease_until FROM calls WHERE id = ?",
+                "SELECT id, assessment_id, provider, label, method, url, body, state, attempt_count, cycle_retries, next_attempt_at, lease_until FROM calls WHERE id = ?",
                 vec![id.into()],
             )
             .and_then(|c| c.to_array())
@@ -110,194 +141,30 @@ impl ProviderCalls {
         Ok(rows.into_iter().next())
     }
 
-    /// Make one attempt if still due. `creds` answers the `Authorization` header value per provider.
-    pub async fn attempt(
-        &self,
-        id: &str,
-        expected_n: Option<i64>,
-        creds: &dyn Fn(Provider) -> Option<String>,
-    ) {
-        if let Err(e) = self.try_attempt(id, expected_n, creds).await {
-            worker::console_error!("calls: attempt for {id} not made: {e}");
-        }
-    }
-
-    async fn try_attempt(
-        &self,
-        id: &str,
-        expected_n: Option<i64>,
-        creds: &dyn Fn(Provider) -> Option<String>,
-    ) -> ApiResult<()> {
-        let t0 = now();
-        let Some(c) = self.row(id)? else {
-            return Ok(());
-        };
-        if c.state != "pending" || c.lease_until > t0 {
-            return Ok(());
-        }
-        if expected_n.is_some_and(|n| n != c.attempt_count + 1) {
-            return Ok(());
-        }
-        let n = self.scheduled().claim(id, c.attempt_count, t0)?;
-        let provider = Provider::parse(&c.provider);
-        let headers = Headers::new();
-        let _ = headers.set("user-agent", attempt::USER_AGENT);
-        let _ = headers.set("accept", "application/json");
-        if c.body.is_some() {
-            let _ = headers.set("content-type", "application/json");
-        }
-        let outcome = match provider.and_then(|p| creds(p).map(|a| (p, a))) {
-            Some((provider, authorization)) => {
-                let _ = headers.set(provider.spec().authorization_header, &authorization);
-                for (name, value) in provider.spec().call_headers {
-                    let _ = headers.set(name, value);
-                }
-                let method = match c.method.as_str() {
-                    "PATCH" => Method::Patch,
-                    "PUT" => Method::Put,
-                    _ => Method::Post,
-                };
-                let r = attempt::send(
-                    method,
-                    &c.url,
-                    headers,
-                    c.body.clone(),
-                    attempt::PROVIDER_READ_CAP,
-                )
-                .await;
-                let answer = r.status.map(|s| provider_answer(provider, s, &r));
-                CallOutcome::Sent(r, answer)
-            }
-            // Credentials removed after the call was queued: a final, visible failure.
-            None => CallOutcome::NoCredentials,
-        };
-        let t1 = now();
-        let (next, status, latency_ms) = match &outcome {
-            CallOutcome::NoCredentials => (Next::Failed, None, 0),
-            CallOutcome::Sent(r, answer) => (
-                attempt::classify_provider_call(
-                    r,
-                    answer.as_ref(),
-                    &self.cfg.retry_schedule,
-                    c.cycle_retries as usize,
-                    t1,
-                    super::outbox::unit_random(),
-                ),
-                r.status,
-                r.latency_ms,
-            ),
-        };
-        worker::console_log!(
-            "{}",
-            json!({
-                "msg": "provider call attempt",
-                "tenant": self.tenant,
-                "callId": c.id,
-                "assessmentId": c.assessment_id,
-                "call": c.label,
-                "attempt": n,
-                "status": status,
-                "latencyMs": latency_ms,
-                "kind": outcome.kind(),
-            })
-        );
-        let (state, sync_state) = match next {
-            Next::Delivered => ("done", "synced"),
-            Next::Failed | Next::Disable => ("failed", "failed"),
-            Next::RetryAt(_) => ("pending", "retrying"),
-        };
-        let next_at = match next {
-            Next::RetryAt(at) => Some(at),
-            _ => None,
-        };
-        self.sql
-            .exec(
-                "UPDATE calls SET state = ?, next_attempt_at = ?, cycle_retries = cycle_retries + ?, lease_until = 0, done_at = ? WHERE id = ?",
-                vec![
-                    state.into(),
-                    next_at.map(V::Integer).unwrap_or(V::Null),
-                    V::Integer(matches!(next, Next::RetryAt(_)) as i64),
-                    if state == "pending" { V::Null } else { V::Integer(t1) },
-                    id.into(),
-                ],
-            )
-            .context("record")?;
-        // The sync state shows the assessment's latest call. An earlier call that ends after a
-        // later one was stored (decided here, after this attempt's await, from what storage
-        // holds now) does not overwrite it; if it failed, the failure is added to it.
-        let view = sync_view(&c.label, sync_state, n, &outcome, next_at, t1);
-        let current = assessments::get(&self.sql, &c.assessment_id)?;
-        if self.is_latest(&c)? {
-            assessments::set_sync(&self.sql, &c.assessment_id, &view)?;
-        } else if sync_state == "failed" {
-            let mut latest: Value = current
-                .and_then(|a| a.sync)
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .filter(Value::is_object)
-                .unwrap_or_else(|| json!({}));
-            let mut earlier = latest["earlierFailures"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            earlier.push(json!({"call": c.label, "callId": c.id, "attempts": n, "lastStatus": view["lastStatus"], "error": view["error"], "updatedAt": view["updatedAt"]}));
-            latest["earlierFailures"] = Value::Array(earlier);
-            assessments::set_sync(&self.sql, &c.assessment_id, &latest)?;
-        }
-        if let Next::RetryAt(at) = next {
-            self.scheduled().enqueue(id, n + 1, at, t1).await;
-        }
-        Ok(())
-    }
-
-    /// Is `c` the assessment's most recently stored call?
-    fn is_latest(&self, c: &CallRow) -> ApiResult<bool> {
-        #[derive(Deserialize)]
-        struct M {
-            m: Option<i64>,
-        }
-        let m: M = self
-            .sql
-            .exec(
-                "SELECT max(seq) AS m FROM calls WHERE assessment_id = ?",
-                vec![c.assessment_id.clone().into()],
-            )
-            .and_then(|cur| cur.one())
-            .context("latest call")?;
-        Ok(m.m.is_none_or(|m| m <= c.seq))
-    }
-
     /// The dead-letter queue gave up on this call's message: record it on the call's
-    /// assessment (SPEC §2: nothing silently dropped). The call stays pending, so the alarm
-    /// sweep keeps it moving.
+    /// assessment (README "Configuration": nothing silently dropped). The call stays pending, so
+    /// the alarm sweep keeps it moving.
     pub fn on_dead_letter(&self, msg: &QueueMsg) -> ApiResult<()> {
         let Some(c) = self.row(&msg.id)? else {
             return Err(ApiError::not_found("provider call"));
         };
-        let mut sync: Value = assessments::get(&self.sql, &c.assessment_id)?
+        let mut sync: serde_json::Value = assessments::get(&self.sql, &c.assessment_id)?
             .and_then(|a| a.sync)
             .and_then(|s| serde_json::from_str(&s).ok())
-            .filter(Value::is_object)
-            .unwrap_or_else(|| json!({"state": "pending", "call": c.label}));
+            .filter(serde_json::Value::is_object)
+            .unwrap_or_else(|| serde_json::json!({"state": "pending", "call": c.label}));
         sync["deadLettered"] = dead_letter_note(msg.attempt, c.state == "pending", now());
         assessments::set_sync(&self.sql, &c.assessment_id, &sync)
     }
 
+    /// A queue message arrived: attempt if it is the due, current copy. `creds` answers the
+    /// authorization header's value per provider.
     pub async fn on_message(
         &self,
         msg: &QueueMsg,
         creds: &dyn Fn(Provider) -> Option<String>,
     ) -> ApiResult<()> {
-        let Some(c) = self.row(&msg.id)? else {
-            return Ok(());
-        };
-        let route = self
-            .scheduled()
-            .route(msg, &c.state, c.attempt_count, c.next_attempt_at)
-            .await;
-        if let Route::Attempt(n) = route {
-            self.attempt(&c.id, Some(n), creds).await;
-        }
-        Ok(())
+        engine::on_message(&CallChannel { calls: self, creds }, msg).await
     }
 
     pub async fn sweep(&self) -> ApiResult<Option<i64>> {
@@ -306,5 +173,64 @@ impl ProviderCalls {
 
     pub fn next_due(&self) -> ApiResult<Option<i64>> {
         self.scheduled().next_due()
+    }
+}
+
+impl Tenant {
+    /// Store a provider's outbound calls for one assessment (in the caller's synchronous
+    /// block, so they commit with what caused them), each with attempt 1 claimed; in order.
+    pub(in crate::tenant) fn store_calls(
+        &self,
+        provider: Provider,
+        assessment_id: &str,
+        outbound: Vec<OutboundCall>,
+        t: i64,
+    ) -> ApiResult<Vec<CallRow>> {
+        if outbound.is_empty() {
+            return Ok(Vec::new());
+        }
+        let calls = self.provider_calls()?;
+        outbound
+            .into_iter()
+            .map(|c| {
+                calls.insert(
+                    NewCall {
+                        assessment_id: assessment_id.to_string(),
+                        provider,
+                        label: c.label,
+                        method: c.method,
+                        url: c.url,
+                        body: c.body,
+                    },
+                    t,
+                )
+            })
+            .collect()
+    }
+
+    /// Make attempt 1 of stored calls right after the answer (in `wait_until`, one after the
+    /// other, from memory), with `creds`; the delivery engine retries what fails.
+    pub(in crate::tenant) fn send_after_answer(
+        &self,
+        stored: Vec<CallRow>,
+        creds: Credentials,
+    ) -> ApiResult<()> {
+        if stored.is_empty() {
+            return Ok(());
+        }
+        let calls = self.provider_calls()?;
+        self.state.wait_until(async move {
+            let auth = move |p: Provider| creds.authorization(p);
+            let channel = CallChannel {
+                calls: &calls,
+                creds: &auth,
+            };
+            for call in &stored {
+                if let Err(e) = engine::send_claimed(&channel, &call.id, call, 1).await {
+                    worker::console_error!("calls: attempt for {} not made: {e}", call.id);
+                }
+            }
+        });
+        Ok(())
     }
 }

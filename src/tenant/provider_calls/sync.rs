@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::*;
+use crate::delivery::attempt::{AttemptResult, ProviderAnswer, ProviderFault};
+use crate::model::{rfc3339, Provider};
 
 /// What one provider-call attempt came to, before scheduling.
 pub(super) enum CallOutcome {
@@ -26,7 +27,8 @@ impl CallOutcome {
     }
 }
 
-/// The provider's own reading of its answer (SPEC §20): each ATS decides in its file.
+/// The provider's own reading of its answer (README "Results back to the ATS"): each ATS
+/// decides in its file.
 pub(super) fn provider_answer(
     provider: Provider,
     status: u16,

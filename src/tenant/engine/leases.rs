@@ -1,16 +1,19 @@
-//! The delivery mechanics both outboxes share — `events` (webhooks) and `calls` (provider
-//! calls) have the same scheduling columns (`id`, `state`, `attempt_count`, `next_attempt_at`,
-//! `lease_until`): claiming an attempt under a lease, putting messages on `DELIVERIES`,
-//! routing an arriving message, and the alarm sweep that re-enqueues overdue rows.
+//! The one lease/enqueue/sweep of every delivery table — `events` (the tenant's webhook),
+//! `deliveries` (extra endpoints) and `calls` (provider calls) have the same scheduling
+//! columns (`id`, `state`, `attempt_count`, `cycle_retries`, `next_attempt_at`,
+//! `lease_until`, `last_error`): claiming an attempt under a lease, writing a transition,
+//! putting messages on `DELIVERIES`, routing an arriving message, and the alarm sweep that
+//! re-enqueues overdue rows.
 
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, MessageBuilder, SqlStorage, SqlStorageValue as V};
 
-use super::now;
 use crate::delivery::attempt::TIMEOUT_MS;
+use crate::delivery::state::{State, Write};
 use crate::delivery::{self, MsgKind, QueueMsg};
 use crate::error::{ApiResult, Context};
+use crate::tenant::now;
 
 /// A lease longer than one attempt can take, so two copies of a message never send at once.
 pub const LEASE_MS: i64 = TIMEOUT_MS as i64 + 5_000;
@@ -22,13 +25,24 @@ pub struct Scheduled<'a> {
     pub sql: &'a SqlStorage,
     pub env: &'a Env,
     pub tenant: &'a str,
-    /// `events` or `calls` (a fixed name, never user input).
+    /// `events`, `deliveries` or `calls` (a fixed name, never user input).
     pub table: &'static str,
+    /// Which column keeps when a delivery ended.
+    pub ended: Ended,
     pub kind: MsgKind,
     /// A further SQL condition (fixed text, never user input) on the rows the sweep and
     /// `next_due` look at, e.g. only deliveries to enabled endpoints; empty for all.
     pub only: &'static str,
     pub schedule: &'a [u32],
+}
+
+/// The column a table keeps a delivery's end in (stored schema, kept as it was).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// `delivered_at`: set when delivered only (`events`, `deliveries`).
+    DeliveredAt,
+    /// `done_at`: set when delivered or failed (`calls`).
+    DoneAt,
 }
 
 /// What to do with a message that arrived from the queue.
@@ -64,6 +78,44 @@ impl Scheduled<'_> {
             )
             .context("lease")?;
         Ok(n)
+    }
+
+    /// Write a transition (`delivery::state::write`) on a pending row, releasing its lease.
+    /// Synchronous: it commits with whatever else the attempt records.
+    pub fn write(&self, id: &str, w: &Write) -> ApiResult<()> {
+        let (ended_col, ended) = match self.ended {
+            Ended::DeliveredAt => ("delivered_at = coalesce(?, delivered_at)", w.delivered_at),
+            Ended::DoneAt => ("done_at = ?", w.ended_at),
+        };
+        self.sql
+            .exec(
+                &format!("UPDATE {} SET state = ?, next_attempt_at = ?, cycle_retries = cycle_retries + ?, lease_until = 0, last_error = ?, {ended_col} WHERE id = ? AND state = 'pending'", self.table),
+                vec![
+                    w.state.as_str().into(),
+                    w.next_attempt_at.map(V::Integer).unwrap_or(V::Null),
+                    V::Integer(w.retried as i64),
+                    w.last_error.clone().into(),
+                    ended.map(V::Integer).unwrap_or(V::Null),
+                    id.into(),
+                ],
+            )
+            .context("record transition")?;
+        Ok(())
+    }
+
+    /// Hold a pending row behind an earlier one of its record: no due time (neither the
+    /// sweep nor a flush picks it up) until that one's end releases it; `note` says why.
+    pub fn hold(&self, id: &str, note: &str) -> ApiResult<()> {
+        self.sql
+            .exec(
+                &format!(
+                    "UPDATE {} SET next_attempt_at = NULL, last_error = ? WHERE id = ?",
+                    self.table
+                ),
+                vec![note.into(), id.into()],
+            )
+            .context("hold")?;
+        Ok(())
     }
 
     /// Put a message for attempt `n` on `DELIVERIES`, due at `at`. A failure is logged, not
@@ -111,11 +163,11 @@ impl Scheduled<'_> {
     pub async fn route(
         &self,
         msg: &QueueMsg,
-        state: &str,
+        state: State,
         attempt_count: i64,
         next_attempt_at: Option<i64>,
     ) -> Route {
-        if state != "pending" || msg.attempt != attempt_count + 1 {
+        if state != State::Pending || msg.attempt != attempt_count + 1 {
             return Route::Drop;
         }
         let t = now();

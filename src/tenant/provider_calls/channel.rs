@@ -1,0 +1,249 @@
+//! Provider calls as a channel of the delivery engine (`tenant/engine/`): what is sent (the
+//! stored call, with the provider's authorization header and `call_headers`), how the answer
+//! is judged (by the provider, `Spec::call_answer`: e.g. an HTTP 200 whose body says the
+//! update failed is a refusal), and where the outcome is shown (the assessment's
+//! `providerSync`, which follows the assessment's latest call).
+
+use serde_json::{json, Value};
+use worker::{Headers, Method};
+
+use super::sync::{provider_answer, sync_view, CallOutcome};
+use super::{CallRow, ProviderCalls};
+use crate::delivery::attempt::{self, Next, ProviderAnswer};
+use crate::delivery::state::{self, Current, State, Transition};
+use crate::error::{ApiResult, Context};
+use crate::model::Provider;
+use crate::tenant::assessments;
+use crate::tenant::engine::leases::Scheduled;
+use crate::tenant::engine::{Channel, Enqueue};
+use crate::tenant::outbox::unit_random;
+
+/// The provider-call channel: `creds` answers the authorization header's value per provider
+/// (None: no credentials any more).
+pub(super) struct CallChannel<'a> {
+    pub(super) calls: &'a ProviderCalls,
+    pub(super) creds: &'a dyn Fn(Provider) -> Option<String>,
+}
+
+/// The state `providerSync` shows after a transition: `synced`, `retrying` or `failed`.
+fn sync_state(t: &Transition) -> &'static str {
+    match t {
+        Transition::Delivered => "synced",
+        Transition::RetryAt(_) => "retrying",
+        Transition::Failed | Transition::Disable | Transition::Retarget => "failed",
+    }
+}
+
+/// What `last_error` keeps of an outcome: the failure or the provider's message.
+fn error_text(outcome: &CallOutcome) -> Option<String> {
+    match outcome {
+        CallOutcome::NoCredentials => Some("no credentials configured for this provider".into()),
+        CallOutcome::Sent(r, None) => Some(r.error().unwrap_or_else(|| "no answer".into())),
+        CallOutcome::Sent(_, Some(ProviderAnswer::Accepted { .. })) => None,
+        CallOutcome::Sent(_, Some(ProviderAnswer::Transient(f) | ProviderAnswer::Refused(f))) => {
+            Some(f.message.clone())
+        }
+    }
+}
+
+impl Channel for CallChannel<'_> {
+    type Item = CallRow;
+    type Sent = CallOutcome;
+
+    fn scheduled(&self) -> Scheduled<'_> {
+        self.calls.scheduled()
+    }
+
+    fn load(&self, id: &str) -> ApiResult<Option<CallRow>> {
+        self.calls.row(id)
+    }
+
+    fn current<'a>(&self, c: &'a CallRow) -> Current<'a> {
+        Current {
+            id: &c.id,
+            state: State::parse(&c.state),
+            attempt_count: c.attempt_count,
+            lease_until: c.lease_until,
+            erased: false,
+            record_head: None,
+            endpoint_disabled: false,
+        }
+    }
+
+    fn due(&self, c: &CallRow) -> (Option<i64>, i64) {
+        (c.next_attempt_at, c.cycle_retries)
+    }
+
+    async fn send(&self, c: &CallRow, _n: i64) -> CallOutcome {
+        let Some((provider, authorization)) =
+            Provider::parse(&c.provider).and_then(|p| (self.creds)(p).map(|a| (p, a)))
+        else {
+            // Credentials removed after the call was stored: a final, visible failure.
+            return CallOutcome::NoCredentials;
+        };
+        let headers = Headers::new();
+        let _ = headers.set("user-agent", attempt::USER_AGENT);
+        let _ = headers.set("accept", "application/json");
+        if c.body.is_some() {
+            let _ = headers.set("content-type", "application/json");
+        }
+        let spec = provider.spec();
+        let _ = headers.set(spec.authorization_header, &authorization);
+        for (name, value) in spec.call_headers {
+            let _ = headers.set(name, value);
+        }
+        let method = match c.method.as_str() {
+            "PATCH" => Method::Patch,
+            "PUT" => Method::Put,
+            _ => Method::Post,
+        };
+        let r = attempt::send(
+            method,
+            &c.url,
+            headers,
+            c.body.clone(),
+            attempt::PROVIDER_READ_CAP,
+        )
+        .await;
+        let answer = r.status.map(|s| provider_answer(provider, s, &r));
+        CallOutcome::Sent(r, answer)
+    }
+
+    fn judge(
+        &self,
+        c: &CallRow,
+        outcome: &CallOutcome,
+        t1: i64,
+    ) -> ApiResult<(Transition, Option<String>)> {
+        let next = match outcome {
+            CallOutcome::NoCredentials => Next::Failed,
+            CallOutcome::Sent(r, answer) => attempt::classify_provider_call(
+                r,
+                answer.as_ref(),
+                &self.calls.cfg.retry_schedule,
+                c.cycle_retries as usize,
+                t1,
+                unit_random(),
+            ),
+        };
+        // A call has no endpoint to disable: `classify_provider_call` never says so.
+        Ok((state::after_attempt(next, true), error_text(outcome)))
+    }
+
+    fn show(
+        &self,
+        c: &CallRow,
+        n: i64,
+        _t0: i64,
+        outcome: &CallOutcome,
+        transition: &Transition,
+        t1: i64,
+    ) -> ApiResult<Vec<Enqueue>> {
+        let (status, latency_ms) = match outcome {
+            CallOutcome::NoCredentials => (None, 0),
+            CallOutcome::Sent(r, _) => (r.status, r.latency_ms),
+        };
+        worker::console_log!(
+            "{}",
+            json!({
+                "msg": "provider call attempt",
+                "tenant": self.calls.tenant,
+                "callId": c.id,
+                "assessmentId": c.assessment_id,
+                "call": c.label,
+                "attempt": n,
+                "status": status,
+                "latencyMs": latency_ms,
+                "kind": outcome.kind(),
+            })
+        );
+        let sync_state = sync_state(transition);
+        let next_at = match transition {
+            Transition::RetryAt(at) => Some(*at),
+            _ => None,
+        };
+        // The sync state shows the assessment's latest call: written only if no call was
+        // stored after this one (decided in the same statement, from what storage holds now,
+        // after this attempt's await). An earlier call that fails adds its failure to the
+        // latest one's state instead.
+        let view = sync_view(&c.label, sync_state, n, outcome, next_at, t1);
+        let sql = &self.calls.sql;
+        let written: Vec<Value> = sql
+            .exec(
+                "UPDATE assessments SET sync = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM calls WHERE assessment_id = ? AND seq > (SELECT seq FROM calls WHERE id = ?)) RETURNING id",
+                vec![
+                    view.to_string().into(),
+                    c.assessment_id.clone().into(),
+                    c.assessment_id.clone().into(),
+                    c.id.clone().into(),
+                ],
+            )
+            .and_then(|cur| cur.to_array())
+            .context("set sync")?;
+        if written.is_empty() && sync_state == "failed" {
+            let mut latest: Value = assessments::get(sql, &c.assessment_id)?
+                .and_then(|a| a.sync)
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            let mut earlier = latest["earlierFailures"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            earlier.push(json!({"call": c.label, "callId": c.id, "attempts": n, "lastStatus": view["lastStatus"], "error": view["error"], "updatedAt": view["updatedAt"]}));
+            latest["earlierFailures"] = Value::Array(earlier);
+            assessments::set_sync(sql, &c.assessment_id, &latest)?;
+        }
+        Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::attempt::{AttemptResult, FailureKind, ProviderFault};
+
+    #[test]
+    fn the_sync_state_follows_the_transition() {
+        assert_eq!(sync_state(&Transition::Delivered), "synced");
+        assert_eq!(sync_state(&Transition::RetryAt(5)), "retrying");
+        assert_eq!(sync_state(&Transition::Failed), "failed");
+    }
+
+    #[test]
+    fn the_row_keeps_what_went_wrong_and_nothing_when_accepted() {
+        let answered = |answer| {
+            let r = AttemptResult {
+                status: Some(200),
+                latency_ms: 0,
+                failure: None,
+                body: String::new(),
+                body_over_cap: false,
+                retry_after: None,
+                link: None,
+            };
+            CallOutcome::Sent(r, Some(answer))
+        };
+        assert_eq!(
+            error_text(&answered(ProviderAnswer::Accepted { warnings: vec![] })),
+            None
+        );
+        let refused = ProviderAnswer::Refused(ProviderFault {
+            message: "Assessment not found".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            error_text(&answered(refused)).as_deref(),
+            Some("Assessment not found"),
+            "an HTTP 200 the provider refuses is an error"
+        );
+        let reset = AttemptResult::failed(FailureKind::Network, 0, "network error: reset");
+        assert_eq!(
+            error_text(&CallOutcome::Sent(reset, None)).as_deref(),
+            Some("network error: reset")
+        );
+        assert!(error_text(&CallOutcome::NoCredentials)
+            .unwrap()
+            .contains("no credentials"));
+    }
+}
