@@ -131,4 +131,66 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_webhook_checks_a_signature_when_one_is_sent() {
+        let body = include_bytes!("../../../fixtures/teamtailor/webhook.json");
+        let event_id = order_json()["partner-event"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut settings = crate::providers::Settings::default();
+        settings
+            .0
+            .insert(WEBHOOK_SECRET.into(), "hook-secret".into());
+        let now = unix_now_secs();
+        let good = vec![(
+            SIGNATURE_HEADER.to_string(),
+            format!("t={now},v1={}", sign(now, &event_id, "hook-secret")),
+        )];
+        let order = parse_webhook(&edge_request(None, body, &good, &settings)).unwrap();
+        assert_eq!(
+            order.idempotency_key,
+            "c4f8a2d6-1e3b-4a57-9c80-6d2e5f1a7b93"
+        );
+        let bad = vec![(
+            SIGNATURE_HEADER.to_string(),
+            format!("t={now},v1={}", sign(now, &event_id, "other")),
+        )];
+        let e = parse_webhook(&edge_request(None, body, &bad, &settings))
+            .err()
+            .unwrap();
+        assert_eq!(e.status, 401);
+        assert!(e.message.contains("Teamtailor-Signature"), "{}", e.message);
+        assert!(!e.message.contains("API key"), "{}", e.message);
+        assert_eq!(e.challenge, Some("Bearer realm=\"ats-bridge\""));
+        for (header, word) in [
+            ("t=1,v1=zz".to_string(), "malformed"),
+            (
+                format!(
+                    "t={},v1={}",
+                    now - 301,
+                    sign(now - 301, &event_id, "hook-secret")
+                ),
+                "5 minutes",
+            ),
+            (
+                format!("t={now},v1={}", sign(now, &event_id, "other")),
+                "does not match",
+            ),
+        ] {
+            let sig = vec![(SIGNATURE_HEADER.to_string(), header)];
+            let e = parse_webhook(&edge_request(None, body, &sig, &settings))
+                .err()
+                .unwrap();
+            assert_eq!((e.status, e.code), (401, "unauthorized"));
+            assert!(e.message.contains(word), "{}", e.message);
+        }
+        // No signature: the provider key alone authenticates (signatures are optional).
+        assert!(parse_webhook(&edge_request(None, body, &[], &settings)).is_ok());
+        let e = parse_webhook(&edge_request(None, b"{nope", &[], &settings))
+            .err()
+            .unwrap();
+        assert_eq!(e.status, 400);
+    }
 }
