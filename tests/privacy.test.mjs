@@ -208,6 +208,25 @@ test("erasure by email matches whole addresses only: ax@example.com erases nothi
   assert.ok(replay.status < 300, replay.text);
 });
 
+test("an ATS error report about an erased assessment stores no personal data again", async () => {
+  const ctx = await setup(w, "priv-late-err");
+  const a = await ghOrder(w, ctx, { email: "late.report@example.com" });
+  await delivered(w, ctx.id, a);
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "late.report@example.com" });
+  assert.equal(r.body.erased.assessments, 1, r.text);
+  const report = await edge(w, ctx.id, "greenhouse", "response_error", { key: ctx.gh, body: {
+    api_call: "test_status", errors: ["Late Report could not be reached"], partner_interview_id: a, candidate_email: "late.report@example.com" } });
+  assert.equal(report.status, 200, report.text);
+  const stored = await get(w, `/v1/tenants/${ctx.id}/assessments/${a}`);
+  assert.ok(stored.personalDataErased, JSON.stringify(stored));
+  assert.equal(stored.providerErrors.length, 1, JSON.stringify(stored.providerErrors));
+  const events = await eventsOf(w, ctx.id, a);
+  const bodies = await Promise.all(events.map(async (e) => (await get(w, `/v1/tenants/${ctx.id}/events/${e.eventId}`)).body));
+  for (const text of [JSON.stringify(stored), ...bodies]) {
+    assert.ok(!/late\.report@example\.com|Late Report/i.test(text), text);
+  }
+});
+
 test("the personalDataErased marker survives a cancel and a result after the erasure, and so does the ATS's answer", async () => {
   const ctx = await setup(w, "priv-after");
   const ab = await abOrder(w, ctx);

@@ -123,9 +123,17 @@ impl Tenant {
         data["providerError"]["provider"] = json!(provider.as_str());
         data["providerError"]["receivedAt"] = json!(crate::model::rfc3339(t));
         if let Some(row) = &known {
+            let record = serde_json::to_value(row.record()?).unwrap_or(Value::Null);
+            // An erased assessment takes no personal data back (README "Personal data"): the
+            // report keeps only its time and code, like the errors the erasure redacted.
+            if crate::tenant::privacy::is_erased_record(&record) {
+                let redacted =
+                    crate::tenant::privacy::redact_errors(&json!([data["providerError"]]));
+                data["providerError"] = redacted[0].clone();
+                data["providerError"]["provider"] = json!(provider.as_str());
+            }
             assessments::append_error(&sql, row, data["providerError"].clone())?;
-            data["candidateAssessment"] =
-                serde_json::to_value(row.record()?).unwrap_or(Value::Null);
+            data["candidateAssessment"] = record;
         }
         let ob = self.outbox()?;
         let event = ob.emit(
