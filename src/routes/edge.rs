@@ -91,6 +91,17 @@ fn match_route(
     if ops.is_empty() {
         return Err(ApiError::route_not_found());
     }
+    // A cancel link also answers GET (its confirmation page, served by the router), so a
+    // 405 there names GET too.
+    let link = ops
+        .iter()
+        .any(|(_, r)| matches!(r.op.handler, crate::providers::Handler::CancelLink { .. }));
+    if link && !ops.iter().any(|(m, _)| *m == method) {
+        let allowed: Vec<&str> = std::iter::once("GET")
+            .chain(ops.iter().map(|(m, _)| m.as_str()))
+            .collect();
+        return Err(ApiError::method_not_allowed(&allowed.join(", ")));
+    }
     pick(method, ops)
 }
 
@@ -156,6 +167,13 @@ mod tests {
             "a registered provider hosts a cancel link"
         );
         for (provider, segment) in links {
+            let e = match_partner(Method::Put, &[provider, segment]).unwrap_err();
+            assert_eq!(e.status, 405);
+            assert!(
+                e.message.starts_with("This endpoint accepts GET, "),
+                "{}",
+                e.message
+            );
             assert!(is_cancel_link(&[provider, segment]));
             assert!(!is_cancel_link(&[provider, "nope"]));
             assert!(!is_cancel_link(&[provider]));
