@@ -172,12 +172,25 @@ export async function startWorker({ vars = {}, persistTo, workerDir = ".", mount
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// wrangler's dev proxy (never the bridge) answers this when it reloads the runtime while a
+// request is in flight, e.g. just after a restart: the request never reached the worker, so
+// sending it again loses and repeats nothing.
+const DEV_RELOAD = "Your worker restarted mid-request";
+async function devFetch(url, init) {
+  for (let attempt = 1; ; attempt++) {
+    const r = await fetch(url, init);
+    if (r.status !== 503 || attempt >= 5) return r;
+    if (!(await r.clone().text()).includes(DEV_RELOAD)) return r;
+    await sleep(300);
+  }
+}
+
 /** Call the admin API. Returns { status, body (parsed JSON or text), headers }. */
 export async function admin(w, method, path, body, { token = ADMIN_TOKEN, raw } = {}) {
   const headers = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const r = await fetch(`${w.url}${path}`, {
+  const r = await devFetch(`${w.url}${path}`, {
     method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
   });
   return wrap(r);
@@ -201,7 +214,7 @@ export async function edge(w, tenant, provider, method, { key, body, httpMethod,
   else if (key) headers.authorization = basic(key);
   if (body !== undefined) headers["content-type"] = "application/json";
   const m = httpMethod ?? (body === undefined ? "GET" : "POST");
-  const r = await fetch(`${w.url}/t/${tenant}/${provider}/${method}${query}`, {
+  const r = await devFetch(`${w.url}/t/${tenant}/${provider}/${method}${query}`, {
     method: m, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   return wrap(r);
