@@ -34,6 +34,15 @@ fn due_at(start: Start, at: i64) -> V {
     }
 }
 
+/// An event `emit` is committing, as each of its deliveries is stored.
+struct NewEvent<'a> {
+    id: &'a str,
+    ty: EventType,
+    record_id: Option<&'a str>,
+    body: &'a str,
+    at: i64,
+}
+
 /// A delivery `emit` committed with attempt 1 claimed, kept in memory for that attempt.
 struct Claimed {
     row: DeliveryRow,
@@ -83,109 +92,111 @@ impl Outbox {
         let id = secrets::new_id("evt_");
         let body = envelope(ty, &id, record_id, data, at);
         let cfg = store::read_config(&self.sql, &self.config_cache)?;
-        // Per-record order (README "Order per record"): a delivery waits while an earlier one of
-        // its record is pending at the same endpoint. A record.new starts its record, so nothing
-        // can be ahead.
-        let ordered = match (ty, record_id) {
-            (EventType::RecordNew, _) | (_, None) => None,
-            (_, Some(r)) => Some(r),
+        let ev = NewEvent {
+            id: &id,
+            ty,
+            record_id,
+            body: &body,
+            at,
         };
-        let waits_for = match ordered {
-            Some(r) => self.record_head(Lane::Webhook, None, r)?,
-            None => None,
+        let webhook = Target {
+            url: cfg.webhook_url.clone(),
+            disabled: cfg.webhook_disabled,
+            secret: None,
         };
-        let start = state::start(cfg.webhook_disabled, waits_for.is_some());
-        let (attempt_count, lease_until) = leased(start, at);
-        self.sql
-            .exec(
-                "INSERT INTO events (id, type, record_id, body, state, attempt_count, next_attempt_at, lease_until, created_at, last_error) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
-                vec![
-                    id.clone().into(),
-                    ty.as_str().into(),
-                    record_id.map(str::to_string).into(),
-                    body.clone().into(),
-                    V::Integer(attempt_count),
-                    due_at(start, at),
-                    V::Integer(lease_until),
-                    V::Integer(at),
-                    waits_for
-                        .as_ref()
-                        .map(|h| waiting_note(&h.event_id, None))
-                        .into(),
-                ],
-            )
-            .context("insert event")?;
-        let mut claimed = Vec::new();
-        if start == Start::Claimed {
-            claimed.push(Claimed {
-                row: DeliveryRow {
-                    id: id.clone(),
-                    event_id: id.clone(),
-                    endpoint_id: None,
-                    kind: ty.as_str().to_string(),
-                    record_id: record_id.map(str::to_string),
-                    state: "pending".into(),
-                    attempt_count,
-                    cycle_retries: 0,
-                    next_attempt_at: Some(at),
-                    lease_until,
-                },
-                target: Target {
-                    url: cfg.webhook_url.clone(),
-                    disabled: false,
-                    secret: None,
-                },
-            });
-        }
+        let mut claimed: Vec<Claimed> = self
+            .store_delivery(&ev, None, webhook)?
+            .into_iter()
+            .collect();
         for ep in endpoints::all(&self.sql)? {
-            if !state::takes(&ep.event_types(), ty.as_str()) {
-                continue;
-            }
-            let waits_for = match ordered {
-                Some(r) => self.record_head(Lane::Endpoint, Some(&ep.id), r)?,
-                None => None,
-            };
-            let start = state::start(ep.is_disabled(), waits_for.is_some());
-            let (attempt_count, lease_until) = leased(start, at);
-            let dlv = secrets::new_id("dlv_");
-            self.sql
-                .exec(
-                    "INSERT INTO deliveries (id, event_id, endpoint_id, record_id, state, attempt_count, next_attempt_at, lease_until, created_at, last_error) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
-                    vec![
-                        dlv.clone().into(),
-                        id.clone().into(),
-                        ep.id.clone().into(),
-                        record_id.map(str::to_string).into(),
-                        V::Integer(attempt_count),
-                        due_at(start, at),
-                        V::Integer(lease_until),
-                        V::Integer(at),
-                        waits_for
-                            .as_ref()
-                            .map(|h| waiting_note(&h.event_id, Some(&ep.id)))
-                            .into(),
-                    ],
-                )
-                .context("insert delivery")?;
-            if start == Start::Claimed {
-                claimed.push(Claimed {
-                    row: DeliveryRow {
-                        id: dlv,
-                        event_id: id.clone(),
-                        endpoint_id: Some(ep.id.clone()),
-                        kind: ty.as_str().to_string(),
-                        record_id: record_id.map(str::to_string),
-                        state: "pending".into(),
-                        attempt_count,
-                        cycle_retries: 0,
-                        next_attempt_at: Some(at),
-                        lease_until,
-                    },
-                    target: ep.target(),
-                });
+            if state::takes(&ep.event_types(), ty.as_str()) {
+                claimed.extend(self.store_delivery(&ev, Some(&ep.id), ep.target())?);
             }
         }
         Ok(Due::Emitted(Box::new(Emitted { id, body, claimed })))
+    }
+
+    /// Store one delivery of `ev`: to the tenant's webhook (`endpoint` None; its row is the
+    /// event itself, in `events`) or to one extra endpoint (a `deliveries` row, `dlv_…`),
+    /// started as `delivery::state::start` says for `target` (disabled by a 410: parked) and
+    /// the record's order (README "Order per record": a delivery waits while an earlier one of
+    /// its record is pending at the same endpoint; a record.new starts its record, so nothing
+    /// can be ahead). Returns it when attempt 1 was claimed in the insert, for `attempt_now`.
+    fn store_delivery(
+        &self,
+        ev: &NewEvent<'_>,
+        endpoint: Option<&str>,
+        target: Target,
+    ) -> ApiResult<Option<Claimed>> {
+        let lane = if endpoint.is_some() {
+            Lane::Endpoint
+        } else {
+            Lane::Webhook
+        };
+        let waits_for = match (ev.ty, ev.record_id) {
+            (EventType::RecordNew, _) | (_, None) => None,
+            (_, Some(r)) => self.record_head(lane, endpoint, r)?,
+        };
+        let start = state::start(target.disabled, waits_for.is_some());
+        let (attempt_count, lease_until) = leased(start, ev.at);
+        let note = waits_for.map(|h| waiting_note(&h.event_id, endpoint));
+        let scheduling = [
+            V::Integer(attempt_count),
+            due_at(start, ev.at),
+            V::Integer(lease_until),
+            V::Integer(ev.at),
+            note.into(),
+        ];
+        let id = match endpoint {
+            None => {
+                let mut values = vec![
+                    ev.id.into(),
+                    ev.ty.as_str().into(),
+                    ev.record_id.map(str::to_string).into(),
+                    ev.body.into(),
+                ];
+                values.extend(scheduling);
+                self.sql
+                    .exec(
+                        "INSERT INTO events (id, type, record_id, body, state, attempt_count, next_attempt_at, lease_until, created_at, last_error) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                        values,
+                    )
+                    .context("insert event")?;
+                ev.id.to_string()
+            }
+            Some(ep) => {
+                let dlv = secrets::new_id("dlv_");
+                let mut values = vec![
+                    dlv.clone().into(),
+                    ev.id.into(),
+                    ep.into(),
+                    ev.record_id.map(str::to_string).into(),
+                ];
+                values.extend(scheduling);
+                self.sql
+                    .exec(
+                        "INSERT INTO deliveries (id, event_id, endpoint_id, record_id, state, attempt_count, next_attempt_at, lease_until, created_at, last_error) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                        values,
+                    )
+                    .context("insert delivery")?;
+                dlv
+            }
+        };
+        Ok((start == Start::Claimed).then(|| Claimed {
+            row: DeliveryRow {
+                id,
+                event_id: ev.id.to_string(),
+                endpoint_id: endpoint.map(str::to_string),
+                kind: ev.ty.as_str().to_string(),
+                record_id: ev.record_id.map(str::to_string),
+                state: "pending".into(),
+                attempt_count,
+                cycle_retries: 0,
+                next_attempt_at: Some(ev.at),
+                lease_until,
+            },
+            target,
+        }))
     }
 
     /// Commit an event whose first attempts wait until `until` (ms): a `record.new` held for
