@@ -38,6 +38,25 @@ pub struct ResultUpdate {
     pub attachments: Vec<Attachment>,
 }
 
+impl ResultUpdate {
+    /// A result that says only `status` (e.g. the CANCELLED result a cancellation carries back
+    /// to the ATS); every other field empty.
+    pub fn status_only(status: Status) -> Self {
+        ResultUpdate {
+            status,
+            score: None,
+            max_score: None,
+            result_url: None,
+            started_at: None,
+            completed_at: None,
+            summary: None,
+            metadata: Default::default(),
+            reason: None,
+            attachments: Vec::new(),
+        }
+    }
+}
+
 /// One attachment of a result: an https `url` (at most 2048 characters) and a `description`
 /// (at most 500 characters) shown next to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -256,3 +256,5 @@ pub(crate) fn compact(v: Value) -> Option<Value> {
 mod credential_tests;
 #[cfg(test)]
 mod registry_tests;
+#[cfg(test)]
+pub(crate) mod test_support;

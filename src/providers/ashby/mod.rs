@@ -323,18 +323,7 @@ mod tests {
             Catalogue::default(),
             v,
         );
-        let started = ResultUpdate {
-            attachments: vec![],
-            status: Status::Started,
-            score: None,
-            max_score: None,
-            result_url: None,
-            started_at: None,
-            completed_at: None,
-            summary: None,
-            metadata: Map::new(),
-            reason: None,
-        };
+        let started = result(Status::Started);
         let mut creds = CredentialSource::default();
         creds
             .settings

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::admin::tenants::{TenantConfig, TenantSecrets};
+pub use crate::providers::test_support::result;
 
 pub fn start_json() -> Value {
     json!({
@@ -16,20 +17,13 @@ pub fn ab() -> Provider {
     Provider::parse("ashby").unwrap()
 }
 
+/// The shared test tenant with its webhook disabled and a static package `p`.
 pub fn tenant() -> (TenantConfig, TenantSecrets) {
+    let (cfg, secrets) = crate::providers::test_support::tenant();
     let cfg = TenantConfig {
-        id: "acme".into(),
-        name: None,
-        webhook_url: "https://h.example/x".into(),
         webhook_disabled: true,
-        packages_url: None,
         static_package_id: Some("p".into()),
-        packages: vec![],
-        default_kind: Default::default(),
-        credentials: Default::default(),
-        retention_days: crate::tenant::privacy::default_retention_days(),
-        created_at: 0,
-        updated_at: 0,
+        ..cfg
     };
-    (cfg, TenantSecrets::default())
+    (cfg, secrets)
 }

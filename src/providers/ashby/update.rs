@@ -244,8 +244,6 @@ mod tests {
     #[test]
     fn update_bodies() {
         let done = ResultUpdate {
-            attachments: vec![],
-            status: Status::Completed,
             score: Some(87.5),
             max_score: Some(100.0),
             result_url: Some("https://v.example/r/1".into()),
@@ -256,7 +254,7 @@ mod tests {
                 .as_object()
                 .unwrap()
                 .clone(),
-            reason: None,
+            ..crate::providers::test_support::result(Status::Completed)
         };
         let b = update_body("ats_ass_1", 1000, &done);
         assert_eq!(b["assessment_id"], "ats_ass_1");
@@ -283,18 +281,7 @@ mod tests {
             meta.iter().map(|m| m["identifier"].clone()).collect();
         assert_eq!(ids.len(), meta.len(), "identifiers are unique");
 
-        let started = ResultUpdate {
-            attachments: vec![],
-            status: Status::Started,
-            score: None,
-            max_score: None,
-            result_url: None,
-            started_at: None,
-            completed_at: None,
-            summary: None,
-            metadata: Map::new(),
-            reason: None,
-        };
+        let started = crate::providers::test_support::result(Status::Started);
         let b = update_body("a", 1, &started);
         assert_eq!(b["assessment_status"]["value"], "Started");
         assert!(b.get("assessment_result").is_none());

@@ -77,8 +77,6 @@ mod tests {
     #[test]
     fn status_answers() {
         let r = ResultUpdate {
-            attachments: vec![],
-            status: Status::Completed,
             score: Some(87.5),
             max_score: Some(100.0),
             result_url: Some("https://v.example/r/1".into()),
@@ -86,7 +84,7 @@ mod tests {
             completed_at: Some("2026-11-01T11:00:00Z".into()),
             summary: Some("Strong".into()),
             metadata: json!({"Plagiarism": false}).as_object().unwrap().clone(),
-            reason: None,
+            ..crate::providers::test_support::result(Status::Completed)
         };
         let done = test_status(Status::Completed, Some(&r));
         assert_eq!(done["partner_status"], "complete");

@@ -1,7 +1,7 @@
 //! Test helpers shared by the greenhouse modules' unit tests.
 
 use super::*;
-use crate::admin::tenants::{TenantConfig, TenantSecrets};
+pub use crate::providers::test_support::{result, tenant};
 
 pub fn order_json() -> Value {
     json!({
@@ -19,37 +19,4 @@ pub fn order_json() -> Value {
 
 pub fn gh() -> Provider {
     Provider::parse("greenhouse").unwrap()
-}
-
-pub fn tenant() -> (TenantConfig, TenantSecrets) {
-    let cfg = TenantConfig {
-        id: "acme".into(),
-        name: None,
-        webhook_url: "https://h.example/x".into(),
-        webhook_disabled: false,
-        packages_url: None,
-        static_package_id: None,
-        packages: vec![],
-        default_kind: Default::default(),
-        credentials: Default::default(),
-        retention_days: crate::tenant::privacy::default_retention_days(),
-        created_at: 0,
-        updated_at: 0,
-    };
-    (cfg, TenantSecrets::default())
-}
-
-pub fn result(status: Status) -> ResultUpdate {
-    ResultUpdate {
-        attachments: vec![],
-        status,
-        score: None,
-        max_score: None,
-        result_url: None,
-        started_at: None,
-        completed_at: None,
-        summary: None,
-        metadata: Map::new(),
-        reason: None,
-    }
 }

@@ -1,39 +1,13 @@
 //! Test helpers shared by the recruitee modules' unit tests.
 
 use super::*;
+pub use crate::providers::test_support::{creds, result};
 
 pub fn fixture() -> Value {
     serde_json::from_str(include_str!(
         "../../../fixtures/recruitee/send_candidate.json"
     ))
     .unwrap()
-}
-
-pub fn result(status: Status) -> ResultUpdate {
-    ResultUpdate {
-        attachments: vec![],
-        status,
-        score: None,
-        max_score: None,
-        result_url: None,
-        started_at: None,
-        completed_at: None,
-        summary: None,
-        metadata: Map::new(),
-        reason: None,
-    }
-}
-
-pub fn creds(settings: &[(&str, &str)]) -> CredentialSource {
-    CredentialSource {
-        values: Default::default(),
-        settings: super::super::Settings(
-            settings
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        ),
-    }
 }
 
 pub fn record(test_id: &str, kind: OrderKind) -> CandidateAssessment {

@@ -1,6 +1,7 @@
 //! Test helpers shared by the Teamtailor modules' unit tests: tokens, signatures, fixtures.
 
 use super::*;
+pub use crate::providers::test_support::result;
 use aes_gcm::aead::Aead;
 
 pub const PARTNER_KEY: &str = "tt-partner-api-key-for-tests";
@@ -75,20 +76,5 @@ pub fn edge_request<'a>(
         headers,
         allow_insecure: false,
         settings,
-    }
-}
-
-pub fn result(status: Status) -> ResultUpdate {
-    ResultUpdate {
-        status,
-        score: None,
-        max_score: None,
-        result_url: None,
-        started_at: None,
-        completed_at: None,
-        summary: None,
-        metadata: Map::new(),
-        reason: None,
-        attachments: vec![],
     }
 }

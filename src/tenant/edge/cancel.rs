@@ -103,18 +103,7 @@ impl CancelStatus {
 
 /// A CANCELLED result, as a cancellation the ATS handed to the bridge carries back to it.
 fn cancelled_result() -> ResultUpdate {
-    ResultUpdate {
-        status: Status::Cancelled,
-        score: None,
-        max_score: None,
-        result_url: None,
-        started_at: None,
-        completed_at: None,
-        summary: None,
-        metadata: Default::default(),
-        reason: None,
-        attachments: Vec::new(),
-    }
+    ResultUpdate::status_only(Status::Cancelled)
 }
 
 #[cfg(test)]
