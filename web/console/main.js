@@ -461,6 +461,7 @@ function EventRow({ tenant, ev, onReplayed }) {
       <span class="small">${ev.attemptCount} attempt${ev.attemptCount === 1 ? "" : "s"} · ${when(ev.createdAt)}</span>
       ${ev.state !== "pending" ? html`<button class="secondary" disabled=${act.busy} onClick=${() => act.run(async () => { await api("POST", `/v1/tenants/${enc(tenant)}/events/${enc(ev.eventId)}/replay`); setDetail(null); setOpen(false); await onReplayed(); })} aria-label=${`Replay ${ev.eventId}`}>Replay</button>` : null}
     </div>
+    ${ev.heldReason && ev.heldReason !== ev.lastError ? html`<p class="small">Held: ${ev.heldReason}</p>` : null}
     ${ev.lastError ? html`<p class="small error-text">${ev.lastError}</p>` : null}
     <${Notice} error=${act.error} />
     ${open && detail ? html`<div class="table-wrap"><table>
