@@ -3,7 +3,7 @@
 //! from deployment settings.
 
 use super::{CredentialSource, Settings};
-use crate::admin::tenants::{TenantConfig, TenantSecrets};
+use crate::admin::tenants::{NewTenant, TenantConfig, TenantSecrets};
 use crate::model::{ResultUpdate, Status};
 
 /// A result with `status` and nothing else (README "Results back to the ATS"); set fields with
@@ -12,23 +12,16 @@ pub fn result(status: Status) -> ResultUpdate {
     ResultUpdate::status_only(status)
 }
 
-/// Tenant `acme` with its webhook at `https://h.example/x`, nothing else configured, and no
-/// secrets.
+/// Tenant `acme` as `POST /v1/tenants` creates it at time 0, with its webhook at
+/// `https://h.example/x`, nothing else configured, and no secrets.
 pub fn tenant() -> (TenantConfig, TenantSecrets) {
-    let cfg = TenantConfig {
+    let (cfg, _) = NewTenant {
         id: "acme".into(),
         name: None,
         webhook_url: "https://h.example/x".into(),
-        webhook_disabled: false,
-        packages_url: None,
-        static_package_id: None,
-        packages: vec![],
-        default_kind: Default::default(),
-        credentials: Default::default(),
-        retention_days: crate::tenant::privacy::default_retention_days(),
-        created_at: 0,
-        updated_at: 0,
-    };
+        webhook_secret: None,
+    }
+    .into_config(0);
     (cfg, TenantSecrets::default())
 }
 
