@@ -46,6 +46,10 @@ pub(crate) trait Channel {
     /// Its `next_attempt_at` (ms; None while held) and the retries made in this cycle.
     fn due(&self, item: &Self::Item) -> (Option<i64>, i64);
 
+    /// What a delivery held behind `earlier` (the earliest pending one of its record, or of
+    /// its assessment for a provider call) shows as `last_error` until that one ends.
+    fn waiting_note(&self, earlier: &str) -> String;
+
     /// Send attempt `n` (already claimed). Never fails: a failure is what it came to.
     async fn send(&self, item: &Self::Item, n: i64) -> Self::Sent;
 
@@ -123,9 +127,9 @@ async fn gate_and_send<C: Channel>(
     match state::gate(&current, expected_n, t0) {
         // Parked: stays pending until the endpoint's URL is PATCHed (re-enabled).
         Gate::Skip | Gate::Parked => Ok(()),
-        // An earlier delivery of the record is pending at this endpoint (e.g. a replay):
-        // wait for it; its end releases this one.
-        Gate::Hold { behind } => ch.scheduled().hold(id, &waiting_note(&behind)),
+        // An earlier delivery of the record is pending at this endpoint (e.g. a replay), or an
+        // earlier call of the assessment: wait for it; its end releases this one.
+        Gate::Hold { behind } => ch.scheduled().hold(id, &ch.waiting_note(&behind)),
         Gate::Go => {
             let n = ch.scheduled().claim(id, current.attempt_count, t0)?;
             send_claimed(ch, id, item, n).await

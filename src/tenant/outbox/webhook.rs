@@ -13,7 +13,7 @@ use crate::delivery::attempt::{self, AttemptResult};
 use crate::delivery::state::{self, Current, State, Transition};
 use crate::error::{ApiResult, Context};
 use crate::tenant::engine::leases::Scheduled;
-use crate::tenant::engine::{Channel, Enqueue};
+use crate::tenant::engine::{self, Channel, Enqueue};
 use crate::tenant::privacy::{self, ATTEMPTS_KEPT, ERASED_BODY};
 use crate::tenant::{endpoints, now, store};
 
@@ -92,6 +92,10 @@ impl Channel for WebhookChannel<'_> {
 
     fn due(&self, d: &Loaded) -> (Option<i64>, i64) {
         (d.row.next_attempt_at, d.row.cycle_retries)
+    }
+
+    fn waiting_note(&self, earlier: &str) -> String {
+        engine::waiting_note(earlier)
     }
 
     async fn send(&self, d: &Loaded, _n: i64) -> AttemptResult {
