@@ -165,7 +165,8 @@ pub(super) fn waiting_for(earlier_id: &str, earlier_label: &str, known: Option<&
 
 /// The `providerSync` of call `call_id`, stored while `earlier_id` (an earlier call of the same
 /// assessment) is pending: `waiting`, nothing sent yet, with `waitingFor`. `shown` is the
-/// assessment's `providerSync` before this call: the earlier call's own, when it was the latest.
+/// assessment's `providerSync` before this call: the earlier call's own when it was the
+/// latest, or that of a call already waiting for it.
 pub(super) fn waiting_view(
     call_id: &str,
     label: &str,
@@ -174,7 +175,11 @@ pub(super) fn waiting_view(
     shown: &Value,
     at: i64,
 ) -> Value {
-    let known = (shown["callId"] == earlier_id).then_some(shown);
+    let known = if shown["callId"] == earlier_id {
+        Some(shown)
+    } else {
+        Some(&shown["waitingFor"]).filter(|w| w["callId"] == earlier_id)
+    };
     let mut v = pending_view(call_id, label, at);
     v["state"] = json!("waiting");
     v["waitingFor"] = waiting_for(earlier_id, earlier_label, known);
@@ -442,6 +447,10 @@ mod tests {
         assert!(w["nextAttemptAt"].is_string());
         assert_eq!(w["error"]["code"], "provider_sync_retrying");
         assert!(w["message"].as_str().unwrap().contains("call_1"));
+        // A third call waits for the same earlier call: it knows what the second one knew.
+        let third = waiting_view("call_3", "x", "call_1", "y", &v, 6);
+        assert_eq!(third["waitingFor"]["state"], "retrying");
+        assert_eq!(third["waitingFor"]["attempts"], 1);
         // Shown state of another call (or none): only what is certain, the call is pending.
         let v = waiting_view(
             "call_3",
