@@ -118,7 +118,9 @@ pub(super) fn sync_view(
 }
 
 /// The `providerSync` of call `call_id` before its first attempt: `pending` (stored with
-/// attempt 1 claimed, or released by the end of the earlier call it waited for).
+/// attempt 1 claimed, or released by the end of the earlier call it waited for). The keys of
+/// [`sync_view`], nothing of an earlier call's answer (its `warnings` belonged to that
+/// answer).
 pub(super) fn pending_view(call_id: &str, label: &str, at: i64) -> Value {
     json!({
         "state": "pending",
@@ -537,6 +539,30 @@ mod tests {
         // A view of another call never inherits this call's earlier failures.
         let next = own_view(&shown, pending_view("call_9", "c", 4));
         assert!(next.get("earlierFailures").is_none());
+    }
+
+    #[test]
+    fn a_pending_call_shows_the_keys_of_an_answered_one_and_no_warnings() {
+        let pending = pending_view("call_1", "x", 0);
+        let answered = sync_view(
+            "call_1",
+            "x",
+            "synced",
+            1,
+            &sent(
+                Some(200),
+                Some(ProviderAnswer::Accepted {
+                    warnings: vec!["w1".into()],
+                }),
+            ),
+            None,
+            0,
+        );
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&pending), keys(&answered));
+        assert_eq!(pending["state"], "pending");
+        assert_eq!(pending["warnings"], json!([]));
+        assert_eq!(pending["nextAttemptAt"], Value::Null);
     }
 
     #[test]
