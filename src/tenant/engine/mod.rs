@@ -46,10 +46,6 @@ pub(crate) trait Channel {
     /// Its `next_attempt_at` (ms; None while held) and the retries made in this cycle.
     fn due(&self, item: &Self::Item) -> (Option<i64>, i64);
 
-    /// What a delivery held behind `earlier` (the earliest pending one of its record, or of
-    /// its assessment for a provider call) shows as `last_error` until that one ends.
-    fn waiting_note(&self, earlier: &str) -> String;
-
     /// Send attempt `n` (already claimed). Never fails: a failure is what it came to.
     async fn send(&self, item: &Self::Item, n: i64) -> Self::Sent;
 
@@ -74,6 +70,13 @@ pub(crate) trait Channel {
         transition: &Transition,
         t1: i64,
     ) -> ApiResult<Vec<Enqueue>>;
+
+    /// What a delivery held behind `behind` (its record's head, by delivery id; for a provider
+    /// call, the earliest pending call of its assessment) shows as `lastError`: by default the
+    /// head as it is named.
+    fn waiting_note(&self, _item: &Self::Item, behind: &str) -> String {
+        waiting_note(behind, None)
+    }
 }
 
 /// What an attempt that could not be made is logged as.
@@ -129,7 +132,7 @@ async fn gate_and_send<C: Channel>(
         Gate::Skip | Gate::Parked => Ok(()),
         // An earlier delivery of the record is pending at this endpoint (e.g. a replay), or an
         // earlier call of the assessment: wait for it; its end releases this one.
-        Gate::Hold { behind } => ch.scheduled().hold(id, &ch.waiting_note(&behind)),
+        Gate::Hold { behind } => ch.scheduled().hold(id, &ch.waiting_note(item, &behind)),
         Gate::Go => {
             let n = ch.scheduled().claim(id, current.attempt_count, t0)?;
             send_claimed(ch, id, item, n).await
@@ -164,7 +167,16 @@ pub(crate) async fn send_claimed<C: Channel>(
     Ok(())
 }
 
-/// What a held delivery shows as `lastError` while an earlier one of its record is pending.
-pub(crate) fn waiting_note(earlier: &str) -> String {
-    format!("waiting for {earlier}, an earlier event of the same record, to be delivered or fail")
+/// What a held delivery shows as `lastError` while an earlier one of its record is pending
+/// (README "Order per record"): the earlier event (`evt_…`), and at an extra endpoint that
+/// endpoint (`we_…`), never a delivery id.
+pub(crate) fn waiting_note(earlier_event: &str, endpoint: Option<&str>) -> String {
+    match endpoint {
+        None => format!(
+            "waiting for {earlier_event}, an earlier event of the same record, to be delivered or fail"
+        ),
+        Some(ep) => format!(
+            "waiting for {earlier_event}, an earlier event of the same record, to be delivered to endpoint {ep} or fail"
+        ),
+    }
 }

@@ -77,10 +77,6 @@ impl Channel for CallChannel<'_> {
         (c.next_attempt_at, c.cycle_retries)
     }
 
-    fn waiting_note(&self, earlier: &str) -> String {
-        sync::waiting_note(earlier)
-    }
-
     async fn send(&self, c: &CallRow, _n: i64) -> CallOutcome {
         let Some((provider, authorization)) =
             Provider::parse(&c.provider).and_then(|p| (self.creds)(p).map(|a| (p, a)))
@@ -187,6 +183,11 @@ impl Channel for CallChannel<'_> {
             enqueue.extend(calls.release_next(&c.assessment_id, t1)?);
         }
         Ok(enqueue)
+    }
+
+    /// A held call names the earlier call of its assessment that it waits for.
+    fn waiting_note(&self, _c: &CallRow, earlier: &str) -> String {
+        sync::waiting_note(earlier)
     }
 }
 
