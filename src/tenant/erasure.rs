@@ -18,7 +18,11 @@ struct Candidate {
     id: String,
     record: String,
     errors: Option<String>,
+    sync: Option<String>,
 }
+
+/// The columns a [`Candidate`] is read from.
+const CANDIDATE_COLS: &str = "id, record, errors, sync";
 
 #[derive(Deserialize)]
 struct N {
@@ -50,17 +54,67 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
     if !privacy::is_erased_record(&record) {
         counts.assessments = 1;
     }
-    let redacted = privacy::redact_record(&record, t, reason);
+    let mut redacted = privacy::redact_record(&record, t, reason);
+    // Enrichment still running: it ends here (the task's reads are aborted by the caller, and
+    // without its row nothing it finishes is stored), and the note says so.
+    let stopped: Vec<Value> = sql
+        .exec(
+            "DELETE FROM enrichments WHERE assessment_id = ? RETURNING assessment_id",
+            vec![a.id.clone().into()],
+        )
+        .and_then(|c| c.to_array())
+        .context("stop enrichment")?;
+    if !stopped.is_empty() {
+        redacted["enrichment"] = privacy::redact_enrichment(&record["enrichment"], Some(reason));
+    }
     let errors = a
         .errors
         .as_deref()
         .and_then(|e| serde_json::from_str::<Value>(e).ok())
         .map(|e| privacy::redact_errors(&e).to_string());
+    // Provider write-backs: the ATS's text goes; one still pending is cancelled, saying why.
+    counts.cancelled_provider_calls = count(
+        sql,
+        "SELECT count(*) AS n FROM calls WHERE assessment_id = ? AND state = 'pending'",
+        vec![a.id.clone().into()],
+    )?;
     sql.exec(
-        "UPDATE assessments SET record = ?, errors = ? WHERE id = ?",
+        "UPDATE calls SET last_error = ? WHERE assessment_id = ? AND last_error IS NOT NULL AND substr(last_error, 1, ?) != ?",
+        vec![
+            privacy::TEXT_ERASED.into(),
+            a.id.clone().into(),
+            V::Integer(privacy::CANCELLED_PREFIX.len() as i64),
+            privacy::CANCELLED_PREFIX.into(),
+        ],
+    )
+    .context("erase call errors")?;
+    sql.exec(
+        "UPDATE calls SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ?, done_at = ? WHERE assessment_id = ? AND state = 'pending'",
+        vec![
+            privacy::cancelled_note(reason).into(),
+            V::Integer(t),
+            a.id.clone().into(),
+        ],
+    )
+    .context("cancel provider calls")?;
+    let sync = a
+        .sync
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .map(|s| {
+            if counts.cancelled_provider_calls > 0 {
+                privacy::cancelled_sync(&s, reason, t)
+            } else {
+                privacy::redact_sync(&s)
+            }
+            .to_string()
+        });
+    sql.exec(
+        "UPDATE assessments SET record = ?, errors = ?, sync = ? WHERE id = ?",
         vec![
             redacted.to_string().into(),
             errors.into(),
+            sync.into(),
             a.id.clone().into(),
         ],
     )
@@ -125,6 +179,7 @@ fn erase_event(sql: &SqlStorage, event_id: &str, reason: Reason) -> ApiResult<Co
             "SELECT (SELECT count(*) FROM events WHERE id = ? AND state = 'pending') + (SELECT count(*) FROM deliveries WHERE event_id = ? AND state = 'pending') AS n",
             id2(),
         )?,
+        cancelled_provider_calls: 0,
     };
     sql.exec(
         "UPDATE attempts SET response = NULL WHERE event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)",
@@ -189,7 +244,7 @@ impl Tenant {
             ErasureTarget::AssessmentId(id) => {
                 let rows: Vec<Candidate> = sql
                     .exec(
-                        "SELECT id, record, errors FROM assessments WHERE id = ?",
+                        &format!("SELECT {CANDIDATE_COLS} FROM assessments WHERE id = ?"),
                         vec![id.clone().into()],
                     )
                     .and_then(|c| c.to_array())
@@ -204,11 +259,11 @@ impl Tenant {
                 // SQL; every candidate is then checked exactly, ignoring case.
                 let rows: Vec<Candidate> = if email.is_ascii() {
                     sql.exec(
-                        "SELECT id, record, errors FROM assessments WHERE instr(lower(record), ?) > 0",
+                        &format!("SELECT {CANDIDATE_COLS} FROM assessments WHERE instr(lower(record), ?) > 0"),
                         vec![email.clone().into()],
                     )
                 } else {
-                    sql.exec("SELECT id, record, errors FROM assessments", None)
+                    sql.exec(&format!("SELECT {CANDIDATE_COLS} FROM assessments"), None)
                 }
                 .and_then(|c| c.to_array())
                 .context("erasure by email")?;
@@ -224,6 +279,10 @@ impl Tenant {
         let mut counts = Counts::default();
         for a in &rows {
             counts.add(erase_assessment(&sql, a, Reason::Request, t)?);
+            self.read_state.borrow_mut().stop(&a.id);
+        }
+        if let ErasureTarget::Email(email) = &target {
+            self.read_state.borrow_mut().forget_email(email);
         }
         // Everything else stored that carries the email (README "Personal data").
         if let ErasureTarget::Email(email) = &target {
@@ -253,7 +312,7 @@ impl Tenant {
         let finals = final_statuses();
         let due: Vec<Candidate> = sql
             .exec(
-                &format!("SELECT id, record, errors FROM assessments WHERE status IN ({finals}) AND final_at < ? AND json_extract(record, '$.personalDataErased') IS NULL ORDER BY final_at LIMIT ?"),
+                &format!("SELECT {CANDIDATE_COLS} FROM assessments WHERE status IN ({finals}) AND final_at < ? AND json_extract(record, '$.personalDataErased') IS NULL ORDER BY final_at LIMIT ?"),
                 vec![V::Integer(cutoff), V::Integer(PURGE_BATCH as i64)],
             )
             .and_then(|c| c.to_array())
@@ -261,6 +320,7 @@ impl Tenant {
         let mut counts = Counts::default();
         for a in &due {
             counts.add(erase_assessment(&sql, a, Reason::Retention, t)?);
+            self.read_state.borrow_mut().stop(&a.id);
         }
         #[derive(Deserialize)]
         struct Id {

@@ -10,8 +10,10 @@
 //! keeps its id, type, record id, state history and attempt count; its body becomes
 //! [`ERASED_BODY`], and it can never be sent again (replay answers `409 erased`).
 
+mod ats_text;
 mod retention;
 
+pub use ats_text::*;
 pub use retention::*;
 
 use serde_json::{json, Value};
@@ -163,7 +165,8 @@ pub fn is_erased_record(record: &Value) -> bool {
 }
 
 /// The record without personal data: the candidate's fields, `originData`, `metaData`,
-/// custom fields, the hiring team and the requester become null; ids, package, job, status,
+/// custom fields, the hiring team and the requester become null; the enrichment note keeps
+/// its status and drops its text ([`redact_enrichment`]); ids, package, job, status,
 /// provider and tenant stay, and `personalDataErased` says when and why.
 pub fn redact_record(record: &Value, at: i64, reason: Reason) -> Value {
     let mut r = record.clone();
@@ -183,6 +186,9 @@ pub fn redact_record(record: &Value, at: i64, reason: Reason) -> Value {
             if m.contains_key(k) {
                 m.insert(k.into(), Value::Null);
             }
+        }
+        if let Some(e) = m.get("enrichment").map(|e| redact_enrichment(e, None)) {
+            m.insert("enrichment".into(), e);
         }
         m.insert(
             "personalDataErased".into(),
@@ -222,6 +228,7 @@ pub fn is_erased_body(body: &str) -> bool {
 }
 
 /// What a pending delivery cancelled by an erasure shows as `lastError`.
+/// (Every such note starts the same way: [`is_cancelled_note`].)
 pub fn cancelled_note(reason: Reason) -> String {
     match reason {
         Reason::Request => "cancelled: the candidate's personal data was erased on request".into(),
@@ -238,6 +245,8 @@ pub struct Counts {
     pub events: usize,
     pub attempts: usize,
     pub cancelled_deliveries: usize,
+    /// Provider write-backs still pending for an erased assessment, cancelled.
+    pub cancelled_provider_calls: usize,
 }
 
 impl Counts {
@@ -246,6 +255,7 @@ impl Counts {
         self.events += o.events;
         self.attempts += o.attempts;
         self.cancelled_deliveries += o.cancelled_deliveries;
+        self.cancelled_provider_calls += o.cancelled_provider_calls;
     }
     /// The answer to `POST …/erasure`.
     pub fn view(&self) -> Value {
@@ -255,6 +265,7 @@ impl Counts {
                 "events": self.events,
                 "attempts": self.attempts,
                 "cancelledDeliveries": self.cancelled_deliveries,
+                "cancelledProviderCalls": self.cancelled_provider_calls,
             }
         })
     }
@@ -276,6 +287,7 @@ pub fn audit_line(tenant: &str, target: &ErasureTarget, counts: &Counts, at: i64
         "events": counts.events,
         "attempts": counts.attempts,
         "cancelledDeliveries": counts.cancelled_deliveries,
+        "cancelledProviderCalls": counts.cancelled_provider_calls,
         "at": rfc3339(at),
     })
 }

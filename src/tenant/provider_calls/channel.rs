@@ -13,10 +13,10 @@ use crate::delivery::attempt::{self, Next, ProviderAnswer};
 use crate::delivery::state::{self, Current, State, Transition};
 use crate::error::{ApiResult, Context};
 use crate::model::Provider;
-use crate::tenant::assessments;
 use crate::tenant::engine::leases::Scheduled;
 use crate::tenant::engine::{Channel, Enqueue};
 use crate::tenant::outbox::unit_random;
+use crate::tenant::{assessments, privacy};
 
 /// The provider-call channel: `creds` answers the authorization header's value per provider
 /// (None: no credentials any more).
@@ -126,8 +126,16 @@ impl Channel for CallChannel<'_> {
                 unit_random(),
             ),
         };
+        // An erased assessment keeps no ATS text (README "Personal data"): decided here, in
+        // the attempt's write, from what storage holds now.
+        let error = match error_text(outcome) {
+            Some(_) if assessments::is_erased(&self.calls.sql, &c.assessment_id)? => {
+                Some(privacy::erased_call_error(outcome.kind(), outcome.status()))
+            }
+            e => e,
+        };
         // A call has no endpoint to disable: `classify_provider_call` never says so.
-        Ok((state::after_attempt(next, true), error_text(outcome)))
+        Ok((state::after_attempt(next, true), error))
     }
 
     fn show(
@@ -166,8 +174,17 @@ impl Channel for CallChannel<'_> {
         // stored after this one (decided in the same statement, from what storage holds now,
         // after this attempt's await). An earlier call that fails adds its failure to the
         // latest one's state instead.
-        let view = sync_view(&c.label, sync_state, n, outcome, next_at, t1);
         let sql = &self.calls.sql;
+        // Erased while this attempt was in flight: the call was cancelled and the sync state
+        // says so; the attempt's outcome is not written over it. An erased assessment's sync
+        // state keeps no ATS text (README "Personal data").
+        if self.calls.cancelled_by_erasure(&c.id)? {
+            return Ok(Vec::new());
+        }
+        let mut view = sync_view(&c.label, sync_state, n, outcome, next_at, t1);
+        if assessments::is_erased(sql, &c.assessment_id)? {
+            view = privacy::redact_sync(&view);
+        }
         let written: Vec<Value> = sql
             .exec(
                 "UPDATE assessments SET sync = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM calls WHERE assessment_id = ? AND seq > (SELECT seq FROM calls WHERE id = ?)) RETURNING id",
