@@ -141,9 +141,9 @@ mod tests {
 
     fn failed_sync() -> Value {
         json!({
-            "state": "failed", "call": "Ashby assessment update", "attempts": 3, "lastStatus": 422,
+            "state": "failed", "call": "Example ATS result update", "attempts": 3, "lastStatus": 422,
             "error": {"code": "provider_sync", "kind": "refused",
-                      "message": "Ashby assessment update failed: John Doe <john@x.io> not found",
+                      "message": "Example ATS result update failed: John Doe <john@x.io> not found",
                       "providerCode": "not_found", "providerMessage": "John Doe <john@x.io> not found",
                       "requestId": "r-1"},
             "warnings": ["John Doe has no email"], "nextAttemptAt": null, "updatedAt": "2026-12-02T10:00:00Z",
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn enrichment_notes_lose_their_text_or_say_the_reads_stopped() {
         let partial = json!({"status": "partial", "missing": ["job"],
-            "error": "Harvest v3 has no user with the email sam@x.io; a record.modified with the completed record follows"});
+            "error": "the ATS has no user with the email sam@x.io; a record.modified with the completed record follows"});
         let r = redact_enrichment(&partial, None);
         assert_eq!(r["status"], "partial");
         assert_eq!(r["missing"], json!(["job"]));
