@@ -186,7 +186,7 @@ test("erasure by email also erases the events that carry the email but name no a
   await check();
   // A repeat finds nothing more; nothing reappears after a restart.
   const again = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "john.doe@example.com" });
-  assert.deepEqual(again.body.erased, { assessments: 0, events: 0, attempts: 0, cancelledDeliveries: 0, cancelledProviderCalls: 0 });
+  assert.deepEqual(again.body.erased, { assessments: 0, events: 0, attempts: 0, cancelledDeliveries: 0, cancelledProviderCalls: 0, hiringTeamAssessments: 0, hiringTeamEvents: 0 });
   await w.restart();
   await check();
 });
@@ -200,7 +200,7 @@ test("erasure by email matches whole addresses only: ax@example.com erases nothi
   assert.equal(report.status, 200, report.text);
   const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "ax@example.com" });
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual(r.body.erased, { assessments: 0, events: 0, attempts: 0, cancelledDeliveries: 0, cancelledProviderCalls: 0 });
+  assert.deepEqual(r.body.erased, { assessments: 0, events: 0, attempts: 0, cancelledDeliveries: 0, cancelledProviderCalls: 0, hiringTeamAssessments: 0, hiringTeamEvents: 0 });
   const [recordNew] = await eventsOf(w, ctx.id, max);
   const body = (await get(w, `/v1/tenants/${ctx.id}/events/${recordNew.eventId}`)).body;
   assert.match(body, /max@example\.com/);
@@ -598,4 +598,79 @@ test("retention purges the ATS's error text of write-backs too", async (t) => {
   assert.equal(purged.providerSync.lastStatus, 422);
   assert.ok(!/linus|torvalds/i.test(JSON.stringify(purged)), JSON.stringify(purged));
   assertNotStored(t, clock, /torvalds|linus\.t@/i);
+});
+
+// Issue 17 (tester): an erasure by email that names a member of the customer's staff — a
+// recruiter on the hiring team, the requester who sent the order — removes that person from
+// every assessment and event body, and leaves the candidates' data.
+test("erasure of a hiring-team member's email removes them from assessments and event bodies, not the candidates", async (t) => {
+  const ctx = await setup(w, "priv-staff");
+  const gh = await ghOrder(w, ctx, { email: "ada.c@example.com", first_name: "Ada", last_name: "Candidate" }, { sent_by: "Rita.Recruiter@example.com" });
+  const base = fixture("ashby/assessment.start.json");
+  const abBody = { ...base,
+    candidate: { ...base.candidate, email: "bo.c@example.com", first_name: "Bo", last_name: "Candidate" },
+    application: { ...base.application, ashby_id: `app_staff_${++seq}` },
+    job: { ...base.job, hiringTeam: [
+      { userId: "u_rita", firstName: "Rita", lastName: "Recruiter", email: "rita.recruiter@example.com", role: "Recruiter" },
+      { userId: "u_1", firstName: "Sam", lastName: "Lee", email: "sam@example.com", role: "Hiring Manager" }] } };
+  const abr = await edge(w, ctx.id, "ashby", "assessment.start", { key: ctx.ab, body: abBody });
+  assert.equal(abr.status, 200, abr.text);
+  const ab = abr.body.results?.assessment_id ?? abr.body.assessment_id;
+  const other = await ghOrder(w, ctx, { email: "cy.c@example.com" }, { sent_by: "someone.else@example.com" });
+  for (const id of [gh, ab, other]) await delivered(w, ctx.id, id);
+  const before = await get(w, `/v1/tenants/${ctx.id}/assessments/${gh}`);
+  assert.equal(before.requester.email, "Rita.Recruiter@example.com");
+
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "rita.recruiter@EXAMPLE.com" });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.erased, { assessments: 0, events: 0, attempts: 0, cancelledDeliveries: 0, cancelledProviderCalls: 0,
+    hiringTeamAssessments: 2, hiringTeamEvents: 2 });
+  const audit = w.logs().split("\n").filter((l) => l.includes("personal data erased") && l.includes("priv-staff"));
+  assert.equal(audit.length, 1);
+  assert.match(audit[0], /"hiringTeamAssessments":2/);
+  assert.ok(!/rita/i.test(w.logs()), "the email appears in the worker's log");
+
+  const check = async () => {
+    const g = await get(w, `/v1/tenants/${ctx.id}/assessments/${gh}`);
+    assert.deepEqual(g.requester, { id: null, name: null, email: null });
+    assert.equal(g.metaData.sentBy, null);
+    assert.equal(g.originData.sent_by, null);
+    assert.equal(g.personalDataErased, undefined, "the candidate's data is not erased");
+    assert.equal(g.candidate.firstName, "Ada");
+    assert.equal(g.candidate.emails[0].email, "ada.c@example.com");
+    assert.equal(g.metaData.preferredName, "Johnny", "the order's other fields stay");
+    const a = await get(w, `/v1/tenants/${ctx.id}/assessments/${ab}`);
+    assert.deepEqual(a.hiringTeam[0], { id: null, firstName: null, lastName: null, email: null, role: "RECRUITER" });
+    assert.equal(a.hiringTeam[1].email, "sam@example.com", "the other member stays");
+    assert.equal(a.candidate.firstName, "Bo");
+    assert.equal(a.originData.job.hiringTeam[0].role, "Recruiter");
+    assert.equal(a.originData.job.hiringTeam[1].firstName, "Sam");
+    for (const x of [g, a]) assert.ok(!/rita|u_rita/i.test(JSON.stringify(x)), JSON.stringify(x));
+    for (const id of [gh, ab]) {
+      for (const e of await eventsOf(w, ctx.id, id)) {
+        const body = (await get(w, `/v1/tenants/${ctx.id}/events/${e.eventId}`)).body;
+        assert.ok(!/rita/i.test(body), body);
+        assert.match(body, /ada\.c@example\.com|bo\.c@example\.com/, "the candidate stays in the event");
+      }
+    }
+    const o = await get(w, `/v1/tenants/${ctx.id}/assessments/${other}`);
+    assert.equal(o.requester.email, "someone.else@example.com");
+    assertNotStored(t, w, /rita/i);
+  };
+  await check();
+  // A replay sends the scrubbed body: nothing of the person comes back.
+  const [ev] = await eventsOf(w, ctx.id, ab);
+  const seen = ctx.hooks.requests.length;
+  const replay = await admin(w, "POST", `/v1/tenants/${ctx.id}/events/${ev.eventId}/replay`);
+  assert.ok(replay.status < 300, replay.text);
+  await ctx.hooks.waitFor(seen + 1);
+  const sent = ctx.hooks.requests.slice(seen).map((q) => q.body).join("\n");
+  assert.match(sent, /bo\.c@example\.com/);
+  assert.ok(!/rita/i.test(sent), sent);
+  // A repeat finds nothing more; nothing comes back after a restart.
+  const again = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "rita.recruiter@example.com" });
+  assert.equal(again.body.erased.hiringTeamAssessments, 0, again.text);
+  assert.equal(again.body.erased.hiringTeamEvents, 0, again.text);
+  await w.restart();
+  await check();
 });

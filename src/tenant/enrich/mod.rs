@@ -141,10 +141,16 @@ impl Enrichment {
                 registration,
             ));
             let timer = Box::pin(Delay::from(std::time::Duration::from_millis(wait)));
-            if let Either::Right((_, reads)) = select(reads, timer).await {
-                // The budget is over: the record.new goes as stored, then the reads go on.
-                self.release_as_stored().await;
-                let _ = reads.await;
+            match select(reads, timer).await {
+                Either::Left((Ok(()), _)) => {}
+                // Stopped by an erasure (README "Personal data"): a held record.new goes as
+                // stored now (an erased one never goes); nothing the reads found is kept.
+                Either::Left((Err(_), _)) => self.release_as_stored().await,
+                Either::Right((_, reads)) => {
+                    // The budget is over: the record.new goes as stored, then the reads go on.
+                    self.release_as_stored().await;
+                    let _ = reads.await;
+                }
             }
         }
         self.finish(run.outcome(true)).await;

@@ -12,9 +12,11 @@
 
 mod ats_text;
 mod retention;
+mod staff;
 
 pub use ats_text::*;
 pub use retention::*;
+pub use staff::*;
 
 use serde_json::{json, Value};
 
@@ -247,6 +249,11 @@ pub struct Counts {
     pub cancelled_deliveries: usize,
     /// Provider write-backs still pending for an erased assessment, cancelled.
     pub cancelled_provider_calls: usize,
+    /// Assessments (candidate not erased) from which a member of the customer's staff named
+    /// by the erased email — hiring team, requester, the order's sender — was removed.
+    pub hiring_team_assessments: usize,
+    /// Event bodies from which that person was removed (the candidate's data stays).
+    pub hiring_team_events: usize,
 }
 
 impl Counts {
@@ -256,6 +263,8 @@ impl Counts {
         self.attempts += o.attempts;
         self.cancelled_deliveries += o.cancelled_deliveries;
         self.cancelled_provider_calls += o.cancelled_provider_calls;
+        self.hiring_team_assessments += o.hiring_team_assessments;
+        self.hiring_team_events += o.hiring_team_events;
     }
     /// The answer to `POST …/erasure`.
     pub fn view(&self) -> Value {
@@ -266,6 +275,8 @@ impl Counts {
                 "attempts": self.attempts,
                 "cancelledDeliveries": self.cancelled_deliveries,
                 "cancelledProviderCalls": self.cancelled_provider_calls,
+                "hiringTeamAssessments": self.hiring_team_assessments,
+                "hiringTeamEvents": self.hiring_team_events,
             }
         })
     }
@@ -288,6 +299,8 @@ pub fn audit_line(tenant: &str, target: &ErasureTarget, counts: &Counts, at: i64
         "attempts": counts.attempts,
         "cancelledDeliveries": counts.cancelled_deliveries,
         "cancelledProviderCalls": counts.cancelled_provider_calls,
+        "hiringTeamAssessments": counts.hiring_team_assessments,
+        "hiringTeamEvents": counts.hiring_team_events,
         "at": rfc3339(at),
     })
 }
