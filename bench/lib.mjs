@@ -4,7 +4,7 @@
 
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -73,7 +73,7 @@ function writeConfig(dir, mainPath, source = join(ROOT, "wrangler.toml")) {
  * `floor: true` runs bench/floor/ (a minimal workers-rs worker, built into bench/floor/build);
  * `build` runs another build directory (bench/ab.mjs compares two).
  */
-export function createWorker(dir, vars, { inspector = true, reference = false, floor = false, build = join(ROOT, "build") } = {}) {
+export function createWorker(dir, vars, { inspector = true, reference = false, floor = false, floorAssets = false, build = join(ROOT, "build") } = {}) {
   let child = null; // the wrangler process; leader of its own process group
   let logs = "";
   let stopping = null;
@@ -87,6 +87,14 @@ export function createWorker(dir, vars, { inspector = true, reference = false, f
       const src = join(ROOT, "bench", "floor");
       await copyBuild(join(dir, "build"), join(src, "build"));
       config = writeConfig(dir, join(dir, "build", "index.js"), join(src, "wrangler.toml"));
+      if (floorAssets) {
+        // The bridge's static-assets setup (wrangler.toml [assets], run_worker_first): the
+        // runtime then puts its assets router in front of every request, even /healthz.
+        const assets = join(dir, "assets");
+        mkdirSync(assets, { recursive: true });
+        writeFileSync(join(assets, "page.html"), "<!doctype html><title>floor</title>");
+        appendFileSync(config, `\n[assets]\ndirectory = ${JSON.stringify(assets)}\nbinding = "ASSETS"\nrun_worker_first = true\nhtml_handling = "none"\n`);
+      }
     } else {
       await copyBuild(join(dir, "build"), build);
       config = writeConfig(dir, join(dir, "build", "index.js"));

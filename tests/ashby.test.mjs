@@ -275,6 +275,16 @@ async function syncOf(tenant, id, state) {
   assert.fail(`providerSync of ${id} never became ${state}: ${JSON.stringify(a.body.providerSync)}`);
 }
 
+async function waitSync(tenant, id, ok) {
+  let a;
+  for (let i = 0; i < 80; i++) {
+    a = await admin(w, "GET", `/v1/tenants/${tenant}/assessments/${id}`);
+    if (a.body.providerSync && ok(a.body.providerSync)) return a.body.providerSync;
+    await sleep(100);
+  }
+  assert.fail(`providerSync of ${id}: ${JSON.stringify(a.body.providerSync)}`);
+}
+
 test("assessment.update answered 200 success:false is a final failure carrying Ashby's code, message and request id", async () => {
   const ctx = await setup("ab-200-false");
   const id = (await call(ctx, "assessment.start", startBody())).body.results.assessment_id;
@@ -324,6 +334,23 @@ test("assessment.update success: Ashby's warnings are kept on the sync state", a
     const sync = await syncOf("ab-warn", id, "synced");
     assert.deepEqual(sync.warnings, ["metadata identifier meta_x was truncated"]);
     assert.equal(sync.error, null);
+    // The warnings belong to the answer that carried them: a later call answered without
+    // warnings shows none (while it is pending, too), and a later failure shows none either.
+    ashbyScript = () => ({ status: 200, body: { success: true } });
+    const second = await admin(w, "POST", `/v1/tenants/ab-warn/assessments/${id}/result`, { status: "IN_PROGRESS" });
+    assert.equal(second.status, 200);
+    assert.equal(second.body.providerSync.state, "pending");
+    assert.deepEqual(second.body.providerSync.warnings, [], "a call not answered yet has no warnings");
+    const later = await waitSync("ab-warn", id, (s) => s.state === "synced" && updates(id).length === 2);
+    assert.deepEqual(later.warnings, [], JSON.stringify(later));
+    ashbyScript = () => ({ status: 200, body: { success: true, warnings: ["w2"] } });
+    await admin(w, "POST", `/v1/tenants/ab-warn/assessments/${id}/result`, { status: "IN_PROGRESS" });
+    const third = await waitSync("ab-warn", id, (s) => s.state === "synced" && updates(id).length === 3);
+    assert.deepEqual(third.warnings, ["w2"]);
+    ashbyScript = () => ({ status: 200, body: { success: false, errorInfo: { code: "x", message: "no" } } });
+    await admin(w, "POST", `/v1/tenants/ab-warn/assessments/${id}/result`, { status: "IN_PROGRESS" });
+    const failed = await syncOf("ab-warn", id, "failed");
+    assert.deepEqual(failed.warnings, [], JSON.stringify(failed));
   } finally {
     ashbyScript = () => ({ status: 200, body: { success: true } });
   }

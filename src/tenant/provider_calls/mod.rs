@@ -16,7 +16,7 @@ use crate::admin::tenants::Credentials;
 use crate::config::Config;
 use crate::delivery::{MsgKind, QueueMsg};
 use crate::error::{ApiError, ApiResult, Context};
-use crate::model::{rfc3339, Provider};
+use crate::model::Provider;
 use crate::providers::OutboundCall;
 use crate::secrets;
 
@@ -111,7 +111,7 @@ impl ProviderCalls {
         assessments::set_sync(
             &self.sql,
             &c.assessment_id,
-            &serde_json::json!({"state": "pending", "call": c.label, "attempts": 0, "lastStatus": null, "error": null, "updatedAt": rfc3339(at)}),
+            &sync::pending_view(c.label, at),
         )?;
         Ok(CallRow {
             id,

@@ -121,6 +121,22 @@ pub(super) fn sync_view(
     })
 }
 
+/// The `providerSync` object of an assessment whose latest call is stored and not yet
+/// answered: the keys of [`sync_view`], nothing of an earlier call's answer (its `warnings`
+/// belonged to that answer).
+pub(super) fn pending_view(label: &str, at: i64) -> Value {
+    json!({
+        "state": "pending",
+        "call": label,
+        "attempts": 0,
+        "lastStatus": null,
+        "error": null,
+        "warnings": [],
+        "nextAttemptAt": null,
+        "updatedAt": rfc3339(at),
+    })
+}
+
 /// What the sync state says when the queue dead-lettered a call's message.
 pub(super) fn dead_letter_note(attempt: i64, still_pending: bool, at: i64) -> Value {
     json!({
@@ -241,6 +257,29 @@ mod tests {
         assert_eq!(retry["error"]["code"], "provider_sync_retrying");
         assert_eq!(retry["error"]["kind"], "network");
         assert!(retry["nextAttemptAt"].is_string());
+    }
+
+    #[test]
+    fn a_pending_call_shows_the_keys_of_an_answered_one_and_no_warnings() {
+        let pending = pending_view("x", 0);
+        let answered = sync_view(
+            "x",
+            "synced",
+            1,
+            &sent(
+                Some(200),
+                Some(ProviderAnswer::Accepted {
+                    warnings: vec!["w1".into()],
+                }),
+            ),
+            None,
+            0,
+        );
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&pending), keys(&answered));
+        assert_eq!(pending["state"], "pending");
+        assert_eq!(pending["warnings"], json!([]));
+        assert_eq!(pending["nextAttemptAt"], Value::Null);
     }
 
     #[test]
