@@ -50,5 +50,7 @@ clean:
 ## A five-minute tour: a local worker, a verifying receiver, fake Greenhouse (with Harvest v3),
 ## Ashby, Teamtailor and Recruitee, and a full order through each ATS. `node scripts/demo.mjs
 ## --help` for playing a deployed worker, and for the receiver mode to use with `make dev`.
-demo: build
+## Like `make dev`, it reuses the last build when its inputs are unchanged (BUILD_SKIP_UNCHANGED=1).
+demo: setup
+	@BUILD_SKIP_UNCHANGED=1 sh scripts/build.sh
 	node scripts/demo.mjs

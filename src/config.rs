@@ -22,6 +22,10 @@ pub struct Config {
     /// when `allow_insecure` is also set (`tenant::privacy::retention_day_ms`), which a
     /// production deployment never does; README "Personal data".
     pub test_only_retention_day_ms: Option<i64>,
+    /// `TEST_ONLY_PACKAGES_TIMEOUT_MS`: how long a `packages_url` question may take in tests.
+    /// Honoured only when `allow_insecure` is also set (`tenant::packages::timeout_ms`);
+    /// README "What the ATSs call".
+    pub test_only_packages_timeout_ms: Option<u64>,
 }
 
 fn read(env: &Env, name: &str) -> Option<String> {
@@ -61,6 +65,8 @@ impl Config {
             ),
             retry_schedule,
             test_only_retention_day_ms: read(env, "TEST_ONLY_RETENTION_DAY_MS")
+                .and_then(|v| v.parse().ok()),
+            test_only_packages_timeout_ms: read(env, "TEST_ONLY_PACKAGES_TIMEOUT_MS")
                 .and_then(|v| v.parse().ok()),
         }
     }

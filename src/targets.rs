@@ -21,6 +21,9 @@ pub fn check_target(raw: &str, allow_insecure: bool) -> Result<WebUrl, Refusal> 
         "https" => {}
         "http" if allow_insecure => {}
         "http" => return Err("must use https".into()),
+        // The refusal says what this deployment takes (README "Configuration",
+        // `ALLOW_INSECURE_TARGETS`).
+        _ if allow_insecure => return Err("must be an http or https URL".into()),
         _ => return Err("must be an https URL".into()),
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -218,6 +221,30 @@ mod tests {
     fn insecure_policy_allows_loopback_http() {
         assert!(check_target("http://127.0.0.1:9999/hook", true).is_ok());
         assert!(check_target("ftp://127.0.0.1/", true).is_err());
+    }
+
+    #[test]
+    fn a_refused_scheme_is_told_what_this_deployment_takes() {
+        for raw in [
+            "ftp://hooks.vendor.example/x",
+            "ws://127.0.0.1/",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(
+                check_target(raw, true).unwrap_err(),
+                "must be an http or https URL",
+                "{raw}"
+            );
+            assert_eq!(
+                check_target(raw, false).unwrap_err(),
+                "must be an https URL",
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            check_target("http://hooks.vendor.example/x", false).unwrap_err(),
+            "must use https"
+        );
     }
 
     #[test]

@@ -74,6 +74,29 @@ test("build.sh with BUILD_SKIP_UNCHANGED=1 skips only a build whose inputs are u
   assert.equal(runs(), 4, "a missing build/index.js builds");
 });
 
+test("make demo reuses an unchanged build, as make dev does", () => {
+  // The build lines of the demo recipe, as make would run them (make -n prints, runs nothing).
+  const dry = spawnSync("make", ["-n", "demo"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  assert.equal(dry.status, 0, dry.stderr);
+  const lines = dry.stdout.split("\n").filter((l) => /scripts\/build\.sh/.test(l));
+  assert.ok(lines.length > 0, `the demo builds:\n${dry.stdout}`);
+  assert.ok(lines.every((l) => /\bBUILD_SKIP_UNCHANGED=1\b/.test(l)), lines.join("\n"));
+  assert.doesNotMatch(dry.stdout.replace(/BUILD_SKIP_UNCHANGED=1 sh scripts\/build\.sh/g, ""), /scripts\/build\.sh/, "no second, unconditional build");
+  // Played in the scratch tree: the first run builds, a second with nothing changed does not.
+  rmSync(join(dir, "runs"), { force: true });
+  rmSync(join(dir, "build/index.js"), { force: true });
+  const run = () => lines.map((l) => spawnSync("sh", ["-c", l], { cwd: dir, env: env(), encoding: "utf8", timeout: 60_000 }));
+  for (const r of run()) assert.equal(r.status, 0, r.stderr);
+  assert.equal(runs(), 1, "no build yet: it builds");
+  const again = run();
+  for (const r of again) assert.equal(r.status, 0, r.stderr);
+  assert.equal(runs(), 1, "nothing changed: the build is reused");
+  assert.match(again.map((r) => r.stdout).join(""), /nothing changed since the last build/);
+  appendFileSync(join(dir, "src/lib.rs"), "// demo edit\n");
+  run();
+  assert.equal(runs(), 2, "a changed source builds");
+});
+
 /** Run `wrangler dev` on the scratch tree until it is ready and its start-up builds are over;
  *  answers how many times worker-build ran. */
 async function devBuilds(extraEnv) {

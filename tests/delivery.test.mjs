@@ -142,7 +142,15 @@ test("410 disables the endpoint; PATCH webhook.url re-enables and pending events
   const second = await ping("gone");
   await sleep(2500);
   assert.equal(rx.requests.length, 1, "nothing is sent while disabled");
-  for (const id of [first, second]) assert.equal((await eventDetail("gone", id)).state, "pending");
+  for (const id of [first, second]) {
+    const ev = await eventDetail("gone", id);
+    assert.equal(ev.state, "pending");
+    // Held while the webhook is disabled: no past due time, and the reason.
+    assert.equal(ev.nextAttemptAt, null, JSON.stringify(ev));
+    assert.match(ev.heldReason, /webhook is disabled: it answered 410 Gone; a PATCH of webhook\.url/);
+  }
+  const listed = (await admin(w, "GET", "/v1/tenants/gone/events?state=pending")).body.data;
+  assert.ok(listed.length === 2 && listed.every((e) => e.nextAttemptAt === null && /disabled/.test(e.heldReason)), JSON.stringify(listed));
 
   gone = false;
   const p = await admin(w, "PATCH", "/v1/tenants/gone", { webhook: { url: rx.url } });
@@ -151,6 +159,7 @@ test("410 disables the endpoint; PATCH webhook.url re-enables and pending events
   await rx.waitFor(3, 10_000);
   await waitForState("gone", first, "delivered");
   await waitForState("gone", second, "delivered");
+  assert.equal((await eventDetail("gone", first)).heldReason, null);
   const ids = rx.requests.slice(1).map((r) => r.headers["webhook-id"]).sort();
   assert.deepEqual(ids, [first, second].sort());
 });

@@ -213,6 +213,16 @@ test("one endpoint down: the others get everything exactly once at once; it catc
   const held = (await admin(w, "GET", `/v1/tenants/${t.id}/webhooks/${down.id}/deliveries?state=pending`)).body.data;
   assert.equal(held.length, 5);
   assert.ok(held.filter((x) => x.eventType !== "record.new").every((x) => x.attemptCount === 0 && /waiting for/.test(x.lastError)), JSON.stringify(held));
+  // A held delivery names the earlier event it waits for (its record's record.new, `evt_…`)
+  // and the endpoint, never a delivery id; it shows no due time and says why it is held.
+  for (const x of held.filter((d) => d.eventType !== "record.new")) {
+    const first = held.find((d) => d.recordId === x.recordId && d.eventType === "record.new");
+    assert.equal(x.lastError, `waiting for ${first.eventId}, an earlier event of the same record, to be delivered to endpoint ${down.id} or fail`);
+    assert.doesNotMatch(x.lastError, /dlv_/);
+    assert.equal(x.nextAttemptAt, null);
+    assert.equal(x.heldReason, x.lastError);
+  }
+  for (const x of held.filter((d) => d.eventType === "record.new")) assert.equal(x.heldReason, null, JSON.stringify(x));
 
   // The receiver comes back (a new URL, since the old port is closed): the down endpoint gets
   // each event, per record in commit order; nobody else gets anything again.
@@ -260,6 +270,16 @@ test("410 disables one endpoint only; a PATCH with its url re-enables it and sen
   assert.equal(leaving.requests.length, 1, "nothing more to a disabled endpoint");
   const pending = (await admin(w, "GET", `/v1/tenants/${t.id}/webhooks/${g.id}/deliveries?state=pending`)).body.data;
   assert.equal(pending.length, 3);
+  // While disabled nothing is due: no past nextAttemptAt, and each says why it is held.
+  for (const x of pending) {
+    assert.equal(x.nextAttemptAt, null, JSON.stringify(x));
+    assert.match(x.heldReason, /endpoint is disabled: it answered 410 Gone; a PATCH of its url/, JSON.stringify(x));
+  }
+  const heldEvent = (await admin(w, "GET", `/v1/tenants/${t.id}/events/${pending[0].eventId}`)).body;
+  const heldThere = heldEvent.deliveries.find((d) => d.endpointId === g.id);
+  assert.equal(heldThere.nextAttemptAt, null);
+  assert.match(heldThere.heldReason, /disabled/);
+  assert.equal(heldEvent.deliveries.find((d) => d.endpointId === ok.id).heldReason, null);
 
   // Re-enabled by a PATCH with its (same) url: what it held goes out within seconds.
   goneMode = false;
@@ -268,6 +288,8 @@ test("410 disables one endpoint only; a PATCH with its url re-enables it and sen
   assert.equal(p.body.disabled, false);
   await leaving.waitFor(4, 10_000);
   await sleep(1000);
+  const after = (await admin(w, "GET", `/v1/tenants/${t.id}/webhooks/${g.id}/deliveries`)).body.data;
+  assert.ok(after.every((x) => x.heldReason === null), JSON.stringify(after));
   const delivered = events(leaving).slice(1);
   assert.equal(delivered.length, 3);
   assert.deepEqual(delivered.filter((e) => e.recordId === second).map((e) => e.eventType), ["record.new", "record.modified"]);

@@ -188,8 +188,8 @@ test("Idempotency-Key: a repeat answers the first answer and sends nothing again
   assert.equal(plain.status, 409, plain.text);
   assert.equal(JSON.parse(plain.text).error.code, "assessment_final");
 
-  // A malformed key is refused before anything happens.
-  const bad = await send(done, "a b");
+  // A malformed key (a control character in it) is refused before anything happens.
+  const bad = await send(done, "a\tb");
   assert.equal(bad.status, 400, bad.text);
   assert.equal(JSON.parse(bad.text).error.code, "invalid_idempotency_key");
 

@@ -7,6 +7,9 @@ pub const MALFORMED_JSON: &str = "malformed_json";
 pub const UNREADABLE_BODY: &str = "unreadable_body";
 /// 401: missing or wrong admin token, edge key or connect token.
 pub const UNAUTHORIZED: &str = "unauthorized";
+/// 401: a link that is its own credential (a cancel link an ATS offers its recruiters) has a
+/// missing, altered or unknown token (README "Authentication").
+pub const INVALID_LINK: &str = "invalid_link";
 /// 404: no such object (tenant, assessment, event, …).
 pub const NOT_FOUND: &str = "not_found";
 /// 404: no such endpoint.

@@ -60,6 +60,18 @@ impl ApiError {
         e.challenge = Some(auth.challenge());
         e
     }
+    /// The one 401 of a link that is its own credential (`what`: `"cancel link"`, README
+    /// "Authentication"): the same for a missing, malformed or unknown token and an unknown
+    /// tenant.
+    /// It names the link, never an `Authorization` header (such a link needs none), and sends
+    /// no `WWW-Authenticate` challenge (no header scheme would help).
+    pub fn invalid_link(what: &str) -> Self {
+        Self::new(
+            401,
+            code::INVALID_LINK,
+            format!("This {what} is invalid: its token is missing, altered or unknown. Use the link exactly as it was given."),
+        )
+    }
     pub fn not_found(what: &str) -> Self {
         Self::new(
             404,
@@ -277,6 +289,7 @@ mod tests {
             code::MALFORMED_JSON,
             code::UNREADABLE_BODY,
             code::UNAUTHORIZED,
+            code::INVALID_LINK,
             code::NOT_FOUND,
             code::ROUTE_NOT_FOUND,
             code::METHOD_NOT_ALLOWED,
@@ -365,5 +378,20 @@ mod tests {
         assert!(!bearer.message.contains("Basic"), "{}", bearer.message);
         assert_eq!((bearer.status, bearer.code), (401, code::UNAUTHORIZED));
         assert_eq!(ApiError::internal().challenge, None);
+    }
+
+    #[test]
+    fn a_link_401_names_the_link_not_a_header() {
+        let e = ApiError::invalid_link("cancel link");
+        assert_eq!((e.status, e.code), (401, code::INVALID_LINK));
+        assert!(
+            e.message.contains("cancel link is invalid"),
+            "{}",
+            e.message
+        );
+        for header_advice in ["Bearer", "Basic", "Authorization", "API key"] {
+            assert!(!e.message.contains(header_advice), "{}", e.message);
+        }
+        assert_eq!(e.challenge, None);
     }
 }

@@ -191,9 +191,15 @@ pub fn new_cancel_link_token(tenant: &str) -> String {
     crate::secrets::new_partner_key(CANCEL_LINK_PREFIX, tenant)
 }
 
+/// The one 401 of a cancel link whose token is missing, malformed or unknown, or whose tenant
+/// does not exist (README "Recruitee"): it names the link, not a header.
+pub fn invalid_cancel_link() -> crate::error::ApiError {
+    crate::error::ApiError::invalid_link("cancel link")
+}
+
 /// What the front door forwards to authorize a `CancelLink` operation: the tenant the link's
-/// `token` query parameter names and the token's hash. None: no well-formed token (the one edge
-/// 401, so tenants cannot be probed).
+/// `token` query parameter names and the token's hash. None: no well-formed token (the one
+/// [`invalid_cancel_link`] 401, so tenants cannot be probed).
 pub fn link_credentials(query: Option<&str>) -> Option<(String, Vec<String>)> {
     let q = crate::admin::query::pairs(query);
     let token = crate::admin::query::get(&q, "token")?;

@@ -64,7 +64,10 @@ pub(super) async fn edge_call(
         .collect();
     log.tenant = path_tenant.map(str::to_string);
     let Some((tenant, hashes)) = credentials else {
-        return Err(shape(ApiError::unauthorized_edge(spec.edge_auth)));
+        return Err(shape(match call.op.handler {
+            providers::Handler::CancelLink { .. } => providers::invalid_cancel_link(),
+            _ => ApiError::unauthorized_edge(spec.edge_auth),
+        }));
     };
     log.tenant = Some(tenant.clone());
     let body = if call.takes_body() {

@@ -58,18 +58,24 @@ pub enum NextAction {
     Replay { status: u16, body: String },
 }
 
-/// The `Idempotency-Key` header's value: None when absent; 400 `invalid_idempotency_key` when
-/// empty, longer than [`MAX_KEY_LEN`] or not printable ASCII.
+/// The `Idempotency-Key` header's value (README "Attachments, pre-flight warnings and
+/// idempotency"): None when absent; the key when it is 1 to [`MAX_KEY_LEN`] printable ASCII
+/// characters (0x20 space to 0x7E `~`; HTTP itself drops spaces at either end of a header
+/// value); else 400 `invalid_idempotency_key`.
 pub fn key_from_header(value: Option<&str>) -> ApiResult<Option<String>> {
     match value {
         None => Ok(None),
-        Some(k) if !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| (0x21..=0x7e).contains(&b)) => {
+        Some(k)
+            if !k.is_empty()
+                && k.len() <= MAX_KEY_LEN
+                && k.bytes().all(|b| (0x20..=0x7e).contains(&b)) =>
+        {
             Ok(Some(k.to_string()))
         }
         Some(_) => Err(ApiError::new(
             400,
             code::INVALID_IDEMPOTENCY_KEY,
-            format!("The Idempotency-Key header must be 1–{MAX_KEY_LEN} printable ASCII characters without spaces."),
+            format!("The Idempotency-Key header must be 1–{MAX_KEY_LEN} printable ASCII characters (space to `~`)."),
         )),
     }
 }
@@ -271,7 +277,30 @@ mod tests {
             key_from_header(Some("k-1")).unwrap().as_deref(),
             Some("k-1")
         );
-        for bad in ["", "a b", "é", &"x".repeat(MAX_KEY_LEN + 1)] {
+        // Printable ASCII from space (0x20) to `~` (0x7E), 1 to MAX_KEY_LEN of them.
+        let longest = "x".repeat(MAX_KEY_LEN);
+        for good in [
+            "a b",
+            " ",
+            "~",
+            "!",
+            "order 42 / result ~1",
+            longest.as_str(),
+        ] {
+            assert_eq!(
+                key_from_header(Some(good)).unwrap().as_deref(),
+                Some(good),
+                "{good:?}"
+            );
+        }
+        for bad in [
+            "",
+            "é",
+            "a\tb",
+            "a\u{1f}b",
+            "a\u{7f}b",
+            &"x".repeat(MAX_KEY_LEN + 1),
+        ] {
             assert_eq!(
                 key_from_header(Some(bad)).unwrap_err().status,
                 400,

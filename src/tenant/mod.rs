@@ -358,7 +358,7 @@ impl Tenant {
         let authenticated = match edge.op.handler {
             crate::providers::Handler::CancelLink { .. } if self.exists() => Ok(()),
             crate::providers::Handler::CancelLink { .. } => {
-                Err(ApiError::unauthorized_edge(edge.provider.spec().edge_auth))
+                Err(crate::providers::invalid_cancel_link())
             }
             _ => self.authenticate(edge.provider, call),
         };

@@ -1,8 +1,8 @@
 //! The tenant's packages as an order or a config call sees them (README "What the ATSs call"): the
-//! vendor's `packages_url` (asked with a signed POST, answers cached for 5 minutes), else the
-//! stored list, else `static_package_id`, else none. The rules are plain functions
-//! ([`stored_packages`], [`fresh`], [`question`], [`context_key`]) with host unit tests; the
-//! object's methods ask, cache and answer.
+//! vendor's `packages_url` (asked with a signed POST, answers cached for 5 minutes and failures
+//! for 30 seconds), else the stored list, else `static_package_id`, else none. The rules are
+//! plain functions ([`stored_packages`], [`fresh`], [`timeout_ms`], [`question`],
+//! [`context_key`]) with host unit tests; the object's methods ask, cache and answer.
 
 use std::collections::HashMap;
 
@@ -18,14 +18,20 @@ use crate::{secrets, targets};
 
 /// The vendor's `packages_url` answer may be reused for this long (README "What the ATSs call").
 const PACKAGES_TTL_MS: i64 = 5 * 60 * 1000;
+/// A failed `packages_url` question (no answer in time, an error status, an answer that is not
+/// a package list) is remembered for this long, counted from when it failed: list calls answer
+/// its 502 and orders go on without the package's name at once, instead of each waiting for a
+/// vendor that is down (README "What the ATSs call").
+const PACKAGES_FAILURE_TTL_MS: i64 = 30 * 1000;
+/// How long a `packages_url` question may take (README "What the ATSs call").
 const PACKAGES_TIMEOUT_MS: u64 = 10_000;
 /// The vendor's `packages_url` answer is read in full up to this many bytes (README
 /// "What the ATSs call": 256 KB); a longer answer is a 502 naming the cap.
 pub const PACKAGES_READ_CAP: usize = 256 * 1024;
 
-/// Cached `packages_url` answers: (url, provider, context as a query string) → (fetched at,
-/// packages).
-pub type PackageCache = HashMap<(String, Provider, String), (i64, Vec<Package>)>;
+/// Cached `packages_url` outcomes: (url, provider, context as a query string) → (when the
+/// question ended, ms; the packages, or the 502 it came to).
+pub type PackageCache = HashMap<(String, Provider, String), (i64, ApiResult<Vec<Package>>)>;
 
 /// What a `packages_url` question says besides tenant and provider (`Handler::Config`'s
 /// context), e.g. `[("job_id", "5521")]`.
@@ -56,9 +62,25 @@ pub(super) fn stored_packages(cfg: &TenantConfig) -> Option<Vec<Package>> {
     )
 }
 
-/// Whether a `packages_url` answer fetched at `fetched_at` may still be used at `now` (ms).
-pub(super) fn fresh(fetched_at: i64, now: i64) -> bool {
-    now - fetched_at < PACKAGES_TTL_MS
+/// Whether a `packages_url` outcome from `fetched_at` may still be used at `now` (ms): an
+/// answer for 5 minutes, a failure (`failed`) for 30 seconds.
+pub(super) fn fresh(fetched_at: i64, failed: bool, now: i64) -> bool {
+    let ttl = if failed {
+        PACKAGES_FAILURE_TTL_MS
+    } else {
+        PACKAGES_TTL_MS
+    };
+    now - fetched_at < ttl
+}
+
+/// How long a `packages_url` question may take (ms): 10 seconds, unless the test-only
+/// `TEST_ONLY_PACKAGES_TIMEOUT_MS` is set **and** insecure targets are allowed (which a
+/// production deployment never does).
+pub(super) fn timeout_ms(test_only: Option<u64>, allow_insecure: bool) -> u64 {
+    match test_only {
+        Some(ms) if allow_insecure && ms > 0 => ms,
+        _ => PACKAGES_TIMEOUT_MS,
+    }
 }
 
 /// The body POSTed to `packages_url`: `{"tenant_id", "provider", …context}`.
@@ -72,41 +94,46 @@ pub(super) fn question(tenant: &str, provider: Provider, context: &PackageContex
 
 impl Tenant {
     /// The tenant's packages, in the order of docs/contract.md "Admin API": the vendor's
-    /// `packages_url` (cached for 5 minutes; a failure is a 502, never silently replaced), else the
-    /// stored list, else
-    /// `static_package_id`, else none.
+    /// `packages_url` (answers cached for 5 minutes, failures for 30 seconds; a failure is a
+    /// 502, never silently replaced), else the stored list, else `static_package_id`, else
+    /// none.
     pub(super) async fn packages(
         &self,
         cfg: &TenantConfig,
         provider: Provider,
         context: &PackageContext,
     ) -> ApiResult<Vec<Package>> {
-        if let Some(p) = self.packages_at_hand(cfg, provider, context) {
-            return Ok(p);
+        if let Some(known) = self.packages_at_hand(cfg, provider, context) {
+            return known;
         }
         let url = cfg.packages_url.clone().unwrap_or_default();
-        let t = now();
-        let fetched = self.fetch_packages(cfg, &url, provider, context).await?;
-        self.package_cache
-            .borrow_mut()
-            .insert((url, provider, context_key(context)), (t, fetched.clone()));
-        Ok(fetched)
+        let fetched = self.fetch_packages(cfg, &url, provider, context).await;
+        // Answers and the vendor's failures (502) are remembered; a fault of the bridge's own
+        // is not.
+        if fetched.as_ref().map_or_else(|e| e.status == 502, |_| true) {
+            self.package_cache.borrow_mut().insert(
+                (url, provider, context_key(context)),
+                (now(), fetched.clone()),
+            );
+        }
+        fetched
     }
 
-    /// The packages if they are known without I/O: stored, static, or a fresh cached answer
-    /// of `packages_url`. None: `packages_url` has to be asked.
+    /// The packages if they are known without I/O: stored, static, or a fresh cached outcome
+    /// of `packages_url` (a remembered failure is its 502). None: `packages_url` has to be
+    /// asked.
     pub(super) fn packages_at_hand(
         &self,
         cfg: &TenantConfig,
         provider: Provider,
         context: &PackageContext,
-    ) -> Option<Vec<Package>> {
+    ) -> Option<ApiResult<Vec<Package>>> {
         let Some(url) = &cfg.packages_url else {
-            return stored_packages(cfg);
+            return stored_packages(cfg).map(Ok);
         };
         let cache = self.package_cache.borrow();
-        let (at, p) = cache.get(&(url.clone(), provider, context_key(context)))?;
-        fresh(*at, now()).then(|| p.clone())
+        let (at, outcome) = cache.get(&(url.clone(), provider, context_key(context)))?;
+        fresh(*at, outcome.is_err(), now()).then(|| outcome.clone())
     }
 
     async fn fetch_packages(
@@ -138,7 +165,10 @@ impl Tenant {
             url,
             headers,
             Some(body),
-            PACKAGES_TIMEOUT_MS,
+            timeout_ms(
+                self.config().test_only_packages_timeout_ms,
+                self.config().allow_insecure,
+            ),
             PACKAGES_READ_CAP,
         )
         .await;
@@ -215,9 +245,29 @@ mod tests {
 
     #[test]
     fn a_packages_url_answer_is_reused_for_five_minutes() {
-        assert!(fresh(1_000, 1_000));
-        assert!(fresh(1_000, 1_000 + 5 * 60 * 1000 - 1));
-        assert!(!fresh(1_000, 1_000 + 5 * 60 * 1000));
+        assert!(fresh(1_000, false, 1_000));
+        assert!(fresh(1_000, false, 1_000 + 5 * 60 * 1000 - 1));
+        assert!(!fresh(1_000, false, 1_000 + 5 * 60 * 1000));
+    }
+
+    #[test]
+    fn a_packages_url_failure_is_remembered_for_thirty_seconds() {
+        assert!(fresh(1_000, true, 1_000));
+        assert!(fresh(1_000, true, 1_000 + 30_000 - 1));
+        assert!(!fresh(1_000, true, 1_000 + 30_000));
+    }
+
+    #[test]
+    fn the_question_times_out_after_ten_seconds_unless_a_test_deployment_says_otherwise() {
+        assert_eq!(timeout_ms(None, false), 10_000);
+        assert_eq!(timeout_ms(None, true), 10_000);
+        assert_eq!(
+            timeout_ms(Some(300), false),
+            10_000,
+            "production ignores it"
+        );
+        assert_eq!(timeout_ms(Some(0), true), 10_000);
+        assert_eq!(timeout_ms(Some(300), true), 300);
     }
 
     #[test]

@@ -122,6 +122,24 @@ mod tests {
 
     const ALL: [Status; 8] = Status::ALL;
 
+    /// `GET /v1/providers` (and the README table rendered from it) says whether a final result
+    /// can change: it says what `accept` does, for every ATS.
+    #[test]
+    fn each_providers_declared_final_result_rule_is_what_accept_does() {
+        for p in crate::providers::Provider::all() {
+            let spec = p.spec();
+            for incoming in ALL {
+                assert_eq!(
+                    spec.facts.final_result_changeable,
+                    accept(Status::Completed, incoming, spec.idempotency).is_ok(),
+                    "{} after COMPLETED, {}",
+                    spec.title,
+                    incoming.as_str()
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_final_assessment_takes_no_more_results() {
         for current in ALL.into_iter().filter(|s| s.is_final()) {

@@ -119,8 +119,9 @@ pub static SPEC: Spec = Spec {
         ],
         score: ScoreShape::Number,
         attachments: 0,
-        // Every assessment.update replaces what Ashby shows.
-        final_result_changeable: true,
+        // Ashby would take another assessment.update, but the bridge refuses a second final
+        // result (409 `assessment_final`, `tenant::results::accept`), so none is sent.
+        final_result_changeable: false,
         metadata_levels: 0,
     },
     setup: &SETUP,

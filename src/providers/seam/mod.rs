@@ -219,8 +219,10 @@ pub struct Facts {
     pub score: ScoreShape,
     /// Most attachments the ATS shows; 0: it cannot show any.
     pub attachments: usize,
-    /// Whether a final result, once sent, can still be changed in the ATS (the bridge refuses
-    /// a second final result either way: 409 `assessment_final`).
+    /// Whether a final result, once sent, can still be changed through the bridge: what
+    /// `POST …/result` does after a final one (README "What the recruiter sees"). Today every
+    /// ATS's is `false`: a second final result is refused with 409 `assessment_final`
+    /// (`tenant::results::accept`, whose unit test keeps the two equal).
     pub final_result_changeable: bool,
     /// How many levels of nesting the ATS shows in a result's `metadata`: 0 = flat labels only
     /// (a nested value is flattened to dotted labels, `a.b`, `list.0`; see

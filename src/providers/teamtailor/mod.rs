@@ -182,8 +182,9 @@ pub static SPEC: Spec = Spec {
         ],
         score: ScoreShape::Percent,
         attachments: crate::model::MAX_ATTACHMENTS,
-        // Partial updates are allowed at any time (Teamtailor partner-results).
-        final_result_changeable: true,
+        // Teamtailor would take another partner-result PUT, but the bridge refuses a second
+        // final result (409 `assessment_final`, `tenant::results::accept`), so none is sent.
+        final_result_changeable: false,
         metadata_levels: 1,
     },
     setup: &SETUP,

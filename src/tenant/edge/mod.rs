@@ -79,9 +79,9 @@ impl Tenant {
                 render(&status.of(&id))?
             }
             Handler::CancelLink { render } => {
-                // The link is the credential: unknown tokens get the one edge 401.
+                // The link is the credential: unknown tokens get the one cancel-link 401.
                 let id = links::resolve(&self.sql(), &call.key_hashes)?
-                    .ok_or_else(|| ApiError::unauthorized_edge(provider.spec().edge_auth))?;
+                    .ok_or_else(crate::providers::invalid_cancel_link)?;
                 // The ATS handed the cancellation to us: its record is brought to CANCELLED
                 // too, through the provider's write-back (e.g. a report set to canceled).
                 let creds = self.credentials().await?;

@@ -41,7 +41,8 @@ impl Tenant {
         // Name the package from the catalogue; if the vendor's endpoint fails the order is
         // still accepted with the name and description null (docs/contract.md "Admin API").
         let catalogue = match self.packages_at_hand(&cfg, provider, &[]) {
-            Some(p) => Some(p),
+            // Known, or a failure remembered for a while: the order goes on at once.
+            Some(known) => known.ok(),
             None => {
                 awaited = true;
                 self.packages(&cfg, provider, &[]).await.ok()

@@ -70,6 +70,12 @@ pub(crate) trait Channel {
         transition: &Transition,
         t1: i64,
     ) -> ApiResult<Vec<Enqueue>>;
+
+    /// What a delivery held behind `behind` (its record's head, by delivery id) shows as
+    /// `lastError`: by default the head as it is named.
+    fn waiting_note(&self, _item: &Self::Item, behind: &str) -> String {
+        waiting_note(behind, None)
+    }
 }
 
 /// What an attempt that could not be made is logged as.
@@ -125,7 +131,7 @@ async fn gate_and_send<C: Channel>(
         Gate::Skip | Gate::Parked => Ok(()),
         // An earlier delivery of the record is pending at this endpoint (e.g. a replay):
         // wait for it; its end releases this one.
-        Gate::Hold { behind } => ch.scheduled().hold(id, &waiting_note(&behind)),
+        Gate::Hold { behind } => ch.scheduled().hold(id, &ch.waiting_note(item, &behind)),
         Gate::Go => {
             let n = ch.scheduled().claim(id, current.attempt_count, t0)?;
             send_claimed(ch, id, item, n).await
@@ -160,7 +166,16 @@ pub(crate) async fn send_claimed<C: Channel>(
     Ok(())
 }
 
-/// What a held delivery shows as `lastError` while an earlier one of its record is pending.
-pub(crate) fn waiting_note(earlier: &str) -> String {
-    format!("waiting for {earlier}, an earlier event of the same record, to be delivered or fail")
+/// What a held delivery shows as `lastError` while an earlier one of its record is pending
+/// (README "Order per record"): the earlier event (`evt_…`), and at an extra endpoint that
+/// endpoint (`we_…`), never a delivery id.
+pub(crate) fn waiting_note(earlier_event: &str, endpoint: Option<&str>) -> String {
+    match endpoint {
+        None => format!(
+            "waiting for {earlier_event}, an earlier event of the same record, to be delivered or fail"
+        ),
+        Some(ep) => format!(
+            "waiting for {earlier_event}, an earlier event of the same record, to be delivered to endpoint {ep} or fail"
+        ),
+    }
 }

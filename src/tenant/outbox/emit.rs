@@ -108,7 +108,10 @@ impl Outbox {
                     due_at(start, at),
                     V::Integer(lease_until),
                     V::Integer(at),
-                    waits_for.as_deref().map(waiting_note).into(),
+                    waits_for
+                        .as_ref()
+                        .map(|h| waiting_note(&h.event_id, None))
+                        .into(),
                 ],
             )
             .context("insert event")?;
@@ -157,7 +160,10 @@ impl Outbox {
                         due_at(start, at),
                         V::Integer(lease_until),
                         V::Integer(at),
-                        waits_for.as_deref().map(waiting_note).into(),
+                        waits_for
+                            .as_ref()
+                            .map(|h| waiting_note(&h.event_id, Some(&ep.id)))
+                            .into(),
                     ],
                 )
                 .context("insert delivery")?;

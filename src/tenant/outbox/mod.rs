@@ -103,10 +103,15 @@ pub(super) struct Target {
     pub(super) secret: Option<String>,
 }
 
+/// A delivery as the admin API lists it: an event's delivery to the tenant's `webhook` (an
+/// `events` row, [`EVENT_COLS`]: its id is the event id, no endpoint) or to an extra endpoint
+/// (a `deliveries` row, [`DELIVERY_COLS`]).
 #[derive(Debug, Clone, Deserialize)]
-struct EventRow {
+struct ListedRow {
     seq: i64,
     id: String,
+    event_id: String,
+    endpoint_id: Option<String>,
     #[serde(rename = "type")]
     kind: String,
     record_id: Option<String>,
@@ -118,7 +123,10 @@ struct EventRow {
     last_error: Option<String>,
 }
 
-const EVENT_COLS: &str = "seq, id, type, record_id, state, attempt_count, next_attempt_at, created_at, delivered_at, last_error";
+/// The [`ListedRow`] columns of `events`.
+const EVENT_COLS: &str = "seq, id, id AS event_id, NULL AS endpoint_id, type, record_id, state, attempt_count, next_attempt_at, created_at, delivered_at, last_error";
+/// The [`ListedRow`] columns of `deliveries d JOIN events e ON e.id = d.event_id`.
+const DELIVERY_COLS: &str = "d.seq, d.id, d.event_id, d.endpoint_id, e.type, d.record_id, d.state, d.attempt_count, d.next_attempt_at, d.created_at, d.delivered_at, d.last_error";
 
 /// Uniform randomness in [0, 1) for the retry jitter.
 pub fn unit_random() -> f64 {
@@ -167,8 +175,8 @@ impl Outbox {
         }
     }
 
-    fn row(&self, id: &str) -> ApiResult<Option<EventRow>> {
-        let rows: Vec<EventRow> = self
+    fn row(&self, id: &str) -> ApiResult<Option<ListedRow>> {
+        let rows: Vec<ListedRow> = self
             .sql
             .exec(
                 &format!("SELECT {EVENT_COLS} FROM events WHERE id = ?"),

@@ -12,8 +12,18 @@ use crate::error::{ApiResult, Context};
 #[derive(Deserialize)]
 struct Head {
     id: String,
+    event_id: String,
     attempt_count: i64,
     next_attempt_at: Option<i64>,
+}
+
+/// The earliest pending delivery of a record at one endpoint: its delivery id (the event id
+/// on the webhook lane, `dlv_…` at an extra endpoint) and the event it carries (`evt_…`),
+/// which is what a delivery held behind it names (README "Order per record").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RecordHead {
+    pub(super) delivery_id: String,
+    pub(super) event_id: String,
 }
 
 impl Outbox {
@@ -23,10 +33,13 @@ impl Outbox {
         lane: Lane,
         endpoint_id: Option<&str>,
         record_id: &str,
-    ) -> ApiResult<Option<String>> {
+    ) -> ApiResult<Option<RecordHead>> {
         Ok(self
             .record_heads(lane, endpoint_id, record_id)?
-            .map(|h| h.id))
+            .map(|h| RecordHead {
+                delivery_id: h.id,
+                event_id: h.event_id,
+            }))
     }
 
     fn record_heads(
@@ -37,11 +50,11 @@ impl Outbox {
     ) -> ApiResult<Option<Head>> {
         let rows: Vec<Head> = match lane {
             Lane::Webhook => self.sql.exec(
-                "SELECT id, attempt_count, next_attempt_at FROM events WHERE record_id = ? AND state = 'pending' ORDER BY seq LIMIT 1",
+                "SELECT id, id AS event_id, attempt_count, next_attempt_at FROM events WHERE record_id = ? AND state = 'pending' ORDER BY seq LIMIT 1",
                 vec![record_id.into()],
             ),
             Lane::Endpoint => self.sql.exec(
-                "SELECT id, attempt_count, next_attempt_at FROM deliveries WHERE endpoint_id = ? AND record_id = ? AND state = 'pending' ORDER BY seq LIMIT 1",
+                "SELECT id, event_id, attempt_count, next_attempt_at FROM deliveries WHERE endpoint_id = ? AND record_id = ? AND state = 'pending' ORDER BY seq LIMIT 1",
                 vec![endpoint_id.unwrap_or_default().into(), record_id.into()],
             ),
         }

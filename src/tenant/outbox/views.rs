@@ -6,12 +6,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::SqlStorageValue as V;
 
-use super::{Due, EventRow, Lane, Outbox, EVENT_COLS};
+use super::{Due, Lane, ListedRow, Outbox, DELIVERY_COLS, EVENT_COLS};
 use crate::admin::query;
 use crate::error::{ApiError, ApiResult, Context};
 use crate::model::rfc3339;
 use crate::tenant::privacy::{self, ERASED_BODY};
-use crate::tenant::{endpoints, now};
+use crate::tenant::{endpoints, now, store};
 
 impl Outbox {
     /// Make a delivered or failed delivery of event `id` pending again (same `webhook-id`),
@@ -106,20 +106,6 @@ impl Outbox {
         Ok(ids)
     }
 
-    fn item(ev: &EventRow) -> Value {
-        json!({
-            "eventId": ev.id,
-            "eventType": ev.kind,
-            "recordId": ev.record_id,
-            "state": ev.state,
-            "attemptCount": ev.attempt_count,
-            "nextAttemptAt": if ev.state == "pending" { ev.next_attempt_at.map(rfc3339) } else { None },
-            "createdAt": rfc3339(ev.created_at),
-            "deliveredAt": ev.delivered_at.map(rfc3339),
-            "lastError": ev.last_error,
-        })
-    }
-
     /// `GET /events`: newest first, filter by state and `record_id` (an assessment id), cursor
     /// paging.
     pub fn list(&self, query_string: Option<&str>) -> ApiResult<Value> {
@@ -130,7 +116,7 @@ impl Outbox {
         let record_id = query::get(&q, "record_id")
             .filter(|r| !r.is_empty())
             .map(str::to_string);
-        let rows: Vec<EventRow> = self
+        let rows: Vec<ListedRow> = self
             .sql
             .exec(
                 &format!("SELECT {EVENT_COLS} FROM events WHERE seq < ? AND (? IS NULL OR state = ?) AND (? IS NULL OR record_id = ?) ORDER BY seq DESC LIMIT ?"),
@@ -140,10 +126,25 @@ impl Outbox {
             .context("list events")?;
         let more = rows.len() as i64 > limit;
         let page = &rows[..rows.len().min(limit as usize)];
+        let disabled = self.webhook_disabled()?;
         Ok(json!({
-            "data": page.iter().map(Self::item).collect::<Vec<_>>(),
+            "data": page.iter().map(|r| r.item(disabled)).collect::<Vec<_>>(),
             "next_cursor": if more { page.last().map(|r| query::render_cursor(r.seq)) } else { None },
         }))
+    }
+
+    /// Whether the tenant's `webhook` is disabled by a 410 now.
+    fn webhook_disabled(&self) -> ApiResult<bool> {
+        Ok(store::read_config(&self.sql, &self.config_cache)?.webhook_disabled)
+    }
+
+    /// The ids of the extra endpoints disabled by a 410 now.
+    fn disabled_endpoints(&self) -> ApiResult<Vec<String>> {
+        Ok(endpoints::all(&self.sql)?
+            .into_iter()
+            .filter(|e| e.is_disabled())
+            .map(|e| e.id)
+            .collect())
     }
 
     /// The attempts recorded for one delivery (an event id for the webhook, a delivery id).
@@ -175,10 +176,10 @@ impl Outbox {
     /// `deliveries[]`: the event's delivery to each extra endpoint, with its attempts.
     pub fn get(&self, id: &str) -> ApiResult<Value> {
         let ev = self.row(id)?.ok_or_else(|| ApiError::not_found("event"))?;
-        let mut v = Self::item(&ev);
+        let mut v = ev.item(self.webhook_disabled()?);
         v["body"] = json!(self.body(id)?);
         v["attempts"] = json!(self.attempts(id)?);
-        let rows: Vec<EndpointDelivery> = self
+        let rows: Vec<ListedRow> = self
             .sql
             .exec(
                 &format!("SELECT {DELIVERY_COLS} FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.event_id = ? ORDER BY d.seq"),
@@ -186,9 +187,10 @@ impl Outbox {
             )
             .and_then(|c| c.to_array())
             .context("event deliveries")?;
+        let disabled = self.disabled_endpoints()?;
         let mut deliveries = Vec::new();
         for d in &rows {
-            let mut item = d.item();
+            let mut item = d.item(d.endpoint_id.as_ref().is_some_and(|e| disabled.contains(e)));
             item["attempts"] = json!(self.attempts(&d.id)?);
             deliveries.push(item);
         }
@@ -203,7 +205,7 @@ impl Outbox {
         let limit = query::limit(&q)?;
         let cursor = query::cursor(&q)?.unwrap_or(i64::MAX);
         let state = state_filter(&q)?;
-        let rows: Vec<EndpointDelivery> = self
+        let rows: Vec<ListedRow> = self
             .sql
             .exec(
                 &format!("SELECT {DELIVERY_COLS} FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.endpoint_id = ? AND d.seq < ? AND (? IS NULL OR d.state = ?) ORDER BY d.seq DESC LIMIT ?"),
@@ -211,10 +213,11 @@ impl Outbox {
             )
             .and_then(|c| c.to_array())
             .context("list deliveries")?;
+        let disabled = endpoints::get(&self.sql, endpoint_id)?.is_some_and(|e| e.is_disabled());
         let more = rows.len() as i64 > limit;
         let page = &rows[..rows.len().min(limit as usize)];
         Ok(json!({
-            "data": page.iter().map(EndpointDelivery::item).collect::<Vec<_>>(),
+            "data": page.iter().map(|r| r.item(disabled)).collect::<Vec<_>>(),
             "next_cursor": if more { page.last().map(|r| query::render_cursor(r.seq)) } else { None },
         }))
     }
@@ -232,41 +235,81 @@ impl Outbox {
     }
 }
 
-/// A `deliveries` row as listed.
-#[derive(Debug, Clone, Deserialize)]
-struct EndpointDelivery {
-    seq: i64,
-    id: String,
-    event_id: String,
-    endpoint_id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    record_id: Option<String>,
-    state: String,
-    attempt_count: i64,
+/// Why a delivery is held, as its list item shows it (README "Webhook endpoints"): None while
+/// it is not held. A pending delivery is held while its endpoint is disabled by a 410
+/// (`endpoint_disabled`; its stored due time has passed, but nothing is sent until the
+/// endpoint is re-enabled) or while it waits for an earlier event of its record (no due time;
+/// its `last_error` names that event). `webhook` says which endpoint it is: the tenant's
+/// `webhook` or an extra endpoint.
+pub(super) fn held_reason(
+    state: &str,
     next_attempt_at: Option<i64>,
-    created_at: i64,
-    delivered_at: Option<i64>,
-    last_error: Option<String>,
+    endpoint_disabled: bool,
+    webhook: bool,
+    last_error: Option<&str>,
+) -> Option<String> {
+    if state != "pending" {
+        return None;
+    }
+    if endpoint_disabled {
+        return Some(if webhook {
+            "the webhook is disabled: it answered 410 Gone; a PATCH of webhook.url (the same or a new URL) re-enables it and sends what it holds".into()
+        } else {
+            "the endpoint is disabled: it answered 410 Gone; a PATCH of its url (the same or a new URL) re-enables it and sends what it holds".into()
+        });
+    }
+    if next_attempt_at.is_none() {
+        return Some(
+            last_error
+                .filter(|e| e.starts_with("waiting for "))
+                .unwrap_or("waiting for an earlier event of the same record")
+                .to_string(),
+        );
+    }
+    None
 }
 
-const DELIVERY_COLS: &str = "d.seq, d.id, d.event_id, d.endpoint_id, e.type, d.record_id, d.state, d.attempt_count, d.next_attempt_at, d.created_at, d.delivered_at, d.last_error";
-
-impl EndpointDelivery {
-    fn item(&self) -> Value {
-        json!({
-            "deliveryId": self.id,
-            "eventId": self.event_id,
-            "endpointId": self.endpoint_id,
+impl ListedRow {
+    /// The list item: `{eventId, eventType, recordId, state, attemptCount, nextAttemptAt,
+    /// createdAt, deliveredAt, lastError, heldReason}` (README "Webhooks you receive"); a
+    /// delivery to an extra endpoint also names itself and its endpoint (`deliveryId`,
+    /// `endpointId`; README "Webhook endpoints"). `endpoint_disabled`: whether its endpoint is
+    /// disabled by a 410 now. A held delivery ([`held_reason`]) shows no `nextAttemptAt`.
+    fn item(&self, endpoint_disabled: bool) -> Value {
+        let held = held_reason(
+            &self.state,
+            self.next_attempt_at,
+            endpoint_disabled,
+            self.endpoint_id.is_none(),
+            self.last_error.as_deref(),
+        );
+        let next_attempt_at = match (&held, self.state.as_str()) {
+            (None, "pending") => self.next_attempt_at.map(rfc3339),
+            _ => None,
+        };
+        let mut v = serde_json::Map::new();
+        if self.endpoint_id.is_some() {
+            v.insert("deliveryId".into(), json!(self.id));
+        }
+        v.insert("eventId".into(), json!(self.event_id));
+        if let Some(ep) = &self.endpoint_id {
+            v.insert("endpointId".into(), json!(ep));
+        }
+        let common = json!({
             "eventType": self.kind,
             "recordId": self.record_id,
             "state": self.state,
             "attemptCount": self.attempt_count,
-            "nextAttemptAt": if self.state == "pending" { self.next_attempt_at.map(rfc3339) } else { None },
+            "nextAttemptAt": next_attempt_at,
             "createdAt": rfc3339(self.created_at),
             "deliveredAt": self.delivered_at.map(rfc3339),
             "lastError": self.last_error,
-        })
+            "heldReason": held,
+        });
+        if let Value::Object(m) = common {
+            v.extend(m);
+        }
+        Value::Object(v)
     }
 }
 
@@ -279,5 +322,81 @@ fn state_filter(q: &[(String, String)]) -> ApiResult<Option<String>> {
             "state",
             "must be pending, delivered or failed",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str, next_attempt_at: Option<i64>, last_error: Option<&str>) -> ListedRow {
+        ListedRow {
+            seq: 1,
+            id: "dlv_1".into(),
+            event_id: "evt_1".into(),
+            endpoint_id: Some("we_1".into()),
+            kind: "record.modified".into(),
+            record_id: Some("ats_ass_1".into()),
+            state: state.into(),
+            attempt_count: 1,
+            next_attempt_at,
+            created_at: 0,
+            delivered_at: None,
+            last_error: last_error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_delivery_held_by_a_disabled_endpoint_shows_no_due_time_and_says_why() {
+        let v = row(
+            "pending",
+            Some(5),
+            Some("HTTP 410: endpoint disabled until its url is updated"),
+        )
+        .item(true);
+        assert_eq!(v["nextAttemptAt"], Value::Null);
+        let why = v["heldReason"].as_str().unwrap();
+        assert!(
+            why.contains("disabled") && why.contains("410") && why.contains("PATCH"),
+            "{why}"
+        );
+        // The same delivery once its endpoint is re-enabled: due, not held.
+        let v = row("pending", Some(5), None).item(false);
+        assert_eq!(v["nextAttemptAt"], "1970-01-01T00:00:00.005Z");
+        assert_eq!(v["heldReason"], Value::Null);
+        // The tenant's webhook is named as such.
+        let webhook = held_reason("pending", Some(5), true, true, None).unwrap();
+        assert!(webhook.contains("webhook.url"), "{webhook}");
+    }
+
+    #[test]
+    fn a_delivery_waiting_for_an_earlier_event_says_which() {
+        let note = "waiting for evt_0, an earlier event of the same record, to be delivered to endpoint we_1 or fail";
+        let v = row("pending", None, Some(note)).item(false);
+        assert_eq!(v["nextAttemptAt"], Value::Null);
+        assert_eq!(v["heldReason"], note);
+        assert_eq!(v["deliveryId"], "dlv_1");
+        assert_eq!(v["endpointId"], "we_1");
+    }
+
+    #[test]
+    fn finished_deliveries_are_never_held() {
+        for state in ["delivered", "failed"] {
+            for disabled in [false, true] {
+                let v = row(state, None, Some("x")).item(disabled);
+                assert_eq!(v["heldReason"], Value::Null, "{state}");
+                assert_eq!(v["nextAttemptAt"], Value::Null, "{state}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_item_has_no_delivery_or_endpoint_id() {
+        let mut r = row("pending", Some(5), None);
+        r.endpoint_id = None;
+        r.id = "evt_1".into();
+        let v = r.item(false);
+        assert!(v.get("deliveryId").is_none() && v.get("endpointId").is_none());
+        assert_eq!(v["eventId"], "evt_1");
     }
 }

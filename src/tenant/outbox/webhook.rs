@@ -7,13 +7,14 @@
 use serde_json::json;
 use worker::{Method, SqlStorageValue as V};
 
+use super::order::RecordHead;
 use super::{DeliveryRow, Lane, Outbox, Target};
 use crate::admin::tenants::TenantSecrets;
 use crate::delivery::attempt::{self, AttemptResult};
 use crate::delivery::state::{self, Current, State, Transition};
 use crate::error::{ApiResult, Context};
 use crate::tenant::engine::leases::Scheduled;
-use crate::tenant::engine::{Channel, Enqueue};
+use crate::tenant::engine::{waiting_note, Channel, Enqueue};
 use crate::tenant::privacy::{self, ATTEMPTS_KEPT, ERASED_BODY};
 use crate::tenant::{endpoints, now, store};
 
@@ -33,7 +34,7 @@ pub(super) struct Loaded {
     pub(super) body: String,
     /// The earliest pending delivery of its record at the same endpoint (None: no record, or
     /// not looked up for an attempt `emit` claimed).
-    pub(super) head: Option<String>,
+    pub(super) head: Option<RecordHead>,
 }
 
 /// The kind of a failed attempt (None when delivered): `http_status` (an answer other than
@@ -85,7 +86,7 @@ impl Channel for WebhookChannel<'_> {
             lease_until: d.row.lease_until,
             // Erased: never sent again (README "Personal data").
             erased: privacy::is_erased_body(&d.body),
-            record_head: d.head.as_deref(),
+            record_head: d.head.as_ref().map(|h| h.delivery_id.as_str()),
             endpoint_disabled: d.target.disabled,
         }
     }
@@ -231,6 +232,16 @@ impl Channel for WebhookChannel<'_> {
             }
         }
         Ok(enqueue)
+    }
+
+    /// A held delivery names the event it waits for and, at an extra endpoint, the endpoint.
+    fn waiting_note(&self, d: &Loaded, behind: &str) -> String {
+        let event = d
+            .head
+            .as_ref()
+            .filter(|h| h.delivery_id == behind)
+            .map_or(behind, |h| h.event_id.as_str());
+        waiting_note(event, d.row.endpoint_id.as_deref())
     }
 }
 
