@@ -17,8 +17,10 @@
 //! ```
 //!
 //! Outbound provider calls (README "Results back to the ATS") are deliveries too: the same
-//! states, gate and transitions, with no record order and no endpoint to disable (an ATS's
-//! answer is judged by its provider, `Spec::call_answer`, so a call never makes `Disable`).
+//! states, start, gate and transitions, ordered per assessment instead of per record (a call
+//! starts `Held` and its gate holds it while an earlier call of its assessment is pending; the
+//! end of that one releases it) and with no endpoint to disable (an ATS's answer is judged by
+//! its provider, `Spec::call_answer`, so a call never makes `Disable`).
 //! [`write`] turns a transition into the columns every delivery table keeps.
 
 use super::attempt::Next;

@@ -71,8 +71,9 @@ pub(crate) trait Channel {
         t1: i64,
     ) -> ApiResult<Vec<Enqueue>>;
 
-    /// What a delivery held behind `behind` (its record's head, by delivery id) shows as
-    /// `lastError`: by default the head as it is named.
+    /// What a delivery held behind `behind` (its record's head, by delivery id; for a provider
+    /// call, the earliest pending call of its assessment) shows as `lastError`: by default the
+    /// head as it is named.
     fn waiting_note(&self, _item: &Self::Item, behind: &str) -> String {
         waiting_note(behind, None)
     }
@@ -129,8 +130,8 @@ async fn gate_and_send<C: Channel>(
     match state::gate(&current, expected_n, t0) {
         // Parked: stays pending until the endpoint's URL is PATCHed (re-enabled).
         Gate::Skip | Gate::Parked => Ok(()),
-        // An earlier delivery of the record is pending at this endpoint (e.g. a replay):
-        // wait for it; its end releases this one.
+        // An earlier delivery of the record is pending at this endpoint (e.g. a replay), or an
+        // earlier call of the assessment: wait for it; its end releases this one.
         Gate::Hold { behind } => ch.scheduled().hold(id, &ch.waiting_note(item, &behind)),
         Gate::Go => {
             let n = ch.scheduled().claim(id, current.attempt_count, t0)?;

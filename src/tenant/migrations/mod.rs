@@ -74,6 +74,13 @@ pub const LADDER: &[Step] = &[
         sql: provider_calls::ONE_ENGINE_STEP,
         late_columns: &[],
     },
+    Step {
+        // Order per assessment (README "Results back to the ATS"): an assessment's calls by
+        // insert order.
+        version: 7,
+        sql: provider_calls::ORDER_STEP,
+        late_columns: &[],
+    },
 ];
 
 /// The version the code expects: the last step's.
@@ -229,6 +236,10 @@ mod tests {
             (
                 6,
                 "864eee03c84713900e522a2658301d60cddc2975452efb8dd4d44feeec9ad50c",
+            ),
+            (
+                7,
+                "5e95e665af796f96365b0f17df831e6fc9767c78bc7fe5790e711ce5bc93cbe1",
             ),
         ];
         for (version, want) in SHIPPED {

@@ -17,9 +17,10 @@ pub fn is_cancelled_note(text: &str) -> bool {
     text.starts_with(CANCELLED_PREFIX)
 }
 
-/// `providerSync` (`{state, call, attempts, lastStatus, error, warnings, nextAttemptAt,
-/// updatedAt, earlierFailures?, deadLettered?}`, README "Results back to the ATS") without
-/// the ATS's text: each error keeps `code`, `kind`, `providerCode` and `requestId`, its
+/// `providerSync` (`{state, call, callId, attempts, lastStatus, error, warnings,
+/// nextAttemptAt, updatedAt, waitingFor?, earlierFailures?, deadLettered?}`, README "Results
+/// back to the ATS") without the ATS's text: each error (its own, `waitingFor`'s, each of
+/// `earlierFailures`) keeps `code`, `kind`, `providerCode` and `requestId`, its
 /// `message` says it was erased and `providerMessage` is null; `warnings` (the ATS's words)
 /// become empty. States, counts, HTTP statuses and times stay. Not an object: unchanged.
 pub fn redact_sync(sync: &Value) -> Value {
@@ -32,6 +33,13 @@ pub fn redact_sync(sync: &Value) -> Value {
     }
     if m.contains_key("warnings") {
         out.insert("warnings".into(), json!([]));
+    }
+    if let Some(w) = m.get("waitingFor").filter(|w| w.is_object()) {
+        let mut w = w.clone();
+        if let Some(e) = w.get("error").map(redact_sync_error) {
+            w["error"] = e;
+        }
+        out.insert("waitingFor".into(), w);
     }
     if let Some(list) = m.get("earlierFailures").and_then(Value::as_array) {
         let list = list
@@ -71,7 +79,8 @@ fn redact_sync_error(e: &Value) -> Value {
 
 /// The `providerSync` of an assessment whose pending provider call an erasure cancelled:
 /// `failed`, with an error of kind `cancelled` saying why; the call's name, attempts and
-/// last HTTP status stay (from `sync`, already redacted or not), and nothing is due.
+/// last HTTP status stay (from `sync`, already redacted or not), nothing is due and nothing
+/// waits (`waitingFor` goes).
 pub fn cancelled_sync(sync: &Value, reason: Reason, at: i64) -> Value {
     let mut out = redact_sync(sync);
     if !out.is_object() {
@@ -88,6 +97,10 @@ pub fn cancelled_sync(sync: &Value, reason: Reason, at: i64) -> Value {
     });
     out["nextAttemptAt"] = Value::Null;
     out["updatedAt"] = json!(rfc3339(at));
+    // Nothing waits any more: every pending call of the assessment was cancelled.
+    if let Some(m) = out.as_object_mut() {
+        m.remove("waitingFor");
+    }
     out
 }
 
@@ -183,6 +196,23 @@ mod tests {
         let ok = json!({"state": "synced", "error": null, "warnings": []});
         assert_eq!(redact_sync(&ok), ok);
         assert_eq!(redact_sync(&Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn a_waiting_calls_sync_loses_the_earlier_calls_text() {
+        let waiting = json!({"state": "waiting", "callId": "call_2", "attempts": 0,
+            "waitingFor": {"callId": "call_1", "state": "retrying", "attempts": 2,
+                           "error": {"code": "provider_sync_retrying", "kind": "unavailable",
+                                     "message": "John Doe is locked", "providerMessage": "John Doe is locked"},
+                           "message": "Waiting for the earlier call call_1"}});
+        let r = redact_sync(&waiting);
+        assert!(!r.to_string().contains("John"), "{r}");
+        assert_eq!(r["waitingFor"]["callId"], "call_1");
+        assert_eq!(r["waitingFor"]["error"]["kind"], "unavailable");
+        let c = cancelled_sync(&waiting, Reason::Request, 0);
+        assert!(c.get("waitingFor").is_none(), "{c}");
+        assert_eq!(c["callId"], "call_2");
+        assert_eq!(c["error"]["kind"], "cancelled");
     }
 
     #[test]

@@ -2,16 +2,18 @@
 //! stored call, with the provider's authorization header and `call_headers`), how the answer
 //! is judged (by the provider, `Spec::call_answer`: e.g. an HTTP 200 whose body says the
 //! update failed is a refusal), and where the outcome is shown (the assessment's
-//! `providerSync`, which follows the assessment's latest call).
+//! `providerSync`, which follows the assessment's latest call). A call waits while an earlier
+//! call of its assessment is pending (its gate's `record_head` is the assessment's earliest
+//! pending call), and its end releases the next (README "Order per assessment").
 
-use serde_json::{json, Value};
+use serde_json::json;
 use worker::{Headers, Method};
 
-use super::sync::{provider_answer, sync_view, CallOutcome};
+use super::sync::{self, provider_answer, sync_view, CallOutcome};
 use super::{CallRow, ProviderCalls};
 use crate::delivery::attempt::{self, Next, ProviderAnswer};
 use crate::delivery::state::{self, Current, State, Transition};
-use crate::error::{ApiResult, Context};
+use crate::error::ApiResult;
 use crate::model::Provider;
 use crate::tenant::engine::leases::Scheduled;
 use crate::tenant::engine::{Channel, Enqueue};
@@ -65,7 +67,8 @@ impl Channel for CallChannel<'_> {
             attempt_count: c.attempt_count,
             lease_until: c.lease_until,
             erased: false,
-            record_head: None,
+            // Order per assessment: only its earliest pending call may go.
+            record_head: c.head.as_deref(),
             endpoint_disabled: false,
         }
     }
@@ -170,48 +173,39 @@ impl Channel for CallChannel<'_> {
             Transition::RetryAt(at) => Some(*at),
             _ => None,
         };
-        // The sync state shows the assessment's latest call: written only if no call was
-        // stored after this one (decided in the same statement, from what storage holds now,
-        // after this attempt's await). An earlier call that fails adds its failure to the
-        // latest one's state instead.
-        let sql = &self.calls.sql;
-        // Erased while this attempt was in flight: the call was cancelled and the sync state
-        // says so; the attempt's outcome is not written over it. An erased assessment's sync
-        // state keeps no ATS text (README "Personal data").
-        if self.calls.cancelled_by_erasure(&c.id)? {
+        // The sync state shows the assessment's latest call (decided from what storage holds
+        // now, after this attempt's await): its own attempts, or an earlier call's progress as
+        // what the latest one waits for, and its failure for good in `earlierFailures`.
+        let calls = self.calls;
+        // Erased while this attempt was in flight: the call was cancelled (with every later
+        // one of its assessment) and the sync state says so; the attempt's outcome is not
+        // written over it. An erased assessment's sync state keeps no ATS text (README
+        // "Personal data").
+        if calls.cancelled_by_erasure(&c.id)? {
             return Ok(Vec::new());
         }
-        let mut view = sync_view(&c.label, sync_state, n, outcome, next_at, t1);
-        if assessments::is_erased(sql, &c.assessment_id)? {
+        let mut view = sync_view(&c.id, &c.label, sync_state, n, outcome, next_at, t1);
+        if assessments::is_erased(&calls.sql, &c.assessment_id)? {
             view = privacy::redact_sync(&view);
         }
-        let written: Vec<Value> = sql
-            .exec(
-                "UPDATE assessments SET sync = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM calls WHERE assessment_id = ? AND seq > (SELECT seq FROM calls WHERE id = ?)) RETURNING id",
-                vec![
-                    view.to_string().into(),
-                    c.assessment_id.clone().into(),
-                    c.assessment_id.clone().into(),
-                    c.id.clone().into(),
-                ],
-            )
-            .and_then(|cur| cur.to_array())
-            .context("set sync")?;
-        if written.is_empty() && sync_state == "failed" {
-            let mut latest: Value = assessments::get(sql, &c.assessment_id)?
-                .and_then(|a| a.sync)
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .filter(Value::is_object)
-                .unwrap_or_else(|| json!({}));
-            let mut earlier = latest["earlierFailures"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            earlier.push(json!({"call": c.label, "callId": c.id, "attempts": n, "lastStatus": view["lastStatus"], "error": view["error"], "updatedAt": view["updatedAt"]}));
-            latest["earlierFailures"] = Value::Array(earlier);
-            assessments::set_sync(sql, &c.assessment_id, &latest)?;
+        let shown = calls.shown(&c.assessment_id)?;
+        let next = if calls.is_latest(&c.assessment_id, &c.id)? {
+            sync::own_view(&shown, view)
+        } else {
+            sync::after_earlier(shown, &c.id, &view)
+        };
+        assessments::set_sync(&calls.sql, &c.assessment_id, &next)?;
+        // Its end lets the assessment's next call go, in the same synchronous block.
+        let mut enqueue = Vec::new();
+        if transition.releases_next() {
+            enqueue.extend(calls.release_next(&c.assessment_id, t1)?);
         }
-        Ok(Vec::new())
+        Ok(enqueue)
+    }
+
+    /// A held call names the earlier call of its assessment that it waits for.
+    fn waiting_note(&self, _c: &CallRow, earlier: &str) -> String {
+        sync::waiting_note(earlier)
     }
 }
 

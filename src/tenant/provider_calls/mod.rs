@@ -5,15 +5,23 @@
 //! ATS"). They are deliveries of the one engine (`tenant/engine/`); `channel.rs` is what
 //! differs (the call, the provider's judgement of its answer, the assessment's sync state),
 //! `sync.rs` the pure sync view.
+//!
+//! Order per assessment (README "Results back to the ATS", "Order per assessment"): the calls
+//! of one assessment reach the ATS in the order they were stored. A call stored while an
+//! earlier call of its assessment is pending is held (`next_attempt_at` NULL, not claimed, so
+//! neither the sweep nor the attempt right after the answer sends it) and released — made due
+//! at once — in the same write that marks the earlier one delivered or failed for good
+//! (`release_next`). Calls of other assessments never wait.
 
 use serde::Deserialize;
 use worker::{Env, Method, SqlStorage, SqlStorageValue as V};
 
 use super::engine::leases::{Ended, Scheduled, LEASE_MS};
-use super::engine::{self};
+use super::engine::{self, Enqueue};
 use super::{assessments, now, privacy, Tenant};
 use crate::admin::tenants::Credentials;
 use crate::config::Config;
+use crate::delivery::state::{self, Start};
 use crate::delivery::{MsgKind, QueueMsg};
 use crate::error::{ApiError, ApiResult, Context};
 use crate::model::Provider;
@@ -36,6 +44,20 @@ pub const ONE_ENGINE_STEP: &[&str] = &[
     "UPDATE calls SET state = 'delivered' WHERE state = 'done'",
 ];
 
+/// Schema step 7: an assessment's calls by insert order, for the order per assessment (its
+/// earliest pending call, its latest call).
+pub const ORDER_STEP: &[&str] =
+    &["CREATE INDEX IF NOT EXISTS calls_assessment ON calls(assessment_id, seq)"];
+
+/// The earliest pending call of an assessment: the one allowed to go.
+#[derive(Debug, Clone, Deserialize)]
+struct Head {
+    id: String,
+    label: String,
+    attempt_count: i64,
+    next_attempt_at: Option<i64>,
+}
+
 /// One stored call (as loaded for an attempt, or as stored and kept for its first attempt).
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct CallRow {
@@ -51,6 +73,9 @@ pub(super) struct CallRow {
     cycle_retries: i64,
     next_attempt_at: Option<i64>,
     lease_until: i64,
+    /// The earliest pending call of its assessment (itself when it may go).
+    #[serde(default)]
+    head: Option<String>,
 }
 
 pub struct ProviderCalls {
@@ -85,15 +110,24 @@ impl ProviderCalls {
         }
     }
 
-    /// Store a call (synchronously, in the caller's transaction) with attempt 1 claimed
-    /// under a lease, like an emitted event: the attempt right after the answer needs no
-    /// further write before its request, and if it is never made the sweep makes it once
-    /// the lease has run out. Returns the row, kept for that attempt.
-    pub fn insert(&self, c: NewCall, at: i64) -> ApiResult<CallRow> {
+    /// Store a call (synchronously, in the caller's transaction). When no earlier call of its
+    /// assessment is pending, it is stored with attempt 1 claimed under a lease, like an
+    /// emitted event: the attempt right after the answer needs no further write before its
+    /// request, and if it is never made the sweep makes it once the lease has run out; the
+    /// row is returned, kept for that attempt. Otherwise it is held behind the earliest
+    /// pending one (README "Order per assessment": no due time, not claimed, `providerSync`
+    /// `waiting`) and None is returned: that call's end releases it.
+    pub fn insert(&self, c: NewCall, at: i64) -> ApiResult<Option<CallRow>> {
         let id = secrets::new_id("call_");
+        let earlier = self.head(&c.assessment_id)?;
+        let start = state::start(false, earlier.is_some());
+        let (attempt_count, next_attempt_at, lease_until) = match start {
+            Start::Claimed => (1, Some(at), at + LEASE_MS),
+            Start::Held | Start::Parked => (0, None, 0),
+        };
         self.sql
             .exec(
-                "INSERT INTO calls (id, assessment_id, provider, label, method, url, body, state, attempt_count, next_attempt_at, lease_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?)",
+                "INSERT INTO calls (id, assessment_id, provider, label, method, url, body, state, attempt_count, next_attempt_at, lease_until, created_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                 vec![
                     id.clone().into(),
                     c.assessment_id.clone().into(),
@@ -102,18 +136,27 @@ impl ProviderCalls {
                     c.method.to_string().into(),
                     c.url.clone().into(),
                     c.body.clone().into(),
+                    V::Integer(attempt_count),
+                    next_attempt_at.map(V::Integer).unwrap_or(V::Null),
+                    V::Integer(lease_until),
                     V::Integer(at),
-                    V::Integer(at + LEASE_MS),
-                    V::Integer(at),
+                    earlier.as_ref().map(|e| sync::waiting_note(&e.id)).into(),
                 ],
             )
             .context("insert")?;
-        assessments::set_sync(
-            &self.sql,
-            &c.assessment_id,
-            &sync::pending_view(c.label, at),
-        )?;
-        Ok(CallRow {
+        let view = match &earlier {
+            None => sync::pending_view(&id, c.label, at),
+            Some(e) => {
+                let shown = self.shown(&c.assessment_id)?;
+                sync::waiting_view(&id, c.label, &e.id, &e.label, &shown, at)
+            }
+        };
+        assessments::set_sync(&self.sql, &c.assessment_id, &view)?;
+        if start != Start::Claimed {
+            return Ok(None);
+        }
+        Ok(Some(CallRow {
+            head: Some(id.clone()),
             id,
             assessment_id: c.assessment_id,
             provider: c.provider.as_str().to_string(),
@@ -122,18 +165,91 @@ impl ProviderCalls {
             url: c.url,
             body: c.body,
             state: "pending".into(),
-            attempt_count: 1,
+            attempt_count,
             cycle_retries: 0,
-            next_attempt_at: Some(at),
-            lease_until: at + LEASE_MS,
-        })
+            next_attempt_at,
+            lease_until,
+        }))
+    }
+
+    /// The earliest pending call of an assessment (the one allowed to go), if any.
+    fn head(&self, assessment_id: &str) -> ApiResult<Option<Head>> {
+        let rows: Vec<Head> = self
+            .sql
+            .exec(
+                "SELECT id, label, attempt_count, next_attempt_at FROM calls WHERE assessment_id = ? AND state = 'pending' ORDER BY seq LIMIT 1",
+                vec![assessment_id.into()],
+            )
+            .and_then(|c| c.to_array())
+            .context("earliest pending call")?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Whether call `id` is the latest stored for its assessment (no call stored after it).
+    fn is_latest(&self, assessment_id: &str, id: &str) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        struct Later {
+            n: i64,
+        }
+        let later: Later = self
+            .sql
+            .exec(
+                "SELECT count(*) AS n FROM calls WHERE assessment_id = ? AND seq > (SELECT seq FROM calls WHERE id = ?)",
+                vec![assessment_id.into(), id.into()],
+            )
+            .and_then(|c| c.one())
+            .context("later calls")?;
+        Ok(later.n == 0)
+    }
+
+    /// The assessment's `providerSync` as stored (an empty object when there is none).
+    fn shown(&self, assessment_id: &str) -> ApiResult<serde_json::Value> {
+        Ok(assessments::get(&self.sql, assessment_id)?
+            .and_then(|a| a.sync)
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .filter(serde_json::Value::is_object)
+            .unwrap_or_else(|| serde_json::json!({})))
+    }
+
+    /// A call of `assessment_id` just ended (delivered or failed for good): if the assessment's
+    /// earliest pending call was held waiting for it, make that one due now, point the calls
+    /// still held at it, and show it on `providerSync`. Returns the queue message for its
+    /// attempt. Synchronous, so it commits with the ended call's state.
+    fn release_next(&self, assessment_id: &str, t: i64) -> ApiResult<Option<Enqueue>> {
+        let Some(head) = self
+            .head(assessment_id)?
+            .filter(|h| h.next_attempt_at.is_none())
+        else {
+            return Ok(None);
+        };
+        self.sql
+            .exec(
+                "UPDATE calls SET next_attempt_at = ?, last_error = NULL WHERE id = ?",
+                vec![V::Integer(t), head.id.clone().into()],
+            )
+            .context("release")?;
+        self.sql
+            .exec(
+                "UPDATE calls SET last_error = ? WHERE assessment_id = ? AND state = 'pending' AND next_attempt_at IS NULL AND id != ?",
+                vec![
+                    sync::waiting_note(&head.id).into(),
+                    assessment_id.into(),
+                    head.id.clone().into(),
+                ],
+            )
+            .context("wait for the released call")?;
+        let latest = self.is_latest(assessment_id, &head.id)?;
+        let shown = self.shown(assessment_id)?;
+        let view = sync::after_release(shown, &head.id, &head.label, latest, t);
+        assessments::set_sync(&self.sql, assessment_id, &view)?;
+        Ok(Some((head.id, head.attempt_count + 1, t)))
     }
 
     fn row(&self, id: &str) -> ApiResult<Option<CallRow>> {
         let rows: Vec<CallRow> = self
             .sql
             .exec(
-                "SELECT id, assessment_id, provider, label, method, url, body, state, attempt_count, cycle_retries, next_attempt_at, lease_until FROM calls WHERE id = ?",
+                "SELECT id, assessment_id, provider, label, method, url, body, state, attempt_count, cycle_retries, next_attempt_at, lease_until, (SELECT h.id FROM calls h WHERE h.assessment_id = calls.assessment_id AND h.state = 'pending' ORDER BY h.seq LIMIT 1) AS head FROM calls WHERE id = ?",
                 vec![id.into()],
             )
             .and_then(|c| c.to_array())
@@ -172,11 +288,10 @@ impl ProviderCalls {
         let Some(c) = self.row(&msg.id)? else {
             return Err(ApiError::not_found("provider call"));
         };
-        let mut sync: serde_json::Value = assessments::get(&self.sql, &c.assessment_id)?
-            .and_then(|a| a.sync)
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .filter(serde_json::Value::is_object)
-            .unwrap_or_else(|| serde_json::json!({"state": "pending", "call": c.label}));
+        let mut sync = self.shown(&c.assessment_id)?;
+        if sync.as_object().is_some_and(|o| o.is_empty()) {
+            sync = serde_json::json!({"state": "pending", "call": c.label});
+        }
         sync["deadLettered"] = dead_letter_note(msg.attempt, c.state == "pending", now());
         assessments::set_sync(&self.sql, &c.assessment_id, &sync)
     }
@@ -202,7 +317,9 @@ impl ProviderCalls {
 
 impl Tenant {
     /// Store a provider's outbound calls for one assessment (in the caller's synchronous
-    /// block, so they commit with what caused them), each with attempt 1 claimed; in order.
+    /// block, so they commit with what caused them), in order. Returns the ones stored with
+    /// attempt 1 claimed (none while an earlier call of the assessment is pending: those are
+    /// held, README "Order per assessment").
     pub(in crate::tenant) fn store_calls(
         &self,
         provider: Provider,
@@ -214,22 +331,19 @@ impl Tenant {
             return Ok(Vec::new());
         }
         let calls = self.provider_calls()?;
-        outbound
-            .into_iter()
-            .map(|c| {
-                calls.insert(
-                    NewCall {
-                        assessment_id: assessment_id.to_string(),
-                        provider,
-                        label: c.label,
-                        method: c.method,
-                        url: c.url,
-                        body: c.body,
-                    },
-                    t,
-                )
-            })
-            .collect()
+        let mut claimed = Vec::new();
+        for c in outbound {
+            let new = NewCall {
+                assessment_id: assessment_id.to_string(),
+                provider,
+                label: c.label,
+                method: c.method,
+                url: c.url,
+                body: c.body,
+            };
+            claimed.extend(calls.insert(new, t)?);
+        }
+        Ok(claimed)
     }
 
     /// Make attempt 1 of stored calls right after the answer (in `wait_until`, one after the
