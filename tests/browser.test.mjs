@@ -448,8 +448,14 @@ test("a Recruitee cancel link opened in the browser asks first; its button cance
   const csp = (await p.context().request.get(link)).headers()["content-security-policy"];
   assert.match(csp, /form-action 'self'/);
 
-  // An altered link asks too (opening it asks the tenant nothing), and its button says the
-  // link does not work.
+  // Opened again now that the assessment is final: the page says so and has no button.
+  await p.goto(link);
+  await p.getByRole("heading", { name: "The assessment is already canceled" }).waitFor();
+  assert.equal(await p.getByRole("button").count(), 0, "no cancel button on a final assessment");
+  await assertNoCspViolations(p);
+
+  // An altered link asks too (its token names no assessment), and its button says the link
+  // does not work.
   await p.goto(link.replace(/.$/, (c) => (c === "A" ? "B" : "A")));
   await p.getByRole("button", { name: "Cancel the assessment" }).click();
   await p.getByRole("heading", { name: "This cancel link does not work" }).waitFor();
@@ -458,6 +464,30 @@ test("a Recruitee cancel link opened in the browser asks first; its button cance
   const expected = problems.filter((m) => /status of 401/.test(m) && m.includes("/p/recruitee/cancel?token="));
   assert.equal(expected.length, 1, JSON.stringify(problems));
   problems.splice(problems.indexOf(expected[0]), 1);
+  await p.close();
+});
+
+test("a Recruitee cancel link opened on an assessment already completed says so, with no cancel button", async () => {
+  await createTenant(w, "browser-rc-final", hooks.url);
+  const { secretKey } = await createKey(w, "browser-rc-final", "recruitee");
+  const order = { ...fixture("recruitee/send_candidate.json"), report_id: randomUUID() };
+  const placed = await fetch(`${w.url}/p/recruitee/send_candidate`, { method: "POST",
+    headers: { authorization: `Bearer ${secretKey}`, "content-type": "application/json" }, body: JSON.stringify(order) });
+  assert.equal(placed.status, 200);
+  const id = (await placed.json()).assessment_id;
+  const reqs = await recruitee.waitFor(0, 15_000, (rs) => rs.some((q) => q.path.endsWith(`/reports/${order.report_id}`)));
+  const link = JSON.parse(reqs.find((q) => q.path.endsWith(`/reports/${order.report_id}`)).body).urls.cancel;
+  const done = await admin(w, "POST", `/v1/tenants/browser-rc-final/assessments/${id}/result`, fixture("result.completed.json"));
+  assert.equal(done.status, 200, done.text);
+
+  const p = await newPage();
+  await p.goto(link);
+  await p.getByRole("heading", { name: "This assessment is already completed" }).waitFor();
+  assert.match(await p.locator("main").innerText(), /can no longer be canceled/);
+  assert.equal(await p.getByRole("button").count(), 0, "no cancel button");
+  await shot(p, "cancel-link-final");
+  await assertNoCspViolations(p);
+  assert.equal((await admin(w, "GET", `/v1/tenants/browser-rc-final/assessments/${id}`)).body.status, "COMPLETED", "opening changes nothing");
   await p.close();
 });
 

@@ -2,9 +2,9 @@
 // on a free loopback port with its own state directory, plus scriptable loopback receivers
 // that play the partner's webhook, Greenhouse and Ashby. Everything stays on 127.0.0.1.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createCipheriv, createHash, createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -349,4 +349,26 @@ export function teamtailorJwe(claims, webhookSecret) {
 /** `Teamtailor-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<partner-event id>")>`. */
 export function teamtailorSignature(eventId, webhookSecret, t = Math.floor(Date.now() / 1000)) {
   return `t=${t},v1=${createHmac("sha256", webhookSecret).update(`${t}.${eventId}`).digest("hex")}`;
+}
+
+/** Every row the worker's Durable Objects hold, as the `sqlite3` command-line tool dumps them
+ *  (`.dump` of each `*.sqlite` under the worker's state directory): what a test reads to prove
+ *  nothing of a person is left in any table or column, including ones no API shows. Null when
+ *  no `sqlite3` tool is installed (the caller says the check was skipped). */
+export function storageDump(w) {
+  if (spawnSync("sqlite3", ["-version"]).status !== 0) return null;
+  const files = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".sqlite")) files.push(p);
+    }
+  };
+  walk(w.state);
+  return files.map((f) => {
+    const r = spawnSync("sqlite3", ["-readonly", f, ".dump"], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`sqlite3 ${f}: ${r.stderr}`);
+    return r.stdout;
+  }).join("\n");
 }

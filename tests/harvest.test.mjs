@@ -353,3 +353,43 @@ test("a restart mid-enrichment loses nothing and sends nothing twice: the held r
   assert.equal(eventsOf(id, "record.modified").length, 1);
   assert.equal(new Set(hooks.requests.filter((r) => r.body.includes(id)).map((r) => r.headers["webhook-id"])).size, 2);
 });
+
+// Issue 17 (tester): an assessment erased while its enrichment runs (README "Personal data").
+test("erased while Harvest is slow or rate limiting: the reads stop at once, no record.modified follows, and the note says why", async () => {
+  const slow = await tenant("hv-erase-slow", { read: async (u) => {
+    if (u.pathname === "/v3/jobs") await sleep(5_000);
+  } });
+  const limited = await tenant("hv-erase-429", { read: (u) => (u.pathname === "/v3/jobs"
+    ? json(429, { error: "rate limited" }, { "retry-after": "1" }) : null) });
+  const ids = [await order(slow), await order(limited)];
+  for (const id of ids) {
+    const [ev] = await waitEvent(id, "record.new");
+    assert.match(ev.eventData.candidateAssessment.enrichment.error, /a record\.modified with the completed record follows/);
+  }
+  // The slow tenant's job read is in flight; the limited one waits out a Retry-After.
+  assert.ok(slow.client.reads.some((r) => r.path === "/v3/jobs"), JSON.stringify(slow.client.reads));
+  assert.ok(limited.client.reads.filter((r) => r.path === "/v3/jobs").length >= 1);
+  const byEmail = await admin(w, "POST", `/v1/tenants/${slow.id}/erasure`, { email: "john.doe@example.com" });
+  assert.equal(byEmail.status, 200, byEmail.text);
+  const byId = await admin(w, "POST", `/v1/tenants/${limited.id}/erasure`, { assessment_id: ids[1] });
+  assert.equal(byId.status, 200, byId.text);
+  const erasedAt = performance.now();
+  const readsThen = [slow.client.reads.length, limited.client.reads.length];
+  await sleep(7_000); // past the slow read's answer and several Retry-After waits
+  assert.equal(slow.client.reads.length, readsThen[0], "a read after the erasure");
+  assert.equal(limited.client.reads.length, readsThen[1], "a read after the erasure");
+  assert.ok([...slow.client.reads, ...limited.client.reads].every((r) => r.at < erasedAt));
+  for (const [t, id] of [[slow, ids[0]], [limited, ids[1]]]) {
+    assert.equal(eventsOf(id, "record.modified").length, 0, "no record.modified after the erasure");
+    const a = (await admin(w, "GET", `/v1/tenants/${t.id}/assessments/${id}`)).body;
+    assert.equal(a.personalDataErased.reason, "request");
+    assert.equal(a.enrichment.status, "failed", JSON.stringify(a.enrichment));
+    assert.match(a.enrichment.error, /^stopped: the candidate's personal data was erased on request; the reads were cancelled and no record\.modified follows$/);
+    assert.ok(!/john|doe|recruiter@/i.test(JSON.stringify(a)), JSON.stringify(a));
+  }
+  // Nothing resumes after a restart either (the alarm finds no running enrichment).
+  await w.restart();
+  await sleep(2_000);
+  assert.equal(slow.client.reads.length + limited.client.reads.length, readsThen[0] + readsThen[1]);
+  for (const id of ids) assert.equal(eventsOf(id, "record.modified").length, 0);
+});

@@ -232,7 +232,10 @@ async fn route(
                 Err(_) if method == Method::Get && routes::is_cancel_link(rest) => {
                     log.route = "cancel link page";
                     let page = match providers::link_credentials(url.url.query()) {
-                        Some(_) => CancelLinkPage::Confirm,
+                        // Its assessment already final: the page says so, with no button.
+                        Some((tenant, hashes)) => CancelLinkPage::on_open(
+                            link_status(env, &tenant, &hashes, &req, url, &log.request_id).await,
+                        ),
                         None => CancelLinkPage::Invalid(401),
                     };
                     return crate::web::cancel_link_page(env, page).await;
@@ -282,6 +285,31 @@ async fn route(
             Err(ApiError::route_not_found())
         }
     }
+}
+
+/// The status of the assessment a cancel link is bound to, asked of its tenant object (a
+/// read: opening a link never cancels). None when the object names none (an unknown token,
+/// no such tenant) or cannot be asked: the page then asks, and its button tells the truth.
+async fn link_status(
+    env: &Env,
+    tenant: &str,
+    hashes: &[String],
+    req: &Request,
+    url: &Mount<'_>,
+    request_id: &str,
+) -> Option<crate::model::Status> {
+    let headers = Headers::new();
+    let _ = headers.set(H_KEY_HASHES, &hashes.join(","));
+    let _ = headers.set(H_REQUEST_ID, request_id);
+    let mut resp = forward(env, tenant, req, url, headers, None).await.ok()?;
+    if resp.status_code() != 200 {
+        return None;
+    }
+    let v: serde_json::Value = resp.json().await.ok()?;
+    let status = v["status"].as_str()?;
+    crate::model::Status::ALL
+        .into_iter()
+        .find(|s| s.as_str() == status)
 }
 
 /// The committed OpenAPI document, from the `ASSETS` binding (see wrangler.toml).

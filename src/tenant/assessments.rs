@@ -205,6 +205,23 @@ pub fn append_error(sql: &SqlStorage, row: &Row, error: Value) -> ApiResult<()> 
     Ok(())
 }
 
+/// Whether assessment `id`'s personal data was erased or purged (README "Personal data");
+/// false when there is no such assessment.
+pub fn is_erased(sql: &SqlStorage, id: &str) -> ApiResult<bool> {
+    #[derive(Deserialize)]
+    struct E {
+        e: i64,
+    }
+    let rows: Vec<E> = sql
+        .exec(
+            "SELECT json_extract(record, '$.personalDataErased') IS NOT NULL AS e FROM assessments WHERE id = ?",
+            vec![id.into()],
+        )
+        .and_then(|c| c.to_array())
+        .context("erased?")?;
+    Ok(rows.first().is_some_and(|r| r.e != 0))
+}
+
 pub fn set_sync(sql: &SqlStorage, id: &str, sync: &Value) -> ApiResult<()> {
     sql.exec(
         "UPDATE assessments SET sync = ? WHERE id = ?",

@@ -336,6 +336,12 @@ impl Tenant {
                 let edge = routes::match_edge(call.method, rest)?;
                 self.edge_call(edge.route, call).await
             }
+            // A cancel link opened in a browser (`GET`): its assessment's status, for the page.
+            ["p", rest @ ..]
+                if call.method == routes::Method::Get && routes::is_cancel_link(rest) =>
+            {
+                self.cancel_link_status(call)
+            }
             ["p", rest @ ..] => {
                 let edge = routes::match_partner(call.method, rest)?;
                 self.edge_call(edge, call).await

@@ -20,6 +20,9 @@ pub enum CancelLinkPage {
     /// `200`: the assessment was already final (`COMPLETED`, `REJECTED`, `EXPIRED`, or
     /// `CANCELLED` by an earlier call of the link); nothing was cancelled.
     AlreadyFinal(Status),
+    /// `200`: the link was opened on an assessment that is already final: it says so, with no
+    /// button (there is nothing left to cancel).
+    Final(Status),
     /// The link does not work, answered with the status the API gave (`401`).
     Invalid(u16),
 }
@@ -48,21 +51,33 @@ impl CancelLinkPage {
             .map_or(Self::Done, Self::AlreadyFinal)
     }
 
+    /// The page a link opens (`GET`), given the status of its assessment (None: the tenant
+    /// object did not name one, e.g. an unknown token): the question while the assessment is
+    /// open, else that it is already final. Opening never cancels.
+    pub fn on_open(status: Option<Status>) -> Self {
+        match status {
+            Some(s) if s.is_final() => Self::Final(s),
+            _ => Self::Confirm,
+        }
+    }
+
     /// The asset and status of the page.
     pub fn asset(self) -> (&'static str, u16) {
         match self {
             Self::Confirm => ("cancel-link/index.html", 200),
             Self::Done => ("cancel-link/done.html", 200),
-            Self::AlreadyFinal(_) => ("cancel-link/final.html", 200),
+            Self::AlreadyFinal(_) | Self::Final(_) => ("cancel-link/final.html", 200),
             Self::Invalid(status) => ("cancel-link/invalid.html", status),
         }
     }
 
     /// The text that fills the page's `{{title}}`, `{{heading}}` and `{{text}}` (only
-    /// [`CancelLinkPage::AlreadyFinal`] has any).
+    /// [`CancelLinkPage::AlreadyFinal`] and [`CancelLinkPage::Final`] have any).
     pub fn fill(self) -> Vec<(&'static str, String)> {
-        let Self::AlreadyFinal(status) = self else {
-            return Vec::new();
+        let status = match self {
+            Self::AlreadyFinal(status) => status,
+            Self::Final(status) => return Self::fill_final(status),
+            _ => return Vec::new(),
         };
         let (title, heading, text) = if status == Status::Cancelled {
             (
@@ -79,6 +94,35 @@ impl CancelLinkPage {
                 format!(
                     "This assessment was already {word}, so nothing was canceled. Your \
                      applicant tracking system keeps it as {word}. You can close this page."
+                ),
+            )
+        };
+        vec![
+            ("{{title}}", title),
+            ("{{heading}}", heading),
+            ("{{text}}", text),
+        ]
+    }
+}
+
+impl CancelLinkPage {
+    /// [`CancelLinkPage::Final`]'s text: the assessment is already final, nothing to cancel.
+    fn fill_final(status: Status) -> Vec<(&'static str, String)> {
+        let (title, heading, text) = if status == Status::Cancelled {
+            (
+                "Assessment canceled".to_string(),
+                "The assessment is already canceled".to_string(),
+                "It was canceled before; there is nothing left to cancel. You can close this page."
+                    .to_string(),
+            )
+        } else {
+            let word = final_word(status);
+            (
+                format!("Assessment {word}"),
+                format!("This assessment is already {word}"),
+                format!(
+                    "It can no longer be canceled, and nothing was changed. Your applicant \
+                     tracking system keeps it as {word}. You can close this page."
                 ),
             )
         };
@@ -143,6 +187,29 @@ mod tests {
             CSP_FORM.replace("form-action 'self'", "form-action 'none'"),
             CSP
         );
+    }
+
+    #[test]
+    fn opening_a_link_on_a_final_assessment_says_so_without_asking() {
+        assert_eq!(CancelLinkPage::on_open(None), CancelLinkPage::Confirm);
+        assert_eq!(
+            CancelLinkPage::on_open(Some(Status::NotSpecified)),
+            CancelLinkPage::Confirm
+        );
+        assert_eq!(
+            CancelLinkPage::on_open(Some(Status::Completed)),
+            CancelLinkPage::Final(Status::Completed)
+        );
+        let page = CancelLinkPage::on_open(Some(Status::Completed));
+        assert_eq!(page.asset(), ("cancel-link/final.html", 200));
+        let fill = page.fill();
+        assert!(
+            fill[1].1.starts_with("This assessment is already "),
+            "{fill:?}"
+        );
+        assert!(fill[2].1.contains("can no longer be canceled"), "{fill:?}");
+        let cancelled = CancelLinkPage::Final(Status::Cancelled).fill();
+        assert_eq!(cancelled[1].1, "The assessment is already canceled");
     }
 
     #[test]

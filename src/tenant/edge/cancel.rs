@@ -76,6 +76,30 @@ impl Tenant {
     }
 }
 
+impl Tenant {
+    /// A cancel link opened in a browser (README "Cancel links"): `{"status"}` of the
+    /// assessment the link is bound to, so its page can say it is already final; nothing
+    /// changes. An unknown link (or tenant) answers 404.
+    pub(in crate::tenant) fn cancel_link_status(
+        &self,
+        call: &crate::tenant::TenantRequest,
+    ) -> ApiResult<worker::Response> {
+        if !self.exists() {
+            return Err(ApiError::not_found("cancel link"));
+        }
+        let sql = self.sql();
+        let row = crate::tenant::links::resolve(&sql, &call.key_hashes)?
+            .map(|id| assessments::get(&sql, &id))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| ApiError::not_found("cancel link"))?;
+        Ok(crate::http::json(
+            200,
+            &json!({"status": row.status().as_str()}),
+        ))
+    }
+}
+
 /// What [`Tenant::cancel`] did: cancelled the assessment, or found it already final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum CancelStatus {

@@ -25,10 +25,10 @@ use reads::{get, token};
 pub use rules::*;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 
-use futures_util::future::{select, Either};
+use futures_util::future::{select, AbortHandle, AbortRegistration, Abortable, Either};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Delay, Headers, Method, Response, SqlStorage, SqlStorageValue as V};
@@ -131,23 +131,30 @@ impl Enrichment {
 
     /// The task started after an order: reads, racing the `record.new` budget.
     pub async fn run(self, mut run: Box<dyn EnrichRun>, deadline: i64) {
-        self.state
-            .borrow_mut()
-            .live
-            .insert(self.assessment_id.clone());
+        let registration = self.state.borrow_mut().begin(&self.assessment_id);
         let budget_end = now() + READS_BUDGET_MS;
         let wait = (deadline - now()).max(0) as u64;
         {
-            let reads = Box::pin(self.reads(&mut *run, budget_end));
+            // Abortable: an erasure of the assessment stops the reads at once.
+            let reads = Box::pin(Abortable::new(
+                self.reads(&mut *run, budget_end),
+                registration,
+            ));
             let timer = Box::pin(Delay::from(std::time::Duration::from_millis(wait)));
-            if let Either::Right((_, reads)) = select(reads, timer).await {
-                // The budget is over: the record.new goes as stored, then the reads go on.
-                self.release_as_stored().await;
-                reads.await;
+            match select(reads, timer).await {
+                Either::Left((Ok(()), _)) => {}
+                // Stopped by an erasure (README "Personal data"): a held record.new goes as
+                // stored now (an erased one never goes); nothing the reads found is kept.
+                Either::Left((Err(_), _)) => self.release_as_stored().await,
+                Either::Right((_, reads)) => {
+                    // The budget is over: the record.new goes as stored, then the reads go on.
+                    self.release_as_stored().await;
+                    let _ = reads.await;
+                }
             }
         }
         self.finish(run.outcome(true)).await;
-        self.state.borrow_mut().live.remove(&self.assessment_id);
+        self.state.borrow_mut().end(&self.assessment_id);
     }
 
     /// Attempt each delivery of a released event (every endpoint it goes to) at once.

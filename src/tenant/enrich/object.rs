@@ -105,7 +105,11 @@ impl Tenant {
             .context("running enrichments")?;
         let mut next: Option<i64> = None;
         for row in rows {
-            let live = self.read_state.borrow().live.contains(&row.assessment_id);
+            let live = self
+                .read_state
+                .borrow()
+                .live
+                .contains_key(&row.assessment_id);
             if !resume_due(row.created_at, t, live) {
                 let at = if live {
                     t + RESUME_AFTER_MS
@@ -161,12 +165,11 @@ impl Tenant {
                     row.runs
                 ));
             } else {
-                self.read_state
-                    .borrow_mut()
-                    .live
-                    .insert(row.assessment_id.clone());
-                e.reads(&mut *run, now() + READS_BUDGET_MS).await;
-                self.read_state.borrow_mut().live.remove(&row.assessment_id);
+                let registration = self.read_state.borrow_mut().begin(&row.assessment_id);
+                // Aborted by an erasure of the assessment (README "Personal data").
+                let _ =
+                    Abortable::new(e.reads(&mut *run, now() + READS_BUDGET_MS), registration).await;
+                self.read_state.borrow_mut().end(&row.assessment_id);
             }
             e.finish(run.outcome(true)).await;
         }

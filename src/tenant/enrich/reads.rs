@@ -10,12 +10,43 @@ const READ_CAP: usize = attempt::PROVIDER_READ_CAP;
 
 /// What the tenant object keeps in memory for read APIs: access tokens by credentials digest
 /// (`TokenRequest::cache_key`), cacheable answers by token and URL, and the orders a live task
-/// is enriching in this instance.
+/// is enriching in this instance (with the handle that aborts its reads).
 #[derive(Default)]
 pub struct ReadState {
     pub(super) tokens: HashMap<String, (String, i64)>,
     pub(super) answers: HashMap<String, (i64, ReadAnswer)>,
-    pub(super) live: HashSet<String>,
+    pub(super) live: HashMap<String, AbortHandle>,
+}
+
+impl ReadState {
+    /// A live task starts reading for assessment `id`: the registration its reads are made
+    /// abortable with ([`ReadState::stop`]).
+    pub(super) fn begin(&mut self, id: &str) -> AbortRegistration {
+        let (handle, registration) = AbortHandle::new_pair();
+        self.live.insert(id.to_string(), handle);
+        registration
+    }
+
+    /// The live task for `id` ended.
+    pub(super) fn end(&mut self, id: &str) {
+        self.live.remove(id);
+    }
+
+    /// Abort the reads of a live task for assessment `id`, if any (its personal data was
+    /// erased, README "Personal data"): a read in flight is dropped, no further read is made.
+    pub fn stop(&mut self, id: &str) {
+        if let Some(h) = self.live.remove(id) {
+            h.abort();
+        }
+    }
+
+    /// Forget every cached answer that carries `email` (lower-cased) in its URL or body, so
+    /// no read answer about an erased person is served again.
+    pub fn forget_email(&mut self, email: &str) {
+        self.answers.retain(|key, (_, a)| {
+            !key.to_lowercase().contains(email) && !a.body.to_lowercase().contains(email)
+        });
+    }
 }
 
 /// A token from the cache or the provider's token endpoint.

@@ -10,9 +10,13 @@
 //! keeps its id, type, record id, state history and attempt count; its body becomes
 //! [`ERASED_BODY`], and it can never be sent again (replay answers `409 erased`).
 
+mod ats_text;
 mod retention;
+mod staff;
 
+pub use ats_text::*;
 pub use retention::*;
+pub use staff::*;
 
 use serde_json::{json, Value};
 
@@ -163,7 +167,8 @@ pub fn is_erased_record(record: &Value) -> bool {
 }
 
 /// The record without personal data: the candidate's fields, `originData`, `metaData`,
-/// custom fields, the hiring team and the requester become null; ids, package, job, status,
+/// custom fields, the hiring team and the requester become null; the enrichment note keeps
+/// its status and drops its text ([`redact_enrichment`]); ids, package, job, status,
 /// provider and tenant stay, and `personalDataErased` says when and why.
 pub fn redact_record(record: &Value, at: i64, reason: Reason) -> Value {
     let mut r = record.clone();
@@ -183,6 +188,9 @@ pub fn redact_record(record: &Value, at: i64, reason: Reason) -> Value {
             if m.contains_key(k) {
                 m.insert(k.into(), Value::Null);
             }
+        }
+        if let Some(e) = m.get("enrichment").map(|e| redact_enrichment(e, None)) {
+            m.insert("enrichment".into(), e);
         }
         m.insert(
             "personalDataErased".into(),
@@ -222,6 +230,7 @@ pub fn is_erased_body(body: &str) -> bool {
 }
 
 /// What a pending delivery cancelled by an erasure shows as `lastError`.
+/// (Every such note starts the same way: [`is_cancelled_note`].)
 pub fn cancelled_note(reason: Reason) -> String {
     match reason {
         Reason::Request => "cancelled: the candidate's personal data was erased on request".into(),
@@ -238,6 +247,13 @@ pub struct Counts {
     pub events: usize,
     pub attempts: usize,
     pub cancelled_deliveries: usize,
+    /// Provider write-backs still pending for an erased assessment, cancelled.
+    pub cancelled_provider_calls: usize,
+    /// Assessments (candidate not erased) from which a member of the customer's staff named
+    /// by the erased email — hiring team, requester, the order's sender — was removed.
+    pub hiring_team_assessments: usize,
+    /// Event bodies from which that person was removed (the candidate's data stays).
+    pub hiring_team_events: usize,
 }
 
 impl Counts {
@@ -246,6 +262,9 @@ impl Counts {
         self.events += o.events;
         self.attempts += o.attempts;
         self.cancelled_deliveries += o.cancelled_deliveries;
+        self.cancelled_provider_calls += o.cancelled_provider_calls;
+        self.hiring_team_assessments += o.hiring_team_assessments;
+        self.hiring_team_events += o.hiring_team_events;
     }
     /// The answer to `POST …/erasure`.
     pub fn view(&self) -> Value {
@@ -255,6 +274,9 @@ impl Counts {
                 "events": self.events,
                 "attempts": self.attempts,
                 "cancelledDeliveries": self.cancelled_deliveries,
+                "cancelledProviderCalls": self.cancelled_provider_calls,
+                "hiringTeamAssessments": self.hiring_team_assessments,
+                "hiringTeamEvents": self.hiring_team_events,
             }
         })
     }
@@ -276,6 +298,9 @@ pub fn audit_line(tenant: &str, target: &ErasureTarget, counts: &Counts, at: i64
         "events": counts.events,
         "attempts": counts.attempts,
         "cancelledDeliveries": counts.cancelled_deliveries,
+        "cancelledProviderCalls": counts.cancelled_provider_calls,
+        "hiringTeamAssessments": counts.hiring_team_assessments,
+        "hiringTeamEvents": counts.hiring_team_events,
         "at": rfc3339(at),
     })
 }

@@ -143,6 +143,7 @@ fn the_audit_line_never_carries_the_email() {
         events: 3,
         attempts: 4,
         cancelled_deliveries: 1,
+        ..Default::default()
     };
     let line = audit_line("acme", &target, &c, 0).to_string();
     assert!(!line.contains("john"), "{line}");

@@ -15,10 +15,10 @@ use crate::delivery::attempt::{self, Next, ProviderAnswer};
 use crate::delivery::state::{self, Current, State, Transition};
 use crate::error::ApiResult;
 use crate::model::Provider;
-use crate::tenant::assessments;
 use crate::tenant::engine::leases::Scheduled;
 use crate::tenant::engine::{Channel, Enqueue};
 use crate::tenant::outbox::unit_random;
+use crate::tenant::{assessments, privacy};
 
 /// The provider-call channel: `creds` answers the authorization header's value per provider
 /// (None: no credentials any more).
@@ -129,8 +129,16 @@ impl Channel for CallChannel<'_> {
                 unit_random(),
             ),
         };
+        // An erased assessment keeps no ATS text (README "Personal data"): decided here, in
+        // the attempt's write, from what storage holds now.
+        let error = match error_text(outcome) {
+            Some(_) if assessments::is_erased(&self.calls.sql, &c.assessment_id)? => {
+                Some(privacy::erased_call_error(outcome.kind(), outcome.status()))
+            }
+            e => e,
+        };
         // A call has no endpoint to disable: `classify_provider_call` never says so.
-        Ok((state::after_attempt(next, true), error_text(outcome)))
+        Ok((state::after_attempt(next, true), error))
     }
 
     fn show(
@@ -168,8 +176,18 @@ impl Channel for CallChannel<'_> {
         // The sync state shows the assessment's latest call (decided from what storage holds
         // now, after this attempt's await): its own attempts, or an earlier call's progress as
         // what the latest one waits for, and its failure for good in `earlierFailures`.
-        let view = sync_view(&c.id, &c.label, sync_state, n, outcome, next_at, t1);
         let calls = self.calls;
+        // Erased while this attempt was in flight: the call was cancelled (with every later
+        // one of its assessment) and the sync state says so; the attempt's outcome is not
+        // written over it. An erased assessment's sync state keeps no ATS text (README
+        // "Personal data").
+        if calls.cancelled_by_erasure(&c.id)? {
+            return Ok(Vec::new());
+        }
+        let mut view = sync_view(&c.id, &c.label, sync_state, n, outcome, next_at, t1);
+        if assessments::is_erased(&calls.sql, &c.assessment_id)? {
+            view = privacy::redact_sync(&view);
+        }
         let shown = calls.shown(&c.assessment_id)?;
         let next = if calls.is_latest(&c.assessment_id, &c.id)? {
             sync::own_view(&shown, view)

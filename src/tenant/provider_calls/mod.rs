@@ -18,7 +18,7 @@ use worker::{Env, Method, SqlStorage, SqlStorageValue as V};
 
 use super::engine::leases::{Ended, Scheduled, LEASE_MS};
 use super::engine::{self, Enqueue};
-use super::{assessments, now, Tenant};
+use super::{assessments, now, privacy, Tenant};
 use crate::admin::tenants::Credentials;
 use crate::config::Config;
 use crate::delivery::state::{self, Start};
@@ -255,6 +255,30 @@ impl ProviderCalls {
             .and_then(|c| c.to_array())
             .context("read")?;
         Ok(rows.into_iter().next())
+    }
+
+    /// Whether call `id` was cancelled by an erasure of its assessment (README "Personal
+    /// data"): no longer pending, and its `last_error` is the erasure's note.
+    fn cancelled_by_erasure(&self, id: &str) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        struct S {
+            state: String,
+            last_error: Option<String>,
+        }
+        let rows: Vec<S> = self
+            .sql
+            .exec(
+                "SELECT state, last_error FROM calls WHERE id = ?",
+                vec![id.into()],
+            )
+            .and_then(|c| c.to_array())
+            .context("call state")?;
+        Ok(rows.first().is_some_and(|r| {
+            r.state != "pending"
+                && r.last_error
+                    .as_deref()
+                    .is_some_and(privacy::is_cancelled_note)
+        }))
     }
 
     /// The dead-letter queue gave up on this call's message: record it on the call's

@@ -16,6 +16,14 @@ pub(super) enum CallOutcome {
 }
 
 impl CallOutcome {
+    /// The HTTP status the ATS answered, if it answered.
+    pub(super) fn status(&self) -> Option<u16> {
+        match self {
+            CallOutcome::NoCredentials => None,
+            CallOutcome::Sent(r, _) => r.status,
+        }
+    }
+
     /// The explicit kind of the outcome, shown in the sync state and the log line.
     pub(super) fn kind(&self) -> &'static str {
         match self {

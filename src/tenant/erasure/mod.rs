@@ -13,12 +13,19 @@ use crate::error::{ApiError, ApiResult, Context};
 use crate::http;
 use crate::model::Status;
 
+mod retention;
+mod staff;
+
 #[derive(Deserialize)]
 struct Candidate {
     id: String,
     record: String,
     errors: Option<String>,
+    sync: Option<String>,
 }
+
+/// The columns a [`Candidate`] is read from.
+const CANDIDATE_COLS: &str = "id, record, errors, sync";
 
 #[derive(Deserialize)]
 struct N {
@@ -50,17 +57,67 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
     if !privacy::is_erased_record(&record) {
         counts.assessments = 1;
     }
-    let redacted = privacy::redact_record(&record, t, reason);
+    let mut redacted = privacy::redact_record(&record, t, reason);
+    // Enrichment still running: it ends here (the task's reads are aborted by the caller, and
+    // without its row nothing it finishes is stored), and the note says so.
+    let stopped: Vec<Value> = sql
+        .exec(
+            "DELETE FROM enrichments WHERE assessment_id = ? RETURNING assessment_id",
+            vec![a.id.clone().into()],
+        )
+        .and_then(|c| c.to_array())
+        .context("stop enrichment")?;
+    if !stopped.is_empty() {
+        redacted["enrichment"] = privacy::redact_enrichment(&record["enrichment"], Some(reason));
+    }
     let errors = a
         .errors
         .as_deref()
         .and_then(|e| serde_json::from_str::<Value>(e).ok())
         .map(|e| privacy::redact_errors(&e).to_string());
+    // Provider write-backs: the ATS's text goes; one still pending is cancelled, saying why.
+    counts.cancelled_provider_calls = count(
+        sql,
+        "SELECT count(*) AS n FROM calls WHERE assessment_id = ? AND state = 'pending'",
+        vec![a.id.clone().into()],
+    )?;
     sql.exec(
-        "UPDATE assessments SET record = ?, errors = ? WHERE id = ?",
+        "UPDATE calls SET last_error = ? WHERE assessment_id = ? AND last_error IS NOT NULL AND substr(last_error, 1, ?) != ?",
+        vec![
+            privacy::TEXT_ERASED.into(),
+            a.id.clone().into(),
+            V::Integer(privacy::CANCELLED_PREFIX.len() as i64),
+            privacy::CANCELLED_PREFIX.into(),
+        ],
+    )
+    .context("erase call errors")?;
+    sql.exec(
+        "UPDATE calls SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ?, done_at = ? WHERE assessment_id = ? AND state = 'pending'",
+        vec![
+            privacy::cancelled_note(reason).into(),
+            V::Integer(t),
+            a.id.clone().into(),
+        ],
+    )
+    .context("cancel provider calls")?;
+    let sync = a
+        .sync
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .map(|s| {
+            if counts.cancelled_provider_calls > 0 {
+                privacy::cancelled_sync(&s, reason, t)
+            } else {
+                privacy::redact_sync(&s)
+            }
+            .to_string()
+        });
+    sql.exec(
+        "UPDATE assessments SET record = ?, errors = ?, sync = ? WHERE id = ?",
         vec![
             redacted.to_string().into(),
             errors.into(),
+            sync.into(),
             a.id.clone().into(),
         ],
     )
@@ -125,6 +182,7 @@ fn erase_event(sql: &SqlStorage, event_id: &str, reason: Reason) -> ApiResult<Co
             "SELECT (SELECT count(*) FROM events WHERE id = ? AND state = 'pending') + (SELECT count(*) FROM deliveries WHERE event_id = ? AND state = 'pending') AS n",
             id2(),
         )?,
+        ..Default::default()
     };
     sql.exec(
         "UPDATE attempts SET response = NULL WHERE event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)",
@@ -146,24 +204,27 @@ fn erase_event(sql: &SqlStorage, event_id: &str, reason: Reason) -> ApiResult<Co
     Ok(counts)
 }
 
+/// An event's id, record and stored body.
+#[derive(Deserialize)]
+struct EventBody {
+    id: String,
+    record_id: Option<String>,
+    body: String,
+}
+
 /// The events not yet erased that carry `email` (lower-cased) anywhere in their body,
 /// whichever assessment they belong to, if any.
-fn events_with_email(sql: &SqlStorage, email: &str) -> ApiResult<Vec<String>> {
-    #[derive(Deserialize)]
-    struct Ev {
-        id: String,
-        body: String,
-    }
+fn events_with_email(sql: &SqlStorage, email: &str) -> ApiResult<Vec<EventBody>> {
     // SQLite's lower() folds ASCII only: an ASCII address narrows the scan in SQL; every
     // candidate is then checked exactly, ignoring case.
-    let rows: Vec<Ev> = if email.is_ascii() {
+    let rows: Vec<EventBody> = if email.is_ascii() {
         sql.exec(
-            "SELECT id, body FROM events WHERE body != ? AND instr(lower(body), ?) > 0",
+            "SELECT id, record_id, body FROM events WHERE body != ? AND instr(lower(body), ?) > 0",
             vec![ERASED_BODY.into(), email.into()],
         )
     } else {
         sql.exec(
-            "SELECT id, body FROM events WHERE body != ?",
+            "SELECT id, record_id, body FROM events WHERE body != ?",
             vec![ERASED_BODY.into()],
         )
     }
@@ -174,7 +235,6 @@ fn events_with_email(sql: &SqlStorage, email: &str) -> ApiResult<Vec<String>> {
         .filter(|e| {
             serde_json::from_str::<Value>(&e.body).is_ok_and(|v| privacy::mentions_email(&v, email))
         })
-        .map(|e| e.id)
         .collect())
 }
 
@@ -189,7 +249,7 @@ impl Tenant {
             ErasureTarget::AssessmentId(id) => {
                 let rows: Vec<Candidate> = sql
                     .exec(
-                        "SELECT id, record, errors FROM assessments WHERE id = ?",
+                        &format!("SELECT {CANDIDATE_COLS} FROM assessments WHERE id = ?"),
                         vec![id.clone().into()],
                     )
                     .and_then(|c| c.to_array())
@@ -204,11 +264,11 @@ impl Tenant {
                 // SQL; every candidate is then checked exactly, ignoring case.
                 let rows: Vec<Candidate> = if email.is_ascii() {
                     sql.exec(
-                        "SELECT id, record, errors FROM assessments WHERE instr(lower(record), ?) > 0",
+                        &format!("SELECT {CANDIDATE_COLS} FROM assessments WHERE instr(lower(record), ?) > 0"),
                         vec![email.clone().into()],
                     )
                 } else {
-                    sql.exec("SELECT id, record, errors FROM assessments", None)
+                    sql.exec(&format!("SELECT {CANDIDATE_COLS} FROM assessments"), None)
                 }
                 .and_then(|c| c.to_array())
                 .context("erasure by email")?;
@@ -224,106 +284,26 @@ impl Tenant {
         let mut counts = Counts::default();
         for a in &rows {
             counts.add(erase_assessment(&sql, a, Reason::Request, t)?);
+            self.read_state.borrow_mut().stop(&a.id);
         }
-        // Everything else stored that carries the email (README "Personal data").
+        // Everything else stored that carries the email (README "Personal data"): a member of
+        // the customer's staff (hiring team, requester) on other candidates' assessments is
+        // removed from them, the candidates' data stays; an event of no assessment that
+        // carries it (an ATS's error report) is erased.
         if let ErasureTarget::Email(email) = &target {
-            for event_id in events_with_email(&sql, email)? {
-                counts.add(erase_event(&sql, &event_id, Reason::Request)?);
+            for a in staff::assessments_naming(&sql, email)? {
+                counts.add(staff::scrub_assessment(&sql, &a, email)?);
+                self.read_state.borrow_mut().stop(&a.id);
+            }
+            self.read_state.borrow_mut().forget_email(email);
+            for e in events_with_email(&sql, email)? {
+                counts.add(match e.record_id {
+                    Some(_) => staff::scrub_event(&sql, &e, email)?,
+                    None => erase_event(&sql, &e.id, Reason::Request)?,
+                });
             }
         }
         worker::console_log!("{}", privacy::audit_line(&cfg.id, &target, &counts, t));
         Ok(http::json(200, &counts.view()))
-    }
-
-    /// One retention pass (from the alarm): purge up to [`PURGE_BATCH`] final assessments
-    /// whose final state is older than the tenant's `retention_days`, and as many delivered
-    /// events' bodies. Returns when the alarm should run again for retention (at once while a
-    /// batch came back full; else when the oldest remaining item falls due), or None.
-    pub(super) fn retention_pass(&self) -> ApiResult<Option<i64>> {
-        let cfg = self.load_config()?;
-        let day_ms = privacy::retention_day_ms(
-            self.config().test_only_retention_day_ms,
-            self.config().allow_insecure,
-        );
-        let t = now();
-        let Some(cutoff) = privacy::retention_cutoff(t, cfg.retention_days, day_ms) else {
-            return Ok(None);
-        };
-        let sql = self.sql();
-        let finals = final_statuses();
-        let due: Vec<Candidate> = sql
-            .exec(
-                &format!("SELECT id, record, errors FROM assessments WHERE status IN ({finals}) AND final_at < ? AND json_extract(record, '$.personalDataErased') IS NULL ORDER BY final_at LIMIT ?"),
-                vec![V::Integer(cutoff), V::Integer(PURGE_BATCH as i64)],
-            )
-            .and_then(|c| c.to_array())
-            .context("retention candidates")?;
-        let mut counts = Counts::default();
-        for a in &due {
-            counts.add(erase_assessment(&sql, a, Reason::Retention, t)?);
-        }
-        #[derive(Deserialize)]
-        struct Id {
-            id: String,
-        }
-        let old_events: Vec<Id> = sql
-            .exec(
-                // Only once no endpoint still has it pending (README "Webhook endpoints").
-                "SELECT id FROM events WHERE state = 'delivered' AND delivered_at < ? AND body != ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.state = 'pending') LIMIT ?",
-                vec![V::Integer(cutoff), ERASED_BODY.into(), V::Integer(PURGE_BATCH as i64)],
-            )
-            .and_then(|c| c.to_array())
-            .context("retention events")?;
-        for e in &old_events {
-            sql.exec(
-                "UPDATE events SET body = ? WHERE id = ?",
-                vec![ERASED_BODY.into(), e.id.clone().into()],
-            )
-            .context("purge event")?;
-            sql.exec(
-                "UPDATE attempts SET response = NULL WHERE event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)",
-                vec![e.id.clone().into(), e.id.clone().into()],
-            )
-            .context("purge attempts")?;
-        }
-        if counts.assessments + old_events.len() > 0 {
-            worker::console_log!(
-                "{}",
-                serde_json::json!({
-                    "msg": "retention purge",
-                    "tenant": cfg.id,
-                    "assessments": counts.assessments,
-                    "events": counts.events + old_events.len(),
-                })
-            );
-        }
-        if due.len() == PURGE_BATCH || old_events.len() == PURGE_BATCH {
-            return Ok(Some(t + 1_000));
-        }
-        #[derive(Deserialize)]
-        struct Oldest {
-            at: Option<i64>,
-        }
-        let oldest = |q: &str, args: Vec<V>| -> ApiResult<Option<i64>> {
-            sql.exec(q, args)
-                .and_then(|c| c.one::<Oldest>())
-                .map(|o| o.at)
-                .context("retention next")
-        };
-        let next_final = oldest(
-            &format!("SELECT min(final_at) AS at FROM assessments WHERE status IN ({finals}) AND json_extract(record, '$.personalDataErased') IS NULL"),
-            vec![],
-        )?;
-        let next_event = oldest(
-            "SELECT min(delivered_at) AS at FROM events WHERE state = 'delivered' AND body != ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.state = 'pending')",
-            vec![ERASED_BODY.into()],
-        )?;
-        Ok(next_final
-            .into_iter()
-            .chain(next_event)
-            .min()
-            .and_then(|o| privacy::purge_due_at(o, cfg.retention_days, day_ms))
-            // A moment after the item falls due, so the pass finds it past the cutoff.
-            .map(|at| at.max(t) + 1_000))
     }
 }

@@ -1,0 +1,114 @@
+//! The tenant object's side of erasing a member of the customer's staff (README "Personal
+//! data"; the rules are `privacy/staff.rs`): an erasure by email that names a recruiter,
+//! hiring manager or requester on assessments whose candidate it is not. Each change to one
+//! assessment or event is written with no await in between (one transaction).
+
+use super::*;
+
+/// The assessments whose candidate is not `email` but whose record, provider errors or sync
+/// state name it (lower-cased; matched as a whole address, ignoring case).
+pub(super) fn assessments_naming(sql: &SqlStorage, email: &str) -> ApiResult<Vec<Candidate>> {
+    // SQLite's lower() folds ASCII only: an ASCII address narrows the scan in SQL; every
+    // candidate is then checked exactly.
+    let rows: Vec<Candidate> = if email.is_ascii() {
+        sql.exec(
+            &format!("SELECT {CANDIDATE_COLS} FROM assessments WHERE instr(lower(record || coalesce(errors, '') || coalesce(sync, '')), ?) > 0"),
+            vec![email.into()],
+        )
+    } else {
+        sql.exec(&format!("SELECT {CANDIDATE_COLS} FROM assessments"), None)
+    }
+    .and_then(|c| c.to_array())
+    .context("assessments naming a staff member")?;
+    let parsed = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .unwrap_or(Value::Null)
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|a| {
+            let record: Value = serde_json::from_str(&a.record).unwrap_or(Value::Null);
+            !privacy::record_has_email(&record, email)
+                && (privacy::mentions_email(&record, email)
+                    || privacy::mentions_email(&parsed(&a.errors), email)
+                    || privacy::mentions_email(&parsed(&a.sync), email))
+        })
+        .collect())
+}
+
+/// Remove the staff member `email` from one assessment: its record (hiring team, requester,
+/// order data, enrichment note), provider errors, sync state and provider calls' errors; the
+/// answers kept for its results' `Idempotency-Key` (they repeat the record) are dropped, and
+/// an enrichment still reading is stopped (its answers would bring the person back; the
+/// caller aborts the task). Its events are scrubbed by [`scrub_event`]. Synchronous.
+pub(super) fn scrub_assessment(sql: &SqlStorage, a: &Candidate, email: &str) -> ApiResult<Counts> {
+    let record: Value = serde_json::from_str(&a.record).unwrap_or(Value::Null);
+    let (mut record, _) = privacy::scrub_record(&record, email);
+    let stopped: Vec<Value> = sql
+        .exec(
+            "DELETE FROM enrichments WHERE assessment_id = ? RETURNING assessment_id",
+            vec![a.id.clone().into()],
+        )
+        .and_then(|c| c.to_array())
+        .context("stop enrichment")?;
+    if !stopped.is_empty() && record["enrichment"].is_object() {
+        record["enrichment"]["status"] = "failed".into();
+        record["enrichment"]["error"] = privacy::enrichment_stopped_for_staff().into();
+    }
+    let scrub = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .map(|v| privacy::scrub_person(&v, email, 0).0.to_string())
+    };
+    sql.exec(
+        "UPDATE assessments SET record = ?, errors = ?, sync = ? WHERE id = ?",
+        vec![
+            record.to_string().into(),
+            scrub(&a.errors).into(),
+            scrub(&a.sync).into(),
+            a.id.clone().into(),
+        ],
+    )
+    .context("scrub assessment")?;
+    if email.is_ascii() {
+        sql.exec(
+            "UPDATE calls SET last_error = ? WHERE assessment_id = ? AND instr(lower(last_error), ?) > 0",
+            vec![privacy::TEXT_ERASED.into(), a.id.clone().into(), email.into()],
+        )
+        .context("scrub call errors")?;
+    }
+    idempotency::forget_assessment(sql, &a.id)?;
+    Ok(Counts {
+        hiring_team_assessments: 1,
+        ..Default::default()
+    })
+}
+
+/// Remove the staff member `email` from one event's body (it belongs to an assessment whose
+/// candidate stays) and from its attempts' response snippets. Synchronous.
+pub(super) fn scrub_event(sql: &SqlStorage, e: &EventBody, email: &str) -> ApiResult<Counts> {
+    let mut counts = Counts::default();
+    if let Some(body) = privacy::scrub_event_body(&e.body, email) {
+        sql.exec(
+            "UPDATE events SET body = ? WHERE id = ?",
+            vec![body.into(), e.id.clone().into()],
+        )
+        .context("scrub event")?;
+        counts.hiring_team_events = 1;
+    }
+    if email.is_ascii() {
+        let args = || vec![e.id.clone().into(), e.id.clone().into(), email.into()];
+        counts.attempts = count(
+            sql,
+            "SELECT count(*) AS n FROM attempts WHERE (event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)) AND instr(lower(response), ?) > 0",
+            args(),
+        )?;
+        sql.exec(
+            "UPDATE attempts SET response = NULL WHERE (event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)) AND instr(lower(response), ?) > 0",
+            args(),
+        )
+        .context("scrub attempts")?;
+    }
+    Ok(counts)
+}
