@@ -145,9 +145,13 @@ test("a packages_url that never answers is asked once: the orders after it go on
   const order = (n) => edge(w, "nu-hang", "greenhouse", "send_test", {
     key, body: { ...fixture("greenhouse/send_test.json"), url: `https://app.greenhouse.io/integrations/testing_partners/take_home_tests/hang-${n}` },
   });
-  const first = await order(1);
+  // Orders and a list call arriving together while the question is out wait for that one
+  // question, not one each.
+  const [first, alsoFirst, listedMeanwhile] = await Promise.all([order(1), order(4), edge(w, "nu-hang", "greenhouse", "list_tests", { key })]);
   assert.equal(first.status, 200, first.text);
-  assert.equal(hung.requests.length, 1);
+  assert.equal(alsoFirst.status, 200, alsoFirst.text);
+  assertErrorShape(assert, listedMeanwhile, 502);
+  assert.equal(hung.requests.length, 1, "one question for the requests that came together");
   // The failure is remembered: the next orders and a list call do not ask the vendor again.
   const second = await order(2);
   assert.equal(second.status, 200, second.text);
@@ -158,12 +162,12 @@ test("a packages_url that never answers is asked once: the orders after it go on
   assert.equal(third.status, 200, third.text);
   assert.equal(hung.requests.length, 1, "asked once while the failure is remembered");
   // The fallback is as before: each order is accepted with the package name null.
-  for (const r of [first, second, third]) {
+  for (const r of [first, alsoFirst, second, third]) {
     const a = await admin(w, "GET", `/v1/tenants/nu-hang/assessments/${r.body.partner_interview_id}`);
     assert.equal(a.body.assessmentPackage.id, "pkg_9f3aK21");
     assert.equal(a.body.assessmentPackage.name, null);
   }
-  await hooks.waitFor(3, 15_000, () => events(hooks, "record.new").length === 3);
+  await hooks.waitFor(4, 15_000, () => events(hooks, "record.new").length === 4);
   // Another packages_url is asked at once (the memory is per URL).
   const vendor = await startReceiver(() => ({ status: 200, headers: { "content-type": "application/json" }, body: [{ id: "pkg_9f3aK21", name: "Back again" }] }));
   closers.push(vendor);

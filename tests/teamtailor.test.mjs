@@ -329,8 +329,20 @@ test("bad input: malformed JSON 400, missing email or test 422 saying so, oversi
     assert.ok(r.status >= 400 && r.status < 500, `${weird}: ${r.status} ${r.text}`);
     assert.ok(Array.isArray(r.body.errors), r.text);
   }
-  assert.equal((await tt("webhook", { token })).status, 405, "GET on the webhook");
-  assert.equal((await tt("nothing-here", { token })).status, 404);
+  // The wrong method or operation answers in Teamtailor's shape too, like every 4xx on its paths.
+  const wrongMethod = await tt("webhook", { token });
+  assert.equal(wrongMethod.status, 405, "GET on the webhook");
+  assert.ok(wrongMethod.headers.get("allow"), "405 names the allowed methods");
+  assert.equal(typeof wrongMethod.body.errors?.[0], "string", wrongMethod.text);
+  const patch = await tt("webhook", { token, method: "PATCH" });
+  assert.equal(patch.status, 405);
+  assert.equal(typeof patch.body.errors?.[0], "string", patch.text);
+  const del = await tt("validate", { token, method: "DELETE" });
+  assert.equal(del.status, 405);
+  assert.equal(typeof del.body.errors?.[0], "string", del.text);
+  const missing = await tt("nothing-here", { token });
+  assert.equal(missing.status, 404);
+  assert.equal(typeof missing.body.errors?.[0], "string", missing.text);
   await sleep(300);
   assert.equal(events(ctx.hooks, "record.new").length, 0, "nothing refused was stored");
 });

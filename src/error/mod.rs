@@ -164,9 +164,6 @@ impl ApiError {
 /// How an error body looks. A provider declares the shape its ATS shows to users (docs/contract.md
 /// "Bad input"; docs/adding-an-ats.md); everything else answers in the bridge's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// `ErrorList` is the shape partner-level ATSs document (docs/adding-an-ats.md); no registered
-// provider uses it yet.
-#[allow(dead_code)]
 pub enum ErrorShape {
     /// `{"error":{"code","message"}}` (docs/contract.md "Bad input").
     Bridge,

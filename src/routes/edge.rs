@@ -70,7 +70,9 @@ pub struct ScopedRoute {
 }
 
 /// The operation `segment` of the provider named `provider` on `surface`, or 404; then the
-/// method, or 405.
+/// method, or 405. Once the provider is known, those errors answer in its shape
+/// (`providers::Spec::error_shape`, README "What the ATSs call"), including an unknown operation
+/// and a method it does not take, like every other error on its paths.
 fn match_route(
     method: Method,
     surface: Surface,
@@ -80,6 +82,14 @@ fn match_route(
     let provider = Provider::parse(provider)
         .filter(|p| p.spec().surface == surface)
         .ok_or_else(ApiError::route_not_found)?;
+    match_operation(method, provider, segment).map_err(|e| e.shaped(provider.spec().error_shape))
+}
+
+fn match_operation(
+    method: Method,
+    provider: Provider,
+    segment: &str,
+) -> Result<EdgeRoute, ApiError> {
     // A segment may serve several methods (one operation each).
     let ops: Vec<(Method, EdgeRoute)> = provider
         .spec()
@@ -113,7 +123,8 @@ pub fn match_edge(method: Method, segs: &[&str]) -> Result<ScopedRoute, ApiError
     };
     let route = match_route(method, Surface::TenantScoped, provider, segment)?;
     if !is_valid_slug(tenant) {
-        return Err(ApiError::unauthorized_edge(route.provider.spec().edge_auth));
+        let spec = route.provider.spec();
+        return Err(ApiError::unauthorized_edge(spec.edge_auth).shaped(spec.error_shape));
     }
     Ok(ScopedRoute {
         tenant: tenant.to_string(),
@@ -180,6 +191,47 @@ mod tests {
             assert!(!is_cancel_link(&["p", provider, segment]));
         }
         assert!(!is_cancel_link(&["nope", "cancel"]));
+    }
+
+    /// Once the path names a provider, a wrong operation (404), method (405) or tenant (401)
+    /// answers in that provider's error shape, like the rest of its paths.
+    #[test]
+    fn route_errors_take_the_providers_shape() {
+        use crate::error::ErrorShape;
+        for p in Provider::all() {
+            let spec = p.spec();
+            let seg = spec.operations[0].segment;
+            let (wrong_op, wrong_method) = match spec.surface {
+                Surface::TenantScoped => (
+                    match_edge(Method::Post, &["acme", p.as_str(), "no_such_operation"])
+                        .unwrap_err(),
+                    match_edge(Method::Patch, &["acme", p.as_str(), seg]).unwrap_err(),
+                ),
+                Surface::PartnerLevel => (
+                    match_partner(Method::Post, &[p.as_str(), "no_such_operation"]).unwrap_err(),
+                    match_partner(Method::Patch, &[p.as_str(), seg]).unwrap_err(),
+                ),
+            };
+            assert_eq!(
+                (wrong_op.status, wrong_method.status),
+                (404, 405),
+                "{}",
+                spec.name
+            );
+            let mut errors = vec![wrong_op, wrong_method];
+            if spec.surface == Surface::TenantScoped {
+                errors.push(match_edge(Method::Get, &["ACME!", p.as_str(), seg]).unwrap_err());
+            }
+            for e in errors {
+                let body: serde_json::Value = serde_json::from_str(&e.body()).unwrap();
+                match spec.error_shape {
+                    ErrorShape::ErrorList => assert!(body["errors"][0].is_string(), "{body}"),
+                    ErrorShape::Bridge | ErrorShape::ValidationMessage => {
+                        assert!(body["error"]["code"].is_string(), "{body}")
+                    }
+                }
+            }
+        }
     }
 
     /// Every registered operation routes to itself on its provider's surface, answers 405 to

@@ -73,6 +73,7 @@ pub struct Tenant {
     /// The alarm time last set by this instance (None: unknown, ask storage).
     alarm_at: Cell<Option<i64>>,
     package_cache: RefCell<packages::PackageCache>,
+    package_turns: RefCell<packages::PackageTurns>,
     config_cache: store::ConfigCache,
     /// The `keys` rows (None: not read yet). Every write to `keys` goes through this object
     /// and clears it, so edge authentication needs no query.
@@ -105,6 +106,7 @@ impl DurableObject for Tenant {
             secrets_serial: Default::default(),
             alarm_at: Cell::new(None),
             package_cache: RefCell::new(Default::default()),
+            package_turns: RefCell::new(Default::default()),
             config_cache: Default::default(),
             key_cache: RefCell::new(None),
             read_state: Default::default(),

@@ -33,6 +33,10 @@ pub const PACKAGES_READ_CAP: usize = 256 * 1024;
 /// question ended, ms; the packages, or the 502 it came to).
 pub type PackageCache = HashMap<(String, Provider, String), (i64, ApiResult<Vec<Package>>)>;
 
+/// Turns at asking `packages_url`, by the same key as [`PackageCache`]: one question out per
+/// key, the requests behind it take its outcome from the cache.
+pub type PackageTurns = HashMap<(String, Provider, String), super::serial::Serial>;
+
 /// What a `packages_url` question says besides tenant and provider (`Handler::Config`'s
 /// context), e.g. `[("job_id", "5521")]`.
 pub type PackageContext = [(&'static str, String)];
@@ -107,6 +111,19 @@ impl Tenant {
             return known;
         }
         let url = cfg.packages_url.clone().unwrap_or_default();
+        // One question per (url, provider, context) at a time: requests that arrive while one
+        // is out wait for its outcome instead of each asking (and each waiting out a vendor
+        // that is down).
+        let turns = self
+            .package_turns
+            .borrow_mut()
+            .entry((url.clone(), provider, context_key(context)))
+            .or_default()
+            .clone();
+        let _turn = turns.turn().await;
+        if let Some(known) = self.packages_at_hand(cfg, provider, context) {
+            return known;
+        }
         let fetched = self.fetch_packages(cfg, &url, provider, context).await;
         // Answers and the vendor's failures (502) are remembered; a fault of the bridge's own
         // is not.
