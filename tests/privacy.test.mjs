@@ -6,7 +6,7 @@ import {
   startWorker, startReceiver, admin, edge, createTenant, createKey, sleep, assertErrorShape, fixture, storageDump,
 } from "./harness.mjs";
 
-let w, clock, harvest;
+let w, clock, harvest, ashbyApi;
 const closers = [];
 // A fake Greenhouse Harvest v3 for the clock worker: a token for anyone, and every read
 // answered empty, the application after `harvestDelayMs` (an enrichment that finishes late).
@@ -28,8 +28,11 @@ before(async () => {
     harvestAnswers.push({ path: req.path, at: Date.now() });
     return json([]);
   });
+  // A fake Ashby API: assessment.update answers 500 naming the candidate (retried).
+  ashbyApi = await receiver(() => ({ status: 500, headers: { "content-type": "application/json" },
+    body: { success: false, errorInfo: { code: "locked", message: "Alex Chen <alex.chen@example.com> is locked" } } }));
   [w, clock] = await Promise.all([
-    startWorker({ vars: { RETRY_SCHEDULE: "5,5" } }),
+    startWorker({ vars: { RETRY_SCHEDULE: "5,5", ASHBY_API_BASE: `${ashbyApi.url}/api/` } }),
     startWorker({ vars: { RETRY_SCHEDULE: "1,1,1,1,1,1,1,1,1,1,1,1", TEST_ONLY_RETENTION_DAY_MS: "50",
       HARVEST_API_BASE: `${harvest.url}/v3`, HARVEST_TOKEN_URL: `${harvest.url}/token` } }),
   ]);
@@ -672,5 +675,39 @@ test("erasure of a hiring-team member's email removes them from assessments and 
   assert.equal(again.body.erased.hiringTeamAssessments, 0, again.text);
   assert.equal(again.body.erased.hiringTeamEvents, 0, again.text);
   await w.restart();
+  await check();
+});
+
+test("erasure cancels a write-back being retried and the later one waiting behind it; neither is sent again", async (t) => {
+  const ctx = await setup(w, "priv-waiting");
+  await admin(w, "PATCH", `/v1/tenants/${ctx.id}`, { ashby: { api_key: "ashby-key-priv-waiting" } });
+  const id = await abOrder(w, ctx);
+  await delivered(w, ctx.id, id);
+  const updates = () => ashbyApi.requests.filter((q) => q.path === "/api/assessment.update" && JSON.parse(q.body).assessment_id === id).length;
+  const started = await admin(w, "POST", `/v1/tenants/${ctx.id}/assessments/${id}/result`, { status: "STARTED" });
+  assert.equal(started.status, 200, started.text);
+  await syncOf(w, ctx.id, id, (s) => s?.state === "retrying");
+  const done = await admin(w, "POST", `/v1/tenants/${ctx.id}/assessments/${id}/result`, fixture("result.completed.json"));
+  assert.equal(done.status, 200, done.text);
+  const waiting = await syncOf(w, ctx.id, id, (s) => s?.state === "waiting");
+  assert.match(JSON.stringify(waiting.providerSync.waitingFor), /Alex Chen/, "the earlier call's ATS text is shown before the erasure");
+
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { assessment_id: id });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.erased.cancelledProviderCalls, 2, r.text);
+  const sent = updates();
+  const check = async () => {
+    const a = await get(w, `/v1/tenants/${ctx.id}/assessments/${id}`);
+    assert.equal(a.providerSync.state, "failed", JSON.stringify(a.providerSync));
+    assert.equal(a.providerSync.error.kind, "cancelled");
+    assert.equal(a.providerSync.waitingFor, undefined, "nothing waits any more");
+    assert.ok(!/alex|chen/i.test(JSON.stringify(a)), JSON.stringify(a));
+    assertNotStored(t, w, /alex\.chen@|Alex Chen/);
+  };
+  await check();
+  // Past the 5 s retry and after a restart (the sweep), neither call is made again.
+  await w.restart();
+  await sleep(12_000);
+  assert.equal(updates(), sent, "a cancelled write-back was sent");
   await check();
 });
