@@ -3,13 +3,16 @@
 // its HTML, and the OpenAPI document the worker serves behind the admin token. Nothing is
 // loaded from another origin at run time.
 import { build } from "esbuild";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const web = join(root, "web");
-const out = join(web, "dist");
+const dist = join(web, "dist");
+// Written into a fresh directory beside web/dist, then swapped in with renames, so no reader
+// or concurrent build ever sees a half-written or half-deleted web/dist.
+const out = join(web, `.dist-new-${process.pid}`);
 
 rmSync(out, { recursive: true, force: true });
 for (const page of ["console", "connect", "cancel-link"]) mkdirSync(join(out, page), { recursive: true });
@@ -32,3 +35,11 @@ cpSync(join(web, "connect/gone.html"), join(out, "connect/gone.html"));
 // The page a cancel link opens in a browser (README "Recruitee"): plain HTML, no script.
 for (const f of ["index.html", "done.html", "final.html", "invalid.html"]) cpSync(join(web, "cancel-link", f), join(out, "cancel-link", f));
 cpSync(join(root, "openapi/openapi.json"), join(out, "openapi.json"));
+
+// Another web build may swap its own directory in between: move that aside too and retry.
+for (let i = 0; ; i++) {
+  const old = join(web, `.dist-old-${process.pid}-${i}`);
+  try { renameSync(dist, old); } catch (e) { if (e.code !== "ENOENT") throw e; }
+  rmSync(old, { recursive: true, force: true });
+  try { renameSync(out, dist); break; } catch (e) { if (!["ENOTEMPTY", "EEXIST"].includes(e.code) || i > 20) throw e; }
+}

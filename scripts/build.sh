@@ -17,6 +17,22 @@ CRATE="$ROOT/${CRATE_DIR:-.}"
 # `make dev` right after a `make build`) is skipped. Every other build always builds.
 BUILD_TOOLCHAIN="$* $(worker-build --version 2>/dev/null || true) $("$WASM_BINDGEN_BIN" --version 2>/dev/null || true) $(rustc --version 2>/dev/null || true)"
 export BUILD_TOOLCHAIN
+# One build at a time (wrangler dev starts a build per changed file, overlapping): a lock
+# directory holding the holder's pid. A waiting run waits, then builds (so the last change is
+# always built); a lock whose holder is gone is stale and taken over.
+LOCK="$ROOT/.build.lock"
+while ! mkdir "$LOCK" 2>/dev/null; do
+  HOLDER="$(cat "$LOCK/pid" 2>/dev/null || true)"
+  if [ -n "$HOLDER" ] && ! kill -0 "$HOLDER" 2>/dev/null; then
+    echo "[build] removing a stale build lock (pid $HOLDER is gone)"
+    rm -rf "$LOCK"
+    continue
+  fi
+  sleep 0.2
+done
+echo $$ > "$LOCK/pid"
+trap 'rm -rf "$LOCK"' EXIT
+trap 'exit 130' INT TERM
 INPUTS="$(node "$ROOT/scripts/build-inputs.mjs" "$CRATE")"
 if [ "${BUILD_SKIP_UNCHANGED:-}" = 1 ] && [ -f "$CRATE/build/index.js" ] && [ -d "$ROOT/web/dist" ] \
    && [ "$(cat "$CRATE/build/.inputs" 2>/dev/null)" = "$INPUTS" ]; then

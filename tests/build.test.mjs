@@ -138,3 +138,50 @@ test("make dev's wrangler dev builds once at start (wrangler alone runs the buil
   const twice = await devBuilds({});
   assert.equal(twice.runs, 2, twice.out);
 });
+
+test("builds started at once run one at a time and each one completes (the build lock)", async () => {
+  // The stand-in worker-build fails if another one is running (a marker file), and is slow
+  // enough that two unserialized builds would overlap.
+  const bin = join(dir, "home/.cargo/bin/worker-build");
+  const orig = readFileSync(bin, "utf8");
+  writeFileSync(bin, orig.replace('mkdir -p build\n',
+    `[ -e "${join(dir, "running")}" ] && { echo overlapping build >&2; exit 1; }\ntouch "${join(dir, "running")}"\nsleep 1\nrm -f "${join(dir, "running")}"\nmkdir -p build\n`));
+  try {
+    rmSync(join(dir, "runs"), { force: true });
+    const one = () => new Promise((res) => {
+      const c = spawn("sh", [join(dir, "scripts/build.sh")], { cwd: dir, env: env() });
+      let err = "";
+      c.stderr.on("data", (d) => { err += d; });
+      c.on("exit", (code) => res({ code, err }));
+    });
+    const results = await Promise.all([one(), one(), one()]);
+    for (const r of results) assert.equal(r.code, 0, r.err);
+    assert.equal(runs(), 3, "every build ran, one after another");
+    assert.ok(existsSync(join(dir, "build/index.js")) && existsSync(join(dir, "build/.inputs")));
+    assert.ok(!existsSync(join(dir, ".build.lock")), "the lock is released");
+    // A lock left by a process that is gone is taken over.
+    mkdirSync(join(dir, ".build.lock"));
+    writeFileSync(join(dir, ".build.lock/pid"), "999999999\n");
+    const r = build();
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /stale build lock/);
+    assert.equal(runs(), 4);
+  } finally {
+    writeFileSync(bin, orig);
+  }
+});
+
+test("web builds started at once each leave a complete web/dist", async () => {
+  const one = () => new Promise((res) => {
+    const c = spawn("node", ["scripts/build-web.mjs"], { cwd: ROOT });
+    let err = "";
+    c.stderr.on("data", (d) => { err += d; });
+    c.on("exit", (code) => res({ code, err }));
+  });
+  const results = await Promise.all([one(), one(), one(), one()]);
+  for (const r of results) assert.equal(r.code, 0, r.err);
+  for (const f of ["console/app.js", "console/index.html", "connect/app.js", "connect/gone.html", "cancel-link/final.html", "openapi.json"])
+    assert.ok(existsSync(join(ROOT, "web/dist", f)), f);
+  const { readdirSync } = await import("node:fs");
+  assert.deepEqual(readdirSync(join(ROOT, "web")).filter((n) => n.startsWith(".dist-")), [], "no temporary directories left");
+});
