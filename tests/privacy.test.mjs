@@ -298,7 +298,7 @@ test("erasure by assessment id keeps the status answer for the ATS; bad requests
   assert.equal((await get(w, `/v1/tenants/${ctx.id}/assessments/${b}`)).candidate.firstName, "John");
 
   assertErrorShape(assert, await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { assessment_id: "ats_ass_nope" }), 404);
-  for (const [body, field] of [[{}, "email"], [{ email: "nope" }, "email"], [{ email: 7 }, "email"], [{ assessment_id: "" }, "assessment_id"], [{ email: "a@b.c", assessment_id: a }, "email"], [{ phone: "1" }, "phone"]]) {
+  for (const [body, field] of [[{}, "email"], [{ email: "nope" }, "email"], [{ email: 7 }, "email"], [{ email: "@" }, "email"], [{ email: "a@b" }, "email"], [{ email: "mailto:c5@x.example" }, "email"], [{ email: "<c5@x.example>" }, "email"], [{ assessment_id: "" }, "assessment_id"], [{ email: "a@b.c", assessment_id: a }, "email"], [{ phone: "1" }, "phone"]]) {
     const bad = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, body);
     assertErrorShape(assert, bad, 422);
     assert.ok(bad.body.error.message.includes(field), `${JSON.stringify(body)}: ${bad.text}`);

@@ -89,10 +89,10 @@ pub fn parse_erasure(v: &Value) -> ApiResult<ErasureTarget> {
         )),
         (Some(Value::String(e)), None) => {
             let e = e.trim();
-            if e.is_empty() || e.len() > MAX_EMAIL_LEN || !e.contains('@') {
+            if e.len() > MAX_EMAIL_LEN || !is_plausible_email(e) {
                 return Err(ApiError::invalid_field(
                     "email",
-                    "must be an email address (at most 254 characters)",
+                    "must be one plain email address like name@example.com (at most 254 characters; no spaces, angle brackets or mailto:)",
                 ));
             }
             Ok(ErasureTarget::Email(e.to_lowercase()))
@@ -238,6 +238,28 @@ pub fn cancelled_note(reason: Reason) -> String {
             "cancelled: the candidate's personal data was purged after the retention period".into()
         }
     }
+}
+
+/// Whether `e` (already trimmed) is plausibly one plain address: exactly one `@`, a non-empty
+/// local part, a domain with a dot that neither starts nor ends with one, no whitespace, no
+/// angle brackets, no `mailto:` scheme. `@`, `a@b`, `mailto:c@x.example` and `<c@x.example>`
+/// are refused (README "Erasure").
+pub fn is_plausible_email(e: &str) -> bool {
+    if e.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        || e.to_ascii_lowercase().starts_with("mailto:")
+    {
+        return false;
+    }
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
 }
 
 /// How many things one erasure or purge changed (the erasure's answer, and the audit line).
