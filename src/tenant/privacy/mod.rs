@@ -269,8 +269,6 @@ pub struct Counts {
     pub events: usize,
     pub attempts: usize,
     pub cancelled_deliveries: usize,
-    /// Provider write-backs still pending for an erased assessment, cancelled.
-    pub cancelled_provider_calls: usize,
     /// Assessments (candidate not erased) from which a member of the customer's staff named
     /// by the erased email — hiring team, requester, the order's sender — was removed.
     pub hiring_team_assessments: usize,
@@ -284,7 +282,6 @@ impl Counts {
         self.events += o.events;
         self.attempts += o.attempts;
         self.cancelled_deliveries += o.cancelled_deliveries;
-        self.cancelled_provider_calls += o.cancelled_provider_calls;
         self.hiring_team_assessments += o.hiring_team_assessments;
         self.hiring_team_events += o.hiring_team_events;
     }
@@ -296,7 +293,6 @@ impl Counts {
                 "events": self.events,
                 "attempts": self.attempts,
                 "cancelledDeliveries": self.cancelled_deliveries,
-                "cancelledProviderCalls": self.cancelled_provider_calls,
                 "hiringTeamAssessments": self.hiring_team_assessments,
                 "hiringTeamEvents": self.hiring_team_events,
             }
@@ -320,7 +316,6 @@ pub fn audit_line(tenant: &str, target: &ErasureTarget, counts: &Counts, at: i64
         "events": counts.events,
         "attempts": counts.attempts,
         "cancelledDeliveries": counts.cancelled_deliveries,
-        "cancelledProviderCalls": counts.cancelled_provider_calls,
         "hiringTeamAssessments": counts.hiring_team_assessments,
         "hiringTeamEvents": counts.hiring_team_events,
         "at": rfc3339(at),
