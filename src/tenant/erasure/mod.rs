@@ -75,12 +75,9 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
         .as_deref()
         .and_then(|e| serde_json::from_str::<Value>(e).ok())
         .map(|e| privacy::redact_errors(&e).to_string());
-    // Provider write-backs: the ATS's text goes; one still pending is cancelled, saying why.
-    counts.cancelled_provider_calls = count(
-        sql,
-        "SELECT count(*) AS n FROM calls WHERE assessment_id = ? AND state = 'pending'",
-        vec![a.id.clone().into()],
-    )?;
+    // Provider write-backs carry no candidate fields: every one still pending, held or in
+    // flight goes on to the ATS in order (README "Personal data"). Only the ATS's text goes,
+    // here and from every answer stored later (`channel`).
     sql.exec(
         "UPDATE calls SET last_error = ? WHERE assessment_id = ? AND last_error IS NOT NULL AND substr(last_error, 1, ?) != ?",
         vec![
@@ -91,27 +88,11 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
         ],
     )
     .context("erase call errors")?;
-    sql.exec(
-        "UPDATE calls SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ?, done_at = ? WHERE assessment_id = ? AND state = 'pending'",
-        vec![
-            privacy::cancelled_note(reason).into(),
-            V::Integer(t),
-            a.id.clone().into(),
-        ],
-    )
-    .context("cancel provider calls")?;
     let sync = a
         .sync
         .as_deref()
         .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .map(|s| {
-            if counts.cancelled_provider_calls > 0 {
-                privacy::cancelled_sync(&s, reason, t)
-            } else {
-                privacy::redact_sync(&s)
-            }
-            .to_string()
-        });
+        .map(|s| privacy::redact_sync(&s).to_string());
     sql.exec(
         "UPDATE assessments SET record = ?, errors = ?, sync = ? WHERE id = ?",
         vec![

@@ -77,33 +77,6 @@ fn redact_sync_error(e: &Value) -> Value {
     Value::Object(kept)
 }
 
-/// The `providerSync` of an assessment whose pending provider call an erasure cancelled:
-/// `failed`, with an error of kind `cancelled` saying why; the call's name, attempts and
-/// last HTTP status stay (from `sync`, already redacted or not), nothing is due and nothing
-/// waits (`waitingFor` goes).
-pub fn cancelled_sync(sync: &Value, reason: Reason, at: i64) -> Value {
-    let mut out = redact_sync(sync);
-    if !out.is_object() {
-        out = json!({});
-    }
-    out["state"] = json!("failed");
-    out["error"] = json!({
-        "code": "provider_sync_cancelled",
-        "kind": "cancelled",
-        "message": cancelled_note(reason),
-        "providerCode": null,
-        "providerMessage": null,
-        "requestId": null,
-    });
-    out["nextAttemptAt"] = Value::Null;
-    out["updatedAt"] = json!(rfc3339(at));
-    // Nothing waits any more: every pending call of the assessment was cancelled.
-    if let Some(m) = out.as_object_mut() {
-        m.remove("waitingFor");
-    }
-    out
-}
-
 /// What a provider call's `last_error` keeps when its assessment is erased: the outcome's
 /// kind and HTTP status, no ATS text.
 pub fn erased_call_error(kind: &str, status: Option<u16>) -> String {
@@ -209,27 +182,13 @@ mod tests {
         assert!(!r.to_string().contains("John"), "{r}");
         assert_eq!(r["waitingFor"]["callId"], "call_1");
         assert_eq!(r["waitingFor"]["error"]["kind"], "unavailable");
-        let c = cancelled_sync(&waiting, Reason::Request, 0);
-        assert!(c.get("waitingFor").is_none(), "{c}");
-        assert_eq!(c["callId"], "call_2");
-        assert_eq!(c["error"]["kind"], "cancelled");
     }
 
     #[test]
-    fn a_cancelled_call_shows_why_and_nothing_due() {
-        let c = cancelled_sync(&failed_sync(), Reason::Request, 0);
-        assert_eq!(c["state"], "failed");
-        assert_eq!(c["error"]["kind"], "cancelled");
-        assert!(is_cancelled_note(c["error"]["message"].as_str().unwrap()));
-        assert_eq!(c["nextAttemptAt"], Value::Null);
-        assert_eq!(c["attempts"], 3);
-        assert!(!c.to_string().contains("John"));
-        let fresh = cancelled_sync(&Value::Null, Reason::Retention, 0);
-        assert!(fresh["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("retention"));
+    fn a_cancelled_delivery_note_says_why() {
+        assert!(cancelled_note(Reason::Retention).contains("retention"));
         assert!(is_cancelled_note(&cancelled_note(Reason::Retention)));
+        assert!(is_cancelled_note(&cancelled_note(Reason::Request)));
         assert!(!is_cancelled_note("refused (HTTP 422)"));
     }
 

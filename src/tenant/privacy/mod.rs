@@ -89,10 +89,10 @@ pub fn parse_erasure(v: &Value) -> ApiResult<ErasureTarget> {
         )),
         (Some(Value::String(e)), None) => {
             let e = e.trim();
-            if e.is_empty() || e.len() > MAX_EMAIL_LEN || !e.contains('@') {
+            if e.len() > MAX_EMAIL_LEN || !is_plausible_email(e) {
                 return Err(ApiError::invalid_field(
                     "email",
-                    "must be an email address (at most 254 characters)",
+                    "must be one plain email address like name@example.com (at most 254 characters; no spaces, angle brackets or mailto:)",
                 ));
             }
             Ok(ErasureTarget::Email(e.to_lowercase()))
@@ -240,6 +240,28 @@ pub fn cancelled_note(reason: Reason) -> String {
     }
 }
 
+/// Whether `e` (already trimmed) is plausibly one plain address: exactly one `@`, a non-empty
+/// local part, a domain with a dot that neither starts nor ends with one, no whitespace, no
+/// angle brackets, no `mailto:` scheme. `@`, `a@b`, `mailto:c@x.example` and `<c@x.example>`
+/// are refused (README "Erasure").
+pub fn is_plausible_email(e: &str) -> bool {
+    if e.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        || e.to_ascii_lowercase().starts_with("mailto:")
+    {
+        return false;
+    }
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+}
+
 /// How many things one erasure or purge changed (the erasure's answer, and the audit line).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -247,8 +269,6 @@ pub struct Counts {
     pub events: usize,
     pub attempts: usize,
     pub cancelled_deliveries: usize,
-    /// Provider write-backs still pending for an erased assessment, cancelled.
-    pub cancelled_provider_calls: usize,
     /// Assessments (candidate not erased) from which a member of the customer's staff named
     /// by the erased email — hiring team, requester, the order's sender — was removed.
     pub hiring_team_assessments: usize,
@@ -262,7 +282,6 @@ impl Counts {
         self.events += o.events;
         self.attempts += o.attempts;
         self.cancelled_deliveries += o.cancelled_deliveries;
-        self.cancelled_provider_calls += o.cancelled_provider_calls;
         self.hiring_team_assessments += o.hiring_team_assessments;
         self.hiring_team_events += o.hiring_team_events;
     }
@@ -274,7 +293,6 @@ impl Counts {
                 "events": self.events,
                 "attempts": self.attempts,
                 "cancelledDeliveries": self.cancelled_deliveries,
-                "cancelledProviderCalls": self.cancelled_provider_calls,
                 "hiringTeamAssessments": self.hiring_team_assessments,
                 "hiringTeamEvents": self.hiring_team_events,
             }
@@ -298,7 +316,6 @@ pub fn audit_line(tenant: &str, target: &ErasureTarget, counts: &Counts, at: i64
         "events": counts.events,
         "attempts": counts.attempts,
         "cancelledDeliveries": counts.cancelled_deliveries,
-        "cancelledProviderCalls": counts.cancelled_provider_calls,
         "hiringTeamAssessments": counts.hiring_team_assessments,
         "hiringTeamEvents": counts.hiring_team_events,
         "at": rfc3339(at),

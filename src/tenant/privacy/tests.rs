@@ -159,3 +159,30 @@ fn the_audit_line_never_carries_the_email() {
     assert_eq!(by_id["assessmentId"], "ats_ass_1");
     assert_eq!(c.view()["erased"]["cancelledDeliveries"], 1);
 }
+
+#[test]
+fn erasure_email_must_be_one_plain_address() {
+    for ok in ["c5@x.example", "John.Doe+tag@mail.Example.com"] {
+        assert!(super::is_plausible_email(ok), "{ok}");
+    }
+    for bad in [
+        "@",
+        "a@b",
+        "mailto:c5@x.example",
+        "<c5@x.example>",
+        "c5@x.example>",
+        "a b@x.example",
+        "a@@x.example",
+        "a@x@y.example",
+        "@x.example",
+        "a@.example",
+        "a@x.",
+        "a@x..example",
+        "a@x.example,b@y.example",
+    ] {
+        assert!(!super::is_plausible_email(bad), "{bad}");
+        let e = parse_erasure(&json!({ "email": bad })).unwrap_err();
+        assert_eq!(e.status, 422, "{bad}");
+        assert!(e.message.contains("email"), "{bad}");
+    }
+}
