@@ -60,14 +60,8 @@ fn erase_assessment(sql: &SqlStorage, a: &Candidate, reason: Reason, t: i64) -> 
     let mut redacted = privacy::redact_record(&record, t, reason);
     // Enrichment still running: it ends here (the task's reads are aborted by the caller, and
     // without its row nothing it finishes is stored), and the note says so.
-    let stopped: Vec<Value> = sql
-        .exec(
-            "DELETE FROM enrichments WHERE assessment_id = ? RETURNING assessment_id",
-            vec![a.id.clone().into()],
-        )
-        .and_then(|c| c.to_array())
-        .context("stop enrichment")?;
-    if !stopped.is_empty() {
+    let stopped = stop_enrichment(sql, &a.id)?;
+    if stopped {
         redacted["enrichment"] = privacy::redact_enrichment(&record["enrichment"], Some(reason));
     }
     let errors = a
@@ -287,4 +281,17 @@ impl Tenant {
         worker::console_log!("{}", privacy::audit_line(&cfg.id, &target, &counts, t));
         Ok(http::json(200, &counts.view()))
     }
+}
+
+/// Stop an enrichment still running for assessment `id` by deleting its row (without it,
+/// nothing its reads finish is stored; the caller aborts the task). Whether one was running.
+pub(super) fn stop_enrichment(sql: &SqlStorage, id: &str) -> ApiResult<bool> {
+    let stopped: Vec<Value> = sql
+        .exec(
+            "DELETE FROM enrichments WHERE assessment_id = ? RETURNING assessment_id",
+            vec![id.into()],
+        )
+        .and_then(|c| c.to_array())
+        .context("stop enrichment")?;
+    Ok(!stopped.is_empty())
 }

@@ -45,14 +45,8 @@ pub(super) fn assessments_naming(sql: &SqlStorage, email: &str) -> ApiResult<Vec
 pub(super) fn scrub_assessment(sql: &SqlStorage, a: &Candidate, email: &str) -> ApiResult<Counts> {
     let record: Value = serde_json::from_str(&a.record).unwrap_or(Value::Null);
     let (mut record, _) = privacy::scrub_record(&record, email);
-    let stopped: Vec<Value> = sql
-        .exec(
-            "DELETE FROM enrichments WHERE assessment_id = ? RETURNING assessment_id",
-            vec![a.id.clone().into()],
-        )
-        .and_then(|c| c.to_array())
-        .context("stop enrichment")?;
-    if !stopped.is_empty() && record["enrichment"].is_object() {
+    let stopped = super::stop_enrichment(sql, &a.id)?;
+    if stopped && record["enrichment"].is_object() {
         record["enrichment"]["status"] = "failed".into();
         record["enrichment"]["error"] = privacy::enrichment_stopped_for_staff().into();
     }
