@@ -11,7 +11,8 @@
 // per build, --requests / 4 orders per round).
 //
 // DIR is a build directory (what scripts/build.sh writes to build/; copy it aside before
-// building the other variant). Used to find what a change saves; `make bench` stays the
+// building the other variant). --a-config / --b-config FILE run that build with another
+// wrangler.toml (default: the repo's), e.g. to compare a deployment setting. Used to find what a change saves; `make bench` stays the
 // benchmark of record.
 
 import http from "node:http";
@@ -22,12 +23,12 @@ import { parseArgs } from "node:util";
 import { createWorker, fixture, groupCpuMs, onSignals, printTable, send, sleep, stats } from "./lib.mjs";
 
 const { values } = parseArgs({ options: {
-  a: { type: "string" }, b: { type: "string" },
+  a: { type: "string" }, b: { type: "string" }, "a-config": { type: "string" }, "b-config": { type: "string" },
   rounds: { type: "string", default: "10" }, requests: { type: "string", default: "200" }, conc: { type: "string", default: "8" },
   latency: { type: "boolean", default: false },
 } });
 if (!values.a || !values.b) {
-  console.error("usage: node bench/ab.mjs --a BUILD_DIR --b BUILD_DIR [--rounds N] [--requests N] [--conc N]");
+  console.error("usage: node bench/ab.mjs --a BUILD_DIR --b BUILD_DIR [--a-config FILE] [--b-config FILE] [--rounds N] [--requests N] [--conc N] [--latency]");
   process.exit(2);
 }
 const ROUNDS = Number(values.rounds), REQUESTS = Number(values.requests), CONC = Number(values.conc);
@@ -52,10 +53,10 @@ async function admin(base, method, path, body) {
 const dirs = [], workers = [];
 onSignals(async () => { for (const w of workers) await w.stop(); for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-async function start(build, hookPort) {
+async function start(build, config, hookPort) {
   const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-ab-"));
   dirs.push(dir);
-  const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" }, { inspector: false, build: resolve(build) });
+  const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" }, { inspector: false, build: resolve(build), config: config && resolve(config) });
   workers.push(worker);
   const base = await worker.start();
   await admin(base, "POST", "/v1/tenants", { id: TENANT, webhook: { url: `http://127.0.0.1:${hookPort}/hook` } });
@@ -115,8 +116,8 @@ async function sequential(s, make, n) {
 try {
   const hookPort = await listen(receiver);
   const ghPort = await listen(fake);
-  const a = await start(values.a, hookPort);
-  const b = await start(values.b, hookPort);
+  const a = await start(values.a, values["a-config"], hookPort);
+  const b = await start(values.b, values["b-config"], hookPort);
   const rows = {};
   for (const name of Object.keys(endpoints(a, ghPort))) {
     const ea = endpoints(a, ghPort)[name], eb = endpoints(b, ghPort)[name];

@@ -4,7 +4,7 @@
 
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
-import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -45,8 +45,7 @@ export async function copyBuild(dest, src = join(ROOT, "build")) {
 }
 
 /** wrangler.toml without its [build] table (we run the copied build, never rebuild), with
- *  `main` pointing at the copy and relative `directory` paths (e.g. [assets]) made absolute,
- *  since the config is written outside the repo. */
+ *  `main` pointing at the copy. */
 function writeConfig(dir, mainPath, source = join(ROOT, "wrangler.toml")) {
   const out = [];
   let inBuild = false;
@@ -54,9 +53,7 @@ function writeConfig(dir, mainPath, source = join(ROOT, "wrangler.toml")) {
     if (/^\s*\[/.test(line)) inBuild = /^\s*\[build\]\s*$/.test(line); // a table header
     if (!inBuild) out.push(line);
   }
-  const cfg = out.join("\n")
-    .replace(/^main = .*$/m, `main = ${JSON.stringify(mainPath)}`)
-    .replace(/^(\s*directory\s*=\s*)"(.*)"/gm, (_, k, d) => `${k}${JSON.stringify(resolve(ROOT, d))}`);
+  const cfg = out.join("\n").replace(/^main = .*$/m, `main = ${JSON.stringify(mainPath)}`);
   const path = join(dir, "wrangler.toml");
   writeFileSync(path, cfg);
   return path;
@@ -71,9 +68,10 @@ function writeConfig(dir, mainPath, source = join(ROOT, "wrangler.toml")) {
  * inspector (bench/dev-server.mjs says why); the default is the `wrangler dev` CLI.
  * `reference: true` runs bench/reference/ (a minimal JavaScript worker) instead of build/;
  * `floor: true` runs bench/floor/ (a minimal workers-rs worker, built into bench/floor/build);
- * `build` runs another build directory (bench/ab.mjs compares two).
+ * `build` runs another build directory and `config` another wrangler.toml (bench/ab.mjs
+ * compares two).
  */
-export function createWorker(dir, vars, { inspector = true, reference = false, floor = false, floorAssets = false, build = join(ROOT, "build") } = {}) {
+export function createWorker(dir, vars, { inspector = true, reference = false, floor = false, build = join(ROOT, "build"), config: source } = {}) {
   let child = null; // the wrangler process; leader of its own process group
   let logs = "";
   let stopping = null;
@@ -87,17 +85,9 @@ export function createWorker(dir, vars, { inspector = true, reference = false, f
       const src = join(ROOT, "bench", "floor");
       await copyBuild(join(dir, "build"), join(src, "build"));
       config = writeConfig(dir, join(dir, "build", "index.js"), join(src, "wrangler.toml"));
-      if (floorAssets) {
-        // The bridge's static-assets setup (wrangler.toml [assets], run_worker_first): the
-        // runtime then puts its assets router in front of every request, even /healthz.
-        const assets = join(dir, "assets");
-        mkdirSync(assets, { recursive: true });
-        writeFileSync(join(assets, "page.html"), "<!doctype html><title>floor</title>");
-        appendFileSync(config, `\n[assets]\ndirectory = ${JSON.stringify(assets)}\nbinding = "ASSETS"\nrun_worker_first = true\nhtml_handling = "none"\n`);
-      }
     } else {
       await copyBuild(join(dir, "build"), build);
-      config = writeConfig(dir, join(dir, "build", "index.js"));
+      config = writeConfig(dir, join(dir, "build", "entry.mjs"), source);
     }
     const port = await freePort();
     const args = ["--config", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(dir, "state")];

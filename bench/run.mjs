@@ -24,13 +24,12 @@
 //     (`GET /v1/tenants/{t}`, the object's SQLite `databaseSize`) before and after --storage-orders
 //     Greenhouse orders, each delivered to the receiver, divided by the number of orders;
 // then the reference worker (bench/reference/, JavaScript) and the Rust floor (bench/floor/, a
-// workers-rs worker that only answers, with and without one log line, and with the log line
-// behind the bridge's static-assets router) on the detached server;
+// workers-rs worker that only answers, with and without one log line) on the detached server;
 // and once: raw and gzip -9 size of the wasm that was run.
 // Prints tables and writes everything to bench/results/bench-<ISO timestamp>.json.
 
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import { join } from "node:path";
@@ -545,22 +544,6 @@ async function measureFloor() {
       { name: "GET /healthz, one log line", request: () => ({ method: "GET", path: "/healthz/logged" }) },
     ];
     const cells = await matrix(base, eps, worker.pgid);
-    await worker.stop();
-    // The same worker with the bridge's [assets] setup: /healthz then costs what the bridge's
-    // costs before the bridge's own code (assets router + wasm entry + one log line).
-    mkdirSync(join(dir, "assets-run"));
-    const withAssets = createWorker(join(dir, "assets-run"), {}, { inspector: false, floor: true, floorAssets: true });
-    workers.push(withAssets);
-    try {
-      const assetsBase = await withAssets.start();
-      const logged = eps[1];
-      for (const c of await matrix(assetsBase, [{ ...logged, name: "GET /healthz, assets router + one log line" }], withAssets.pgid)) {
-        c.vsHealthz = c.rps / cells.find((h) => h.conc === c.conc && h.endpoint === eps[0].name).rps;
-        cells.push(c);
-      }
-    } finally {
-      await withAssets.stop();
-    }
     printCells("Rust floor", cells);
     return { server: "Rust floor (bench/floor), wrangler dev, inspector detached", throughput: cells };
   } finally {
@@ -585,8 +568,7 @@ function versusReference(bridge, reference, floor) {
     const r = rate(reference.throughput, "GET /healthz", conc);
     ratio(`/healthz req/s, ${conc} conn`, rate(bridge.throughput, "GET /healthz", conc), r, 0.9, true);
     // Not targets: where the runtime puts any Rust worker, with and without one log line.
-    for (const [what, endpoint] of [["Rust floor", "GET /healthz"], ["Rust floor + 1 log line", "GET /healthz, one log line"],
-      ["Rust floor + assets router + 1 log line", "GET /healthz, assets router + one log line"]]) {
+    for (const [what, endpoint] of [["Rust floor", "GET /healthz"], ["Rust floor + 1 log line", "GET /healthz, one log line"]]) {
       const f = rate(floor.throughput, endpoint, conc);
       rows.push({ figure: `${what} /healthz req/s, ${conc} conn`, bridge: f, reference: r, ratio: f / r, target: "(reported)", met: true });
     }

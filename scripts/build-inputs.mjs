@@ -25,7 +25,7 @@ function files(path, out) {
 
 const inputs = [
   "Cargo.toml", "Cargo.lock", "src", "web", "openapi", "package-lock.json",
-  "scripts/build.sh", "scripts/build-web.mjs", "scripts/build-inputs.mjs",
+  "scripts/build.sh", "scripts/build-web.mjs", "scripts/build-inputs.mjs", "scripts/worker-entry.mjs",
 ].map((p) => join(root, p));
 if (crate !== root) inputs.push(join(crate, "Cargo.toml"), join(crate, "src"));
 

@@ -1,9 +1,11 @@
-// Build the web pages (README "Console and connect page") into web/dist, the ASSETS directory:
-// each page's script bundled with its UI library (Preact + htm) by esbuild, its stylesheet,
-// its HTML, and the OpenAPI document the worker serves behind the admin token. Nothing is
-// loaded from another origin at run time.
+// Build the web pages (README "Console and connect page") into web/dist: each page's script
+// bundled with its UI library (Preact + htm) by esbuild, its stylesheet, its HTML, and the
+// OpenAPI document the worker serves behind the admin token. Nothing is loaded from another
+// origin at run time. Last, every one of those files goes into one JavaScript module,
+// web/dist/pages.mjs (`export default { "<path>": "<text>", … }`), which scripts/build.sh puts
+// beside the wasm: the worker serves the files from it (src/web/bundle.rs).
 import { build } from "esbuild";
-import { cpSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,6 +37,14 @@ cpSync(join(web, "connect/gone.html"), join(out, "connect/gone.html"));
 // The page a cancel link opens in a browser (README "Recruitee"): plain HTML, no script.
 for (const f of ["index.html", "done.html", "final.html", "invalid.html"]) cpSync(join(web, "cancel-link", f), join(out, "cancel-link", f));
 cpSync(join(root, "openapi/openapi.json"), join(out, "openapi.json"));
+
+// Every file above, by its path under web/dist, as text (all of them are UTF-8 text).
+const bundled = {};
+for (const f of readdirSync(out, { recursive: true }).sort()) {
+  const path = join(out, f);
+  if (statSync(path).isFile()) bundled[f.split("\\").join("/")] = readFileSync(path, "utf8");
+}
+writeFileSync(join(out, "pages.mjs"), `// Written by scripts/build-web.mjs: the built web files, served by the worker.\nexport default ${JSON.stringify(bundled)};\n`);
 
 // Another web build may swap its own directory in between: move that aside too and retry.
 for (let i = 0; ; i++) {

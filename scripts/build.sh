@@ -1,8 +1,9 @@
 #!/bin/sh
 # Build a worker (wasm + JS shim into <crate>/build/) with worker-build, pointing it at local
 # helper binaries instead of letting it download them from GitHub (see README "Toolchain");
-# first the web pages and static assets into web/dist (the ASSETS directory,
-# scripts/build-web.mjs). The crate is the repo's root by default; CRATE_DIR=examples/embedded
+# first the web pages into web/dist (scripts/build-web.mjs), and last the entry module
+# wrangler runs, build/entry.mjs (scripts/worker-entry.mjs), with the bundled pages beside it
+# (build/pages.mjs). The crate is the repo's root by default; CRATE_DIR=examples/embedded
 # builds the embedding example.
 set -eu
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,7 +35,7 @@ echo $$ > "$LOCK/pid"
 trap 'rm -rf "$LOCK"' EXIT
 trap 'exit 130' INT TERM
 INPUTS="$(node "$ROOT/scripts/build-inputs.mjs" "$CRATE")"
-if [ "${BUILD_SKIP_UNCHANGED:-}" = 1 ] && [ -f "$CRATE/build/index.js" ] && [ -d "$ROOT/web/dist" ] \
+if [ "${BUILD_SKIP_UNCHANGED:-}" = 1 ] && [ -f "$CRATE/build/index.js" ] && [ -f "$CRATE/build/entry.mjs" ] \
    && [ "$(cat "$CRATE/build/.inputs" 2>/dev/null)" = "$INPUTS" ]; then
   echo "[build] nothing changed since the last build (build/.inputs): skipped"
   exit 0
@@ -43,4 +44,6 @@ fi
 cd "$CRATE"
 rm -f build/.inputs
 worker-build --release "$@"
+cp "$ROOT/web/dist/pages.mjs" build/pages.mjs
+cp "$ROOT/scripts/worker-entry.mjs" build/entry.mjs
 echo "$INPUTS" > build/.inputs

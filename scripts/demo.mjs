@@ -206,7 +206,7 @@ function harvest(req) {
 
 // ---------- local mode ----------
 async function local() {
-  if (!existsSync(join(ROOT, "build/index.js"))) fail("build/index.js is missing: run `make build` first (or `make demo`).");
+  if (!existsSync(join(ROOT, "build/entry.mjs"))) fail("build/entry.mjs is missing: run `make build` first (or `make demo`).");
   out("ats-bridge demo: an order through Greenhouse, Ashby, Teamtailor and Recruitee, end to end, all on 127.0.0.1");
 
   heading(1, "Start the bridge and the fakes around it");
@@ -241,7 +241,7 @@ async function local() {
     const tail = e.message.trim().split("\n").slice(-12).map((l) => `     ${l}`).join("\n");
     fail(`the worker did not start:\n${tail}`);
   });
-  say(`worker            ${w.url}   (build/index.js under wrangler dev, fresh local state)`);
+  say(`worker            ${w.url}   (build/entry.mjs under wrangler dev, fresh local state)`);
   say(`webhook receiver  ${hooks.url}/webhooks/ats   (your backend; verifies every signature)`);
   say(`fake Greenhouse   ${greenhouse.url}   (receives the completion PATCH; plays Harvest v3 at /token and /v3)`);
   say(`fake Ashby API    ${ashby.url}/api/   (ASHBY_API_BASE; receives assessment.update)`);

@@ -6,9 +6,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { ROOT, freePort, sleep } from "./harness.mjs";
 
 let dir;
@@ -17,10 +18,10 @@ const runs = () => (existsSync(join(dir, "runs")) ? readFileSync(join(dir, "runs
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "ats-bridge-build-test-"));
   mkdirSync(join(dir, "scripts"));
-  for (const f of ["build.sh", "build-inputs.mjs"]) copyFileSync(join(ROOT, "scripts", f), join(dir, "scripts", f));
+  for (const f of ["build.sh", "build-inputs.mjs", "worker-entry.mjs"]) copyFileSync(join(ROOT, "scripts", f), join(dir, "scripts", f));
   // The web build is not under test here: a stand-in that writes web/dist.
   writeFileSync(join(dir, "scripts/build-web.mjs"),
-    'import { mkdirSync, writeFileSync } from "node:fs";\nmkdirSync("web/dist", { recursive: true });\nwriteFileSync("web/dist/index.html", "page");\n');
+    'import { mkdirSync, writeFileSync } from "node:fs";\nmkdirSync("web/dist", { recursive: true });\nwriteFileSync("web/dist/index.html", "page");\nwriteFileSync("web/dist/pages.mjs", "export default {};\\n");\n');
   mkdirSync(join(dir, "src"));
   writeFileSync(join(dir, "src/lib.rs"), "// v1\n");
   writeFileSync(join(dir, "Cargo.toml"), '[package]\nname = "scratch"\n');
@@ -72,6 +73,12 @@ test("build.sh with BUILD_SKIP_UNCHANGED=1 skips only a build whose inputs are u
   rmSync(join(dir, "build/index.js"));
   build({ BUILD_SKIP_UNCHANGED: "1" });
   assert.equal(runs(), 4, "a missing build/index.js builds");
+  rmSync(join(dir, "build/entry.mjs"));
+  build({ BUILD_SKIP_UNCHANGED: "1" });
+  assert.equal(runs(), 5, "a missing build/entry.mjs builds");
+  // The entry module wrangler runs, with the web files beside it.
+  assert.equal(readFileSync(join(dir, "build/entry.mjs"), "utf8"), readFileSync(join(ROOT, "scripts/worker-entry.mjs"), "utf8"));
+  assert.equal(readFileSync(join(dir, "build/pages.mjs"), "utf8"), "export default {};\n");
 });
 
 test("make demo reuses an unchanged build, as make dev does", () => {
@@ -184,4 +191,10 @@ test("web builds started at once each leave a complete web/dist", async () => {
     assert.ok(existsSync(join(ROOT, "web/dist", f)), f);
   const { readdirSync } = await import("node:fs");
   assert.deepEqual(readdirSync(join(ROOT, "web")).filter((n) => n.startsWith(".dist-")), [], "no temporary directories left");
+  // The module the worker serves them from (src/web/bundle.rs) holds every file, as built.
+  const { default: pages } = await import(`${pathToFileURL(join(ROOT, "web/dist/pages.mjs"))}?${Date.now()}`);
+  const built = readdirSync(join(ROOT, "web/dist"), { recursive: true })
+    .filter((f) => f !== "pages.mjs" && statSync(join(ROOT, "web/dist", f)).isFile()).sort();
+  assert.deepEqual(Object.keys(pages).sort(), built);
+  for (const f of built) assert.equal(pages[f], readFileSync(join(ROOT, "web/dist", f), "utf8"), f);
 });

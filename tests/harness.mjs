@@ -35,8 +35,7 @@ function testConfig(dir, workerDir = ".", vars = null) {
   const src = readFileSync(join(base, "wrangler.toml"), "utf8");
   const noBuild = src.replace(/\[build\][^[]*/m, "");
   let cfg = noBuild
-    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(base, "build/index.js"))}`)
-    .replace(/^directory = "(.*)"$/m, (_, d) => `directory = ${JSON.stringify(join(base, d))}`);
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(join(base, "build/entry.mjs"))}`);
   // Vars written into the config (an auxiliary worker of a session does not get `--var`).
   for (const [k, v] of Object.entries(vars ?? {})) {
     if (v === null || v === undefined) continue;

@@ -166,7 +166,7 @@ async fn route(
                 if method != Method::Get {
                     return Err(ApiError::method_not_allowed("GET"));
                 }
-                return openapi(env).await;
+                return openapi();
             }
             let r = routes::match_admin(method, rest)?;
             log.route = r.template();
@@ -238,7 +238,7 @@ async fn route(
                         ),
                         None => CancelLinkPage::Invalid(401),
                     };
-                    return crate::web::cancel_link_page(env, page).await;
+                    return crate::web::cancel_link_page(page);
                 }
                 Err(e) => return Err(e),
             };
@@ -264,17 +264,15 @@ async fn route(
             match status {
                 200 => {
                     let page = CancelLinkPage::after_cancel(outcome.as_deref());
-                    crate::web::cancel_link_page(env, page).await
+                    crate::web::cancel_link_page(page)
                 }
-                400..=499 => {
-                    crate::web::cancel_link_page(env, CancelLinkPage::Invalid(status)).await
-                }
+                400..=499 => crate::web::cancel_link_page(CancelLinkPage::Invalid(status)),
                 _ => answer,
             }
         }
         ["console", rest @ ..] => {
             log.route = "/console";
-            crate::web::console(env, method, rest).await
+            crate::web::console(method, rest)
         }
         ["connect", rest @ ..] => {
             log.route = "/connect";
@@ -312,14 +310,10 @@ async fn link_status(
         .find(|s| s.as_str() == status)
 }
 
-/// The committed OpenAPI document, from the `ASSETS` binding (see wrangler.toml).
-async fn openapi(env: &Env) -> std::result::Result<Response, ApiError> {
-    let assets = env.assets("ASSETS").context("assets binding")?;
-    let mut resp = assets
-        .fetch("https://assets/openapi.json", None)
-        .await
-        .context("openapi asset")?;
-    let text = resp.text().await.context("openapi body")?;
+/// The committed OpenAPI document, bundled into the worker's JavaScript (`web::bundle`).
+fn openapi() -> std::result::Result<Response, ApiError> {
+    let text = crate::web::bundle::file("openapi.json")
+        .ok_or_else(|| ApiError::internal_because("the OpenAPI document is not in the build"))?;
     Ok(http::raw_json(200, text))
 }
 

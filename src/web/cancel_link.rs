@@ -1,7 +1,7 @@
 //! The cancel-link pages (README "Cancel links"): what a cancel link shows in a browser, and
 //! how the tenant object tells the front door what a cancel did.
 
-use worker::{Env, Response};
+use worker::Response;
 
 use super::{serve_filled, CSP_FORM};
 use crate::error::ApiError;
@@ -135,9 +135,9 @@ impl CancelLinkPage {
 }
 
 /// Serve a cancel-link page (its form may post to this origin: [`CSP_FORM`]).
-pub async fn cancel_link_page(env: &Env, page: CancelLinkPage) -> Result<Response, ApiError> {
+pub fn cancel_link_page(page: CancelLinkPage) -> Result<Response, ApiError> {
     let (path, status) = page.asset();
-    serve_filled(env, path, status, CSP_FORM, &page.fill()).await
+    serve_filled(path, status, CSP_FORM, &page.fill())
 }
 
 /// Whether a request is an HTML form's submission (a person pressing the cancel-link page's

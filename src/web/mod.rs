@@ -1,17 +1,19 @@
-//! The two web pages the worker serves from the `ASSETS` binding (README "Console and connect
-//! page"): the operator console at `/console` and the customer connect page at
-//! `/connect/{tenant}/{token}`. The pages are static files built from `web/` by
-//! `scripts/build-web.mjs`; every answer carries a strict Content-Security-Policy (no inline
-//! script or style, nothing from another origin, no framing) and the other security headers.
+//! The two web pages the worker serves (README "Console and connect page"): the operator
+//! console at `/console` and the customer connect page at `/connect/{tenant}/{token}`. The
+//! pages are static files built from `web/` by `scripts/build-web.mjs` and bundled into the
+//! worker's JavaScript ([`bundle`]); every answer carries a strict Content-Security-Policy (no
+//! inline script or style, nothing from another origin, no framing) and the other security
+//! headers.
 
 use worker::{Env, Headers, Request, Response};
 
 use crate::admin::connect::is_token_shaped;
-use crate::error::{ApiError, Context};
+use crate::error::ApiError;
 use crate::model::is_valid_slug;
 use crate::router::{config, forward, origin, read_body, Mount, H_ORIGIN, H_REQUEST_ID};
 use crate::routes::Method;
 
+pub mod bundle;
 mod cancel_link;
 pub use cancel_link::*;
 
@@ -79,32 +81,32 @@ pub fn console_asset(rest: &[&str]) -> Option<String> {
 }
 
 /// Serve `/console[/file]`: `GET` only.
-pub async fn console(env: &Env, method: Method, rest: &[&str]) -> Result<Response, ApiError> {
+pub fn console(method: Method, rest: &[&str]) -> Result<Response, ApiError> {
     let path = console_asset(rest).ok_or_else(ApiError::route_not_found)?;
     if method != Method::Get {
         return Err(ApiError::method_not_allowed("GET"));
     }
-    serve(env, &path, 200).await
+    serve(&path, 200)
 }
 
 /// Serve `/connect/{file}` (the page's script and style).
-pub async fn connect_asset(env: &Env, method: Method, file: &str) -> Result<Response, ApiError> {
+pub fn connect_asset(method: Method, file: &str) -> Result<Response, ApiError> {
     if !is_asset_name(file) || content_type(file).is_none() {
         return Err(ApiError::route_not_found());
     }
     if method != Method::Get {
         return Err(ApiError::method_not_allowed("GET"));
     }
-    serve(env, &format!("connect/{file}"), 200).await
+    serve(&format!("connect/{file}"), 200)
 }
 
 /// Serve the connect page (`200`) or, for a link that does not open it, the page that says so
 /// (`404`).
-pub async fn connect_page(env: &Env, usable: bool) -> Result<Response, ApiError> {
+pub fn connect_page(usable: bool) -> Result<Response, ApiError> {
     if usable {
-        serve(env, "connect/index.html", 200).await
+        serve("connect/index.html", 200)
     } else {
-        serve(env, "connect/gone.html", 404).await
+        serve("connect/gone.html", 404)
     }
 }
 
@@ -122,12 +124,12 @@ pub(crate) async fn connect(
     request_id: &str,
 ) -> Result<Response, ApiError> {
     match rest {
-        [file] => connect_asset(env, method, file).await,
+        [file] => connect_asset(method, file),
         [tenant, token, action @ ..] if action.len() <= 1 => {
             let page = action.is_empty() && method == Method::Get;
             if !is_valid_slug(tenant) || !is_token_shaped(token) {
                 return if page {
-                    connect_page(env, false).await
+                    connect_page(false)
                 } else {
                     Err(ApiError::new(
                         404,
@@ -146,7 +148,7 @@ pub(crate) async fn connect(
             let _ = headers.set(H_REQUEST_ID, request_id);
             let resp = forward(env, tenant, req, url, headers, body).await?;
             if page {
-                connect_page(env, resp.status_code() == 200).await
+                connect_page(resp.status_code() == 200)
             } else {
                 Ok(resp)
             }
@@ -155,45 +157,24 @@ pub(crate) async fn connect(
     }
 }
 
-/// Read one file from the `ASSETS` binding and answer it with the security headers.
-pub async fn serve(env: &Env, path: &str, status: u16) -> Result<Response, ApiError> {
-    serve_with_csp(env, path, status, CSP).await
+/// Answer one bundled web file ([`bundle::file`]) with the security headers; `404
+/// route_not_found` for a file the build does not have.
+pub fn serve(path: &str, status: u16) -> Result<Response, ApiError> {
+    serve_filled(path, status, CSP, &[])
 }
 
-/// [`serve`] with another Content-Security-Policy (the other security headers stay).
-async fn serve_with_csp(
-    env: &Env,
-    path: &str,
-    status: u16,
-    csp: &str,
-) -> Result<Response, ApiError> {
-    serve_filled(env, path, status, csp, &[]).await
-}
-
-/// [`serve_with_csp`] with placeholders in the file replaced (fixed text, never request data).
-async fn serve_filled(
-    env: &Env,
+/// [`serve`] with another Content-Security-Policy (the other security headers stay) and
+/// placeholders in the file replaced (fixed text, never request data).
+fn serve_filled(
     path: &str,
     status: u16,
     csp: &str,
     fill: &[(&str, String)],
 ) -> Result<Response, ApiError> {
     let ct = content_type(path).ok_or_else(ApiError::route_not_found)?;
-    let assets = env.assets("ASSETS").context("assets binding")?;
-    let mut resp = assets
-        .fetch(format!("https://assets/{path}"), None)
-        .await
-        .context("asset fetch")?;
-    if resp.status_code() != 200 {
-        return Err(ApiError::route_not_found());
-    }
-    let mut bytes = resp.bytes().await.context("asset body")?;
-    if !fill.is_empty() {
-        let mut text = String::from_utf8_lossy(&bytes).into_owned();
-        for (from, to) in fill {
-            text = text.replace(from, to);
-        }
-        bytes = text.into_bytes();
+    let mut text = bundle::file(path).ok_or_else(ApiError::route_not_found)?;
+    for (from, to) in fill {
+        text = text.replace(from, to);
     }
     let headers = Headers::new();
     let _ = headers.set("content-type", ct);
@@ -206,7 +187,7 @@ async fn serve_filled(
     Ok(Response::builder()
         .with_status(status)
         .with_headers(headers)
-        .fixed(bytes))
+        .fixed(text.into_bytes()))
 }
 
 #[cfg(test)]
