@@ -13,7 +13,8 @@ use crate::tenant::{assessments, now, Tenant};
 
 impl Tenant {
     /// Cancel: CANCELLED, `record.deleted` carrying the full stored assessment (its
-    /// `originData` stays the order request). An assessment already final (a repeat
+    /// `originData` stays the order request); the assessment's provider calls still waiting
+    /// to go are not sent (`ProviderCalls::stop_for_cancellation`). An assessment already final (a repeat
     /// included) is left as it is: no event, no write-back; the answer is its status.
     /// With `write_back` credentials, the cancellation is also carried to the ATS as a
     /// CANCELLED result (stored in the same transaction, sent after the answer, retried).
@@ -36,6 +37,11 @@ impl Tenant {
         // A key held for good (e.g. an ATS's report id) stays taken after a cancellation.
         let active = spec.idempotency == Idempotency::KeyHeldForever;
         let record = assessments::update(&sql, &row, Status::Cancelled, None, active, t)?;
+        // Progress write-backs still waiting to go are not sent after the ATS's own
+        // cancellation (README "Order per assessment"); a cancellation write-back below is
+        // stored after them and goes once any call in flight has ended.
+        self.provider_calls()?
+            .stop_for_cancellation(&row.id, spec.title, t)?;
         let ob = self.outbox()?;
         let event = ob.emit(
             EventType::RecordDeleted,

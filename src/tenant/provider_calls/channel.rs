@@ -48,6 +48,16 @@ fn error_text(outcome: &CallOutcome) -> Option<String> {
     }
 }
 
+/// The name of a call's ATS, as its provider file spells it.
+fn ats_title(c: &CallRow) -> &'static str {
+    Provider::parse(&c.provider).map_or("the ATS", |p| p.spec().title)
+}
+
+/// What a call stopped by the ATS's cancellation keeps as `last_error`.
+fn cancelled_note(c: &CallRow) -> String {
+    sync::cancelled_by_ats_note(ats_title(c))
+}
+
 impl Channel for CallChannel<'_> {
     type Item = CallRow;
     type Sent = CallOutcome;
@@ -138,7 +148,14 @@ impl Channel for CallChannel<'_> {
             e => e,
         };
         // A call has no endpoint to disable: `classify_provider_call` never says so.
-        Ok((state::after_attempt(next, true), error))
+        let transition = state::after_attempt(next, true);
+        // The ATS cancelled the assessment while this attempt was in flight (README "Order
+        // per assessment"): delivered if it was accepted, refused if it was refused, and
+        // where it would be retried it ends here instead.
+        if matches!(transition, Transition::RetryAt(_)) && self.calls.cancelled_by_ats(&c.id)? {
+            return Ok((Transition::Failed, Some(cancelled_note(c))));
+        }
+        Ok((transition, error))
     }
 
     fn show(
@@ -185,6 +202,12 @@ impl Channel for CallChannel<'_> {
             return Ok(Vec::new());
         }
         let mut view = sync_view(&c.id, &c.label, sync_state, n, outcome, next_at, t1);
+        // Ended by the ATS's cancellation instead of a retry (`judge`): the row keeps the note.
+        if *transition == Transition::Failed && calls.cancelled_by_ats(&c.id)? {
+            let mut v = sync::cancelled_view(&view, &c.id, &c.label, n, ats_title(c), 1, t1);
+            v["lastStatus"] = json!(status);
+            view = v;
+        }
         if assessments::is_erased(&calls.sql, &c.assessment_id)? {
             view = privacy::redact_sync(&view);
         }

@@ -245,6 +245,79 @@ impl ProviderCalls {
         Ok(Some((head.id, head.attempt_count + 1, t)))
     }
 
+    /// The ATS cancelled assessment `assessment_id` (`ats`: its name): the calls of it still
+    /// waiting to go (held, or due later after a failed attempt) are not sent any more — each
+    /// ends `failed` with [`sync::cancelled_by_ats_note`] — and `providerSync` says
+    /// `cancelled` when the latest call is one of them (README "Order per assessment"). A call
+    /// whose attempt is in flight (leased) keeps it: delivered if the ATS accepts it, otherwise
+    /// it ends the same way instead of being retried ([`Self::cancelled_by_ats`]); calls
+    /// stored after this one (the cancellation's own write-back) still wait for it.
+    /// Synchronous: commits with the cancellation. Returns how many calls were stopped now.
+    pub fn stop_for_cancellation(
+        &self,
+        assessment_id: &str,
+        ats: &str,
+        t: i64,
+    ) -> ApiResult<usize> {
+        #[derive(Deserialize)]
+        struct Stopped {
+            id: String,
+            label: String,
+            attempt_count: i64,
+            seq: i64,
+        }
+        let note = sync::cancelled_by_ats_note(ats);
+        let mut stopped: Vec<Stopped> = self
+            .sql
+            .exec(
+                "UPDATE calls SET state = 'failed', next_attempt_at = NULL, lease_until = 0, last_error = ?, done_at = ? WHERE assessment_id = ? AND state = 'pending' AND lease_until <= ? RETURNING id, label, attempt_count, seq",
+                vec![note.clone().into(), V::Integer(t), assessment_id.into(), V::Integer(t)],
+            )
+            .and_then(|c| c.to_array())
+            .context("stop calls")?;
+        // In flight: marked, so its attempt's end does not schedule a retry.
+        self.sql
+            .exec(
+                "UPDATE calls SET last_error = ? WHERE assessment_id = ? AND state = 'pending' AND lease_until > ?",
+                vec![note.into(), assessment_id.into(), V::Integer(t)],
+            )
+            .context("mark calls in flight")?;
+        stopped.sort_by_key(|c| c.seq);
+        if let Some(last) = stopped.last() {
+            if self.is_latest(assessment_id, &last.id)? {
+                let shown = self.shown(assessment_id)?;
+                let view = sync::cancelled_view(
+                    &shown,
+                    &last.id,
+                    &last.label,
+                    last.attempt_count,
+                    ats,
+                    stopped.len(),
+                    t,
+                );
+                assessments::set_sync(&self.sql, assessment_id, &view)?;
+            }
+        }
+        Ok(stopped.len())
+    }
+
+    /// Whether call `id` was marked by [`Self::stop_for_cancellation`]: its attempt's end
+    /// then never schedules a retry.
+    fn cancelled_by_ats(&self, id: &str) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        struct S {
+            last_error: Option<String>,
+        }
+        let rows: Vec<S> = self
+            .sql
+            .exec("SELECT last_error FROM calls WHERE id = ?", vec![id.into()])
+            .and_then(|c| c.to_array())
+            .context("call note")?;
+        Ok(rows
+            .first()
+            .is_some_and(|r| sync::is_cancelled_by_ats(r.last_error.as_deref())))
+    }
+
     fn row(&self, id: &str) -> ApiResult<Option<CallRow>> {
         let rows: Vec<CallRow> = self
             .sql

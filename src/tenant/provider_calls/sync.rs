@@ -261,6 +261,63 @@ pub(super) fn after_release(
     latest
 }
 
+/// How a call that the ATS's own cancellation of its assessment stopped starts its
+/// `last_error` (README "Order per assessment"): [`cancelled_by_ats_note`].
+pub(super) const CANCELLED_BY_ATS: &str = "not sent: the ATS cancelled the assessment";
+
+/// What a call stopped by the ATS's cancellation keeps as `last_error`: `ats` is the ATS's
+/// name (`Spec::title`). Starts with [`CANCELLED_BY_ATS`].
+pub(super) fn cancelled_by_ats_note(ats: &str) -> String {
+    format!("{CANCELLED_BY_ATS} ({ats} cancelled it before this call went out)")
+}
+
+/// Whether a call's `last_error` is [`cancelled_by_ats_note`]'s.
+pub(super) fn is_cancelled_by_ats(last_error: Option<&str>) -> bool {
+    last_error.is_some_and(|e| e.starts_with(CANCELLED_BY_ATS))
+}
+
+/// `latest` (the assessment's `providerSync`) once the ATS cancelled the assessment and call
+/// `call_id` (`label`, after `attempts` attempts) — the assessment's latest call — was not
+/// sent any more: `state` `cancelled`, `error` `{code: provider_sync_cancelled, kind:
+/// cancelled, message}`, no `nextAttemptAt`, no `waitingFor`. `lastStatus` and
+/// `earlierFailures` stay when `latest` described the same call. `stopped` counts the calls of
+/// the assessment the cancellation stopped (this one included).
+pub(super) fn cancelled_view(
+    latest: &Value,
+    call_id: &str,
+    label: &str,
+    attempts: i64,
+    ats: &str,
+    stopped: usize,
+    at: i64,
+) -> Value {
+    let same = latest["callId"] == call_id;
+    let mut v = own_view(latest, pending_view(call_id, label, at));
+    v["state"] = json!("cancelled");
+    v["attempts"] = json!(attempts);
+    if same {
+        v["lastStatus"] = latest["lastStatus"].clone();
+    }
+    let others = match stopped {
+        0 | 1 => String::new(),
+        n => format!(
+            " ({} earlier pending calls of it were not sent either)",
+            n - 1
+        ),
+    };
+    v["error"] = json!({
+        "code": "provider_sync_cancelled",
+        "kind": "cancelled",
+        "message": format!(
+            "{label} was not sent: {ats} cancelled the assessment before it went out{others}. Calls of a cancelled assessment are not sent after the cancellation."
+        ),
+        "providerCode": null,
+        "providerMessage": null,
+        "requestId": null,
+    });
+    v
+}
+
 /// What the sync state says when the queue dead-lettered a call's message.
 pub(super) fn dead_letter_note(attempt: i64, still_pending: bool, at: i64) -> Value {
     json!({
@@ -293,6 +350,52 @@ mod tests {
             None => AttemptResult::failed(FailureKind::Network, 0, "network error: reset"),
         };
         CallOutcome::Sent(r, answer)
+    }
+
+    #[test]
+    fn a_call_the_ats_cancellation_stopped_says_so() {
+        let note = cancelled_by_ats_note("Example ATS");
+        assert!(is_cancelled_by_ats(Some(&note)));
+        assert!(!is_cancelled_by_ats(Some("refused (HTTP 422)")));
+        assert!(!is_cancelled_by_ats(None));
+        // The latest call was being retried: its own view turns `cancelled`, keeping what
+        // its attempts saw and what earlier calls' failures were.
+        let retrying = json!({"state": "retrying", "callId": "call_2", "call": "Example update",
+            "attempts": 2, "lastStatus": 503, "error": {"code": "provider_sync_retrying"},
+            "nextAttemptAt": "2026-12-02T00:00:10.000Z", "earlierFailures": [{"callId": "call_1"}]});
+        let v = cancelled_view(
+            &retrying,
+            "call_2",
+            "Example update",
+            2,
+            "Example ATS",
+            1,
+            0,
+        );
+        assert_eq!(v["state"], "cancelled");
+        assert_eq!(
+            (v["attempts"].as_i64(), v["lastStatus"].as_i64()),
+            (Some(2), Some(503))
+        );
+        assert_eq!(v["error"]["code"], "provider_sync_cancelled");
+        assert_eq!(v["error"]["kind"], "cancelled");
+        assert!(v["nextAttemptAt"].is_null());
+        assert_eq!(v["earlierFailures"][0]["callId"], "call_1");
+        assert!(v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Example update was not sent: Example ATS cancelled the assessment"));
+        // A held call (the sync state described it waiting for another): no waitingFor left,
+        // and the count of the others stopped with it.
+        let waiting = json!({"state": "waiting", "callId": "call_3", "call": "x", "attempts": 0,
+            "waitingFor": {"callId": "call_2"}});
+        let v = cancelled_view(&waiting, "call_3", "x", 0, "Example ATS", 2, 0);
+        assert!(v.get("waitingFor").is_none());
+        assert!(v["lastStatus"].is_null());
+        assert!(v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("(1 earlier pending calls of it were not sent either)"));
     }
 
     #[test]
