@@ -266,6 +266,20 @@ test("nothing lost: receiver down, 20 events, worker restarted, receiver up → 
 });
 
 // Issue 11 (7): every failed attempt carries an explicit kind, whatever its latency.
+test("an answer whose body breaks off after a 200 status line is a network failure, retried, not a delivery", async () => {
+  let n = 0;
+  const rx = await receiver(() => (++n === 1 ? "break" : n === 2 ? "break-chunked" : { status: 200 }));
+  await createTenant(w, "broken-body", `${rx.url}/hook`);
+  const id = await ping("broken-body");
+  const ev = await waitForState("broken-body", id, "delivered");
+  assert.deepEqual(ev.attempts.map((a) => a.kind), ["network", "network", null]);
+  for (const a of ev.attempts.slice(0, 2)) {
+    assert.equal(a.status, null);
+    assert.match(a.error, /the answer broke off after its status line \(HTTP 200\)/);
+  }
+  assert.equal(rx.requests.length, 3);
+});
+
 test("failed attempts say what kind of failure they were: http_status, network", async () => {
   let n = 0;
   const rx = await receiver(() => (++n === 1 ? { status: 500, body: "boom" } : n === 2 ? "drop" : { status: 200 }));

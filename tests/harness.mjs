@@ -229,8 +229,10 @@ export function assertErrorShape(assert, res, status) {
 
 /**
  * A loopback HTTP server that records every request and answers from a script:
- * `respond(req, n)` returns { status, headers, body } (default 200 "ok"), or "drop" to
- * destroy the connection. Used as the partner's webhook, fake Greenhouse and fake Ashby.
+ * `respond(req, n)` returns { status, headers, body } (default 200 "ok"), "drop" to
+ * destroy the connection, or "break" / "break-chunked" to send a 200 whose body breaks off:
+ * 10 bytes of a declared 1,000 (or of a chunked body), then the connection is destroyed.
+ * Used as the partner's webhook, fake Greenhouse and fake Ashby.
  */
 export async function startReceiver(respond = () => ({ status: 200 })) {
   const requests = [];
@@ -247,6 +249,12 @@ export async function startReceiver(respond = () => ({ status: 200 })) {
       let out;
       try { out = await script(rec, requests.length); } catch (e) { out = { status: 500, body: String(e) }; }
       if (out === "drop") { req.socket.destroy(); return; }
+      if (out === "break" || out === "break-chunked") {
+        res.writeHead(200, { "content-type": "text/plain", connection: "close", ...(out === "break" ? { "content-length": "1000" } : {}) });
+        res.write("0123456789");
+        setTimeout(() => req.socket.destroy(), 50);
+        return;
+      }
       out = out ?? { status: 200 };
       // One connection per request: a kept-alive connection that this server closes while the
       // worker reuses it would turn into a spurious network-failure attempt (a test-harness

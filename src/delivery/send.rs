@@ -61,8 +61,14 @@ pub async fn send_with_timeout(
             .ok()
             .flatten()
             .and_then(|l| l.trim().parse::<usize>().ok());
-        // The status line counts even if the body then breaks off.
-        let (text, over) = read_capped(resp, declared, read_cap).await;
+        // The answer is the status line and its body (up to the cap): a body that breaks
+        // off or does not arrive in time fails the attempt like a timeout or a network
+        // error, to be retried, whatever the status said.
+        let (text, over) = read_capped(resp, declared, read_cap).await.ok_or_else(|| {
+            worker::Error::RustError(format!(
+                "the answer broke off after its status line (HTTP {status})"
+            ))
+        })?;
         Ok::<_, worker::Error>((status, retry_after, link, text, over))
     }
     .await;
@@ -89,7 +95,8 @@ pub async fn send_with_timeout(
     }
 }
 
-/// Read an answer's body up to `cap` bytes: (text, whether it was longer). A body whose
+/// Read an answer's body up to `cap` bytes: Some((text, whether it was longer)), or None when
+/// the body broke off or was aborted (the timeout) before its end or the cap. A body whose
 /// declared length fits is read natively in one call (the runtime's `Response.text()`, invalid
 /// UTF-8 becoming U+FFFD); any other is streamed and cut at the cap, so a huge answer never
 /// fills memory.
@@ -97,24 +104,20 @@ async fn read_capped(
     mut resp: worker::Response,
     declared: Option<usize>,
     cap: usize,
-) -> (String, bool) {
+) -> Option<(String, bool)> {
     if declared.is_some_and(|len| len <= cap) {
         let raw: web_sys::Response = resp.into();
-        let text = match raw.text() {
-            Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()),
-            Err(_) => None,
-        };
-        let text = text.unwrap_or_default();
+        let text = JsFuture::from(raw.text().ok()?).await.ok()?.as_string()?;
         let over = text.len() > cap;
-        return (if over { cut(&text, cap) } else { text }, over);
+        return Some((if over { cut(&text, cap) } else { text }, over));
     }
     let Ok(mut stream) = resp.stream() else {
-        return (String::new(), false); // no body (e.g. 204)
+        return Some((String::new(), false)); // no body (e.g. 204)
     };
     let mut buf: Vec<u8> = Vec::new();
     let mut over = false;
     while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else { break };
+        let chunk = chunk.ok()?;
         if buf.len() + chunk.len() > cap {
             buf.extend_from_slice(&chunk[..cap - buf.len()]);
             over = true;
@@ -122,5 +125,5 @@ async fn read_capped(
         }
         buf.extend_from_slice(&chunk);
     }
-    (String::from_utf8_lossy(&buf).into_owned(), over)
+    Some((String::from_utf8_lossy(&buf).into_owned(), over))
 }
