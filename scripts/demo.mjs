@@ -515,7 +515,7 @@ function describe(event) {
   const parts = [event.eventType, event.recordId ?? ""];
   if (a) {
     const c = a.candidate ?? {};
-    parts.push(`${a.provider} · ${a.status} · ${c.firstName ?? ""} ${c.lastName ?? ""} <${maskEmail(c.emails?.[0]?.email)}> · package ${a.assessmentPackage?.id ?? "?"}`);
+    parts.push(`${a.provider} · ${a.status} · ${c.firstName ?? ""} ${c.lastName ?? ""} <${maskEmail(c.emails?.[0]?.email)}> · package ${a.assessmentPackage?.id ?? "?"}${a.assessmentPackage?.name ? ` "${a.assessmentPackage.name}"` : ""}`);
   }
   if (event.eventData?.result) parts.push(`result ${event.eventData.result.status}${event.eventData.result.score != null ? ` score ${event.eventData.result.score}` : ""}`);
   if (event.eventType === "ping") parts.push(event.eventData?.message ?? "");

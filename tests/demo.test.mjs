@@ -78,6 +78,7 @@ test("demo.mjs receiver: verifies and prints each webhook a local worker sends, 
     const line = await rcv.waitFor(/^✓ record\.new/);
     assert.ok(line.includes(order.body.partner_interview_id), line);
     assert.match(line, /greenhouse · NOT_SPECIFIED · John Doe <j\*\*\*@example\.com>/, "the email masked");
+    assert.match(line, /package pkg_9f3aK21 "Backend take-home"/, "the package by id and name");
 
     // A forged event (signed with another secret) is refused with 400 and printed as such.
     const body = JSON.stringify({ eventType: "record.new", recordId: "ats_ass_forged" });

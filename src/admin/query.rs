@@ -45,6 +45,17 @@ pub fn cursor(pairs: &[(String, String)]) -> ApiResult<Option<i64>> {
     }
 }
 
+/// The largest row sequence a cursor names: JavaScript's largest safe integer (2^53 − 1), so
+/// the value bound to a SQL statement crosses to the runtime exactly (no row ever gets there).
+pub const MAX_SEQ: i64 = (1 << 53) - 1;
+
+/// The page start a list query asks for: the row sequence of `cursor` (rows before it), or
+/// [`MAX_SEQ`] (the newest) without one; a cursor beyond [`MAX_SEQ`] means the same. Errors as
+/// [`cursor`].
+pub fn page_start(pairs: &[(String, String)]) -> ApiResult<i64> {
+    Ok(cursor(pairs)?.map_or(MAX_SEQ, |c| c.min(MAX_SEQ)))
+}
+
 pub fn render_cursor(seq: i64) -> String {
     format!("c_{seq}")
 }
@@ -64,5 +75,22 @@ mod tests {
         assert_eq!(limit(&pairs(Some("limit=x"))).unwrap_err().status, 422);
         assert_eq!(cursor(&pairs(Some("cursor=zz"))).unwrap_err().status, 422);
         assert_eq!(render_cursor(7), "c_7");
+    }
+
+    #[test]
+    fn a_page_starts_at_a_safe_integer() {
+        assert_eq!(page_start(&pairs(None)).unwrap(), MAX_SEQ);
+        assert_eq!(page_start(&pairs(Some("cursor=c_42"))).unwrap(), 42);
+        // Beyond what a JavaScript number holds exactly: the same as no cursor.
+        let huge = format!("cursor=c_{}", i64::MAX);
+        assert_eq!(page_start(&pairs(Some(&huge))).unwrap(), MAX_SEQ);
+        assert_eq!(
+            MAX_SEQ as f64 as i64, MAX_SEQ,
+            "crosses to JavaScript exactly"
+        );
+        assert_eq!(
+            page_start(&pairs(Some("cursor=c_0"))).unwrap_err().status,
+            422
+        );
     }
 }

@@ -251,7 +251,7 @@ pub fn next_update_ts(sql: &SqlStorage, row: &Row, now: i64) -> ApiResult<i64> {
 pub fn list(sql: &SqlStorage, query_string: Option<&str>) -> ApiResult<Value> {
     let q = query::pairs(query_string);
     let limit = query::limit(&q)?;
-    let cursor = query::cursor(&q)?.unwrap_or(i64::MAX);
+    let cursor = query::page_start(&q)?;
     let status = match query::get(&q, "status") {
         None | Some("") => None,
         Some(s) => Some(

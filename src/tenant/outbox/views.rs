@@ -111,7 +111,7 @@ impl Outbox {
     pub fn list(&self, query_string: Option<&str>) -> ApiResult<Value> {
         let q = query::pairs(query_string);
         let limit = query::limit(&q)?;
-        let cursor = query::cursor(&q)?.unwrap_or(i64::MAX);
+        let cursor = query::page_start(&q)?;
         let state = state_filter(&q)?;
         let record_id = query::get(&q, "record_id")
             .filter(|r| !r.is_empty())
@@ -203,7 +203,7 @@ impl Outbox {
     pub fn endpoint_log(&self, endpoint_id: &str, query_string: Option<&str>) -> ApiResult<Value> {
         let q = query::pairs(query_string);
         let limit = query::limit(&q)?;
-        let cursor = query::cursor(&q)?.unwrap_or(i64::MAX);
+        let cursor = query::page_start(&q)?;
         let state = state_filter(&q)?;
         let rows: Vec<ListedRow> = self
             .sql
