@@ -3,6 +3,9 @@
 
 SHELL := /bin/bash
 export WRANGLER_SEND_METRICS := false
+# The local server would otherwise fetch the `Request.cf` placeholder from workers.cloudflare.com
+# at every start; the worker does not read it, and everything local stays on 127.0.0.1.
+export CLOUDFLARE_CF_FETCH_ENABLED := false
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: setup build dev test lint bench demo clean

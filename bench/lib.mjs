@@ -99,7 +99,7 @@ export function createWorker(dir, vars, { inspector = true, reference = false, f
       cwd: dir, // keeps wrangler's .wrangler/ scratch files out of the repo
       detached: true, // own process group: stop() kills workerd along with wrangler
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
     });
     const keep = (d) => { logs = (logs + d).slice(-4000); }; // tail, for error reports
     child.stdout.on("data", keep);

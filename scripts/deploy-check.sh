@@ -7,7 +7,7 @@ set -eu
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-export WRANGLER_SEND_METRICS=false
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 for dir in . examples/embedded; do
   name=$(basename "$(cd "$ROOT/$dir" && pwd)")
   if (cd "$ROOT/$dir" && "$ROOT/node_modules/.bin/wrangler" deploy --dry-run --outdir "$out/$name") \

@@ -40,7 +40,7 @@ printf 'export default { fetch() { return new Response("ok"); } };\\n' > build/i
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const env = (extra = {}) => ({ ...process.env, HOME: join(dir, "home"), WASM_BINDGEN_BIN: "true", WASM_OPT_BIN: "true", WRANGLER_SEND_METRICS: "false", ...extra });
+const env = (extra = {}) => ({ ...process.env, HOME: join(dir, "home"), WASM_BINDGEN_BIN: "true", WASM_OPT_BIN: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...extra });
 const build = (extra) => spawnSync("sh", [join(dir, "scripts/build.sh")], { cwd: dir, env: env(extra), encoding: "utf8", timeout: 60_000 });
 
 /** The environment `make dev` gives wrangler: the NAME=value words before `npx wrangler dev`. */

@@ -233,6 +233,12 @@ test("bad input: 400 malformed JSON, 405 wrong method, 413 too large, 404 unknow
   assert.equal(r.status, 405);
 });
 
+test("the local server does not try to fetch the Request.cf object from Cloudflare (everything stays on 127.0.0.1)", () => {
+  // Without CLOUDFLARE_CF_FETCH_ENABLED=false (Makefile, harness) the dev server fetches it from
+  // workers.cloudflare.com at start and, offline, warns that it could not.
+  assert.doesNotMatch(w.logs(), /Request\.cf|workers\.cloudflare\.com/);
+});
+
 test("the worker logs no secrets", async () => {
   const logs = w.logs();
   assert.ok(!/whsec_[A-Za-z0-9+/]{20}/.test(logs), "no webhook secret in logs");
