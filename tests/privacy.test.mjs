@@ -616,6 +616,27 @@ test("retention purges the ATS's error text of write-backs too", async (t) => {
 // Issue 17 (tester): an erasure by email that names a member of the customer's staff — a
 // recruiter on the hiring team, the requester who sent the order — removes that person from
 // every assessment and event body, and leaves the candidates' data.
+test("erasure of a staff member's non-ASCII email, in any case, also drops the attempt snippets that quote it", async () => {
+  const staff = "Jürgen.Ölmann@exämple.com";
+  let n = 0;
+  const ctx = await setup(w, "priv-intl", () => (++n === 1 ? { status: 500, body: `unknown requester ${staff}` } : { status: 200 }));
+  const gh = await ghOrder(w, ctx, { email: "cand.intl@example.com" }, { sent_by: staff });
+  await delivered(w, ctx.id, gh);
+  const [ev] = await eventsOf(w, ctx.id, gh);
+  const before = await get(w, `/v1/tenants/${ctx.id}/events/${ev.eventId}`);
+  assert.ok(before.attempts.some((x) => x.response?.includes(staff)), JSON.stringify(before.attempts));
+  const r = await admin(w, "POST", `/v1/tenants/${ctx.id}/erasure`, { email: "JÜRGEN.ÖLMANN@EXÄMPLE.COM" });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.erased.hiringTeamAssessments, 1, r.text);
+  assert.equal(r.body.erased.attempts, 1, r.text);
+  const after = await get(w, `/v1/tenants/${ctx.id}/events/${ev.eventId}`);
+  assert.ok(!/jürgen/i.test(JSON.stringify(after)), JSON.stringify(after));
+  assert.equal(after.attempts.length, before.attempts.length, "the attempts stay, without the snippet");
+  const a = await get(w, `/v1/tenants/${ctx.id}/assessments/${gh}`);
+  assert.equal(a.candidate.emails[0].email, "cand.intl@example.com");
+  assert.ok(!/jürgen/i.test(JSON.stringify(a)), JSON.stringify(a));
+});
+
 test("erasure of a hiring-team member's email removes them from assessments and event bodies, not the candidates", async (t) => {
   const ctx = await setup(w, "priv-staff");
   const gh = await ghOrder(w, ctx, { email: "ada.c@example.com", first_name: "Ada", last_name: "Candidate" }, { sent_by: "Rita.Recruiter@example.com" });

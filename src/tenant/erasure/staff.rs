@@ -71,6 +71,19 @@ pub(super) fn scrub_assessment(sql: &SqlStorage, a: &Candidate, email: &str) -> 
             vec![privacy::TEXT_ERASED.into(), a.id.clone().into(), email.into()],
         )
         .context("scrub call errors")?;
+    } else {
+        for id in keys_mentioning(
+            sql,
+            "SELECT id AS key, last_error AS text FROM calls WHERE assessment_id = ? AND last_error IS NOT NULL",
+            vec![a.id.clone().into()],
+            email,
+        )? {
+            sql.exec(
+                "UPDATE calls SET last_error = ? WHERE id = ?",
+                vec![privacy::TEXT_ERASED.into(), id.into()],
+            )
+            .context("scrub call error")?;
+        }
     }
     idempotency::forget_assessment(sql, &a.id)?;
     Ok(Counts {
@@ -103,6 +116,50 @@ pub(super) fn scrub_event(sql: &SqlStorage, e: &EventBody, email: &str) -> ApiRe
             args(),
         )
         .context("scrub attempts")?;
+    } else {
+        // Attempts are keyed by (delivery, n): `key` is both, joined by a space.
+        let keys = keys_mentioning(
+            sql,
+            "SELECT event_id || ' ' || n AS key, response AS text FROM attempts WHERE (event_id = ? OR event_id IN (SELECT id FROM deliveries WHERE event_id = ?)) AND response IS NOT NULL",
+            vec![e.id.clone().into(), e.id.clone().into()],
+            email,
+        )?;
+        counts.attempts = keys.len();
+        for key in keys {
+            let Some((delivery, n)) = key.rsplit_once(' ') else {
+                continue;
+            };
+            sql.exec(
+                "UPDATE attempts SET response = NULL WHERE event_id = ? AND n = ?",
+                vec![delivery.into(), V::Integer(n.parse().unwrap_or(-1))],
+            )
+            .context("scrub attempt")?;
+        }
     }
     Ok(counts)
+}
+
+/// The `key` of each row `select` (`SELECT … AS key, … AS text`) returns whose `text` names
+/// `email` (lower-cased), ignoring case with Unicode's rules: how a non-ASCII address is
+/// matched, since SQLite's `lower()` folds ASCII only.
+fn keys_mentioning(
+    sql: &SqlStorage,
+    select: &str,
+    args: Vec<V>,
+    email: &str,
+) -> ApiResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        key: String,
+        text: String,
+    }
+    let rows: Vec<Row> = sql
+        .exec(select, args)
+        .and_then(|c| c.to_array())
+        .context("rows naming a staff member")?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| privacy::text_mentions(&r.text, email))
+        .map(|r| r.key)
+        .collect())
 }

@@ -139,6 +139,12 @@ pub fn mentions_email(v: &Value, email: &str) -> bool {
     }
 }
 
+/// Whether free text (an attempt's snippet, a call's error) names `email` (lower-cased) as a
+/// whole address, ignoring case with Unicode's rules.
+pub fn text_mentions(text: &str, email: &str) -> bool {
+    contains_address(&text.to_lowercase(), email)
+}
+
 /// Whether `text` holds `email` with nothing before it that could belong to its local part
 /// and nothing after it that could continue its domain (a letter, digit, `-`, `_`, or a `.`
 /// followed by one of those).

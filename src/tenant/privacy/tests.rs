@@ -186,3 +186,19 @@ fn erasure_email_must_be_one_plain_address() {
         assert!(e.message.contains("email"), "{bad}");
     }
 }
+
+#[test]
+fn free_text_names_a_non_ascii_address_whatever_its_case() {
+    let email = "jürgen.ölmann@exämple.com";
+    assert!(text_mentions(
+        "refused: JÜRGEN.ÖLMANN@EXÄMPLE.COM is not a user",
+        email
+    ));
+    assert!(text_mentions("<Jürgen.Ölmann@exämple.com>", email));
+    assert!(
+        !text_mentions("xjürgen.ölmann@exämple.com", email),
+        "part of another address"
+    );
+    assert!(!text_mentions("jürgen.ölmann@exämple.community", email));
+    assert!(!text_mentions("nothing here", email));
+}
