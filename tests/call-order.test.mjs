@@ -161,6 +161,12 @@ test("Ashby: COMPLETED waits while STARTED is retried, reaches Ashby after it, a
   assert.ok(firstOkStarted < firstCompleted, `STARTED landed before COMPLETED was sent: ${JSON.stringify(calls)}`);
   assert.equal(calls.filter((x) => x.what === "Completed").length, 1);
   assert.equal(calls.at(-1).what, "Completed", "Ashby ends showing COMPLETED");
+  // The released COMPLETED goes at once from the object that saw STARTED accepted, not through
+  // the queue, whose consumer waits up to its batch window (`max_batch_timeout`, 1 s) first.
+  const mine = ats.requests.filter((r) => ofId(r));
+  const acceptedAt = mine.find((r) => ofId(r) === "Started" && answered.get(r)).at;
+  const completedAt = mine.find((r) => ofId(r) === "Completed").at;
+  assert.ok(completedAt - acceptedAt < 700, `COMPLETED reached Ashby ${Math.round(completedAt - acceptedAt)} ms after STARTED was accepted`);
 });
 
 test("Ashby: when STARTED fails for good, COMPLETED still goes after it; synced, with the failure kept in earlierFailures", async () => {

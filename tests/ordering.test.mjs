@@ -101,6 +101,12 @@ test("a record's events arrive in commit order: record.modified waits for a refu
   assert.ok(firstNewOk >= 0 && firstNewOk < firstModified, `record.new delivered before record.modified is sent: ${JSON.stringify(seq)}`);
   assert.ok(seq.filter((e) => e.type === "record.new").length >= 2, "record.new was refused at least once");
   assert.equal(seq.filter((e) => e.type === "record.modified").length, 1);
+  // The released record.modified goes at once from the object, not through the queue (whose
+  // consumer waits up to its batch window, 1 s, first).
+  const mine = rx.requests.filter((q) => body(q)?.recordId === a);
+  const newOkAt = mine.find((q) => body(q).eventType === "record.new" && answered.get(q)).at;
+  const modifiedAt = mine.find((q) => body(q).eventType === "record.modified").at;
+  assert.ok(modifiedAt - newOkAt < 700, `record.modified arrived ${Math.round(modifiedAt - newOkAt)} ms after record.new was taken`);
 });
 
 test("a later event goes once the earlier one of its record has failed for good", async () => {

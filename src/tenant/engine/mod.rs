@@ -142,7 +142,8 @@ async fn gate_and_send<C: Channel>(
 
 /// Send attempt `n` of a delivery whose lease is already taken (by [`attempt`], or in the
 /// insert that stored it), then record it: the row's transition, what the channel shows,
-/// and the queue messages that follow — written with no await in between, sent after.
+/// and the queue messages that follow — written with no await in between, sent after. A
+/// delivery its end released is attempted right after, from here, not through the queue.
 pub(crate) async fn send_claimed<C: Channel>(
     ch: &C,
     id: &str,
@@ -161,8 +162,16 @@ pub(crate) async fn send_claimed<C: Channel>(
         Transition::Retarget => enqueue.insert(0, (id.to_string(), n + 1, t1)),
         _ => {}
     }
-    for (id, next_n, when) in enqueue {
-        scheduled.enqueue(&id, next_n, when, t1).await;
+    for (next, next_n, when) in enqueue {
+        if next != id && when <= t1 {
+            // A delivery this one's end released (the next of its record or assessment): its
+            // attempt goes from here at once. A queue message would wait out the consumer's
+            // batch window (`max_batch_timeout`) for every link of a chain; if this object
+            // goes away first, the row is pending and due, and the sweep sends it.
+            Box::pin(attempt(ch, &next, Some(next_n))).await;
+        } else {
+            scheduled.enqueue(&next, next_n, when, t1).await;
+        }
     }
     Ok(())
 }
