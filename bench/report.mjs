@@ -33,7 +33,8 @@ for (const c of r.floor?.throughput ?? []) {
 console.log("\n| webhook delivery | p50 ms | p90 ms | p99 ms |\n|---|---|---|---|");
 const rows = [...Object.entries(det.webhookMs).map(([k, v]) => [`${k}, inspector detached`, v]),
   ...Object.entries(cli.webhookMs).filter(([k]) => k.includes("→")).map(([k, v]) => [`${k}, CLI`, v]),
-  ...Object.entries(r.reference.webhookMs).map(([k, v]) => [`reference worker: ${k}`, v])];
+  ...Object.entries(r.reference.webhookMs).map(([k, v]) => [`reference worker: ${k}`, v]),
+  ...Object.entries(r.floor?.webhookMs ?? {}).map(([k, v]) => [`Rust floor: ${k}`, v])];
 for (const [k, v] of rows) console.log(`| ${k} | ${f1(v.p50)} | ${f1(v.p90)} | ${f1(v.p99)} |`);
 if (r.vsReference) {
   console.log("\n| bridge vs reference worker (same run) | bridge | reference | ratio | target | met |\n|---|---|---|---|---|---|");

@@ -489,6 +489,24 @@ async function measure(server, hookPort, ghPort, harvestPort) {
   }
 }
 
+/** An order endpoint's webhook latency: `ORDERS` orders one at a time (after a warm-up), then a
+ *  burst of `BURST` at once, each from just before it is sent until its record.new arrives. */
+async function orderLatency(base, ep) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < WARMUP_ORDERS; i++) await timedOrder(agent, base, ep);
+  const sequential = [];
+  for (let i = 0; i < ORDERS; i++) sequential.push(await timedOrder(agent, base, ep));
+  const burstAgent = new http.Agent({ keepAlive: true });
+  const burst = await Promise.all(Array.from({ length: BURST }, () => timedOrder(burstAgent, base, ep)));
+  burstAgent.destroy();
+  agent.destroy();
+  return {
+    "order → webhook (sequential)": stats(sequential.map((o) => o.receiptMs)),
+    [`order response (burst ${BURST})`]: stats(burst.map((o) => o.responseMs)),
+    [`order → webhook (burst ${BURST})`]: stats(burst.map((o) => o.receiptMs)),
+  };
+}
+
 /** The reference worker (bench/reference/: one DO insert + one signed fetch, in JavaScript) on
  *  the inspector-detached server: the floor the runtime sets for an order with a webhook. */
 async function measureReference(hookPort) {
@@ -506,19 +524,7 @@ async function measureReference(hookPort) {
       { name: "reference POST /order", order: true, request: () => ({ method: "POST", path: "/order", body }) },
     ];
     const cells = await matrix(base, eps, worker.pgid);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    for (let i = 0; i < WARMUP_ORDERS; i++) await timedOrder(agent, base, eps[1]);
-    const sequential = [];
-    for (let i = 0; i < ORDERS; i++) sequential.push(await timedOrder(agent, base, eps[1]));
-    const burstAgent = new http.Agent({ keepAlive: true });
-    const burst = await Promise.all(Array.from({ length: BURST }, () => timedOrder(burstAgent, base, eps[1])));
-    burstAgent.destroy();
-    agent.destroy();
-    const webhook = {
-      "order → webhook (sequential)": stats(sequential.map((o) => o.receiptMs)),
-      [`order response (burst ${BURST})`]: stats(burst.map((o) => o.responseMs)),
-      [`order → webhook (burst ${BURST})`]: stats(burst.map((o) => o.receiptMs)),
-    };
+    const webhook = await orderLatency(base, eps[1]);
     printCells("reference worker", cells);
     printTable("reference webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
     return { server: "reference worker, wrangler dev, inspector detached", throughput: cells, webhookMs: webhook };
@@ -528,24 +534,30 @@ async function measureReference(hookPort) {
   }
 }
 
-/** The Rust floor (bench/floor/: a workers-rs worker that answers `ok`, and the same with one
- *  log line like the bridge's) on the inspector-detached server: what any Rust worker pays per
- *  request before doing anything, to read the /healthz ratio against. */
-async function measureFloor() {
+/** The Rust floor (bench/floor/: a workers-rs worker that answers `ok`, the same with one log
+ *  line like the bridge's, and the reference's order written in Rust) on the
+ *  inspector-detached server: what any Rust worker pays per request and per order before doing
+ *  anything of its own, to read the ratios against. */
+async function measureFloor(hookPort) {
   const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-floor-"));
   dirs.push(dir);
-  const worker = createWorker(dir, {}, { inspector: false, floor: true });
+  const worker = createWorker(dir, { WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hook`, WEBHOOK_SECRET: "bench-reference" },
+    { inspector: false, floor: true });
   workers.push(worker);
   try {
     const base = await worker.start();
     console.log(`\n== Rust floor (workers-rs, inspector detached): ${base}`);
+    const body = JSON.stringify(fixture("greenhouse/send_test.json"));
     const eps = [
       { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) },
       { name: "GET /healthz, one log line", request: () => ({ method: "GET", path: "/healthz/logged" }) },
+      { name: "Rust floor POST /order", order: true, request: () => ({ method: "POST", path: "/order", body }) },
     ];
     const cells = await matrix(base, eps, worker.pgid);
+    const webhook = await orderLatency(base, eps[2]);
     printCells("Rust floor", cells);
-    return { server: "Rust floor (bench/floor), wrangler dev, inspector detached", throughput: cells };
+    printTable("Rust floor webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
+    return { server: "Rust floor (bench/floor), wrangler dev, inspector detached", throughput: cells, webhookMs: webhook };
   } finally {
     await worker.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -576,6 +588,10 @@ function versusReference(bridge, reference, floor) {
   const top = Math.max(...CONCURRENCY);
   ratio(`order req/s (send_test vs POST /order), ${top} conn`, rate(bridge.throughput, "GH POST send_test", top),
     rate(reference.throughput, "reference POST /order", top), 0.7, true);
+  // Not a target: the reference's order written in Rust (bench/floor), against the reference.
+  rows.push({ figure: `Rust floor order req/s (POST /order), ${top} conn`, bridge: rate(floor.throughput, "Rust floor POST /order", top),
+    reference: rate(reference.throughput, "reference POST /order", top), target: "(reported)", met: true });
+  rows.at(-1).ratio = rows.at(-1).bridge / rows.at(-1).reference;
   const bSeq = wh(bridge.webhookMs, "send_test → record.new (sequential)");
   const rSeq = wh(reference.webhookMs, "order → webhook (sequential)");
   ratio("order → webhook p50, sequential (ms)", bSeq.p50, rSeq.p50, 1.5, false);
@@ -584,6 +600,12 @@ function versusReference(bridge, reference, floor) {
   const rBurst = wh(reference.webhookMs, `order → webhook (burst ${BURST})`);
   rows.push({ figure: `burst of ${BURST} to one tenant, order → webhook p99 (ms)`, bridge: bBurst.p99, reference: rBurst.p99,
     ratio: bBurst.p99 / rBurst.p99, target: "≤ 300 ms", met: bBurst.p99 <= 300 });
+  const fSeq = wh(floor.webhookMs, "order → webhook (sequential)");
+  const fBurst = wh(floor.webhookMs, `order → webhook (burst ${BURST})`);
+  rows.push({ figure: "Rust floor order → webhook p50, sequential (ms)", bridge: fSeq.p50, reference: rSeq.p50,
+    ratio: fSeq.p50 / rSeq.p50, target: "(reported)", met: true });
+  rows.push({ figure: `Rust floor burst of ${BURST}, order → webhook p99 (ms)`, bridge: fBurst.p99, reference: rBurst.p99,
+    ratio: fBurst.p99 / rBurst.p99, target: "(reported)", met: true });
   const bAns = wh(bridge.webhookMs, `send_test response (burst ${BURST})`);
   const rAns = wh(reference.webhookMs, `order response (burst ${BURST})`);
   rows.push({ figure: `burst of ${BURST} to one tenant, answer p99 (ms)`, bridge: bAns.p99, reference: rAns.p99,
@@ -615,7 +637,7 @@ async function main() {
     }
 
     const reference = await measureReference(hookPort);
-    const floor = await measureFloor();
+    const floor = await measureFloor(hookPort);
 
     // Summary: the ratios side by side, and the reference's order next to send_test.
     const summary = {};
