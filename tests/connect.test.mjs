@@ -24,6 +24,11 @@ test("creating a link validates its body and answers an unguessable url once", a
   for (const body of [{}, { provider: "lever" }, { provider: "ashby", expires_in_seconds: 10 }, { provider: "ashby", expires_in_seconds: 99_999_999 }, { provider: "ashby", colour: 1 }]) {
     assertErrorShape(assert, await admin(w, "POST", "/v1/tenants/cl-a/connect-links", body), 422);
   }
+  // An unknown provider is named as such, not as a missing field.
+  const unknown = await admin(w, "POST", "/v1/tenants/cl-a/connect-links", { provider: "lever" });
+  assert.match(unknown.body.error.message, /must be one of: /, unknown.text);
+  const missing = await admin(w, "POST", "/v1/tenants/cl-a/connect-links", {});
+  assert.match(missing.body.error.message, /is required, one of: /, missing.text);
   assertErrorShape(assert, await admin(w, "POST", "/v1/tenants/nobody/connect-links", { provider: "ashby" }), 404);
   const a = await admin(w, "POST", "/v1/tenants/cl-a/connect-links", { provider: "ashby", expires_in_seconds: 600 });
   const b = await admin(w, "POST", "/v1/tenants/cl-a/connect-links", { provider: "ashby" });

@@ -49,10 +49,12 @@ pub fn parse_create(v: &Value) -> ApiResult<NewLink> {
         .and_then(Provider::parse)
         .ok_or_else(|| {
             let names: Vec<&str> = Provider::all().map(|p| p.as_str()).collect();
-            ApiError::invalid_field(
-                "provider",
-                &format!("is required, one of: {}", names.join(", ")),
-            )
+            let what = if m.contains_key("provider") {
+                "must be"
+            } else {
+                "is required,"
+            };
+            ApiError::invalid_field("provider", &format!("{what} one of: {}", names.join(", ")))
         })?;
     let ttl_seconds = match m.get("expires_in_seconds") {
         None | Some(Value::Null) => DEFAULT_TTL_SECONDS,
