@@ -286,6 +286,42 @@ export async function startReceiver(respond = () => ({ status: 200 })) {
   };
 }
 
+/**
+ * Wait with `receiver.waitFor(n, timeoutMs, pred)`; when it times out, fail with what the worker
+ * says of the record's events (`GET …/events?record_id=`: state, attempts, lastError, next
+ * attempt) and the worker's last log lines naming the tenant, so a timeout says where the
+ * delivery stopped.
+ */
+export async function waitForRecord(w, tenant, recordId, receiver, n, timeoutMs, pred) {
+  try {
+    return await receiver.waitFor(n, timeoutMs, pred);
+  } catch (e) {
+    const r = await admin(w, "GET", `/v1/tenants/${tenant}/events?record_id=${encodeURIComponent(recordId)}`);
+    const rows = Array.isArray(r.body?.data) ? r.body.data.map((d) =>
+      `${d.eventId} ${d.eventType} ${d.state} attempts=${d.attemptCount} next=${d.nextAttemptAt} held=${d.heldReason ?? null} lastError=${d.lastError}`) : [r.text];
+    const logs = w.logs().split("\n").filter((l) => l.includes(tenant)).slice(-30);
+    throw new Error(`${e.message}\nevents of ${recordId}:\n  ${rows.join("\n  ")}\nworker log lines of ${tenant}:\n  ${logs.join("\n  ")}`);
+  }
+}
+
+/**
+ * Wait until the worker records every event of a record as `delivered` (`GET …/events?record_id=`).
+ * A receiver sees a webhook before the worker has written the attempt's outcome; a test that
+ * restarts the worker right after an arrival would cut that write short, and the event would be
+ * sent again once its lease runs out (README "Webhooks you receive"), holding the record's later
+ * events behind it.
+ */
+export async function untilDelivered(w, tenant, recordId, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await admin(w, "GET", `/v1/tenants/${tenant}/events?record_id=${encodeURIComponent(recordId)}`);
+    const rows = r.body?.data ?? [];
+    if (r.status === 200 && rows.length > 0 && rows.every((d) => d.state === "delivered")) return rows;
+    if (Date.now() > deadline) throw new Error(`events of ${recordId} not all delivered after ${timeoutMs} ms: ${r.text}`);
+    await sleep(50);
+  }
+}
+
 /** Verify a received webhook with the independent `standardwebhooks` library. */
 export function verifyWebhook(secret, rec) {
   return new Webhook(secret).verify(rec.body, {

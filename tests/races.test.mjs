@@ -5,6 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   startWorker, startReceiver, admin, edge, createTenant, createKey, verifyWebhook, sleep, fixture, events,
+  untilDelivered,
 } from "./harness.mjs";
 
 let w;
@@ -64,6 +65,8 @@ test("two concurrent COMPLETED results: one accepted, one 409, one record.modifi
   for (const ctx of tenants) {
     cold.push(await order(ctx));
     await ctx.hooks.waitFor(1);
+    // Recorded delivered before the restart, so the restart cannot cut that write short.
+    await untilDelivered(w, ctx.id, cold.at(-1));
   }
   await w.restart(); // every tenant object is cold now: its first request awaits a KV read
   await Promise.all(tenants.map((ctx, i) => twoCompletedAtOnce(ctx, cold[i])));
