@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   startWorker, startReceiver, admin, edge, createTenant, createKey, assertErrorShape, fixture,
-  events, ROOT, ADMIN_TOKEN,
+  events, waitForRecord, untilDelivered, ROOT, ADMIN_TOKEN,
 } from "./harness.mjs";
 
 let w;
@@ -153,6 +153,20 @@ test("a score Greenhouse shows as sent (its facts say `number`) draws no warning
   const res = await admin(w, "POST", `/v1/tenants/res-score/assessments/${assessment}/result`, { status: "IN_PROGRESS", score: 12, max_score: 15 });
   assert.equal(res.status, 200, res.text);
   assert.deepEqual(res.body.warnings, []);
+  // What no ATS can read right: a max_score of 0 or less, a completion before the start. Refused
+  // before anything is stored, naming the field; the stored result stays as it was.
+  const url = `/v1/tenants/res-score/assessments/${assessment}/result`;
+  for (const [body, field] of [
+    [{ status: "IN_PROGRESS", score: 1, max_score: 0 }, "max_score"],
+    [{ status: "IN_PROGRESS", score: -1, max_score: -10 }, "max_score"],
+    [{ status: "IN_PROGRESS", started_at: "2026-11-01T10:00:00Z", completed_at: "2026-11-01T09:00:00Z" }, "completed_at"],
+  ]) {
+    const bad = await admin(w, "POST", url, body);
+    assertErrorShape(assert, bad, 422);
+    assert.ok(bad.body.error.message.startsWith(`\`${field}\``), bad.text);
+  }
+  const stored = await admin(w, "GET", `/v1/tenants/res-score/assessments/${assessment}`);
+  assert.equal(stored.body.result.max_score, 15, stored.text);
 });
 
 test("Idempotency-Key: a repeat answers the first answer and sends nothing again; another body is 409", async () => {
@@ -237,15 +251,18 @@ test("Idempotency-Key: identical requests racing on a cold and on a warm object 
     assert.equal(answers.filter((a) => a.replayed === "true").length, n - 1, "one processed, the others replayed");
   };
   const done = JSON.stringify(fixture("result.completed.json"));
-  // Cold: the worker restarts, so each object's first request awaits a KV read.
+  // Cold: the worker restarts, so each object's first request awaits a KV read. First every
+  // record.new is recorded delivered: a restart must not cut that write short (the event would
+  // go again after its lease, and hold the record.modified behind it past this test's waits).
+  for (const [tenant, c] of [["res-idem-cold", ctxs[0]], ["res-idem-warm", ctxs[1]]]) await untilDelivered(w, tenant, c.assessment);
   await w.restart();
   await race("res-idem-cold", ctxs[0].assessment, "cold-1", done);
   // Warm: a progress result (which may be sent many times) raced with one key, then a final one.
   await race("res-idem-warm", ctxs[1].assessment, "warm-1", JSON.stringify({ status: "IN_PROGRESS", started_at: "2026-11-01T10:00:00Z" }), 6);
   await race("res-idem-warm", ctxs[1].assessment, "warm-2", done);
   const [cold, warm] = ctxs;
-  await cold.hooks.waitFor(1, 15_000, () => events(cold.hooks, "record.modified").length >= 1);
-  await warm.hooks.waitFor(1, 15_000, () => events(warm.hooks, "record.modified").length >= 2);
+  await waitForRecord(w, "res-idem-cold", cold.assessment, cold.hooks, 1, 15_000, () => events(cold.hooks, "record.modified").length >= 1);
+  await waitForRecord(w, "res-idem-warm", warm.assessment, warm.hooks, 1, 15_000, () => events(warm.hooks, "record.modified").length >= 2);
   await cold.gh.waitFor(1, 15_000, (rs) => rs.some((r) => r.method === "PATCH"));
   await warm.gh.waitFor(1, 15_000, (rs) => rs.some((r) => r.method === "PATCH"));
   await new Promise((r) => setTimeout(r, 1500));

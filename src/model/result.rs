@@ -230,13 +230,31 @@ pub fn parse_result(v: &serde_json::Value) -> Result<ResultUpdate, crate::error:
         }
         Some(_) => return Err(ApiError::invalid_field("metadata", "must be an object")),
     };
+    let score = number("score")?;
+    let max_score = number("max_score")?;
+    if max_score.is_some_and(|m| m <= 0.0) {
+        return Err(ApiError::invalid_field(
+            "max_score",
+            "must be greater than 0 (the score is read as a share of it)",
+        ));
+    }
+    let started_at = time("started_at")?;
+    let completed_at = time("completed_at")?;
+    if let (Some(s), Some(c)) = (&started_at, &completed_at) {
+        if parse_rfc3339(c) < parse_rfc3339(s) {
+            return Err(ApiError::invalid_field(
+                "completed_at",
+                "must not be before started_at",
+            ));
+        }
+    }
     Ok(ResultUpdate {
         status,
-        score: number("score")?,
-        max_score: number("max_score")?,
+        score,
+        max_score,
         result_url,
-        started_at: time("started_at")?,
-        completed_at: time("completed_at")?,
+        started_at,
+        completed_at,
         summary: text("summary", 10_000)?,
         metadata,
         reason: text("reason", 500)?,
@@ -265,6 +283,12 @@ mod tests {
                 "result_url",
             ),
             (json!({"status":"IN_PROGRESS","score":"high"}), "score"),
+            (json!({"status":"IN_PROGRESS","max_score":0}), "max_score"),
+            (json!({"status":"IN_PROGRESS","max_score":-5}), "max_score"),
+            (
+                json!({"status":"IN_PROGRESS","started_at":"2026-11-01T10:00:00Z","completed_at":"2026-11-01T09:59:59Z"}),
+                "completed_at",
+            ),
             (
                 json!({"status":"IN_PROGRESS","started_at":"yesterday"}),
                 "started_at",
