@@ -7,6 +7,8 @@ export WRANGLER_SEND_METRICS := false
 # at every start; the worker does not read it, and everything local stays on 127.0.0.1.
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 export PATH := $(HOME)/.cargo/bin:$(PATH)
+# The port `make dev` listens on: `make dev PORT=8788` when 8787 is taken.
+PORT ?= 8787
 
 .PHONY: setup build dev test lint bench demo clean
 
@@ -16,14 +18,14 @@ setup:
 build: setup
 	@sh scripts/build.sh
 
-## Run the worker on http://127.0.0.1:8787 with local KV, Durable Objects and Queues
+## Run the worker on http://127.0.0.1:$(PORT) (8787 unless PORT is given) with local KV, Durable Objects and Queues
 ## persisted under .wrangler/state; secrets come from .dev.vars (created from the example).
 ## wrangler builds on start ([build] in wrangler.toml) and again whenever src/ changes;
 ## BUILD_SKIP_UNCHANGED=1 makes scripts/build.sh skip a build whose inputs are unchanged
 ## (wrangler 4.86 runs the build a second time at start, when its file watcher is ready).
 dev: setup
 	@test -f .dev.vars || { cp .dev.vars.example .dev.vars; echo "created .dev.vars from .dev.vars.example"; }
-	BUILD_SKIP_UNCHANGED=1 npx wrangler dev --ip 127.0.0.1 --port 8787 --persist-to .wrangler/state
+	BUILD_SKIP_UNCHANGED=1 npx wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to .wrangler/state
 
 ## Style (rustfmt, clippy -D warnings for the wasm workers and the host lib + tests), host unit
 ## tests, a `wrangler deploy --dry-run` of the bridge and of examples/embedded (which also
