@@ -4,7 +4,7 @@
 
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, cpSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -73,7 +73,10 @@ function writeConfig(dir, mainPath, source = join(ROOT, "wrangler.toml")) {
  */
 export function createWorker(dir, vars, { inspector = true, reference = false, floor = false, build = join(ROOT, "build"), config: source } = {}) {
   let child = null; // the wrangler process; leader of its own process group
-  let logs = "";
+  // wrangler's output goes to a file in the private directory, written by the kernel: read
+  // through a pipe, every log line would cost the benchmark's own process (which also runs the
+  // load and the webhook receiver) CPU while it measures.
+  const logFile = join(dir, "wrangler.log");
   let stopping = null;
 
   async function start() {
@@ -95,15 +98,14 @@ export function createWorker(dir, vars, { inspector = true, reference = false, f
     const [cmd, argv] = inspector
       ? [join(ROOT, "node_modules/.bin/wrangler"), ["dev", ...args, "--inspector-port", String(await freePort())]]
       : [process.execPath, [join(ROOT, "bench/dev-server.mjs"), ...args]];
+    const out = openSync(logFile, "a");
     child = spawn(cmd, argv, {
       cwd: dir, // keeps wrangler's .wrangler/ scratch files out of the repo
       detached: true, // own process group: stop() kills workerd along with wrangler
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", out, out],
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
     });
-    const keep = (d) => { logs = (logs + d).slice(-4000); }; // tail, for error reports
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
+    closeSync(out); // the child has its own copy
 
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 90_000;
@@ -136,7 +138,11 @@ export function createWorker(dir, vars, { inspector = true, reference = false, f
     return stopping;
   }
 
-  return { start, stop, logs: () => logs, get pgid() { return child?.pid ?? null; } };
+  /** The tail of wrangler's output, for error reports. */
+  const logs = () => {
+    try { return readFileSync(logFile, "utf8").slice(-4000); } catch { return ""; }
+  };
+  return { start, stop, logs, get pgid() { return child?.pid ?? null; } };
 }
 
 /** Ctrl-C / kill: run `cleanup` (stop the worker), then exit 128+signal. The returned object's
