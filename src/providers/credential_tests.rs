@@ -268,6 +268,14 @@ fn cancel_link_tokens_name_their_tenant_and_travel_hashed() {
     ] {
         assert_eq!(super::link_credentials(bad), None, "{bad:?}");
     }
+    // Two tokens (even the right one twice) are not a link the bridge minted.
+    for bad in [
+        format!("token={token}&token={token}"),
+        format!("token=cl_acme-co.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&token={token}"),
+    ] {
+        let bad = Some(bad.as_str());
+        assert_eq!(super::link_credentials(bad), None, "{bad:?}");
+    }
     // No provider's key prefix may collide with the cancel-link prefix.
     for spec in REGISTRY {
         assert!(

@@ -199,9 +199,13 @@ pub fn invalid_cancel_link() -> crate::error::ApiError {
 
 /// What the front door forwards to authorize a `CancelLink` operation: the tenant the link's
 /// `token` query parameter names and the token's hash. None: no well-formed token (the one
-/// [`invalid_cancel_link`] 401, so tenants cannot be probed).
+/// [`invalid_cancel_link`] 401, so tenants cannot be probed). A link the bridge mints has one
+/// `token`; a query with several is not such a link, and is refused the same way.
 pub fn link_credentials(query: Option<&str>) -> Option<(String, Vec<String>)> {
     let q = crate::admin::query::pairs(query);
+    if q.iter().filter(|(k, _)| k == "token").count() > 1 {
+        return None;
+    }
     let token = crate::admin::query::get(&q, "token")?;
     let tenant = crate::secrets::partner_key_tenant(CANCEL_LINK_PREFIX, token)?;
     Some((tenant.to_string(), vec![crate::secrets::hash_key(token)]))

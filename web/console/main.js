@@ -211,7 +211,7 @@ function Overview({ tenant, reload }) {
       <dl class="facts">
         <dt>Tenant id</dt><dd class="mono">${t.id}</dd>
         <dt>Webhook</dt><dd><span class="mono">${t.webhook.url}</span> <${Badge} value=${t.webhook.enabled ? "enabled" : "disabled (410)"} />${t.webhook.secret_rotating ? html` <${Badge} value="secret rotating" />` : null}</dd>
-        <dt>Packages source</dt><dd>${t.packages_url ? html`<span class="mono">${t.packages_url}</span>` : t.packages.length ? `${t.packages.length} stored packages` : t.static_package_id ? `static package ${t.static_package_id}` : "none"}</dd>
+        <dt>Packages source</dt><dd>${t.packages_url ? html`<span class="mono">${t.packages_url}</span>` : t.packages.length ? `${t.packages.length} stored package${t.packages.length === 1 ? "" : "s"}` : t.static_package_id ? `static package ${t.static_package_id}` : "none"}</dd>
         ${creds.map((c) => html`<dt>${c.provider} credentials</dt><dd>${c.fields.map((f) => f.secret ? `${human(f.field)}: ${f.set ? "set" : "not set"}` : `${human(f.field)}: ${f.value || "—"}`).join(" · ")}</dd>`)}
         <dt>Created</dt><dd>${when(t.createdAt)}</dd><dt>Updated</dt><dd>${when(t.updatedAt)}</dd>
       </dl>
