@@ -166,7 +166,7 @@ pub static SPEC: Spec = Spec {
             ),
             (
                 "details",
-                "at most 2 levels deep (deeper values sent as JSON text)",
+                "labels and one level below them (deeper values sent as JSON text)",
             ),
             ("summary", "150 characters shown on the candidate card"),
         ],
