@@ -12,7 +12,9 @@
 //
 // DIR is a build directory (what scripts/build.sh writes to build/; copy it aside before
 // building the other variant). --a-config / --b-config FILE run that build with another
-// wrangler.toml (default: the repo's), e.g. to compare a deployment setting. Used to find what a change saves; `make bench` stays the
+// wrangler.toml (default: the repo's), e.g. to compare a deployment setting; --a-env / --b-env
+// K=V (repeatable) give that server's wrangler process an environment variable, e.g.
+// `--a build --b build --b-env BENCH_SKIP_WRANGLER_DEBUG_LOG=1` (bench/dev-server.mjs). Used to find what a change saves; `make bench` stays the
 // benchmark of record.
 
 import http from "node:http";
@@ -24,11 +26,12 @@ import { createWorker, fixture, groupCpuMs, onSignals, printTable, send, sleep, 
 
 const { values } = parseArgs({ options: {
   a: { type: "string" }, b: { type: "string" }, "a-config": { type: "string" }, "b-config": { type: "string" },
+  "a-env": { type: "string", multiple: true }, "b-env": { type: "string", multiple: true },
   rounds: { type: "string", default: "10" }, requests: { type: "string", default: "200" }, conc: { type: "string", default: "8" },
   latency: { type: "boolean", default: false },
 } });
 if (!values.a || !values.b) {
-  console.error("usage: node bench/ab.mjs --a BUILD_DIR --b BUILD_DIR [--a-config FILE] [--b-config FILE] [--rounds N] [--requests N] [--conc N] [--latency]");
+  console.error("usage: node bench/ab.mjs --a BUILD_DIR --b BUILD_DIR [--a-config FILE] [--b-config FILE] [--a-env K=V] [--b-env K=V] [--rounds N] [--requests N] [--conc N] [--latency]");
   process.exit(2);
 }
 const ROUNDS = Number(values.rounds), REQUESTS = Number(values.requests), CONC = Number(values.conc);
@@ -53,10 +56,10 @@ async function admin(base, method, path, body) {
 const dirs = [], workers = [];
 onSignals(async () => { for (const w of workers) await w.stop(); for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-async function start(build, config, hookPort) {
+async function start(build, config, hookPort, env = {}) {
   const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-ab-"));
   dirs.push(dir);
-  const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" }, { inspector: false, build: resolve(build), config: config && resolve(config) });
+  const worker = createWorker(dir, { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" }, { inspector: false, build: resolve(build), config: config && resolve(config), env });
   workers.push(worker);
   const base = await worker.start();
   await admin(base, "POST", "/v1/tenants", { id: TENANT, webhook: { url: `http://127.0.0.1:${hookPort}/hook` } });
@@ -116,8 +119,9 @@ async function sequential(s, make, n) {
 try {
   const hookPort = await listen(receiver);
   const ghPort = await listen(fake);
-  const a = await start(values.a, values["a-config"], hookPort);
-  const b = await start(values.b, values["b-config"], hookPort);
+  const envOf = (list = []) => Object.fromEntries(list.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const a = await start(values.a, values["a-config"], hookPort, envOf(values["a-env"]));
+  const b = await start(values.b, values["b-config"], hookPort, envOf(values["b-env"]));
   const rows = {};
   for (const name of Object.keys(endpoints(a, ghPort))) {
     const ea = endpoints(a, ghPort)[name], eb = endpoints(b, ghPort)[name];

@@ -10,8 +10,16 @@
 // weighs on exactly the endpoints that call a Durable Object or a webhook, and no deployed
 // worker pays it. The benchmark reports both servers (see bench/run.mjs).
 
+//
+// For measurement only (bench/ab.mjs --b-env; never in `make bench`): with
+// BENCH_SKIP_WRANGLER_DEBUG_LOG=1, wrangler's logger is told it runs under its own unit tests,
+// the one switch that stops it appending every printed line (each of the worker's log lines
+// included) to its debug log file. That shows what the append costs wrangler's process per line.
+
 import { parseArgs } from "node:util";
-import { unstable_startWorker } from "wrangler";
+
+if (process.env.BENCH_SKIP_WRANGLER_DEBUG_LOG === "1") globalThis.vitest = {};
+const { unstable_startWorker } = await import("wrangler");
 
 const { values } = parseArgs({
   options: {

@@ -69,9 +69,9 @@ function writeConfig(dir, mainPath, source = join(ROOT, "wrangler.toml")) {
  * `reference: true` runs bench/reference/ (a minimal JavaScript worker) instead of build/;
  * `floor: true` runs bench/floor/ (a minimal workers-rs worker, built into bench/floor/build);
  * `build` runs another build directory and `config` another wrangler.toml (bench/ab.mjs
- * compares two).
+ * compares two); `env` adds environment variables for the wrangler process.
  */
-export function createWorker(dir, vars, { inspector = true, reference = false, floor = false, build = join(ROOT, "build"), config: source } = {}) {
+export function createWorker(dir, vars, { inspector = true, reference = false, floor = false, build = join(ROOT, "build"), config: source, env: extraEnv = {} } = {}) {
   let child = null; // the wrangler process; leader of its own process group
   // wrangler's output goes to a file in the private directory, written by the kernel: read
   // through a pipe, every log line would cost the benchmark's own process (which also runs the
@@ -103,7 +103,9 @@ export function createWorker(dir, vars, { inspector = true, reference = false, f
       cwd: dir, // keeps wrangler's .wrangler/ scratch files out of the repo
       detached: true, // own process group: stop() kills workerd along with wrangler
       stdio: ["ignore", out, out],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+      // WRANGLER_LOG_PATH: wrangler appends every line it prints to a debug log file, by default
+      // under the user's home; here it goes to the private directory, removed with it.
+      env: { ...process.env, ...extraEnv, WRANGLER_LOG_PATH: join(dir, "wrangler-debug.log"), WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
     });
     closeSync(out); // the child has its own copy
 

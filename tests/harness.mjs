@@ -114,7 +114,9 @@ export async function startWorker({ vars = {}, persistTo, workerDir = ".", mount
       cwd: dir,
       detached: true, // own process group, so stop() can end workerd with it
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+      // wrangler appends every line it prints to a debug log file (by default under the user's
+      // home); it goes to the test's own directory, removed with it.
+      env: { ...process.env, WRANGLER_LOG_PATH: join(dir, "wrangler-debug.log"), WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
     });
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
