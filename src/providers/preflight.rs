@@ -89,13 +89,8 @@ fn score(shape: ScoreShape, title: &str, r: &ResultUpdate) -> ApiResult<Option<S
             }
         ))),
         ScoreShape::Percent => {
+            // `model::parse_result` refuses a `max_score` of 0 or less for every ATS.
             let max = r.max_score.unwrap_or(100.0);
-            if max <= 0.0 {
-                return Err(ApiError::invalid_field(
-                    "max_score",
-                    &format!("must be greater than 0: {title} shows the score as 0–100"),
-                ));
-            }
             if !(0.0..=max).contains(&s) {
                 return Err(ApiError::invalid_field(
                     "score",
@@ -236,10 +231,6 @@ mod tests {
             ),
             (json!({"status":"STARTED","score":120}), "`score`"),
             (json!({"status":"STARTED","score":-1}), "`score`"),
-            (
-                json!({"status":"STARTED","score":1,"max_score":0}),
-                "`max_score`",
-            ),
         ] {
             let e = check("Test", &spec, &result(bad.clone())).unwrap_err();
             assert_eq!(e.status, 422, "{bad}");
