@@ -26,6 +26,19 @@ pub const ASSESSMENT_FINAL: &str = "assessment_final";
 pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
 /// 400: the `Idempotency-Key` header is empty, too long or not printable ASCII.
 pub const INVALID_IDEMPOTENCY_KEY: &str = "invalid_idempotency_key";
+/// 409: the record's personal data was erased, so it cannot be sent again (an event's
+/// replay, README "Personal data"; a provider call's replay, README "Replaying a write-back").
+pub const ERASED: &str = "erased";
+/// 409: a provider-call replay found no call stored for the assessment (README "Replaying a
+/// write-back").
+pub const NOTHING_TO_REPLAY: &str = "nothing_to_replay";
+/// 409: a provider-call replay found the assessment's latest call still pending (due, waiting
+/// behind an earlier call, being retried or in flight; README "Replaying a write-back").
+pub const PROVIDER_SYNC_PENDING: &str = "provider_sync_pending";
+/// 409: a provider-call replay of a call the ATS's own cancellation of the assessment stopped
+/// or overtook (README "The ATS cancels", "Replaying a write-back"); also the `error.code` of
+/// such a call's `providerSync`.
+pub const PROVIDER_SYNC_CANCELLED: &str = "provider_sync_cancelled";
 /// 409: the tenant already has the most webhook endpoints it may have (README "Webhook
 /// endpoints").
 pub const WEBHOOK_LIMIT_REACHED: &str = "webhook_limit_reached";

@@ -28,6 +28,12 @@ pub enum Admin {
     GetEvent(String, String),
     ReplayEvent(String, String),
     ReplayFailedEvents(String),
+    /// `POST /v1/tenants/{t}/assessments/{id}/provider-sync/replay`: re-send the assessment's
+    /// latest provider call (README "Replaying a write-back").
+    ReplayProviderSync(String, String),
+    /// `POST /v1/tenants/{t}/provider-sync/replay`: re-send every latest provider call that
+    /// failed for good (README "Replaying a write-back").
+    ReplayFailedProviderSyncs(String),
     CreateConnectLink(String),
     ListConnectLinks(String),
     RevokeConnectLink(String, String),
@@ -64,6 +70,8 @@ impl Admin {
             | GetEvent(t, _)
             | ReplayEvent(t, _)
             | ReplayFailedEvents(t)
+            | ReplayProviderSync(t, _)
+            | ReplayFailedProviderSyncs(t)
             | CreateConnectLink(t)
             | ListConnectLinks(t)
             | RevokeConnectLink(t, _)
@@ -99,6 +107,10 @@ impl Admin {
             GetEvent(..) => "GET /v1/tenants/{tenant}/events/{eventId}",
             ReplayEvent(..) => "POST /v1/tenants/{tenant}/events/{eventId}/replay",
             ReplayFailedEvents(_) => "POST /v1/tenants/{tenant}/events/replay",
+            ReplayProviderSync(..) => {
+                "POST /v1/tenants/{tenant}/assessments/{id}/provider-sync/replay"
+            }
+            ReplayFailedProviderSyncs(_) => "POST /v1/tenants/{tenant}/provider-sync/replay",
             CreateConnectLink(_) => "POST /v1/tenants/{tenant}/connect-links",
             ListConnectLinks(_) => "GET /v1/tenants/{tenant}/connect-links",
             RevokeConnectLink(..) => "DELETE /v1/tenants/{tenant}/connect-links/{id}",
@@ -188,6 +200,14 @@ pub fn match_admin(method: Method, segs: &[&str]) -> Result<Admin, ApiError> {
         ["tenants", t, "assessments", id, "result"] => pick(
             method,
             vec![(Post, Admin::PostResult(tenant(t)?, id.to_string()))],
+        ),
+        ["tenants", t, "assessments", id, "provider-sync", "replay"] => pick(
+            method,
+            vec![(Post, Admin::ReplayProviderSync(tenant(t)?, id.to_string()))],
+        ),
+        ["tenants", t, "provider-sync", "replay"] => pick(
+            method,
+            vec![(Post, Admin::ReplayFailedProviderSyncs(tenant(t)?))],
         ),
         ["tenants", t, "events"] => pick(method, vec![(Get, Admin::ListEvents(tenant(t)?))]),
         ["tenants", t, "erasure"] => pick(method, vec![(Post, Admin::Erasure(tenant(t)?))]),
@@ -283,6 +303,41 @@ mod tests {
             match_admin(Method::Post, &["tenants", "acme", "events", "replay"]),
             Ok(Admin::ReplayFailedEvents("acme".into()))
         );
+        assert_eq!(
+            match_admin(
+                Method::Post,
+                &[
+                    "tenants",
+                    "acme",
+                    "assessments",
+                    "ats_ass_1",
+                    "provider-sync",
+                    "replay"
+                ]
+            ),
+            Ok(Admin::ReplayProviderSync("acme".into(), "ats_ass_1".into()))
+        );
+        assert_eq!(
+            match_admin(
+                Method::Post,
+                &["tenants", "acme", "provider-sync", "replay"]
+            ),
+            Ok(Admin::ReplayFailedProviderSyncs("acme".into()))
+        );
+        for segs in [
+            &[
+                "tenants",
+                "acme",
+                "assessments",
+                "a",
+                "provider-sync",
+                "replay",
+            ][..],
+            &["tenants", "acme", "provider-sync", "replay"][..],
+        ] {
+            let e = match_admin(Method::Get, segs).unwrap_err();
+            assert_eq!((e.status, e.allow.as_deref()), (405, Some("POST")));
+        }
         assert_eq!(
             match_admin(
                 Method::Delete,

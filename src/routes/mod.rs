@@ -88,6 +88,8 @@ mod tests {
             Admin::GetEvent("t".into(), "e".into()),
             Admin::ReplayEvent("t".into(), "e".into()),
             Admin::ReplayFailedEvents("t".into()),
+            Admin::ReplayProviderSync("t".into(), "a".into()),
+            Admin::ReplayFailedProviderSyncs("t".into()),
             Admin::CreateConnectLink("t".into()),
             Admin::ListConnectLinks("t".into()),
             Admin::RevokeConnectLink("t".into(), "c".into()),
@@ -121,6 +123,8 @@ mod tests {
                 | GetEvent(..)
                 | ReplayEvent(..)
                 | ReplayFailedEvents(_)
+                | ReplayProviderSync(..)
+                | ReplayFailedProviderSyncs(_)
                 | CreateConnectLink(_)
                 | ListConnectLinks(_)
                 | RevokeConnectLink(..)

@@ -108,6 +108,8 @@ impl Tenant {
                     &json!({"replayed": ids.len(), "eventIds": ids}),
                 ))
             }
+            Admin::ReplayProviderSync(_, id) => self.replay_provider_sync(&id).await,
+            Admin::ReplayFailedProviderSyncs(_) => self.replay_failed_provider_syncs().await,
             Admin::CreateConnectLink(t) => self.create_connect_link(&t, call),
             Admin::ListConnectLinks(_) => self.list_connect_links(),
             Admin::RevokeConnectLink(_, id) => self.revoke_connect_link(&id),

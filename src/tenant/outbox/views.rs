@@ -8,7 +8,7 @@ use worker::SqlStorageValue as V;
 
 use super::{Due, Lane, ListedRow, Outbox, DELIVERY_COLS, EVENT_COLS};
 use crate::admin::query;
-use crate::error::{ApiError, ApiResult, Context};
+use crate::error::{code, ApiError, ApiResult, Context};
 use crate::model::rfc3339;
 use crate::tenant::privacy::{self, ERASED_BODY};
 use crate::tenant::{endpoints, now, store};
@@ -23,7 +23,7 @@ impl Outbox {
         };
         if privacy::is_erased_body(&self.body(id)?) {
             return Err(ApiError::conflict(
-                "erased",
+                code::ERASED,
                 "The event's personal data was erased; it cannot be sent again.",
             ));
         }
@@ -45,7 +45,7 @@ impl Outbox {
                 let d = rows.into_iter().next().ok_or_else(|| {
                     ApiError::new(
                         404,
-                        crate::error::code::NOT_FOUND,
+                        code::NOT_FOUND,
                         format!("The event was never sent to endpoint `{ep}` (unknown endpoint, or its event_types do not take it)."),
                     )
                 })?;

@@ -12,23 +12,29 @@
 //! neither the sweep nor the attempt right after the answer sends it) and released — made due
 //! at once — in the same write that marks the earlier one delivered or failed for good
 //! (`release_next`). Calls of other assessments never wait.
+//!
+//! Replay (README "Replaying a write-back"): an assessment's latest call, ended, made pending
+//! again with a fresh retry cycle and attempted through the engine (`replay.rs`: the rules).
 
 use serde::Deserialize;
-use worker::{Env, Method, SqlStorage, SqlStorageValue as V};
+use serde_json::json;
+use worker::{Env, Method, Response, SqlStorage, SqlStorageValue as V};
 
 use super::engine::leases::{Ended, Scheduled, LEASE_MS};
 use super::engine::{self, Enqueue};
 use super::{assessments, now, privacy, Tenant};
 use crate::admin::tenants::Credentials;
 use crate::config::Config;
-use crate::delivery::state::{self, Start};
+use crate::delivery::state::{self, Start, State};
 use crate::delivery::{MsgKind, QueueMsg};
 use crate::error::{ApiError, ApiResult, Context};
-use crate::model::Provider;
+use crate::http;
+use crate::model::{Provider, Status};
 use crate::providers::OutboundCall;
 use crate::secrets;
 
 mod channel;
+mod replay;
 mod sync;
 
 use channel::CallChannel;
@@ -76,6 +82,54 @@ pub(super) struct CallRow {
     /// The earliest pending call of its assessment (itself when it may go).
     #[serde(default)]
     head: Option<String>,
+}
+
+/// An assessment's latest call with what replay decides on (`replay::may_replay`): the call's
+/// columns, and its assessment's status, stored result status, `final_at` and erasure.
+#[derive(Debug, Clone, Deserialize)]
+struct Latest {
+    seq: i64,
+    id: String,
+    assessment_id: String,
+    label: String,
+    state: String,
+    last_error: Option<String>,
+    attempt_count: i64,
+    created_at: i64,
+    status: String,
+    result_status: Option<String>,
+    final_at: Option<i64>,
+    erased: i64,
+}
+
+/// The columns of a [`Latest`], from `calls c JOIN assessments a`.
+const LATEST_COLS: &str = "c.seq, c.id, c.assessment_id, c.label, c.state, c.last_error, c.attempt_count, c.created_at, a.status, json_extract(a.result, '$.status') AS result_status, a.final_at, json_extract(a.record, '$.personalDataErased') IS NOT NULL AS erased";
+
+/// The condition that `c` is the latest call of its assessment.
+const IS_LATEST: &str =
+    "c.seq = (SELECT max(l.seq) FROM calls l WHERE l.assessment_id = c.assessment_id)";
+
+/// At most this many calls are replayed by one `POST …/provider-sync/replay`.
+const REPLAY_BATCH: usize = 1_000;
+
+impl Latest {
+    /// Whether it may be replayed (`replay::may_replay`).
+    fn may_replay(&self) -> ApiResult<()> {
+        let status = Status::parse(&self.status).unwrap_or(Status::NotSpecified);
+        let result_status = self.result_status.as_deref().and_then(Status::parse);
+        replay::may_replay(
+            &replay::LatestCall {
+                id: &self.id,
+                state: State::parse(&self.state),
+                last_error: self.last_error.as_deref(),
+                created_at: self.created_at,
+            },
+            &replay::Assessment {
+                erased: self.erased != 0,
+                ats_cancelled_at: replay::ats_cancelled_at(status, result_status, self.final_at),
+            },
+        )
+    }
 }
 
 pub struct ProviderCalls {
@@ -354,6 +408,96 @@ impl ProviderCalls {
         }))
     }
 
+    /// Replay the latest call of assessment `assessment_id` (README "Replaying a write-back"):
+    /// if `replay::may_replay` lets it, make it pending again, due at `t` (ms), and show it so
+    /// on `providerSync`. Synchronous: the decision and the write commit together. Returns the
+    /// call's id, for the attempt the caller makes at once. 404 `not_found` for an unknown
+    /// assessment; the 409s of `replay::may_replay`.
+    pub fn replay(&self, assessment_id: &str, t: i64) -> ApiResult<String> {
+        if assessments::get(&self.sql, assessment_id)?.is_none() {
+            return Err(ApiError::not_found("assessment"));
+        }
+        let rows: Vec<Latest> = self
+            .sql
+            .exec(
+                &format!("SELECT {LATEST_COLS} FROM calls c JOIN assessments a ON a.id = c.assessment_id WHERE c.assessment_id = ? ORDER BY c.seq DESC LIMIT 1"),
+                vec![assessment_id.into()],
+            )
+            .and_then(|c| c.to_array())
+            .context("latest call")?;
+        let Some(latest) = rows.into_iter().next() else {
+            return Err(replay::nothing_to_replay());
+        };
+        latest.may_replay()?;
+        self.make_pending(&latest, t)?;
+        Ok(latest.id)
+    }
+
+    /// `POST …/provider-sync/replay` (README "Replaying a write-back"): every assessment whose
+    /// latest call failed for good and may be replayed (`replay::may_replay`: not stopped or
+    /// overtaken by the ATS's cancellation, not erased), oldest call first, at most 1,000 per
+    /// call, made pending again (due at `t`, ms) and put on the queue at once. Returns
+    /// `(assessment id, call id)` of each.
+    pub async fn replay_failed(&self, t: i64) -> ApiResult<Vec<(String, String)>> {
+        let mut chosen: Vec<Latest> = Vec::new();
+        let mut after = 0_i64;
+        // Erased assessments and calls the ATS's cancellation stopped are left out in the
+        // query (retention erases many); the rule decides on the rest.
+        let query = format!(
+            "SELECT {LATEST_COLS} FROM calls c JOIN assessments a ON a.id = c.assessment_id WHERE c.state = 'failed' AND c.seq > ? AND {IS_LATEST} AND json_extract(a.record, '$.personalDataErased') IS NULL AND (c.last_error IS NULL OR substr(c.last_error, 1, ?) != ?) ORDER BY c.seq LIMIT ?"
+        );
+        while chosen.len() < REPLAY_BATCH {
+            let page: Vec<Latest> = self
+                .sql
+                .exec(
+                    &query,
+                    vec![
+                        V::Integer(after),
+                        V::Integer(sync::CANCELLED_BY_ATS.len() as i64),
+                        sync::CANCELLED_BY_ATS.into(),
+                        V::Integer(REPLAY_BATCH as i64),
+                    ],
+                )
+                .and_then(|c| c.to_array())
+                .context("failed latest calls")?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            let full = page.len() == REPLAY_BATCH;
+            chosen.extend(page.into_iter().filter(|c| c.may_replay().is_ok()));
+            if !full {
+                break;
+            }
+        }
+        chosen.truncate(REPLAY_BATCH);
+        for c in &chosen {
+            self.make_pending(c, t)?;
+        }
+        let due: Vec<(String, i64)> = chosen
+            .iter()
+            .map(|c| (c.id.clone(), c.attempt_count + 1))
+            .collect();
+        self.scheduled().enqueue_now(&due).await;
+        Ok(chosen
+            .into_iter()
+            .map(|c| (c.assessment_id, c.id))
+            .collect())
+    }
+
+    /// Make an ended call pending again with a fresh retry cycle, due at `t` (ms): no lease,
+    /// no error, no end time, its attempts kept (the next attempt's number follows them); its
+    /// assessment's `providerSync` shows it pending (`replay::replayed_view`).
+    fn make_pending(&self, c: &Latest, t: i64) -> ApiResult<()> {
+        self.sql
+            .exec(
+                "UPDATE calls SET state = 'pending', cycle_retries = 0, next_attempt_at = ?, lease_until = 0, last_error = NULL, done_at = NULL WHERE id = ? AND state != 'pending'",
+                vec![V::Integer(t), c.id.clone().into()],
+            )
+            .context("replay")?;
+        let shown = self.shown(&c.assessment_id)?;
+        let view = replay::replayed_view(&shown, &c.id, &c.label, c.attempt_count, t);
+        assessments::set_sync(&self.sql, &c.assessment_id, &view)
+    }
+
     /// The dead-letter queue gave up on this call's message: record it on the call's
     /// assessment (README "Configuration": nothing silently dropped). The call stays pending, so
     /// the alarm sweep keeps it moving.
@@ -417,6 +561,62 @@ impl Tenant {
             claimed.extend(calls.insert(new, t)?);
         }
         Ok(claimed)
+    }
+
+    /// `POST /v1/tenants/{t}/assessments/{id}/provider-sync/replay` (README "Replaying a
+    /// write-back"): make the assessment's latest call pending again
+    /// ([`ProviderCalls::replay`]) and attempt it at once through the engine's attempt path
+    /// (`engine::attempt`), with the tenant's credentials as they are now. Answers 200
+    /// `{"assessmentId", "callId", "providerSync"}`, the sync state as `GET …/assessments/{id}`
+    /// shows it after the attempt (`retrying` if the ATS failed again: the engine goes on
+    /// with a fresh retry schedule). Refusals: 404 `not_found`, 409 `nothing_to_replay`,
+    /// `provider_sync_pending`, `provider_sync_cancelled`, `erased`.
+    pub(in crate::tenant) async fn replay_provider_sync(
+        &self,
+        assessment_id: &str,
+    ) -> ApiResult<Response> {
+        let calls = self.provider_calls()?;
+        // Every await comes first: from the decision to the write nothing awaits, so a
+        // concurrent replay or result sees this one's call pending.
+        let creds = self.credentials().await?;
+        let call_id = calls.replay(assessment_id, now())?;
+        let auth = move |p: Provider| creds.authorization(p);
+        let channel = CallChannel {
+            calls: &calls,
+            creds: &auth,
+        };
+        engine::attempt(&channel, &call_id, None).await;
+        if let Some(next) = calls.next_due()? {
+            self.arm(next).await;
+        }
+        let row =
+            assessments::get(&calls.sql, assessment_id)?.context("the replayed assessment")?;
+        Ok(http::json(
+            200,
+            &json!({
+                "assessmentId": row.id,
+                "callId": call_id,
+                "providerSync": row.view()["providerSync"],
+            }),
+        ))
+    }
+
+    /// `POST /v1/tenants/{t}/provider-sync/replay` (README "Replaying a write-back"): every
+    /// assessment whose latest call failed for good and may be replayed
+    /// ([`ProviderCalls::replay_failed`]; at most 1,000 per call, oldest first) goes back to
+    /// pending and onto the queue. Answers 202 `{"replayed": [{"assessmentId", "callId"}]}`.
+    pub(in crate::tenant) async fn replay_failed_provider_syncs(&self) -> ApiResult<Response> {
+        let calls = self.provider_calls()?;
+        let replayed = calls.replay_failed(now()).await?;
+        if !replayed.is_empty() {
+            let grace = crate::delivery::sweep_grace_ms(&calls.cfg.retry_schedule);
+            self.arm(now() + grace).await;
+        }
+        let list: Vec<_> = replayed
+            .iter()
+            .map(|(a, c)| json!({"assessmentId": a, "callId": c}))
+            .collect();
+        Ok(http::json(202, &json!({ "replayed": list })))
     }
 
     /// Make attempt 1 of stored calls right after the answer (in `wait_until`, one after the

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::delivery::attempt::{AttemptResult, ProviderAnswer, ProviderFault};
+use crate::error::code;
 use crate::model::{rfc3339, Provider};
 
 /// What one provider-call attempt came to, before scheduling.
@@ -306,7 +307,7 @@ pub(super) fn cancelled_view(
         ),
     };
     v["error"] = json!({
-        "code": "provider_sync_cancelled",
+        "code": code::PROVIDER_SYNC_CANCELLED,
         "kind": "cancelled",
         "message": format!(
             "{label} was not sent: {ats} cancelled the assessment before it went out{others}. Calls of a cancelled assessment are not sent after the cancellation."
