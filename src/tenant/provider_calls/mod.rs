@@ -99,11 +99,10 @@ struct Latest {
     status: String,
     result_status: Option<String>,
     final_at: Option<i64>,
-    erased: i64,
 }
 
 /// The columns of a [`Latest`], from `calls c JOIN assessments a`.
-const LATEST_COLS: &str = "c.seq, c.id, c.assessment_id, c.label, c.state, c.last_error, c.attempt_count, c.created_at, a.status, json_extract(a.result, '$.status') AS result_status, a.final_at, json_extract(a.record, '$.personalDataErased') IS NOT NULL AS erased";
+const LATEST_COLS: &str = "c.seq, c.id, c.assessment_id, c.label, c.state, c.last_error, c.attempt_count, c.created_at, a.status, json_extract(a.result, '$.status') AS result_status, a.final_at";
 
 /// The condition that `c` is the latest call of its assessment.
 const IS_LATEST: &str =
@@ -125,7 +124,6 @@ impl Latest {
                 created_at: self.created_at,
             },
             &replay::Assessment {
-                erased: self.erased != 0,
                 ats_cancelled_at: replay::ats_cancelled_at(status, result_status, self.final_at),
             },
         )
@@ -435,16 +433,16 @@ impl ProviderCalls {
 
     /// `POST …/provider-sync/replay` (README "Replaying a write-back"): every assessment whose
     /// latest call failed for good and may be replayed (`replay::may_replay`: not stopped or
-    /// overtaken by the ATS's cancellation, not erased), oldest call first, at most 1,000 per
+    /// overtaken by the ATS's cancellation), oldest call first, at most 1,000 per
     /// call, made pending again (due at `t`, ms) and put on the queue at once. Returns
     /// `(assessment id, call id)` of each.
     pub async fn replay_failed(&self, t: i64) -> ApiResult<Vec<(String, String)>> {
         let mut chosen: Vec<Latest> = Vec::new();
         let mut after = 0_i64;
-        // Erased assessments and calls the ATS's cancellation stopped are left out in the
-        // query (retention erases many); the rule decides on the rest.
+        // Calls the ATS's cancellation stopped are left out in the query; the rule decides
+        // on the rest.
         let query = format!(
-            "SELECT {LATEST_COLS} FROM calls c JOIN assessments a ON a.id = c.assessment_id WHERE c.state = 'failed' AND c.seq > ? AND {IS_LATEST} AND json_extract(a.record, '$.personalDataErased') IS NULL AND (c.last_error IS NULL OR substr(c.last_error, 1, ?) != ?) ORDER BY c.seq LIMIT ?"
+            "SELECT {LATEST_COLS} FROM calls c JOIN assessments a ON a.id = c.assessment_id WHERE c.state = 'failed' AND c.seq > ? AND {IS_LATEST} AND (c.last_error IS NULL OR substr(c.last_error, 1, ?) != ?) ORDER BY c.seq LIMIT ?"
         );
         while chosen.len() < REPLAY_BATCH {
             let page: Vec<Latest> = self
@@ -570,7 +568,8 @@ impl Tenant {
     /// `{"assessmentId", "callId", "providerSync"}`, the sync state as `GET …/assessments/{id}`
     /// shows it after the attempt (`retrying` if the ATS failed again: the engine goes on
     /// with a fresh retry schedule). Refusals: 404 `not_found`, 409 `nothing_to_replay`,
-    /// `provider_sync_pending`, `provider_sync_cancelled`, `erased`.
+    /// `provider_sync_pending`, `provider_sync_cancelled`. An erased assessment's call may be
+    /// replayed: write-backs carry no candidate fields (README "Personal data").
     pub(in crate::tenant) async fn replay_provider_sync(
         &self,
         assessment_id: &str,

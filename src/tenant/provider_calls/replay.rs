@@ -30,8 +30,6 @@ pub(super) struct LatestCall<'a> {
 /// What the replay decision reads of the assessment.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Assessment {
-    /// Its personal data was erased (README "Personal data").
-    pub erased: bool,
     /// When the ATS cancelled it (ms), if it did: [`ats_cancelled_at`].
     pub ats_cancelled_at: Option<i64>,
 }
@@ -67,8 +65,8 @@ pub(super) fn nothing_to_replay() -> ApiError {
 ///   cancellation, or ended earlier): 409 `provider_sync_cancelled`, the ATS is never told
 ///   about an assessment it cancelled (the cancellation's own write-back, stored with it, may
 ///   be replayed);
-/// - the assessment's personal data was erased: 409 `erased`;
-/// - otherwise (`failed`, or `delivered` and shown `synced`): Ok, it may be sent again.
+/// - otherwise (an erased assessment's too: write-backs carry no candidate fields and still go
+///   after an erasure, README "Personal data") (`failed`, or `delivered` and shown `synced`): Ok, it may be sent again.
 pub(super) fn may_replay(c: &LatestCall<'_>, a: &Assessment) -> ApiResult<()> {
     if c.state == State::Pending {
         return Err(ApiError::conflict(
@@ -87,12 +85,6 @@ pub(super) fn may_replay(c: &LatestCall<'_>, a: &Assessment) -> ApiResult<()> {
                 "The ATS cancelled the assessment after its latest provider call {} was stored; that call is not sent after the cancellation, so it cannot be replayed.",
                 c.id
             ),
-        ));
-    }
-    if a.erased {
-        return Err(ApiError::conflict(
-            code::ERASED,
-            "The assessment's personal data was erased; its provider call cannot be sent again.",
         ));
     }
     Ok(())
@@ -119,7 +111,6 @@ mod tests {
     use super::*;
 
     const OPEN: Assessment = Assessment {
-        erased: false,
         ats_cancelled_at: None,
     };
 
@@ -167,13 +158,8 @@ mod tests {
         let e = may_replay(&call(State::Pending), &OPEN).unwrap_err();
         assert_eq!((e.status, e.code), (409, code::PROVIDER_SYNC_PENDING));
         assert!(e.message.contains("call_1"), "{}", e.message);
-        // Pending wins over an erasure: its call still goes (README "Personal data").
-        let erased = Assessment {
-            erased: true,
-            ats_cancelled_at: None,
-        };
         assert_eq!(
-            refusal(&call(State::Pending), &erased),
+            refusal(&call(State::Pending), &OPEN),
             (409, code::PROVIDER_SYNC_PENDING)
         );
     }
@@ -191,7 +177,6 @@ mod tests {
         // Failed for good before the ATS cancelled (a STARTED refused, then the cancel): the
         // ATS must not be told "in progress" now either.
         let cancelled_later = Assessment {
-            erased: false,
             ats_cancelled_at: Some(200),
         };
         for state in [State::Failed, State::Delivered] {
@@ -204,28 +189,6 @@ mod tests {
         let mut own = call(State::Failed);
         own.created_at = 200;
         assert!(may_replay(&own, &cancelled_later).is_ok());
-        // Cancelled and erased: the cancellation is what the caller can do nothing about first.
-        let both = Assessment {
-            erased: true,
-            ats_cancelled_at: Some(200),
-        };
-        assert_eq!(
-            refusal(&call(State::Failed), &both),
-            (409, code::PROVIDER_SYNC_CANCELLED)
-        );
-    }
-
-    #[test]
-    fn an_erased_assessments_call_is_not_sent_again() {
-        let erased = Assessment {
-            erased: true,
-            ats_cancelled_at: None,
-        };
-        for state in [State::Failed, State::Delivered] {
-            let e = may_replay(&call(state), &erased).unwrap_err();
-            assert_eq!((e.status, e.code), (409, code::ERASED));
-            assert!(e.message.contains("erased"), "{}", e.message);
-        }
     }
 
     #[test]
