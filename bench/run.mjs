@@ -23,9 +23,12 @@
 //   - (first server only) Durable Object storage per order: a fresh tenant's `storageBytes`
 //     (`GET /v1/tenants/{t}`, the object's SQLite `databaseSize`) before and after --storage-orders
 //     Greenhouse orders, each delivered to the receiver, divided by the number of orders;
-// then the reference worker (bench/reference/, JavaScript) and the Rust floor (bench/floor/, a
-// workers-rs worker that only answers, with and without one log line) on the detached server;
-// and once: raw and gzip -9 size of the wasm that was run.
+// then the bridge, the reference worker (bench/reference/, JavaScript) and the Rust floor
+// (bench/floor/: a workers-rs worker that answers, with and without one log line, and places the
+// reference's order) on three detached servers at once, the load alternating between them round
+// by round (/healthz and the order at 1 and 16 connections, sequential order → webhook latency,
+// bursts), so the ratios the targets are set in do not also measure the machine's drift; and
+// once: raw and gzip -9 size of the wasm that was run.
 // Prints tables and writes everything to bench/results/bench-<ISO timestamp>.json.
 
 import { createHash } from "node:crypto";
@@ -207,8 +210,8 @@ function endpoints(ctx) {
   ];
 }
 
-/** `conc` connections each sending `ep` back to back: WARMUP_MS unmeasured, then `seconds`. */
-async function runCell(base, ep, conc, seconds, pgid) {
+/** `conc` connections each sending `ep` back to back: `warmupMs` unmeasured, then `seconds`. */
+async function runCell(base, ep, conc, seconds, pgid, warmupMs = WARMUP_MS) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
   const latencies = [];
   let errors = 0;
@@ -230,7 +233,7 @@ async function runCell(base, ep, conc, seconds, pgid) {
     const until = performance.now() + ms;
     return Promise.all(Array.from({ length: conc }, () => loop(until, measure)));
   };
-  await run(WARMUP_MS, false);
+  await run(warmupMs, false);
   if (ep.order) await drained(); // the warm-up's deliveries are not counted below
   const cpu0 = groupCpuMs(pgid);
   const t0 = performance.now();
@@ -242,7 +245,20 @@ async function runCell(base, ep, conc, seconds, pgid) {
   const done = latencies.length + errors;
   const { p50, p99 } = stats(latencies);
   return { endpoint: ep.name, conc, rps: latencies.length / elapsed, p50, p99, errors, errorSample,
-    cpuMsPerReq: { workerd: (cpu1.workerd - cpu0.workerd) / done, other: (cpu1.other - cpu0.other) / done } };
+    cpuMsPerReq: { workerd: (cpu1.workerd - cpu0.workerd) / done, other: (cpu1.other - cpu0.other) / done },
+    raw: { latencies, elapsed, done } }; // for mergeCells; dropped before the results are written
+}
+
+/** Cells of one endpoint and concurrency measured in several rounds, as one cell: req/s over
+ *  the summed measured time, percentiles over every request, CPU per request over every one. */
+function mergeCells(cells) {
+  const sum = (f) => cells.reduce((s, c) => s + f(c), 0);
+  const done = sum((c) => c.raw.done);
+  const latencies = cells.flatMap((c) => c.raw.latencies);
+  const { p50, p99 } = stats(latencies);
+  return { endpoint: cells[0].endpoint, conc: cells[0].conc, rounds: cells.length, rps: latencies.length / sum((c) => c.raw.elapsed),
+    p50, p99, errors: sum((c) => c.errors), errorSample: cells.find((c) => c.errorSample)?.errorSample ?? null,
+    cpuMsPerReq: { workerd: sum((c) => c.cpuMsPerReq.workerd * c.raw.done) / done, other: sum((c) => c.cpuMsPerReq.other * c.raw.done) / done } };
 }
 
 /** Every endpoint (the first is /healthz) at every concurrency, with its ratio to /healthz.
@@ -257,12 +273,15 @@ async function matrix(base, eps, pgid) {
       process.stdout.write(`  ${ep.name} c=${conc}: ${c.rps.toFixed(0)} req/s\n`);
     }
   }
-  for (const c of cells) c.vsHealthz = c.rps / cells.find((h) => h.conc === c.conc && h.endpoint === eps[0].name).rps;
+  for (const c of cells) {
+    c.vsHealthz = c.rps / cells.find((h) => h.conc === c.conc && h.endpoint === eps[0].name).rps;
+    delete c.raw;
+  }
   return cells;
 }
 
-function printCells(title, cells) {
-  printTable(`${title} (${SECONDS} s/cell, keep-alive; CPU ms per request: workerd / wrangler's node)`,
+function printCells(title, cells, per = `${SECONDS} s/cell`) {
+  printTable(`${title} (${per}, keep-alive; CPU ms per request: workerd / wrangler's node)`,
     ["conc", "req/s", "vs healthz", "p50 ms", "p99 ms", "errors", "cpu workerd", "cpu node"],
     cells.map((c) => [c.endpoint, { conc: c.conc, "req/s": c.rps, "vs healthz": c.vsHealthz, "p50 ms": c.p50, "p99 ms": c.p99, errors: c.errors,
       "cpu workerd": c.cpuMsPerReq.workerd, "cpu node": c.cpuMsPerReq.other }]));
@@ -507,61 +526,115 @@ async function orderLatency(base, ep) {
   };
 }
 
-/** The reference worker (bench/reference/: one DO insert + one signed fetch, in JavaScript) on
- *  the inspector-detached server: the floor the runtime sets for an order with a webhook. */
-async function measureReference(hookPort) {
-  const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-ref-"));
+// ---- the bridge against the reference worker and the Rust floor -----------------------------
+//
+// The targets are ratios to the reference worker (README "Performance"). Measured one after the
+// other, they would also measure how the shared machine drifted between the two stretches (a
+// fifth, run to run). So the three run at once, each on its own inspector-detached server, and
+// the load alternates between them in short rounds, the order rotating every round: whatever
+// else the machine does weighs on all three alike.
+
+const VS_ROUNDS = 5; // rounds per figure; the server order rotates each round
+const VS_CELL_MS = 1000; // measured per server and round, after VS_WARMUP_MS
+const VS_WARMUP_MS = 500;
+const VS_BURSTS = 3; // bursts of BURST per server; the reported burst is the median one by p99
+
+/** Start one server of the comparison: the bridge (a tenant with a Greenhouse key), the
+ *  reference worker (bench/reference/) or the Rust floor (bench/floor/). Returns its name,
+ *  worker, base URL and endpoints by role: healthz, logged (the floor's /healthz with one log
+ *  line), order. */
+async function contestant(kind, hookPort, ghPort) {
+  const dir = mkdtempSync(join(os.tmpdir(), `ats-bridge-bench-${kind}-`));
   dirs.push(dir);
-  const worker = createWorker(dir, { WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hook`, WEBHOOK_SECRET: "bench-reference" },
-    { inspector: false, reference: true });
+  const vars = kind === "bridge" ? { ADMIN_TOKEN: TOKEN, ALLOW_INSECURE_TARGETS: "true" }
+    : { WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hook`, WEBHOOK_SECRET: "bench-reference" };
+  const worker = createWorker(dir, vars, { inspector: false, reference: kind === "reference", floor: kind === "floor" });
   workers.push(worker);
-  try {
-    const base = await worker.start();
-    console.log(`\n== reference worker (JavaScript, inspector detached): ${base}`);
-    const body = JSON.stringify(fixture("greenhouse/send_test.json")); // the same payload size as send_test
-    const eps = [
-      { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) },
-      { name: "reference POST /order", order: true, request: () => ({ method: "POST", path: "/order", body }) },
-    ];
-    const cells = await matrix(base, eps, worker.pgid);
-    const webhook = await orderLatency(base, eps[1]);
-    printCells("reference worker", cells);
-    printTable("reference webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
-    return { server: "reference worker, wrangler dev, inspector detached", throughput: cells, webhookMs: webhook };
-  } finally {
-    await worker.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const base = await worker.start();
+  const healthz = { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) };
+  const body = JSON.stringify(fixture("greenhouse/send_test.json")); // the same payload size as send_test
+  if (kind === "bridge") {
+    await adminCall(base, "POST", "/v1/tenants", { id: TENANT, name: "Bench", webhook: { url: `http://127.0.0.1:${hookPort}/hook` } });
+    await adminCall(base, "PUT", `/v1/tenants/${TENANT}/packages`, fixture("packages.json"));
+    const ghKey = (await adminCall(base, "POST", `/v1/tenants/${TENANT}/secrets`, { provider: "greenhouse" })).secretKey;
+    const order = endpoints({ ghKey, abKey: "", ghPort, interviewId: "" }).find((e) => e.name === "GH POST send_test");
+    return { kind, name: "bridge", worker, base, dir, eps: { healthz, order } };
   }
+  const order = { name: `${kind === "floor" ? "Rust floor" : "reference"} POST /order`, order: true, request: () => ({ method: "POST", path: "/order", body }) };
+  const eps = { healthz, order };
+  if (kind === "floor") eps.logged = { name: "GET /healthz, one log line", request: () => ({ method: "GET", path: "/healthz/logged" }) };
+  return { kind, name: kind === "floor" ? "Rust floor" : "reference worker", worker, base, dir, eps };
 }
 
-/** The Rust floor (bench/floor/: a workers-rs worker that answers `ok`, the same with one log
- *  line like the bridge's, and the reference's order written in Rust) on the
- *  inspector-detached server: what any Rust worker pays per request and per order before doing
- *  anything of its own, to read the ratios against. */
-async function measureFloor(hookPort) {
-  const dir = mkdtempSync(join(os.tmpdir(), "ats-bridge-bench-floor-"));
-  dirs.push(dir);
-  const worker = createWorker(dir, { WEBHOOK_URL: `http://127.0.0.1:${hookPort}/hook`, WEBHOOK_SECRET: "bench-reference" },
-    { inspector: false, floor: true });
-  workers.push(worker);
-  try {
-    const base = await worker.start();
-    console.log(`\n== Rust floor (workers-rs, inspector detached): ${base}`);
-    const body = JSON.stringify(fixture("greenhouse/send_test.json"));
-    const eps = [
-      { name: "GET /healthz", request: () => ({ method: "GET", path: "/healthz" }) },
-      { name: "GET /healthz, one log line", request: () => ({ method: "GET", path: "/healthz/logged" }) },
-      { name: "Rust floor POST /order", order: true, request: () => ({ method: "POST", path: "/order", body }) },
-    ];
-    const cells = await matrix(base, eps, worker.pgid);
-    const webhook = await orderLatency(base, eps[2]);
-    printCells("Rust floor", cells);
-    printTable("Rust floor webhook latency (ms)", ["n", "p50", "p90", "p99", "max"], webhook);
-    return { server: "Rust floor (bench/floor), wrangler dev, inspector detached", throughput: cells, webhookMs: webhook };
-  } finally {
-    await worker.stop();
-    rmSync(dir, { recursive: true, force: true });
+/** `xs` rotated left by `r`. */
+const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
+
+/** The comparison: /healthz (and the floor's logged /healthz) and the order at every
+ *  concurrency, then sequential order → webhook latency, then bursts, each alternating between
+ *  the servers round by round. Returns per server { throughput, webhookMs } in the shapes
+ *  `measure` reports. */
+async function versus(contestants) {
+  const cells = new Map(contestants.map((c) => [c.kind, []]));
+  for (const conc of CONCURRENCY) {
+    for (const role of ["healthz", "logged", "order"]) {
+      const rounds = new Map();
+      for (let r = 0; r < VS_ROUNDS; r++) {
+        for (const c of rotate(contestants, r)) {
+          const ep = c.eps[role];
+          if (!ep) continue;
+          const cell = await runCell(c.base, ep, conc, VS_CELL_MS / 1000, c.worker.pgid, VS_WARMUP_MS);
+          rounds.set(c.kind, [...(rounds.get(c.kind) ?? []), cell]);
+        }
+      }
+      for (const [kind, list] of rounds) {
+        const merged = mergeCells(list);
+        cells.get(kind).push(merged);
+        process.stdout.write(`  ${kind} ${merged.endpoint} c=${conc}: ${merged.rps.toFixed(0)} req/s\n`);
+      }
+    }
   }
+  for (const list of cells.values()) {
+    for (const c of list) c.vsHealthz = c.rps / list.find((h) => h.conc === c.conc && h.endpoint === "GET /healthz").rps;
+  }
+  // Sequential orders: a warm-up each, then ORDERS per server in VS_ROUNDS alternating slices.
+  const agents = new Map(contestants.map((c) => [c.kind, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
+  const sequential = new Map(contestants.map((c) => [c.kind, []]));
+  for (const c of contestants) for (let i = 0; i < WARMUP_ORDERS; i++) await timedOrder(agents.get(c.kind), c.base, c.eps.order);
+  for (let r = 0; r < VS_ROUNDS; r++) {
+    for (const c of rotate(contestants, r)) {
+      for (let i = 0; i < Math.ceil(ORDERS / VS_ROUNDS); i++) sequential.get(c.kind).push(await timedOrder(agents.get(c.kind), c.base, c.eps.order));
+    }
+  }
+  for (const a of agents.values()) a.destroy();
+  // Bursts: BURST orders at once to one server, VS_BURSTS per server, alternating; the median
+  // burst by webhook p99 is reported.
+  const bursts = new Map(contestants.map((c) => [c.kind, []]));
+  for (let r = 0; r < VS_BURSTS; r++) {
+    for (const c of rotate(contestants, r)) {
+      const agent = new http.Agent({ keepAlive: true });
+      const burst = await Promise.all(Array.from({ length: BURST }, () => timedOrder(agent, c.base, c.eps.order)));
+      agent.destroy();
+      bursts.get(c.kind).push({ response: stats(burst.map((o) => o.responseMs)), receipt: stats(burst.map((o) => o.receiptMs)) });
+    }
+  }
+  const out = {};
+  for (const c of contestants) {
+    const seq = sequential.get(c.kind);
+    const byP99 = [...bursts.get(c.kind)].sort((a, b) => a.receipt.p99 - b.receipt.p99);
+    const median = byP99[Math.floor(byP99.length / 2)];
+    const label = c.kind === "bridge" ? "send_test" : "order";
+    const webhookMs = {
+      [`${label} → ${c.kind === "bridge" ? "record.new" : "webhook"} (sequential)`]: stats(seq.map((o) => o.receiptMs)),
+      [`${label} response (burst ${BURST})`]: median.response,
+      [`${label} → ${c.kind === "bridge" ? "record.new" : "webhook"} (burst ${BURST})`]: median.receipt,
+    };
+    out[c.kind] = { server: `${c.name}, wrangler dev, inspector detached, alternating with the others`, throughput: cells.get(c.kind), webhookMs,
+      burstsWebhookP99Ms: bursts.get(c.kind).map((b) => b.receipt.p99) };
+    printCells(`${c.name}, alternating`, out[c.kind].throughput, `${VS_ROUNDS} rounds of ${VS_CELL_MS / 1000} s per cell`);
+    printTable(`${c.name} webhook latency (ms), alternating; burst: the median of ${VS_BURSTS} by p99 ` +
+      `(p99s ${out[c.kind].burstsWebhookP99Ms.map((x) => x.toFixed(0)).join(", ")})`, ["n", "p50", "p90", "p99", "max"], webhookMs);
+  }
+  return out;
 }
 
 /** The performance targets (README "Performance"): the bridge against the reference worker in
@@ -636,8 +709,12 @@ async function main() {
       }
     }
 
-    const reference = await measureReference(hookPort);
-    const floor = await measureFloor(hookPort);
+    console.log(`\n== the bridge, the reference worker and the Rust floor at once (inspector detached), the load alternating`);
+    const contestants = [];
+    for (const kind of ["bridge", "reference", "floor"]) contestants.push(await contestant(kind, hookPort, ghPort));
+    const vs = await versus(contestants);
+    for (const c of contestants) { await c.worker.stop(); rmSync(c.dir, { recursive: true, force: true }); }
+    const { reference, floor } = vs;
 
     // Summary: the ratios side by side, and the reference's order next to send_test.
     const summary = {};
@@ -650,8 +727,8 @@ async function main() {
     }
     printTable("vs /healthz: detached = inspector detached, cli = wrangler dev CLI", ["detached", "cli"], summary);
 
-    const vsReference = versusReference(servers.detached, reference, floor);
-    printTable("bridge vs reference worker (both inspector detached, this run)", ["bridge", "reference", "ratio", "target", "met"],
+    const vsReference = versusReference(vs.bridge, reference, floor);
+    printTable("bridge vs reference worker (inspector detached, the three alternating in this run)", ["bridge", "reference", "ratio", "target", "met"],
       Object.fromEntries(vsReference.map((r) => [r.figure, { ...r, met: r.met ? "yes" : "NO" }])), []);
     const kB = (b) => `${(b / 1000).toFixed(1)} kB`;
     console.log(`\nwasm index_bg.wasm: ${kB(wasm.rawBytes)} raw, ${kB(wasm.gzipBytes)} gzip -9 ` +
@@ -666,6 +743,7 @@ async function main() {
       params: { seconds: SECONDS, warmupMs: WARMUP_MS, concurrency: CONCURRENCY, orders: ORDERS, warmupOrders: WARMUP_ORDERS, burst: BURST, fanoutOrders: FANOUT_ORDERS, enrichOrders: ENRICH_ORDERS },
       fanout: servers.detached.fanout,
       servers,
+      versus: { bridge: vs.bridge, rounds: VS_ROUNDS, cellMs: VS_CELL_MS, warmupMs: VS_WARMUP_MS, bursts: VS_BURSTS },
       reference,
       floor,
       vsReference,
