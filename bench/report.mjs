@@ -22,22 +22,30 @@ for (const c of det.throughput) {
   const cpu = c.cpuMsPerReq ? `${f2(c.cpuMsPerReq.workerd)} + ${f2(c.cpuMsPerReq.other)}` : "";
   console.log(`| ${c.endpoint} | ${c.conc} | ${f0(c.rps)} | ${f2(c.vsHealthz)} | ${f1(c.p50)} | ${f1(c.p99)} | ${cpu} | ${f2(k?.vsHealthz)} |`);
 }
+// The three servers measured at once, the load alternating (bench/run.mjs "the bridge against the
+// reference worker"); older results measured the reference and the floor afterwards.
+const alt = r.versus ? ", alternating" : "";
+for (const c of r.versus?.bridge.throughput ?? []) {
+  const cpu = `${f2(c.cpuMsPerReq.workerd)} + ${f2(c.cpuMsPerReq.other)}`;
+  console.log(`| bridge${alt}: ${c.endpoint} | ${c.conc} | ${f0(c.rps)} | ${f2(c.vsHealthz)} | ${f1(c.p50)} | ${f1(c.p99)} | ${cpu} | |`);
+}
 for (const c of r.reference.throughput) {
   const cpu = c.cpuMsPerReq ? `${f2(c.cpuMsPerReq.workerd)} + ${f2(c.cpuMsPerReq.other)}` : "";
-  console.log(`| reference worker: ${c.endpoint} | ${c.conc} | ${f0(c.rps)} | ${f2(c.vsHealthz)} | ${f1(c.p50)} | ${f1(c.p99)} | ${cpu} | |`);
+  console.log(`| reference worker${alt}: ${c.endpoint} | ${c.conc} | ${f0(c.rps)} | ${f2(c.vsHealthz)} | ${f1(c.p50)} | ${f1(c.p99)} | ${cpu} | |`);
 }
 for (const c of r.floor?.throughput ?? []) {
   const cpu = c.cpuMsPerReq ? `${f2(c.cpuMsPerReq.workerd)} + ${f2(c.cpuMsPerReq.other)}` : "";
-  console.log(`| Rust floor: ${c.endpoint} | ${c.conc} | ${f0(c.rps)} | ${f2(c.vsHealthz)} | ${f1(c.p50)} | ${f1(c.p99)} | ${cpu} | |`);
+  console.log(`| Rust floor${alt}: ${c.endpoint} | ${c.conc} | ${f0(c.rps)} | ${f2(c.vsHealthz)} | ${f1(c.p50)} | ${f1(c.p99)} | ${cpu} | |`);
 }
 console.log("\n| webhook delivery | p50 ms | p90 ms | p99 ms |\n|---|---|---|---|");
 const rows = [...Object.entries(det.webhookMs).map(([k, v]) => [`${k}, inspector detached`, v]),
   ...Object.entries(cli.webhookMs).filter(([k]) => k.includes("→")).map(([k, v]) => [`${k}, CLI`, v]),
-  ...Object.entries(r.reference.webhookMs).map(([k, v]) => [`reference worker: ${k}`, v]),
-  ...Object.entries(r.floor?.webhookMs ?? {}).map(([k, v]) => [`Rust floor: ${k}`, v])];
+  ...Object.entries(r.versus?.bridge.webhookMs ?? {}).map(([k, v]) => [`bridge${alt}: ${k}`, v]),
+  ...Object.entries(r.reference.webhookMs).map(([k, v]) => [`reference worker${alt}: ${k}`, v]),
+  ...Object.entries(r.floor?.webhookMs ?? {}).map(([k, v]) => [`Rust floor${alt}: ${k}`, v])];
 for (const [k, v] of rows) console.log(`| ${k} | ${f1(v.p50)} | ${f1(v.p90)} | ${f1(v.p99)} |`);
 if (r.vsReference) {
-  console.log("\n| bridge vs reference worker (same run) | bridge | reference | ratio | target | met |\n|---|---|---|---|---|---|");
+  console.log(`\n| bridge vs reference worker (same run${alt}) | bridge | reference | ratio | target | met |\n|---|---|---|---|---|---|`);
   for (const v of r.vsReference) {
     console.log(`| ${v.figure} | ${f1(v.bridge)} | ${f1(v.reference)} | ${f2(v.ratio)} | ${v.target} | ${v.met ? "yes" : "**no**"} |`);
   }
