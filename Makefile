@@ -7,8 +7,9 @@ export WRANGLER_SEND_METRICS := false
 # at every start; the worker does not read it, and everything local stays on 127.0.0.1.
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-# The port `make dev` listens on: `make dev PORT=8788` when 8787 is taken.
-PORT ?= 8787
+# The port `make dev` listens on: `make dev PORT=8789` when 8787 is taken. Only the command line
+# sets it (`:=` here is not overridden by a PORT in the environment).
+PORT := 8787
 
 .PHONY: setup build dev test lint bench demo clean
 
@@ -24,6 +25,7 @@ build: setup
 ## BUILD_SKIP_UNCHANGED=1 makes scripts/build.sh skip a build whose inputs are unchanged
 ## (wrangler 4.86 runs the build a second time at start, when its file watcher is ready).
 dev: setup
+	@[[ "$(PORT)" =~ ^[0-9]+$$ ]] && (( $(PORT) > 0 && $(PORT) < 65536 )) || { echo "PORT must be a port number (1-65535), got '$(PORT)'"; exit 2; }
 	@test -f .dev.vars || { cp .dev.vars.example .dev.vars; echo "created .dev.vars from .dev.vars.example"; }
 	BUILD_SKIP_UNCHANGED=1 npx wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to .wrangler/state
 

@@ -242,6 +242,33 @@ test("an erased assessment's write-back may be replayed (write-backs carry no ca
   assert.equal((await assessment("rp-erased", two.id)).personalDataErased?.reason, "request", "still erased");
 });
 
+test("a replay cut short by a restart is made again once its lease runs out: the alarm covers it before its attempt", async () => {
+  const { key } = await greenhouseTenant("rp-restart");
+  let mode = "down";
+  let release;
+  const hang = new Promise((r) => { release = r; });
+  const { id, gh } = await greenhouseOrder("rp-restart", key, async () => {
+    if (mode === "hang") { await hang; return { status: 503 }; }
+    return mode === "down" ? { status: 503 } : { status: 204 };
+  });
+  await postResult("rp-restart", id);
+  await syncUntil("rp-restart", id, (s) => s.state === "failed");
+  // Until every alarm the order and the result armed has fired (an event's lease, 20 s, plus the
+  // sweep's grace): from here only the replay itself can arm one.
+  await sleep(23_000);
+  mode = "hang";
+  const cut = replay("rp-restart", id).catch((e) => e); // its worker goes away mid-attempt
+  await gh.waitFor(4); // the replay's attempt is in flight
+  mode = "up";
+  await w.restart();
+  release();
+  await cut;
+  // Nothing else touches the tenant: only its alarm can send the call again.
+  const s = await syncUntil("rp-restart", id, (x) => x.state === "synced", 60_000);
+  assert.equal(s.attempts, 5, JSON.stringify(s));
+  assert.equal(gh.requests.length, 5);
+});
+
 // --- The ATS cancels ------------------------------------------------------------------------
 
 async function ashbyTenant(t) {

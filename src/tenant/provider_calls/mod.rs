@@ -579,6 +579,11 @@ impl Tenant {
         // concurrent replay or result sees this one's call pending.
         let creds = self.credentials().await?;
         let call_id = calls.replay(assessment_id, now())?;
+        // The safety-net alarm covers the call before its attempt, as after a result (`kick`):
+        // if the object stops during the attempt, the sweep sends it once its lease runs out.
+        if let Some(next) = calls.next_due()? {
+            self.arm(next).await;
+        }
         let auth = move |p: Provider| creds.authorization(p);
         let channel = CallChannel {
             calls: &calls,
