@@ -288,6 +288,10 @@ export async function startReceiver(respond = () => ({ status: 200 })) {
   };
 }
 
+/** The worker's view of a record's events (`GET /v1/tenants/{tenant}/events?record_id=`). */
+const recordEvents = (w, tenant, recordId) =>
+  admin(w, "GET", `/v1/tenants/${tenant}/events?record_id=${encodeURIComponent(recordId)}`);
+
 /**
  * Wait with `receiver.waitFor(n, timeoutMs, pred)`; when it times out, fail with what the worker
  * says of the record's events (`GET …/events?record_id=`: state, attempts, lastError, next
@@ -298,7 +302,7 @@ export async function waitForRecord(w, tenant, recordId, receiver, n, timeoutMs,
   try {
     return await receiver.waitFor(n, timeoutMs, pred);
   } catch (e) {
-    const r = await admin(w, "GET", `/v1/tenants/${tenant}/events?record_id=${encodeURIComponent(recordId)}`);
+    const r = await recordEvents(w, tenant, recordId);
     const rows = Array.isArray(r.body?.data) ? r.body.data.map((d) =>
       `${d.eventId} ${d.eventType} ${d.state} attempts=${d.attemptCount} next=${d.nextAttemptAt} held=${d.heldReason ?? null} lastError=${d.lastError}`) : [r.text];
     const logs = w.logs().split("\n").filter((l) => l.includes(tenant)).slice(-30);
@@ -316,7 +320,7 @@ export async function waitForRecord(w, tenant, recordId, receiver, n, timeoutMs,
 export async function untilDelivered(w, tenant, recordId, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await admin(w, "GET", `/v1/tenants/${tenant}/events?record_id=${encodeURIComponent(recordId)}`);
+    const r = await recordEvents(w, tenant, recordId);
     const rows = r.body?.data ?? [];
     if (r.status === 200 && rows.length > 0 && rows.every((d) => d.state === "delivered")) return rows;
     if (Date.now() > deadline) throw new Error(`events of ${recordId} not all delivered after ${timeoutMs} ms: ${r.text}`);
