@@ -85,7 +85,7 @@ pub(super) struct CallRow {
 }
 
 /// An assessment's latest call with what replay decides on (`replay::may_replay`): the call's
-/// columns, and its assessment's status, stored result status, `final_at` and erasure.
+/// columns, and its assessment's status, stored result status and `final_at`.
 #[derive(Debug, Clone, Deserialize)]
 struct Latest {
     seq: i64,
